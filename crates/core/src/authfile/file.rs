@@ -1,0 +1,335 @@
+//! One auth file, parsed into its JSON object so that a rewrite keeps every
+//! entry and every top-level field rhpull does not know, and written back
+//! atomically (temp file in the same directory, fsync, rename) with mode 0600.
+
+use std::fs;
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+
+use secrecy::ExposeSecret as _;
+use serde_json::{Map, Value, json};
+
+use super::{AuthEntry, AuthFileError, keys};
+use crate::Credential;
+
+/// Which tool's file this is; decides the layout and how keys are written.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum AuthFormat {
+    /// containers `auth.json`: `{"auths": {...}}`, keys `host[/path]`.
+    Containers,
+    /// docker `config.json`: `{"auths": {...}}`, Docker Hub as
+    /// `https://index.docker.io/v1/`, plus `credsStore`/`credHelpers`.
+    Docker,
+    /// legacy `.dockercfg`: a flat map of key to entry.
+    LegacyDockercfg,
+}
+
+/// What a merge did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Change {
+    Added,
+    Updated,
+    Unchanged,
+}
+
+/// An auth file in memory.
+#[derive(Clone, Debug)]
+pub struct AuthFile {
+    path: PathBuf,
+    format: AuthFormat,
+    existed: bool,
+    doc: Map<String, Value>,
+}
+
+impl AuthFile {
+    /// Reads `path`; a missing file is an empty one that does not exist yet.
+    pub fn load(path: &Path, format: AuthFormat) -> Result<Self, AuthFileError> {
+        match fs::read(path) {
+            Ok(bytes) => Self::parse(path, format, &bytes),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Self {
+                path: path.to_path_buf(),
+                format,
+                existed: false,
+                doc: Map::new(),
+            }),
+            Err(source) => Err(AuthFileError::Read {
+                path: path.to_path_buf(),
+                source,
+            }),
+        }
+    }
+
+    /// Parses bytes read from `path` (named in errors).
+    pub fn parse(path: &Path, format: AuthFormat, bytes: &[u8]) -> Result<Self, AuthFileError> {
+        if bytes.iter().all(u8::is_ascii_whitespace) {
+            return Err(AuthFileError::Empty {
+                path: path.to_path_buf(),
+            });
+        }
+        let value: Value = serde_json::from_slice(bytes).map_err(|e| AuthFileError::NotJson {
+            path: path.to_path_buf(),
+            line: e.line(),
+            column: e.column(),
+        })?;
+        let Value::Object(doc) = value else {
+            return Err(AuthFileError::NotAnObject {
+                path: path.to_path_buf(),
+                what: "the file".into(),
+            });
+        };
+        let file = Self {
+            path: path.to_path_buf(),
+            format,
+            existed: true,
+            doc,
+        };
+        // Validate every entry now, so a bad file fails on read, not later.
+        file.entries()?;
+        Ok(file)
+    }
+
+    /// Recognises a file's format by content: `auths` (or only
+    /// `credsStore`/`credHelpers`) is the modern layout, a flat map of
+    /// entries is the legacy `.dockercfg`.
+    pub fn detect(path: &Path, bytes: &[u8], modern: AuthFormat) -> Result<Self, AuthFileError> {
+        let file = Self::parse(path, modern, bytes)?;
+        let modern_keys = ["auths", "credsStore", "credHelpers"];
+        let is_legacy = !file.doc.is_empty()
+            && !modern_keys.iter().any(|k| file.doc.contains_key(*k))
+            && file.doc.values().all(Value::is_object);
+        if is_legacy {
+            let legacy = Self {
+                format: AuthFormat::LegacyDockercfg,
+                ..file
+            };
+            legacy.entries()?;
+            return Ok(legacy);
+        }
+        Ok(file)
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    pub fn format(&self) -> AuthFormat {
+        self.format
+    }
+
+    /// True when the file was on disk when loaded.
+    pub fn existed(&self) -> bool {
+        self.existed
+    }
+
+    fn auths(&self) -> Result<Option<&Map<String, Value>>, AuthFileError> {
+        if self.format == AuthFormat::LegacyDockercfg {
+            return Ok(Some(&self.doc));
+        }
+        match self.doc.get("auths") {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::Object(m)) => Ok(Some(m)),
+            Some(_) => Err(AuthFileError::NotAnObject {
+                path: self.path.clone(),
+                what: "\"auths\"".into(),
+            }),
+        }
+    }
+
+    fn auths_mut(&mut self) -> &mut Map<String, Value> {
+        if self.format == AuthFormat::LegacyDockercfg {
+            return &mut self.doc;
+        }
+        let slot = self
+            .doc
+            .entry("auths")
+            .or_insert_with(|| Value::Object(Map::new()));
+        if !slot.is_object() {
+            *slot = Value::Object(Map::new());
+        }
+        slot.as_object_mut().expect("auths was just made an object")
+    }
+
+    /// Every inline credential in the file, in key order.
+    pub fn entries(&self) -> Result<Vec<AuthEntry>, AuthFileError> {
+        let Some(auths) = self.auths()? else {
+            return Ok(Vec::new());
+        };
+        let mut out = Vec::new();
+        for (key, value) in auths {
+            if let Some(entry) = AuthEntry::parse(&self.path, key, value)? {
+                out.push(entry);
+            }
+        }
+        Ok(out)
+    }
+
+    /// The credential podman would use from this file for a registry or
+    /// repository (`quay.io/org/repo` tries `quay.io/org/repo`, `quay.io/org`,
+    /// `quay.io`); a key spelled exactly as the candidate wins over an alias.
+    pub fn get(&self, registry_or_repo: &str) -> Result<Option<AuthEntry>, AuthFileError> {
+        let entries = self.entries()?;
+        for candidate in keys::lookup_candidates(registry_or_repo) {
+            let mut matching = entries.iter().filter(|e| e.registry == candidate);
+            let first = matching.next();
+            let exact = entries.iter().find(|e| e.key == candidate);
+            if let Some(found) = exact.or(first) {
+                return Ok(Some(found.clone()));
+            }
+        }
+        Ok(None)
+    }
+
+    /// `credsStore`: the helper that holds every registry's secret.
+    pub fn creds_store(&self) -> Option<&str> {
+        self.doc
+            .get("credsStore")
+            .and_then(Value::as_str)
+            .filter(|s| !s.is_empty())
+    }
+
+    /// `credHelpers[host]`: the helper that owns one registry.
+    pub fn cred_helper(&self, registry: &str) -> Option<&str> {
+        let host = keys::host(&keys::normalize(registry)).to_string();
+        let helpers = self.doc.get("credHelpers")?.as_object()?;
+        helpers
+            .iter()
+            .find(|(k, _)| keys::normalize(k) == host)
+            .and_then(|(_, v)| v.as_str())
+            .filter(|s| !s.is_empty())
+    }
+
+    /// The helper that owns `registry` in this file, if any: `credHelpers`
+    /// first, then `credsStore`.
+    pub fn helper_for(&self, registry: &str) -> Option<&str> {
+        self.cred_helper(registry).or_else(|| self.creds_store())
+    }
+
+    /// Adds or replaces the credential for `cred.registry`, keeping every
+    /// other entry. Keys that are aliases of the same registry are folded into
+    /// one, so a path never has two entries.
+    pub fn set(&mut self, cred: &Credential) -> Change {
+        let normalized = keys::normalize(&cred.registry);
+        let write_key = self.write_key(&normalized);
+        let existing = self.get_exact(&normalized);
+        if let Some(entry) = &existing
+            && entry.key == write_key
+            && entry.username == cred.username
+            && entry.secret.expose_secret() == cred.secret.expose_secret()
+            && self.aliases(&normalized).len() == 1
+        {
+            return Change::Unchanged;
+        }
+        let auths = self.auths_mut();
+        // Keep fields we do not own (docker's "email") from the old entry.
+        let mut kept = Map::new();
+        for alias in aliases_in(auths, &normalized) {
+            if let Some(Value::Object(old)) = auths.remove(&alias) {
+                for (k, v) in old {
+                    if !matches!(
+                        k.as_str(),
+                        "auth" | "username" | "password" | "identitytoken"
+                    ) {
+                        kept.entry(k).or_insert(v);
+                    }
+                }
+            }
+        }
+        kept.insert("auth".into(), json!(cred.auth_field()));
+        auths.insert(write_key, Value::Object(kept));
+        if existing.is_some() {
+            Change::Updated
+        } else {
+            Change::Added
+        }
+    }
+
+    /// Removes every entry for exactly this registry (or path); other entries,
+    /// including more or less specific paths of the same host, stay.
+    pub fn remove(&mut self, registry: &str) -> bool {
+        let normalized = keys::normalize(registry);
+        let auths = self.auths_mut();
+        let aliases = aliases_in(auths, &normalized);
+        for alias in &aliases {
+            auths.remove(alias);
+        }
+        !aliases.is_empty()
+    }
+
+    fn get_exact(&self, normalized: &str) -> Option<AuthEntry> {
+        let entries = self.entries().ok()?;
+        entries.into_iter().find(|e| e.registry == normalized)
+    }
+
+    fn aliases(&self, normalized: &str) -> Vec<String> {
+        match self.auths() {
+            Ok(Some(auths)) => aliases_in(auths, normalized),
+            _ => Vec::new(),
+        }
+    }
+
+    fn write_key(&self, normalized: &str) -> String {
+        match self.format {
+            AuthFormat::Containers => normalized.to_string(),
+            AuthFormat::Docker | AuthFormat::LegacyDockercfg => keys::docker_write_key(normalized),
+        }
+    }
+
+    /// The file as it would be written.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let mut bytes = serde_json::to_vec_pretty(&self.doc).expect("a JSON map always serialises");
+        bytes.push(b'\n');
+        bytes
+    }
+
+    /// Writes the file atomically with mode 0600, creating missing parent
+    /// directories with mode 0700. A symlinked file is written through to its
+    /// target, so the link survives.
+    pub fn save(&mut self) -> Result<(), AuthFileError> {
+        let target = fs::canonicalize(&self.path).unwrap_or_else(|_| self.path.clone());
+        write_atomic(&target, &self.to_bytes()).map_err(|source| AuthFileError::Write {
+            path: self.path.clone(),
+            source,
+        })?;
+        self.existed = true;
+        Ok(())
+    }
+}
+
+fn aliases_in(auths: &Map<String, Value>, normalized: &str) -> Vec<String> {
+    auths
+        .keys()
+        .filter(|k| keys::normalize(k) == normalized)
+        .cloned()
+        .collect()
+}
+
+/// Temp file in the target's directory (created 0600 by `tempfile`), fsync,
+/// then rename over the target: readers see the old file or the new one,
+/// never a truncated one.
+pub(crate) fn write_atomic(target: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::os::unix::fs::{DirBuilderExt as _, PermissionsExt as _};
+    let dir = target
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    if !dir.exists() {
+        fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(dir)?;
+    }
+    let mut tmp = tempfile::Builder::new()
+        .prefix(".rhpull-")
+        .suffix(".tmp")
+        .permissions(fs::Permissions::from_mode(0o600))
+        .tempfile_in(dir)?;
+    tmp.write_all(bytes)?;
+    tmp.as_file().sync_all()?;
+    tmp.persist(target).map_err(|e| e.error)?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,192 @@
+//! The credential a tool would use for a registry, across every file in its
+//! search path and the credential helpers those files name.
+//!
+//! In each file, in order: a helper named in `credHelpers` for the host, then
+//! `credsStore`, then the inline `auths` entry. A helper that has nothing
+//! for the registry lets the search go on, as podman and docker do.
+
+use std::ffi::OsString;
+use std::path::PathBuf;
+
+use super::{AuthEnv, AuthFile, AuthFileError, View, keys};
+use crate::Credential;
+use crate::helper::Helper;
+
+/// Where a credential came from.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(tag = "kind", rename_all = "lowercase")]
+pub enum CredentialSource {
+    File { path: PathBuf },
+    Helper { helper: String, config: PathBuf },
+}
+
+/// A credential found for a registry, with its source.
+#[derive(Clone, Debug)]
+pub struct Resolved {
+    pub credential: Credential,
+    pub source: CredentialSource,
+}
+
+/// Every existing auth file of one tool's view, in its order, and the PATH
+/// its credential helpers are found on.
+#[derive(Clone, Debug)]
+pub struct Credentials {
+    files: Vec<AuthFile>,
+    helper_path: Option<OsString>,
+}
+
+impl Credentials {
+    /// Loads every existing file in the view's search path.
+    pub fn load(env: &AuthEnv, view: View) -> Result<Self, AuthFileError> {
+        let mut files = Vec::new();
+        for (path, format) in env.search_path(view) {
+            let file = AuthFile::load(&path, format)?;
+            if file.existed() {
+                files.push(file);
+            }
+        }
+        Ok(Self {
+            files,
+            helper_path: env.path.clone(),
+        })
+    }
+
+    /// One file only (`--from-file`, `--authfile`).
+    pub fn single(file: AuthFile, env: &AuthEnv) -> Self {
+        Self {
+            files: vec![file],
+            helper_path: env.path.clone(),
+        }
+    }
+
+    pub fn files(&self) -> &[AuthFile] {
+        &self.files
+    }
+
+    /// The credential the tool would use for `registry_or_repo`.
+    pub fn resolve(&self, registry_or_repo: &str) -> Result<Option<Resolved>, AuthFileError> {
+        for file in &self.files {
+            if let Some(found) = self.resolve_in(file, registry_or_repo)? {
+                return Ok(Some(found));
+            }
+        }
+        Ok(None)
+    }
+
+    fn resolve_in(
+        &self,
+        file: &AuthFile,
+        registry_or_repo: &str,
+    ) -> Result<Option<Resolved>, AuthFileError> {
+        let normalized = keys::normalize(registry_or_repo);
+        if let Some(name) = file.helper_for(&normalized) {
+            let helper = Helper::new(name).with_search_path(self.helper_path.clone());
+            let server = keys::helper_server(&normalized);
+            let found = helper
+                .get(&server)
+                .map_err(|source| AuthFileError::Helper {
+                    path: file.path().to_path_buf(),
+                    registry: normalized.clone(),
+                    source,
+                })?;
+            if let Some((username, secret)) = found {
+                return Ok(Some(Resolved {
+                    credential: Credential {
+                        registry: keys::host(&normalized).to_string(),
+                        username,
+                        secret,
+                    },
+                    source: CredentialSource::Helper {
+                        helper: name.to_string(),
+                        config: file.path().to_path_buf(),
+                    },
+                }));
+            }
+        }
+        Ok(file.get(&normalized)?.map(|entry| Resolved {
+            credential: entry.credential(),
+            source: CredentialSource::File {
+                path: file.path().to_path_buf(),
+            },
+        }))
+    }
+
+    /// Every inline credential visible in the view, the first file winning
+    /// for each registry: what `create --from-podman` chooses from.
+    pub fn all_inline(&self) -> Result<Vec<Resolved>, AuthFileError> {
+        let mut out: Vec<Resolved> = Vec::new();
+        for file in &self.files {
+            for entry in file.entries()? {
+                if out.iter().any(|r| r.credential.registry == entry.registry) {
+                    continue;
+                }
+                out.push(Resolved {
+                    credential: entry.credential(),
+                    source: CredentialSource::File {
+                        path: file.path().to_path_buf(),
+                    },
+                });
+            }
+        }
+        Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::fs;
+
+    use secrecy::ExposeSecret as _;
+
+    use super::*;
+    use crate::authfile::AuthFormat;
+
+    #[test]
+    fn first_file_in_order_wins_and_others_fill_in() {
+        let dir = tempfile::tempdir().unwrap();
+        let home = dir.path().join("home");
+        fs::create_dir_all(home.join(".config/containers")).unwrap();
+        fs::create_dir_all(home.join(".docker")).unwrap();
+        fs::write(
+            home.join(".config/containers/auth.json"),
+            r#"{"auths":{"registry.redhat.io":{"auth":"cG9kbWFuOnA="}}}"#,
+        )
+        .unwrap();
+        fs::write(
+            home.join(".docker/config.json"),
+            r#"{"auths":{"registry.redhat.io":{"auth":"ZG9ja2VyOnA="},"quay.io":{"auth":"cXVheTpw"}}}"#,
+        )
+        .unwrap();
+        let env = AuthEnv {
+            home: Some(home.clone()),
+            xdg_runtime_dir: Some(dir.path().join("run")),
+            ..AuthEnv::default()
+        };
+        let podman = Credentials::load(&env, View::Podman).unwrap();
+        assert_eq!(podman.files().len(), 2);
+        let r = podman.resolve("registry.redhat.io").unwrap().unwrap();
+        assert_eq!(r.credential.username, "podman");
+        assert_eq!(
+            r.source,
+            CredentialSource::File {
+                path: home.join(".config/containers/auth.json")
+            }
+        );
+        assert_eq!(
+            podman
+                .resolve("quay.io")
+                .unwrap()
+                .unwrap()
+                .credential
+                .username,
+            "quay"
+        );
+        assert_eq!(podman.all_inline().unwrap().len(), 2);
+
+        let docker = Credentials::load(&env, View::Docker).unwrap();
+        let r = docker.resolve("registry.redhat.io").unwrap().unwrap();
+        assert_eq!(r.credential.username, "docker");
+        assert_eq!(r.credential.secret.expose_secret(), "p");
+        assert_eq!(docker.files()[0].format(), AuthFormat::Docker);
+    }
+}

@@ -1,0 +1,21 @@
+//! `rhpull-core`: registry credentials as podman, skopeo, docker and the
+//! kubelet see them.
+//!
+//! Nothing in here talks to Kubernetes or prints: `rhpull-cluster` builds
+//! cluster objects from these types, and the `kubectl-rhpull` binary turns
+//! the typed errors into words through its message catalogue.
+//!
+//! - [`credential`]: a username and secret for one registry; `Debug` redacts.
+//! - [`registries`]: the catalogue of Red Hat registries.
+//! - [`imageref`]: image references, and the kubelet's key matching.
+//! - [`authfile`]: containers `auth.json`, docker `config.json` and legacy
+//!   `.dockercfg`: find, read, merge, write.
+//! - [`helper`]: `docker-credential-*` helpers (`credsStore`/`credHelpers`).
+
+pub mod authfile;
+pub mod credential;
+pub mod helper;
+pub mod imageref;
+pub mod registries;
+
+pub use credential::{Credential, RegistryServiceAccount};

@@ -1,0 +1,15 @@
+//! One module per command; each turns parsed options into a result and
+//! prints it through `output`.
+
+mod registries;
+mod version;
+
+use crate::cli::{Cli, Command};
+use crate::error::CliError;
+
+pub fn run(cli: Cli) -> Result<(), CliError> {
+    match cli.command {
+        Command::Version(args) => version::run(&args),
+        Command::Registries(args) => registries::run(&args),
+    }
+}

@@ -1,0 +1,115 @@
+//! `rhpull registries`: the Red Hat registries, whether each needs a login,
+//! who the user is logged in as there (from podman's auth files, or docker's
+//! with `--docker`), and what each serves; then every other registry the
+//! user has a login for, so one look shows all of them.
+
+use rhpull_core::authfile::{AuthEnv, CredentialSource, Credentials, Resolved, View};
+use rhpull_core::registries::{Access, RED_HAT_REGISTRIES};
+
+use crate::cli::{OutputFormat, RegistriesArgs};
+use crate::error::CliError;
+use crate::i18n::text;
+use crate::output;
+
+/// One registry as shown; `-o json` prints these (never a secret).
+#[derive(serde::Serialize)]
+struct Row {
+    host: String,
+    /// `null` for a registry outside the Red Hat catalogue.
+    access: Option<Access>,
+    username: Option<String>,
+    source: Option<CredentialSource>,
+    /// Catalogue key of what it serves (text in English for JSON).
+    #[serde(skip)]
+    serves_key: Option<&'static str>,
+    serves: Option<String>,
+}
+
+fn row(
+    host: &str,
+    access: Option<Access>,
+    serves_key: Option<&'static str>,
+    found: Option<Resolved>,
+) -> Row {
+    Row {
+        host: host.to_string(),
+        access,
+        username: found.as_ref().map(|f| f.credential.username.clone()),
+        source: found.map(|f| f.source),
+        serves_key,
+        // Machine output stays English whatever the locale.
+        serves: serves_key.map(|k| rust_i18n::t!(k, locale = "en").into_owned()),
+    }
+}
+
+pub fn run(args: &RegistriesArgs) -> Result<(), CliError> {
+    let view = if args.docker {
+        View::Docker
+    } else {
+        View::Podman
+    };
+    let credentials = Credentials::load(&AuthEnv::from_process(), view)?;
+    let mut rows = Vec::new();
+    for registry in RED_HAT_REGISTRIES {
+        let found = credentials.resolve(registry.host)?;
+        rows.push(row(
+            registry.host,
+            Some(registry.access),
+            Some(registry.serves_key),
+            found,
+        ));
+    }
+    for other in credentials.all_inline()? {
+        if !rows.iter().any(|r| r.host == other.credential.registry) {
+            rows.push(row(
+                &other.credential.registry.clone(),
+                None,
+                None,
+                Some(other),
+            ));
+        }
+    }
+    match args.output {
+        OutputFormat::Json => output::print_json(&rows),
+        OutputFormat::Table => print_table(&rows),
+    }
+    Ok(())
+}
+
+fn print_table(rows: &[Row]) {
+    let headers = [
+        "registries.col.registry",
+        "registries.col.access",
+        "registries.col.login",
+        "registries.col.source",
+        "registries.col.serves",
+    ]
+    .map(|k| text(k, &[]));
+    let none = text("registries.login.none", &[]);
+    let table_rows = rows
+        .iter()
+        .map(|row| {
+            let access = match row.access {
+                Some(Access::Anonymous) => text("registries.access.anonymous", &[]),
+                Some(Access::Authenticated) => text("registries.access.authenticated", &[]),
+                None => text("registries.access.other", &[]),
+            };
+            let source = match &row.source {
+                Some(CredentialSource::File { path }) => path.display().to_string(),
+                Some(CredentialSource::Helper { helper, .. }) => {
+                    format!("docker-credential-{helper}")
+                }
+                None => none.clone(),
+            };
+            vec![
+                row.host.clone(),
+                access,
+                row.username.clone().unwrap_or_else(|| none.clone()),
+                source,
+                row.serves_key
+                    .map_or_else(|| none.clone(), |k| text(k, &[])),
+            ]
+        })
+        .collect();
+    output::print_table(&headers, table_rows);
+}

@@ -1,0 +1,44 @@
+//! `kubectl-rhpull`: the binary. It parses the command line (clap, with every
+//! human-facing text from the message catalogue), runs one command, and turns
+//! results and typed errors into words, tables and exit codes. Logic lives in
+//! `rhpull-core` and `rhpull-cluster`; this crate stays thin.
+//!
+//! Exit codes follow kubectl: 0 done, 1 failed, 2 bad usage.
+
+use std::process::ExitCode;
+
+rust_i18n::i18n!("locales", fallback = "en");
+
+mod cli;
+mod commands;
+mod error;
+mod i18n;
+mod output;
+
+fn main() -> ExitCode {
+    i18n::init_from_env();
+    let command = i18n::localize_command(cli::command());
+    let matches = match command.try_get_matches() {
+        Ok(m) => m,
+        Err(e) => {
+            let code = e.exit_code();
+            // clap prints help and usage errors itself, to the right stream.
+            let _ = e.print();
+            return ExitCode::from(u8::try_from(code).unwrap_or(2));
+        }
+    };
+    let cli = match cli::Cli::from_matches(&matches) {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return ExitCode::from(2);
+        }
+    };
+    match commands::run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            output::print_error(&err);
+            ExitCode::from(err.exit_code())
+        }
+    }
+}

@@ -1,0 +1,58 @@
+//! Everything the binary writes to a terminal goes through here: tables
+//! (comfy-table), JSON for scripts, and errors. Colour only on a TTY and
+//! never with `NO_COLOR`.
+#![allow(clippy::print_stdout, clippy::print_stderr)]
+
+use std::io::IsTerminal as _;
+
+use comfy_table::{Table, presets::NOTHING};
+
+use crate::error::CliError;
+use crate::i18n::text;
+
+/// Prints a value as indented JSON on stdout (machine output: never localised).
+pub fn print_json<T: serde::Serialize>(value: &T) {
+    match serde_json::to_string_pretty(value) {
+        Ok(s) => println!("{s}"),
+        Err(e) => eprintln!("{e}"),
+    }
+}
+
+/// A kubectl-style table: upper-case headers, no borders.
+pub fn print_table(headers: &[String], rows: Vec<Vec<String>>) {
+    let mut table = Table::new();
+    table.load_preset(NOTHING);
+    table.set_header(headers.iter().map(|h| h.to_uppercase()));
+    for row in rows {
+        table.add_row(row);
+    }
+    // comfy-table pads the first column with one space; kubectl does not.
+    for line in table.to_string().lines() {
+        println!("{}", line.strip_prefix(' ').unwrap_or(line).trim_end());
+    }
+}
+
+pub fn print_line(line: &str) {
+    println!("{line}");
+}
+
+/// True when stderr is a terminal that accepts colour.
+fn colour() -> bool {
+    std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+}
+
+/// `error: what` / `  why` / `  next: command`, on stderr.
+pub fn print_error(err: &CliError) {
+    let label = text("error.label", &[]);
+    if colour() {
+        eprintln!("\x1b[31m{label}\x1b[0m{}", err.what);
+    } else {
+        eprintln!("{label}{}", err.what);
+    }
+    if let Some(why) = &err.why {
+        eprintln!("  {}{why}", text("error.why_label", &[]));
+    }
+    if let Some(next) = &err.next {
+        eprintln!("  {}{next}", text("error.next_label", &[]));
+    }
+}

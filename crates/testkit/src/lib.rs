@@ -1,0 +1,23 @@
+//! `rhpull-testkit`: the test world, started by the tests themselves.
+//!
+//! - [`tls`]: a throwaway CA and server certificates for 127.0.0.1.
+//! - [`registry`]: Debian's `docker-registry` (CNCF distribution) on
+//!   loopback with TLS and htpasswd auth.
+//! - [`skopeo`]: the real `skopeo`, pointed at an auth file and the test CA.
+//! - [`oci`]: a tiny OCI image layout to push.
+//! - [`helper`]: a real `docker-credential-*` helper program.
+//! - [`tools`]: finding real binaries and free loopback ports.
+//!
+//! Every server binds 127.0.0.1 only, is killed when its handle drops, and
+//! runs under `timeout` so it stops by itself even if a test is killed.
+#![allow(clippy::print_stdout, clippy::print_stderr)]
+
+pub mod helper;
+pub mod oci;
+pub mod registry;
+pub mod skopeo;
+pub mod tls;
+pub mod tools;
+
+/// How long any server started here may live, whatever happens to its parent.
+pub const SERVER_LIFETIME_SECS: u32 = 900;

@@ -1,0 +1,98 @@
+//! Debian's `docker-registry` (CNCF distribution 2.8) on 127.0.0.1 with TLS
+//! and htpasswd basic auth, as a plain process (`docker-registry serve
+//! config.yml`, no systemd).
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use crate::tls::TestCa;
+use crate::tools::{free_port, require, wait_for_port};
+
+/// A running registry; killed on drop.
+#[derive(Debug)]
+pub struct Registry {
+    pub port: u16,
+    /// Directory holding `ca.crt`, for skopeo's `--cert-dir`.
+    pub cert_dir: PathBuf,
+    /// The CA certificate (PEM file).
+    pub ca_file: PathBuf,
+    child: Child,
+    _dir: tempfile::TempDir,
+}
+
+impl Registry {
+    /// Starts a registry whose only user is `username` / `password`.
+    pub fn start_htpasswd(username: &str, password: &str) -> Self {
+        let program = require("docker-registry", "docker-registry");
+        let dir = tempfile::tempdir().expect("tempdir");
+        let ca = TestCa::new("rhpull test registry CA");
+        let cert_dir = dir.path().join("certs.d");
+        let ca_file = ca.write_ca(&cert_dir);
+        let server = ca.server_cert(&dir.path().join("tls"), "registry");
+        let hash = bcrypt::hash(password, 4).expect("bcrypt");
+        let htpasswd = dir.path().join("htpasswd");
+        std::fs::write(&htpasswd, format!("{username}:{hash}\n")).expect("write htpasswd");
+        let port = free_port();
+        let config = dir.path().join("config.yml");
+        std::fs::write(
+            &config,
+            format!(
+                "version: 0.1\nlog:\n  level: warn\nstorage:\n  filesystem:\n    rootdirectory: {storage}\n  delete:\n    enabled: true\nhttp:\n  addr: 127.0.0.1:{port}\n  tls:\n    certificate: {cert}\n    key: {key}\nauth:\n  htpasswd:\n    realm: rhpull-test\n    path: {htpasswd}\n",
+                storage = dir.path().join("storage").display(),
+                cert = server.cert.display(),
+                key = server.key.display(),
+                htpasswd = htpasswd.display(),
+            ),
+        )
+        .expect("write registry config");
+        let log = std::fs::File::create(dir.path().join("registry.log")).expect("log file");
+        let child = Command::new("timeout")
+            .arg(crate::SERVER_LIFETIME_SECS.to_string())
+            .arg(&program)
+            .arg("serve")
+            .arg(&config)
+            .stdin(Stdio::null())
+            .stdout(log.try_clone().expect("log"))
+            .stderr(log)
+            .spawn()
+            .expect("start docker-registry");
+        let mut registry = Self {
+            port,
+            cert_dir,
+            ca_file,
+            child,
+            _dir: dir,
+        };
+        if !wait_for_port(port, Duration::from_secs(20)) {
+            let log = registry.log();
+            registry.stop();
+            panic!("docker-registry did not start on 127.0.0.1:{port}:\n{log}");
+        }
+        registry
+    }
+
+    /// `127.0.0.1:PORT`.
+    pub fn host(&self) -> String {
+        format!("127.0.0.1:{}", self.port)
+    }
+
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self.dir().join("registry.log")).unwrap_or_default()
+    }
+
+    fn dir(&self) -> &Path {
+        self._dir.path()
+    }
+
+    pub fn stop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for Registry {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}

@@ -1,0 +1,141 @@
+//! `cargo xtask …`: the project's own tasks.
+//!
+//! - `test`: installs the Debian packages the suite needs (idempotently),
+//!   builds the binary, and runs every test in the workspace.
+//! - `demo`: the main job end to end on the embedded test world, printed as
+//!   a user would see it.
+#![allow(clippy::print_stdout, clippy::print_stderr)]
+
+mod demo;
+mod prereqs;
+
+use std::process::{Command, ExitCode};
+
+const USAGE: &str = "usage: cargo xtask <test|demo>
+
+  test   install prerequisites (apt-get, only what is missing) and run every test
+  demo   run rhpull end to end on the embedded test world";
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let result = match args.first().map(String::as_str) {
+        Some("test") => test(&args[1..]),
+        Some("demo") => demo::run(),
+        Some("-h" | "--help") => {
+            println!("{USAGE}");
+            Ok(())
+        }
+        _ => {
+            eprintln!("{USAGE}");
+            return ExitCode::from(2);
+        }
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("xtask: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Runs a command from the workspace root, failing with its name.
+pub fn cargo(args: &[&str]) -> Result<(), String> {
+    let status = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+        .args(args)
+        .current_dir(workspace_root())
+        .status()
+        .map_err(|e| format!("cannot run cargo: {e}"))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("`cargo {}` failed ({status})", args.join(" ")))
+    }
+}
+
+pub fn workspace_root() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("xtask lives in the workspace root")
+        .to_path_buf()
+}
+
+fn test(extra: &[String]) -> Result<(), String> {
+    prereqs::ensure()?;
+    // The end-to-end tests run the built binary through real kubectl.
+    cargo(&["build", "--workspace", "--bins"])?;
+    let mut args = vec!["test", "--workspace", "--all-targets"];
+    args.extend(extra.iter().map(String::as_str));
+    let mut total = cargo_test(&args)?;
+    // Doc tests are not part of --all-targets.
+    total.add(cargo_test(&["test", "--workspace", "--doc"])?);
+    // One closing line for the whole suite, whatever binary ran last.
+    println!(
+        "\nxtask test: {} passed, {} failed, {} skipped",
+        total.passed, total.failed, total.ignored
+    );
+    if total.passed == 0 {
+        return Err("no test ran".into());
+    }
+    Ok(())
+}
+
+/// Counts summed over every `test result:` line cargo prints.
+#[derive(Default)]
+struct Tally {
+    passed: u64,
+    failed: u64,
+    ignored: u64,
+}
+
+impl Tally {
+    fn add(&mut self, other: Tally) {
+        self.passed += other.passed;
+        self.failed += other.failed;
+        self.ignored += other.ignored;
+    }
+
+    /// `test result: ok. 39 passed; 0 failed; 1 ignored; …`
+    fn read_line(&mut self, line: &str) {
+        let Some(rest) = line.split_once("test result:").map(|(_, r)| r) else {
+            return;
+        };
+        for part in rest.split([';', '.']) {
+            let mut words = part.split_whitespace();
+            if let (Some(n), Some(what)) = (words.next(), words.next())
+                && let Ok(n) = n.parse::<u64>()
+            {
+                match what {
+                    "passed" => self.passed += n,
+                    "failed" => self.failed += n,
+                    "ignored" => self.ignored += n,
+                    _ => {}
+                }
+            }
+        }
+    }
+}
+
+/// Runs `cargo test …`, passing its output through while counting results.
+fn cargo_test(args: &[&str]) -> Result<Tally, String> {
+    use std::io::BufRead as _;
+    let mut child = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+        .args(args)
+        .current_dir(workspace_root())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .map_err(|e| format!("cannot run cargo: {e}"))?;
+    let mut tally = Tally::default();
+    let stdout = child.stdout.take().expect("piped stdout");
+    for line in std::io::BufReader::new(stdout).lines() {
+        let line = line.map_err(|e| e.to_string())?;
+        println!("{line}");
+        tally.read_line(&line);
+    }
+    let status = child.wait().map_err(|e| e.to_string())?;
+    if status.success() {
+        Ok(tally)
+    } else {
+        Err(format!("`cargo {}` failed ({status})", args.join(" ")))
+    }
+}
