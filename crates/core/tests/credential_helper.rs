@@ -113,3 +113,78 @@ fn creds_store_with_nothing_stored_falls_back_to_inline() {
     assert_eq!(r.credential.username, "inline");
     assert!(creds.resolve("registry.redhat.io").unwrap().is_none());
 }
+
+#[test]
+fn save_and_remove_login_go_through_the_owning_helper() {
+    use rhpull_core::Credential;
+    use rhpull_core::authfile::store::{SavedTo, remove_login, save_login};
+    use rhpull_core::authfile::{AuthFile, AuthFormat, Change};
+
+    let dir = tempfile::tempdir().unwrap();
+    let bin = dir.path().join("bin");
+    rhpull_testkit::helper::install(&bin, "rhpulltest");
+    let home = dir.path().join("home");
+    let config = home.join(".docker/config.json");
+    std::fs::create_dir_all(home.join(".docker")).unwrap();
+    std::fs::write(
+        &config,
+        r#"{"auths":{"quay.io":{"auth":"aW5saW5lOnA="},"registry.redhat.io":{"auth":"c3RhbGU6b2xk"}},
+            "credHelpers":{"registry.redhat.io":"rhpulltest"}}"#,
+    )
+    .unwrap();
+    let env = env_with(&home, &bin);
+    let mut file = AuthFile::load(&config, AuthFormat::Docker).unwrap();
+    let cred = Credential::new("registry.redhat.io", "1234567|ci", "HELPER-SECRET");
+    let saved = save_login(&env, &mut file, &cred).unwrap();
+    assert!(matches!(saved, SavedTo::Helper { ref helper, .. } if helper == "rhpulltest"));
+
+    // The secret is in the helper's store, not in config.json; the stale
+    // inline entry became docker's empty marker; quay.io is untouched.
+    let text = std::fs::read_to_string(&config).unwrap();
+    assert!(
+        !text.contains("HELPER-SECRET") && !text.contains("c3RhbGU6b2xk"),
+        "{text}"
+    );
+    let v: serde_json::Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(v["auths"]["registry.redhat.io"], serde_json::json!({}));
+    assert_eq!(v["auths"]["quay.io"]["auth"], "aW5saW5lOnA=");
+    let creds = Credentials::load(&env, View::Docker).unwrap();
+    let r = creds.resolve("registry.redhat.io").unwrap().unwrap();
+    assert_eq!(r.credential.secret.expose_secret(), "HELPER-SECRET");
+
+    // Without a helper for the registry, the login is merged inline, once.
+    let other = Credential::new("registry.connect.redhat.com", "1234567|ci", "tok");
+    let saved = save_login(&env, &mut file, &other).unwrap();
+    assert!(matches!(
+        saved,
+        SavedTo::File {
+            change: Change::Added,
+            ..
+        }
+    ));
+    let again = save_login(&env, &mut file, &other).unwrap();
+    assert!(matches!(
+        again,
+        SavedTo::File {
+            change: Change::Unchanged,
+            ..
+        }
+    ));
+
+    // Logout erases from the helper and the file, and nothing else.
+    assert!(remove_login(&env, &mut file, "registry.redhat.io").unwrap());
+    assert!(!remove_login(&env, &mut file, "registry.redhat.io").unwrap());
+    let helper = Helper::new("rhpulltest").with_search_path(env.path.clone());
+    assert!(helper.get("registry.redhat.io").unwrap().is_none());
+    let creds = Credentials::load(&env, View::Docker).unwrap();
+    assert!(creds.resolve("registry.redhat.io").unwrap().is_none());
+    assert_eq!(
+        creds
+            .resolve("quay.io")
+            .unwrap()
+            .unwrap()
+            .credential
+            .username,
+        "inline"
+    );
+}

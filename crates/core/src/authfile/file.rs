@@ -257,6 +257,25 @@ impl AuthFile {
         !aliases.is_empty()
     }
 
+    /// Replaces any inline credential for `normalized` with docker's empty
+    /// `{}` marker (the secret lives in a helper). `true` when it changed.
+    pub(crate) fn mark_helper_owned(&mut self, normalized: &str) -> bool {
+        let write_key = self.write_key(normalized);
+        let auths = self.auths_mut();
+        let aliases = aliases_in(auths, normalized);
+        let already = aliases.len() == 1
+            && aliases[0] == write_key
+            && auths[&write_key].as_object().is_some_and(Map::is_empty);
+        if already {
+            return false;
+        }
+        for alias in aliases {
+            auths.remove(&alias);
+        }
+        auths.insert(write_key, Value::Object(Map::new()));
+        true
+    }
+
     fn get_exact(&self, normalized: &str) -> Option<AuthEntry> {
         let entries = self.entries().ok()?;
         entries.into_iter().find(|e| e.registry == normalized)

@@ -10,6 +10,8 @@
 //!   entry and top-level field it had.
 //! - [`resolve`]: the credential a tool would use for a registry, across all
 //!   files and credential helpers.
+//! - [`store`]: saving and removing a login, through the helper that owns
+//!   the registry when there is one.
 
 mod entry;
 mod error;
@@ -17,6 +19,7 @@ pub mod file;
 pub mod keys;
 pub mod locate;
 pub mod resolve;
+pub mod store;
 
 pub use entry::AuthEntry;
 pub use error::AuthFileError;
