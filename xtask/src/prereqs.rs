@@ -10,6 +10,7 @@ pub const PACKAGES: &[(&str, &str)] = &[
     ("docker-registry", "docker-registry"),
     ("python3", "python3"),
     ("timeout", "coreutils"),
+    ("tinyproxy", "tinyproxy"),
 ];
 
 fn is_root() -> bool {

@@ -11,11 +11,13 @@
 //! - [`authfile`]: containers `auth.json`, docker `config.json` and legacy
 //!   `.dockercfg`: find, read, merge, write.
 //! - [`helper`]: `docker-credential-*` helpers (`credsStore`/`credHelpers`).
+//! - [`sso`]: the registry token flow, checked step by step.
 
 pub mod authfile;
 pub mod credential;
 pub mod helper;
 pub mod imageref;
 pub mod registries;
+pub mod sso;
 
 pub use credential::{Credential, RegistryServiceAccount};

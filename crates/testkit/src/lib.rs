@@ -7,6 +7,10 @@
 //! - [`oci`]: a tiny OCI image layout to push.
 //! - [`helper`]: a real `docker-credential-*` helper program.
 //! - [`tools`]: finding real binaries and free loopback ports.
+//! - [`server`]: axum over TLS on loopback, in a background thread.
+//! - [`sso`]: a token server answering as Red Hat's SSO endpoint does.
+//! - [`proxy`]: Debian's tinyproxy as a real CONNECT proxy.
+//! - [`world`]: SSO + token-auth registry + pushed image, ready to use.
 //!
 //! Every server binds 127.0.0.1 only, is killed when its handle drops, and
 //! runs under `timeout` so it stops by itself even if a test is killed.
@@ -14,10 +18,14 @@
 
 pub mod helper;
 pub mod oci;
+pub mod proxy;
 pub mod registry;
+pub mod server;
 pub mod skopeo;
+pub mod sso;
 pub mod tls;
 pub mod tools;
+pub mod world;
 
 /// How long any server started here may live, whatever happens to its parent.
 pub const SERVER_LIFETIME_SECS: u32 = 900;

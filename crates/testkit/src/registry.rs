@@ -24,25 +24,49 @@ pub struct Registry {
 impl Registry {
     /// Starts a registry whose only user is `username` / `password`.
     pub fn start_htpasswd(username: &str, password: &str) -> Self {
-        let program = require("docker-registry", "docker-registry");
         let dir = tempfile::tempdir().expect("tempdir");
-        let ca = TestCa::new("rhpull test registry CA");
-        let cert_dir = dir.path().join("certs.d");
-        let ca_file = ca.write_ca(&cert_dir);
-        let server = ca.server_cert(&dir.path().join("tls"), "registry");
         let hash = bcrypt::hash(password, 4).expect("bcrypt");
         let htpasswd = dir.path().join("htpasswd");
         std::fs::write(&htpasswd, format!("{username}:{hash}\n")).expect("write htpasswd");
+        let auth = format!(
+            "auth:\n  htpasswd:\n    realm: rhpull-test\n    path: {}\n",
+            htpasswd.display()
+        );
+        Self::start_in(dir, &TestCa::new("rhpull test registry CA"), &auth)
+    }
+
+    /// Starts a registry that anyone may pull from (as registry.access.redhat.com).
+    pub fn start_anonymous(ca: &TestCa) -> Self {
+        Self::start_in(tempfile::tempdir().expect("tempdir"), ca, "")
+    }
+
+    /// Starts a registry with `auth: token` trusting `sso`'s tokens, its TLS
+    /// certificate signed by `ca` (the same CA as the token server's).
+    pub fn start_token(ca: &TestCa, sso: &crate::sso::Sso) -> Self {
+        let auth = format!(
+            "auth:\n  token:\n    realm: {realm}\n    service: {service}\n    issuer: {issuer}\n    rootcertbundle: {bundle}\n",
+            realm = sso.realm(),
+            service = crate::sso::SERVICE,
+            issuer = crate::sso::ISSUER,
+            bundle = sso.signer_cert.display(),
+        );
+        Self::start_in(tempfile::tempdir().expect("tempdir"), ca, &auth)
+    }
+
+    fn start_in(dir: tempfile::TempDir, ca: &TestCa, auth: &str) -> Self {
+        let program = require("docker-registry", "docker-registry");
+        let cert_dir = dir.path().join("certs.d");
+        let ca_file = ca.write_ca(&cert_dir);
+        let server = ca.server_cert(&dir.path().join("tls"), "registry");
         let port = free_port();
         let config = dir.path().join("config.yml");
         std::fs::write(
             &config,
             format!(
-                "version: 0.1\nlog:\n  level: warn\nstorage:\n  filesystem:\n    rootdirectory: {storage}\n  delete:\n    enabled: true\nhttp:\n  addr: 127.0.0.1:{port}\n  tls:\n    certificate: {cert}\n    key: {key}\nauth:\n  htpasswd:\n    realm: rhpull-test\n    path: {htpasswd}\n",
+                "version: 0.1\nlog:\n  level: warn\nstorage:\n  filesystem:\n    rootdirectory: {storage}\n  delete:\n    enabled: true\nhttp:\n  addr: 127.0.0.1:{port}\n  tls:\n    certificate: {cert}\n    key: {key}\n{auth}",
                 storage = dir.path().join("storage").display(),
                 cert = server.cert.display(),
                 key = server.key.display(),
-                htpasswd = htpasswd.display(),
             ),
         )
         .expect("write registry config");

@@ -15,11 +15,23 @@ pub struct TestCa {
     issuer: Issuer<'static, KeyPair>,
 }
 
-/// A server certificate and key, written as PEM files.
+/// A server certificate and key, written as PEM files and kept as DER.
 #[derive(Debug, Clone)]
 pub struct ServerCert {
     pub cert: PathBuf,
     pub key: PathBuf,
+    pub cert_der: Vec<u8>,
+    pub key_der: Vec<u8>,
+}
+
+/// What a server certificate should get wrong, to test TLS failures.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CertFlaw {
+    None,
+    /// Valid dates in the past only.
+    Expired,
+    /// Issued for another name than 127.0.0.1.
+    WrongName,
 }
 
 impl TestCa {
@@ -51,10 +63,26 @@ impl TestCa {
 
     /// A server certificate for 127.0.0.1 and localhost, written to `dir`.
     pub fn server_cert(&self, dir: &Path, name: &str) -> ServerCert {
-        let mut params = CertificateParams::new(vec!["localhost".to_string()]).expect("params");
-        params
-            .subject_alt_names
-            .push(SanType::IpAddress(IpAddr::V4(Ipv4Addr::LOCALHOST)));
+        self.server_cert_with(dir, name, CertFlaw::None)
+    }
+
+    /// A server certificate with a deliberate flaw.
+    pub fn server_cert_with(&self, dir: &Path, name: &str, flaw: CertFlaw) -> ServerCert {
+        let names = if flaw == CertFlaw::WrongName {
+            vec!["wrong-name.example".to_string()]
+        } else {
+            vec!["localhost".to_string()]
+        };
+        let mut params = CertificateParams::new(names).expect("params");
+        if flaw != CertFlaw::WrongName {
+            params
+                .subject_alt_names
+                .push(SanType::IpAddress(IpAddr::V4(Ipv4Addr::LOCALHOST)));
+        }
+        if flaw == CertFlaw::Expired {
+            params.not_before = rcgen::date_time_ymd(2020, 1, 1);
+            params.not_after = rcgen::date_time_ymd(2021, 1, 1);
+        }
         params.distinguished_name.push(DnType::CommonName, name);
         params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
         let key = KeyPair::generate().expect("server key");
@@ -65,6 +93,8 @@ impl TestCa {
         let out = ServerCert {
             cert: dir.join(format!("{name}.crt")),
             key: dir.join(format!("{name}.key")),
+            cert_der: cert.der().to_vec(),
+            key_der: key.serialize_der(),
         };
         std::fs::write(&out.cert, cert.pem()).expect("write cert");
         std::fs::write(&out.key, key.serialize_pem()).expect("write key");

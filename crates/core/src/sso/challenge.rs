@@ -1,0 +1,168 @@
+//! `WWW-Authenticate` parsing (RFC 7235): one or more challenges, each a
+//! scheme and comma-separated `name=value` parameters whose values may be
+//! quoted strings with backslash escapes. Registries answer
+//! `Bearer realm="…",service="…"[,scope="…"]` or `Basic realm="…"`.
+
+use std::collections::BTreeMap;
+
+/// One challenge: the scheme (lowercased) and its parameters (names lowercased).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Challenge {
+    pub scheme: String,
+    pub params: BTreeMap<String, String>,
+}
+
+impl Challenge {
+    pub fn param(&self, name: &str) -> Option<&str> {
+        self.params.get(name).map(String::as_str)
+    }
+}
+
+/// Why a header did not parse.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum ChallengeError {
+    #[error("empty WWW-Authenticate header")]
+    Empty,
+    #[error("unterminated quoted string")]
+    Unterminated,
+    #[error("expected a parameter or a scheme at byte {0}")]
+    Unexpected(usize),
+}
+
+fn is_token_char(c: char) -> bool {
+    c.is_ascii_alphanumeric() || "!#$%&'*+-.^_`|~".contains(c)
+}
+
+struct Lexer<'a> {
+    s: &'a str,
+    i: usize,
+}
+
+impl<'a> Lexer<'a> {
+    fn peek(&self) -> Option<char> {
+        self.s[self.i..].chars().next()
+    }
+    fn skip_ws(&mut self) {
+        while self.peek().is_some_and(|c| c == ' ' || c == '\t') {
+            self.i += 1;
+        }
+    }
+    fn token(&mut self) -> &'a str {
+        let start = self.i;
+        while self.peek().is_some_and(is_token_char) {
+            self.i += self.peek().map_or(0, char::len_utf8);
+        }
+        &self.s[start..self.i]
+    }
+    fn quoted(&mut self) -> Result<String, ChallengeError> {
+        self.i += 1; // opening quote
+        let mut out = String::new();
+        loop {
+            let c = self.peek().ok_or(ChallengeError::Unterminated)?;
+            self.i += c.len_utf8();
+            match c {
+                '"' => return Ok(out),
+                '\\' => {
+                    let next = self.peek().ok_or(ChallengeError::Unterminated)?;
+                    self.i += next.len_utf8();
+                    out.push(next);
+                }
+                other => out.push(other),
+            }
+        }
+    }
+}
+
+/// Parses every challenge in a header value.
+pub fn parse(header: &str) -> Result<Vec<Challenge>, ChallengeError> {
+    let mut lx = Lexer { s: header, i: 0 };
+    let mut out: Vec<Challenge> = Vec::new();
+    loop {
+        lx.skip_ws();
+        while lx.peek() == Some(',') {
+            lx.i += 1;
+            lx.skip_ws();
+        }
+        if lx.peek().is_none() {
+            break;
+        }
+        let start = lx.i;
+        let word = lx.token();
+        if word.is_empty() {
+            return Err(ChallengeError::Unexpected(start));
+        }
+        lx.skip_ws();
+        if lx.peek() == Some('=') && !out.is_empty() {
+            // A parameter of the current challenge.
+            lx.i += 1;
+            lx.skip_ws();
+            let value = if lx.peek() == Some('"') {
+                lx.quoted()?
+            } else {
+                lx.token().to_string()
+            };
+            let current = out.last_mut().expect("checked non-empty");
+            current.params.insert(word.to_ascii_lowercase(), value);
+        } else {
+            out.push(Challenge {
+                scheme: word.to_ascii_lowercase(),
+                params: BTreeMap::new(),
+            });
+            // A scheme is followed by its first parameter without a comma.
+        }
+    }
+    if out.is_empty() {
+        Err(ChallengeError::Empty)
+    } else {
+        Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn red_hat_registry_challenge() {
+        let h = r#"Bearer realm="https://sso.redhat.com/auth/realms/rhcc/protocol/redhat-docker-v2/auth",service="docker-registry""#;
+        let c = &parse(h).unwrap()[0];
+        assert_eq!(c.scheme, "bearer");
+        assert_eq!(
+            c.param("realm"),
+            Some("https://sso.redhat.com/auth/realms/rhcc/protocol/redhat-docker-v2/auth")
+        );
+        assert_eq!(c.param("service"), Some("docker-registry"));
+    }
+
+    #[test]
+    fn quoted_commas_escapes_spaces_and_case() {
+        let h = r#"bearer  Realm = "https://a/b" , service="x,y", scope="repository:ns/r:pull,push", error="say \"hi\"""#;
+        let c = &parse(h).unwrap()[0];
+        assert_eq!(c.param("realm"), Some("https://a/b"));
+        assert_eq!(c.param("service"), Some("x,y"));
+        assert_eq!(c.param("scope"), Some("repository:ns/r:pull,push"));
+        assert_eq!(c.param("error"), Some("say \"hi\""));
+    }
+
+    #[test]
+    fn several_challenges_and_tokens() {
+        let cs = parse(r#"Basic realm="reg", Bearer realm="https://t",service=svc"#).unwrap();
+        assert_eq!(cs.len(), 2);
+        assert_eq!(cs[0].scheme, "basic");
+        assert_eq!(cs[1].param("service"), Some("svc"));
+    }
+
+    #[test]
+    fn malformed_headers_are_errors() {
+        assert_eq!(parse(""), Err(ChallengeError::Empty));
+        assert_eq!(parse("  ,  "), Err(ChallengeError::Empty));
+        assert_eq!(
+            parse(r#"Bearer realm="https://x"#),
+            Err(ChallengeError::Unterminated)
+        );
+        assert!(matches!(
+            parse("Bearer @@@"),
+            Err(ChallengeError::Unexpected(_))
+        ));
+    }
+}
