@@ -64,16 +64,64 @@ impl PluginPath {
 
     /// `kubectl <args>` with the plugin on PATH, in a clean HOME.
     pub fn kubectl(&self, kubectl: &Path, home: &Path, args: &[&str]) -> Output {
-        Command::new(kubectl)
-            .args(args)
+        self.command(kubectl, home, args)
+            .output()
+            .expect("run kubectl")
+    }
+
+    /// The command, with a clean environment, for tests to add to.
+    pub fn command(&self, kubectl: &Path, home: &Path, args: &[&str]) -> Command {
+        let mut c = Command::new(kubectl);
+        c.args(args)
             .env("PATH", self.path_var())
             .env("HOME", home)
             .env_remove("KUBECONFIG")
             .env_remove("LC_ALL")
             .env_remove("LC_MESSAGES")
+            .env_remove("REGISTRY_AUTH_FILE")
+            .env_remove("XDG_RUNTIME_DIR")
+            .env_remove("DOCKER_CONFIG")
+            .env_remove("RHPULL_PASSWORD")
+            .env_remove("HTTPS_PROXY")
+            .env_remove("https_proxy")
             .env("LANG", "C")
-            .output()
-            .expect("run kubectl")
+            .stdin(std::process::Stdio::null());
+        c
+    }
+
+    /// Runs `kubectl rhpull <args>` with `stdin` piped in.
+    pub fn rhpull_with_stdin(
+        &self,
+        home: &Path,
+        envs: &[(&str, &str)],
+        args: &[&str],
+        stdin: &str,
+    ) -> Output {
+        use std::io::Write as _;
+        let mut all = vec!["rhpull"];
+        all.extend_from_slice(args);
+        let mut cmd = self.command(Path::new("/usr/bin/kubectl"), home, &all);
+        cmd.envs(envs.iter().copied())
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped());
+        let mut child = cmd.spawn().expect("run kubectl");
+        child
+            .stdin
+            .take()
+            .expect("stdin")
+            .write_all(stdin.as_bytes())
+            .expect("write stdin");
+        child.wait_with_output().expect("wait")
+    }
+
+    /// Runs `kubectl rhpull <args>` with no stdin.
+    pub fn rhpull(&self, home: &Path, envs: &[(&str, &str)], args: &[&str]) -> Output {
+        let mut all = vec!["rhpull"];
+        all.extend_from_slice(args);
+        let mut cmd = self.command(Path::new("/usr/bin/kubectl"), home, &all);
+        cmd.envs(envs.iter().copied());
+        cmd.output().expect("run kubectl")
     }
 }
 

@@ -1,15 +1,16 @@
 //! `cargo xtask demo`: rhpull end to end on the embedded test world, each
 //! step printed as the command a user types and what it answers.
 //!
-//! Today's story: a real registry on loopback, a real `skopeo login` into the
-//! user's auth file (as `podman login` would), then `kubectl rhpull` through
-//! real kubectl plugin dispatch reading that login back. Each later capability
-//! (check, create, link, grant, status) adds its step here.
+//! The world: Debian's docker-registry on 127.0.0.1 with TLS and token auth,
+//! trusting a token server that answers as Red Hat's SSO does, with an image
+//! pushed by real skopeo. rhpull runs through real kubectl plugin dispatch.
+//! Each later capability (create, link, grant, status) adds its step here.
 
+use std::ffi::OsString;
 use std::path::Path;
-use std::process::Command;
+use std::process::{Command, Stdio};
 
-use rhpull_testkit::{oci, registry::Registry, skopeo};
+use rhpull_testkit::world::{self, RegistryWorld};
 
 use crate::{cargo, workspace_root};
 
@@ -17,31 +18,71 @@ fn step(title: &str) {
     println!("\n\x1b[1m## {title}\x1b[0m");
 }
 
-fn show(cmd: &str) {
-    println!("$ {cmd}");
+struct Shell {
+    home: tempfile::TempDir,
+    path: OsString,
+    ca: String,
 }
 
-/// Runs `kubectl rhpull …` as a user would, printing its output.
-fn kubectl(home: &Path, path: &std::ffi::OsStr, args: &[&str]) -> Result<(), String> {
-    show(&format!("kubectl {}", args.join(" ")));
-    let out = Command::new("kubectl")
-        .args(args)
-        .env("HOME", home)
-        .env("PATH", path)
-        .env_remove("REGISTRY_AUTH_FILE")
-        .env_remove("XDG_RUNTIME_DIR")
-        .output()
-        .map_err(|e| format!("cannot run kubectl: {e}"))?;
-    print!("{}", String::from_utf8_lossy(&out.stdout));
-    eprint!("{}", String::from_utf8_lossy(&out.stderr));
-    if out.status.success() {
+impl Shell {
+    /// Runs `kubectl rhpull …` as a user would, showing `shown` as the
+    /// command line (the token stays a variable), feeding `stdin`.
+    fn rhpull(&self, shown: &str, args: &[&str], stdin: Option<&str>) -> Result<bool, String> {
+        use std::io::Write as _;
+        println!("$ {shown}");
+        let mut cmd = Command::new("kubectl");
+        cmd.arg("rhpull")
+            .args(args)
+            .args(["--registry-ca", &self.ca])
+            .env("HOME", self.home.path())
+            .env("PATH", &self.path)
+            .env(
+                "REGISTRY_AUTH_FILE",
+                self.home.path().join(".config/containers/auth.json"),
+            )
+            .env_remove("XDG_RUNTIME_DIR")
+            .stdin(if stdin.is_some() {
+                Stdio::piped()
+            } else {
+                Stdio::null()
+            });
+        let mut child = cmd
+            .spawn()
+            .map_err(|e| format!("cannot run kubectl: {e}"))?;
+        if let (Some(input), Some(mut pipe)) = (stdin, child.stdin.take()) {
+            pipe.write_all(input.as_bytes())
+                .map_err(|e| e.to_string())?;
+        }
+        let status = child.wait().map_err(|e| e.to_string())?;
+        Ok(status.success())
+    }
+}
+
+impl Shell {
+    /// `kubectl rhpull …` for commands that do not talk to registries.
+    fn plain(&self, shown: &str, args: &[&str]) -> Result<bool, String> {
+        println!("$ {shown}");
+        let status = Command::new("kubectl")
+            .arg("rhpull")
+            .args(args)
+            .env("HOME", self.home.path())
+            .env("PATH", &self.path)
+            .env(
+                "REGISTRY_AUTH_FILE",
+                self.home.path().join(".config/containers/auth.json"),
+            )
+            .stdin(Stdio::null())
+            .status()
+            .map_err(|e| format!("cannot run kubectl: {e}"))?;
+        Ok(status.success())
+    }
+}
+
+fn expect(ok: bool, what: &str) -> Result<(), String> {
+    if ok {
         Ok(())
     } else {
-        Err(format!(
-            "`kubectl {}` failed ({})",
-            args.join(" "),
-            out.status
-        ))
+        Err(format!("demo step failed: {what}"))
     }
 }
 
@@ -52,59 +93,64 @@ pub fn run() -> Result<(), String> {
     let rest = std::env::var_os("PATH").unwrap_or_default();
     let path = std::env::join_paths(std::iter::once(bin_dir).chain(std::env::split_paths(&rest)))
         .map_err(|e| e.to_string())?;
-    let home = tempfile::tempdir().map_err(|e| e.to_string())?;
+
+    step("The test world: a registry with token auth and an SSO-like token server, on 127.0.0.1");
+    let w = RegistryWorld::start();
+    let host = w.registry.host();
+    println!("registry      https://{host}  (Debian docker-registry, auth: token)");
+    println!("token server  {}", w.sso.realm());
+    println!("image         {}", w.image());
+    println!(
+        "account       {}  (a registry service account; its token is in $TOKEN)",
+        world::USERNAME
+    );
+    let shell = Shell {
+        home: tempfile::tempdir().map_err(|e| e.to_string())?,
+        path,
+        ca: w.ca_file.display().to_string(),
+    };
+    let tail = format!("--registry-ca {}", Path::new(&shell.ca).display());
 
     step("The plugin, found by kubectl on PATH");
-    kubectl(home.path(), &path, &["rhpull", "version"])?;
+    expect(
+        shell.plain("kubectl rhpull version", &["version"])?,
+        "version",
+    )?;
 
-    step("A registry with token-protected images (Debian's docker-registry on 127.0.0.1, TLS)");
-    let registry = Registry::start_htpasswd("1234567|demo-sa", "demo-token");
-    let layout = home.path().join("image");
-    oci::write_layout(&layout);
-    let push_auth = home.path().join("push-auth.json");
-    skopeo::login(
-        &push_auth,
-        &registry.cert_dir,
-        &registry.host(),
-        "1234567|demo-sa",
-        "demo-token",
+    step("Log in with the service account token (verified before it is saved)");
+    let login = format!(
+        "echo \"$TOKEN\" | kubectl rhpull login {host} -u '{}' --password-stdin {tail}",
+        world::USERNAME
     );
-    let image = format!("{}/ubi9/demo:1", registry.host());
-    let pushed = skopeo::push_oci(&layout, &image, &push_auth, &registry.cert_dir);
-    if !pushed.status.success() {
-        return Err(format!(
-            "skopeo copy failed: {}",
-            String::from_utf8_lossy(&pushed.stderr)
-        ));
-    }
-    println!("registry {} serves {image}", registry.host());
+    let token = format!("{}\n", world::TOKEN);
+    expect(
+        shell.rhpull(
+            &login,
+            &["login", &host, "-u", world::USERNAME, "--password-stdin"],
+            Some(&token),
+        )?,
+        "login",
+    )?;
 
-    step("Log in as podman would (real skopeo writes ~/.config/containers/auth.json)");
-    let authfile = home.path().join(".config/containers/auth.json");
-    show(&format!(
-        "skopeo login -u '1234567|demo-sa' --password-stdin {}",
-        registry.host()
-    ));
-    let login = skopeo::login(
-        &authfile,
-        &registry.cert_dir,
-        &registry.host(),
-        "1234567|demo-sa",
-        "demo-token",
-    );
-    print!("{}", String::from_utf8_lossy(&login.stdout));
-    if !login.status.success() {
-        return Err(format!(
-            "skopeo login failed: {}",
-            String::from_utf8_lossy(&login.stderr)
-        ));
-    }
+    step("Check the stored login end to end, down to the image");
+    let image = w.image();
+    let check = format!("kubectl rhpull check {host} --image {image} {tail}");
+    expect(
+        shell.rhpull(&check, &["check", &host, "--image", &image], None)?,
+        "check",
+    )?;
 
-    step("Which Red Hat registries need a login, and who you are logged in as");
-    kubectl(home.path(), &path, &["rhpull", "registries"])?;
+    step("When something is wrong, the failing step says why and what to do");
+    let missing = format!("{host}/rhel9/no-such-image:1");
+    let doctor = format!("kubectl rhpull doctor {host} --image {missing} {tail}");
+    let failed = !shell.rhpull(&doctor, &["doctor", &host, "--image", &missing], None)?;
+    expect(failed, "a check of a missing image must fail")?;
 
-    step("The same, for scripts (never a secret in the output)");
-    kubectl(home.path(), &path, &["rhpull", "registries", "-o", "json"])?;
+    step("Which registries need a login, and who you are logged in as");
+    expect(
+        shell.plain("kubectl rhpull registries", &["registries"])?,
+        "registries",
+    )?;
 
     println!("\ndemo finished: every step above ran for real on this machine.");
     Ok(())

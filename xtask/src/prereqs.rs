@@ -11,6 +11,7 @@ pub const PACKAGES: &[(&str, &str)] = &[
     ("python3", "python3"),
     ("timeout", "coreutils"),
     ("tinyproxy", "tinyproxy"),
+    ("tmux", "tmux"),
 ];
 
 fn is_root() -> bool {

@@ -8,6 +8,7 @@ use crate::i18n::text;
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Exit {
     Failed = 1,
+    Usage = 2,
 }
 
 #[derive(Debug)]
@@ -31,6 +32,17 @@ impl CliError {
             what: text(&format!("{base}.what"), args),
             why: optional("why"),
             next: optional("next"),
+        }
+    }
+
+    /// A failure already reported in the command's own output (a failed
+    /// check prints its steps): only the exit code remains.
+    pub fn silent(exit: Exit) -> Self {
+        Self {
+            exit,
+            what: String::new(),
+            why: None,
+            next: None,
         }
     }
 

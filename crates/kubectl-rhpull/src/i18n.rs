@@ -62,6 +62,10 @@ fn localize_at(mut cmd: clap::Command, path: &str) -> clap::Command {
         "{{about-with-newline}}\n{}: {{usage}}\n\n{{all-args}}{{after-help}}",
         text("help.heading.usage", &[])
     );
+    let long = format!("help.{path}.long");
+    if has(&long, "en") {
+        cmd = cmd.long_about(text(&long, &[]));
+    }
     cmd = cmd
         .about(text(&format!("help.{path}.about"), &[]))
         .help_template(template)
@@ -112,12 +116,28 @@ fn localize_at(mut cmd: clap::Command, path: &str) -> clap::Command {
     cmd
 }
 
-/// `help` and `version` are clap's own flags: one key each for every command.
+/// Flags that mean the same in every command share one text.
+const SHARED_ARGS: &[&str] = &[
+    "help",
+    "output",
+    "username",
+    "password_stdin",
+    "password",
+    "from_podman",
+    "from_docker",
+    "from_file",
+    "registry_ca",
+    "insecure_skip_tls_verify",
+    "timeout",
+    "grant",
+    "authfile",
+];
+
 fn arg_key(path: &str, id: &str) -> String {
-    match id {
-        "help" => "help.arg.help".into(),
-        "output" => "help.arg.output".into(),
-        _ => format!("help.{path}.arg.{id}"),
+    if SHARED_ARGS.contains(&id) {
+        format!("help.arg.{id}")
+    } else {
+        format!("help.{path}.arg.{id}")
     }
 }
 

@@ -11,6 +11,7 @@ rust_i18n::i18n!("locales", fallback = "en");
 
 mod cli;
 mod commands;
+mod creds;
 mod error;
 mod i18n;
 mod output;
@@ -37,7 +38,9 @@ fn main() -> ExitCode {
     match commands::run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
-            output::print_error(&err);
+            if !err.what.is_empty() {
+                output::print_error(&err);
+            }
             ExitCode::from(err.exit_code())
         }
     }

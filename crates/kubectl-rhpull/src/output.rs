@@ -36,8 +36,23 @@ pub fn print_line(line: &str) {
     println!("{line}");
 }
 
+/// `warning: …` on stderr.
+pub fn warn(message: &str) {
+    let label = text("warn.label", &[]);
+    if colour() {
+        eprintln!("\x1b[33m{label}\x1b[0m{message}");
+    } else {
+        eprintln!("{label}{message}");
+    }
+}
+
+/// True when stdout is a terminal that accepts colour.
+pub fn stdout_colour() -> bool {
+    std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+}
+
 /// True when stderr is a terminal that accepts colour.
-fn colour() -> bool {
+pub fn colour() -> bool {
     std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
 }
 

@@ -1,0 +1,121 @@
+//! `rhpull check [REGISTRY]` (alias `doctor`): the registry token flow, one
+//! line per step with ✓/✗ and its time, and for a ✗ the named cause, why,
+//! and the fix. Exit 0 only when every step passed.
+
+use rhpull_core::imageref::ImageRef;
+use rhpull_core::sso::flow::Grant;
+use rhpull_core::sso::trust::TrustConfig;
+use rhpull_core::sso::{CheckOptions, CheckReport, Status, check};
+
+use crate::cli::{CheckArgs, GrantArg, NetArgs, OutputFormat};
+use crate::creds::{self, Found};
+use crate::error::{CliError, Exit};
+use crate::i18n::text;
+use crate::output;
+
+pub mod render;
+
+/// Check options from the network flags (shared with `login`).
+pub fn options(registry: &str, net: &NetArgs) -> CheckOptions {
+    if net.insecure_skip_tls_verify {
+        output::warn(&text("warn.insecure", &[]));
+    }
+    let mut o = CheckOptions::new(registry);
+    o.trust = TrustConfig {
+        extra_ca_files: net.registry_ca.clone(),
+        insecure_skip_verify: net.insecure_skip_tls_verify,
+        ..TrustConfig::default()
+    };
+    o.timeout = net.timeout;
+    o.grant = match net.grant {
+        GrantArg::Auto => Grant::Auto,
+        GrantArg::Basic => Grant::Basic,
+        GrantArg::Oauth => Grant::OAuth,
+    };
+    o
+}
+
+/// Runs the check on a small runtime of its own.
+pub fn run_check(options: &CheckOptions) -> Result<CheckReport, CliError> {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| {
+            CliError::from_catalogue(Exit::Failed, "error.runtime", &[("reason", &e.to_string())])
+        })?;
+    rt.block_on(check(options)).map_err(|e| match e {
+        rhpull_core::sso::flow::CheckSetupError::Trust(t) => CliError::from_catalogue(
+            Exit::Usage,
+            "error.registry_ca",
+            &[("reason", &t.to_string())],
+        ),
+        rhpull_core::sso::flow::CheckSetupError::Client(reason) => {
+            CliError::from_catalogue(Exit::Failed, "error.http_client", &[("reason", &reason)])
+        }
+    })
+}
+
+#[derive(serde::Serialize)]
+struct JsonReport<'a> {
+    #[serde(flatten)]
+    report: &'a CheckReport,
+    source: Option<&'a rhpull_core::authfile::CredentialSource>,
+}
+
+pub fn run(args: &CheckArgs) -> Result<(), CliError> {
+    let image = match &args.image {
+        Some(i) => Some(ImageRef::parse(i).map_err(|e| {
+            CliError::from_catalogue(
+                Exit::Usage,
+                "error.bad_image",
+                &[("image", i), ("reason", &e.to_string())],
+            )
+        })?),
+        None => None,
+    };
+    // The registry comes from the image when only --image is given.
+    let registry = match (&image, args.registry.as_str()) {
+        (Some(i), "registry.redhat.io") => i.registry.clone(),
+        (_, r) => r.to_string(),
+    };
+    let found = if args.secret.username.is_some() {
+        Some(Found {
+            credential: creds::from_flags(&args.secret, &registry)?,
+            source: None,
+        })
+    } else {
+        let explicit =
+            args.source.from_podman || args.source.from_docker || args.source.from_file.is_some();
+        creds::from_source(&args.source, &registry, explicit)?
+    };
+    let mut options = options(&registry, &args.net);
+    options.credential = found.as_ref().map(|f| f.credential.clone());
+    options.image = image;
+    let report = run_check(&options)?;
+    match args.output {
+        OutputFormat::Json => output::print_json(&JsonReport {
+            report: &report,
+            source: found.as_ref().and_then(|f| f.source.as_ref()),
+        }),
+        OutputFormat::Table => render::print(&report, found.as_ref()),
+    }
+    if report.passed {
+        Ok(())
+    } else {
+        Err(CliError::silent(Exit::Failed))
+    }
+}
+
+/// The grant's name in reports.
+pub fn grant_name(g: Grant) -> &'static str {
+    match g {
+        Grant::Auto => "auto",
+        Grant::Basic => "basic",
+        Grant::OAuth => "oauth",
+    }
+}
+
+/// True when every step passed (login verifies with this).
+pub fn all_passed(report: &CheckReport) -> bool {
+    report.passed && report.steps.iter().all(|s| s.status != Status::Failed)
+}

@@ -1,0 +1,175 @@
+//! Getting a credential from the person: flags, stdin, `RHPULL_PASSWORD`, a
+//! hidden prompt on a TTY, or an auth file someone already wrote. Without a
+//! TTY nothing waits for input: a missing value is a usage error naming the
+//! flag.
+
+use std::io::{IsTerminal as _, Read as _};
+
+use rhpull_core::Credential;
+use rhpull_core::authfile::{AuthEnv, AuthFile, AuthFormat, CredentialSource, Credentials, View};
+use secrecy::SecretString;
+
+use crate::cli::{SecretArgs, SourceArgs};
+use crate::error::{CliError, Exit};
+use crate::i18n::text;
+use crate::output;
+
+/// A credential and where it came from (for the report; never the secret).
+#[derive(Debug)]
+pub struct Found {
+    pub credential: Credential,
+    pub source: Option<CredentialSource>,
+}
+
+pub fn interactive() -> bool {
+    std::io::stdin().is_terminal() && std::io::stderr().is_terminal()
+}
+
+/// Reads the secret for `username`: `--password` (with a warning),
+/// `--password-stdin` (one trailing newline dropped, as docker does),
+/// `RHPULL_PASSWORD`, or a hidden prompt on a TTY.
+pub fn read_secret(args: &SecretArgs, registry: &str) -> Result<SecretString, CliError> {
+    if let Some(p) = &args.password {
+        output::warn(&text("warn.password_in_argv", &[]));
+        return Ok(SecretString::from(p.clone()));
+    }
+    if args.password_stdin {
+        let mut s = String::new();
+        std::io::stdin().read_to_string(&mut s).map_err(|e| {
+            CliError::from_catalogue(Exit::Failed, "error.stdin", &[("reason", &e.to_string())])
+        })?;
+        let s = s
+            .strip_suffix('\n')
+            .map(|t| t.strip_suffix('\r').unwrap_or(t))
+            .unwrap_or(&s);
+        return Ok(SecretString::from(s.to_string()));
+    }
+    if let Ok(p) = std::env::var("RHPULL_PASSWORD") {
+        return Ok(SecretString::from(p));
+    }
+    if interactive() {
+        let prompt = text("prompt.password", &[("registry", registry)]);
+        let p = dialoguer::Password::new()
+            .with_prompt(prompt)
+            .allow_empty_password(true)
+            .interact()
+            .map_err(|e| {
+                CliError::from_catalogue(
+                    Exit::Failed,
+                    "error.prompt",
+                    &[("reason", &e.to_string())],
+                )
+            })?;
+        return Ok(SecretString::from(p));
+    }
+    Err(CliError::from_catalogue(
+        Exit::Usage,
+        "error.missing_password",
+        &[],
+    ))
+}
+
+/// The username: `--username`, else a prompt on a TTY, else a usage error.
+pub fn read_username(args: &SecretArgs, registry: &str) -> Result<String, CliError> {
+    if let Some(u) = &args.username {
+        return Ok(u.clone());
+    }
+    if interactive() {
+        let prompt = text("prompt.username", &[("registry", registry)]);
+        return dialoguer::Input::<String>::new()
+            .with_prompt(prompt)
+            .interact_text()
+            .map_err(|e| {
+                CliError::from_catalogue(
+                    Exit::Failed,
+                    "error.prompt",
+                    &[("reason", &e.to_string())],
+                )
+            });
+    }
+    Err(CliError::from_catalogue(
+        Exit::Usage,
+        "error.missing_username",
+        &[],
+    ))
+}
+
+/// A credential typed or piped in (`--username` and a secret).
+pub fn from_flags(args: &SecretArgs, registry: &str) -> Result<Credential, CliError> {
+    let username = read_username(args, registry)?;
+    let secret = read_secret(args, registry)?;
+    Ok(Credential {
+        registry: registry.to_string(),
+        username,
+        secret,
+    })
+}
+
+/// What the files of a view hold, for "nothing matched" errors.
+fn held(creds: &Credentials) -> String {
+    let all: Vec<String> = creds
+        .all_inline()
+        .map(|v| v.into_iter().map(|r| r.credential.registry).collect())
+        .unwrap_or_default();
+    if all.is_empty() {
+        "-".into()
+    } else {
+        all.join(", ")
+    }
+}
+
+/// A stored credential for `registry` from podman's or docker's files or
+/// one given file; `Ok(None)` with `required == false` when there is none.
+pub fn from_source(
+    source: &SourceArgs,
+    registry: &str,
+    required: bool,
+) -> Result<Option<Found>, CliError> {
+    let env = AuthEnv::from_process();
+    let creds = if let Some(path) = &source.from_file {
+        let bytes = std::fs::read(path).map_err(|e| {
+            CliError::from(rhpull_core::authfile::AuthFileError::Read {
+                path: path.clone(),
+                source: e,
+            })
+        })?;
+        Credentials::single(
+            AuthFile::detect(path, &bytes, AuthFormat::Containers)?,
+            &env,
+        )
+    } else if source.from_docker {
+        Credentials::load(&env, View::Docker)?
+    } else {
+        Credentials::load(&env, View::Podman)?
+    };
+    match creds.resolve(registry)? {
+        Some(r) => Ok(Some(Found {
+            credential: r.credential,
+            source: Some(r.source),
+        })),
+        None if !required => Ok(None),
+        None => {
+            let files: Vec<String> = creds
+                .files()
+                .iter()
+                .map(|f| f.path().display().to_string())
+                .collect();
+            Err(CliError::from_catalogue(
+                Exit::Failed,
+                "error.no_stored_login",
+                &[
+                    ("registry", registry),
+                    (
+                        "files",
+                        &if files.is_empty() {
+                            "-".into()
+                        } else {
+                            files.join(", ")
+                        },
+                    ),
+                    ("held", &held(&creds)),
+                ],
+            ))
+        }
+    }
+}
