@@ -37,6 +37,18 @@ pub fn plugin_binary() -> PathBuf {
     bin
 }
 
+/// Another binary of the workspace built beside the plugin (`xtask`).
+pub fn workspace_binary(name: &str) -> PathBuf {
+    let plugin = plugin_binary();
+    let bin = plugin.with_file_name(name);
+    assert!(
+        bin.is_file(),
+        "{} is missing: build it first (cargo build --workspace --bins; cargo xtask test does)",
+        bin.display()
+    );
+    bin
+}
+
 /// A directory holding only `kubectl-rhpull`, to put first on PATH.
 #[derive(Debug)]
 pub struct PluginPath {

@@ -4,23 +4,27 @@
 //!   builds the binary, and runs every test in the workspace.
 //! - `demo`: the main job end to end on the embedded test world, printed as
 //!   a user would see it.
+//! - `world`: the test world standing, for hands-on use (`world.rs`).
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
 mod demo;
 mod prereqs;
+mod world;
 
 use std::process::{Command, ExitCode};
 
-const USAGE: &str = "usage: cargo xtask <test|demo>
+const USAGE: &str = "usage: cargo xtask <test|demo|world>
 
   test   install prerequisites (apt-get, only what is missing) and run every test
-  demo   run rhpull end to end on the embedded test world";
+  demo   run rhpull end to end on the embedded test world
+  world  stand the test world up for hands-on use: cargo xtask world [--openshift] [--latency MS] [--dir DIR]";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let result = match args.first().map(String::as_str) {
         Some("test") => test(&args[1..]),
         Some("demo") => demo::run(),
+        Some("world") => world::run(&args[1..]),
         Some("-h" | "--help") => {
             println!("{USAGE}");
             Ok(())

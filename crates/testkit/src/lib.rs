@@ -11,12 +11,16 @@
 //! - [`sso`]: a token server answering as Red Hat's SSO endpoint does.
 //! - [`proxy`]: Debian's tinyproxy as a real CONNECT proxy.
 //! - [`world`]: SSO + token-auth registry + pushed image, ready to use.
+//! - [`kube`]: the Kubernetes API emulator (and its OpenShift mode).
 //!
-//! Every server binds 127.0.0.1 only, is killed when its handle drops, and
-//! runs under `timeout` so it stops by itself even if a test is killed.
+//! Every server binds 127.0.0.1 only, stops when its handle drops, and stops
+//! by itself when the test process that started it exits or after
+//! [`SERVER_LIFETIME_SECS`] (`tools::Supervised`, and the in-process servers'
+//! lifetime timer).
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
 pub mod helper;
+pub mod kube;
 pub mod oci;
 pub mod proxy;
 pub mod registry;

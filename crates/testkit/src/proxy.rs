@@ -2,10 +2,9 @@
 //! to allow tunnels, refuse them (CONNECT to a port it does not allow: 403),
 //! or ask for credentials (407).
 
-use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-use crate::tools::{free_port, require, wait_for_port};
+use crate::tools::{Supervised, free_port, require, wait_for_port};
 
 /// How the proxy treats CONNECT.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -25,7 +24,7 @@ pub enum ProxyMode {
 #[derive(Debug)]
 pub struct Tinyproxy {
     pub port: u16,
-    child: Child,
+    server: Supervised,
     _dir: tempfile::TempDir,
 }
 
@@ -54,20 +53,15 @@ impl Tinyproxy {
             ),
         )
         .expect("write tinyproxy.conf");
-        let child = Command::new("timeout")
-            .arg(crate::SERVER_LIFETIME_SECS.to_string())
-            .arg(program)
-            .arg("-d")
-            .arg("-c")
-            .arg(&conf)
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start tinyproxy");
+        let log = std::fs::File::create(dir.path().join("tinyproxy.log")).expect("log file");
+        let server = Supervised::spawn(
+            &program,
+            &["-d".as_ref(), "-c".as_ref(), conf.as_os_str()],
+            log,
+        );
         let mut proxy = Self {
             port,
-            child,
+            server,
             _dir: dir,
         };
         if !wait_for_port(port, Duration::from_secs(10)) {
@@ -83,13 +77,6 @@ impl Tinyproxy {
     }
 
     pub fn stop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-impl Drop for Tinyproxy {
-    fn drop(&mut self) {
-        self.stop();
+        self.server.stop();
     }
 }

@@ -3,11 +3,10 @@
 //! config.yml`, no systemd).
 
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use crate::tls::TestCa;
-use crate::tools::{free_port, require, wait_for_port};
+use crate::tools::{Supervised, free_port, require, wait_for_port};
 
 /// A running registry; killed on drop.
 #[derive(Debug)]
@@ -17,7 +16,7 @@ pub struct Registry {
     pub cert_dir: PathBuf,
     /// The CA certificate (PEM file).
     pub ca_file: PathBuf,
-    child: Child,
+    server: Supervised,
     _dir: tempfile::TempDir,
 }
 
@@ -71,21 +70,12 @@ impl Registry {
         )
         .expect("write registry config");
         let log = std::fs::File::create(dir.path().join("registry.log")).expect("log file");
-        let child = Command::new("timeout")
-            .arg(crate::SERVER_LIFETIME_SECS.to_string())
-            .arg(&program)
-            .arg("serve")
-            .arg(&config)
-            .stdin(Stdio::null())
-            .stdout(log.try_clone().expect("log"))
-            .stderr(log)
-            .spawn()
-            .expect("start docker-registry");
+        let server = Supervised::spawn(&program, &["serve".as_ref(), config.as_os_str()], log);
         let mut registry = Self {
             port,
             cert_dir,
             ca_file,
-            child,
+            server,
             _dir: dir,
         };
         if !wait_for_port(port, Duration::from_secs(20)) {
@@ -110,13 +100,6 @@ impl Registry {
     }
 
     pub fn stop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-impl Drop for Registry {
-    fn drop(&mut self) {
-        self.stop();
+        self.server.stop();
     }
 }

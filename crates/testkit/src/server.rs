@@ -54,6 +54,18 @@ fn server_config(cert: &ServerCert) -> Arc<rustls::ServerConfig> {
 
 /// Serves `app` over TLS (or plain HTTP when `cert` is `None`) on 127.0.0.1.
 pub fn serve(app: axum::Router, cert: Option<&ServerCert>) -> Running {
+    serve_with(app, cert, None)
+}
+
+/// A task to run on the server's runtime beside it (controllers).
+pub type Background = std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>>;
+
+/// As [`serve`], also running `background` until the server stops.
+pub fn serve_with(
+    app: axum::Router,
+    cert: Option<&ServerCert>,
+    background: Option<Background>,
+) -> Running {
     let tls = cert.map(|c| tokio_rustls::TlsAcceptor::from(server_config(c)));
     let std_listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1");
     std_listener.set_nonblocking(true).expect("nonblocking");
@@ -66,6 +78,9 @@ pub fn serve(app: axum::Router, cert: Option<&ServerCert>) -> Running {
             .build()
             .expect("tokio runtime");
         rt.block_on(async move {
+            if let Some(task) = background {
+                tokio::spawn(task);
+            }
             let listener = tokio::net::TcpListener::from_std(std_listener).expect("tokio listener");
             let lifetime = tokio::time::sleep(Duration::from_secs(u64::from(crate::SERVER_LIFETIME_SECS)));
             tokio::pin!(lifetime);

@@ -283,7 +283,7 @@ fn issued_at() -> String {
 }
 
 /// Days-from-civil inverse (Howard Hinnant's algorithm), valid after 1970.
-fn rfc3339(secs: u64) -> String {
+pub(crate) fn rfc3339(secs: u64) -> String {
     let days = secs / 86_400;
     let rem = secs % 86_400;
     let z = days + 719_468;

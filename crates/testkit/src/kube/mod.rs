@@ -1,0 +1,458 @@
+//! A Kubernetes API emulator that real `kubectl` and kube-rs talk to: HTTPS
+//! on 127.0.0.1 with a test CA, bearer tokens, discovery, and the real REST
+//! semantics for namespaces, secrets, service accounts, pods, RBAC objects
+//! and SelfSubjectAccessReviews (plus image streams, build configs, projects
+//! and cluster versions in OpenShift mode). Controllers run with a
+//! configurable delay; faults can be injected per verb and resource; every
+//! request is counted.
+//!
+//! - [`resources`]: what is served; discovery documents.
+//! - [`api`]: routing and the verbs. [`patch`], [`validate`], [`selectors`],
+//!   [`status`]: their rules. [`store`]: objects, resourceVersions, events.
+//! - [`authz`]: tokens and rules. [`admission`]: pods get their SA's pull
+//!   secrets. [`controllers`]: default SAs, OpenShift dockercfg secrets.
+//! - [`admin`]: counters and faults over plain HTTP. [`kubeconfig`].
+
+pub mod admin;
+pub mod admission;
+pub mod api;
+pub mod authz;
+pub mod controllers;
+pub mod kubeconfig;
+pub mod openapi;
+pub mod patch;
+pub mod proto;
+pub mod resources;
+pub mod selectors;
+pub mod state;
+pub mod status;
+pub mod store;
+pub mod validate;
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use axum::body::Bytes;
+use axum::extract::State as AxumState;
+use axum::http::{HeaderMap, Method, Uri, header};
+use axum::response::{IntoResponse, Response};
+use serde_json::{Value, json};
+
+pub use authz::{Rule, User};
+pub use state::Fault;
+use state::{Config, Shared};
+use status::ApiError;
+
+use crate::server::{Running, serve, serve_with};
+use crate::tls::TestCa;
+
+/// The token of the built-in cluster-admin user.
+pub const ADMIN_TOKEN: &str = "rhpull-emulator-admin-token";
+pub const ADMIN_USER: &str = "kubernetes-admin";
+
+/// How to start the emulator.
+#[derive(Clone, Debug)]
+pub struct Options {
+    pub openshift: bool,
+    pub latency: Duration,
+    pub controller_delay: Duration,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Self {
+            openshift: false,
+            latency: Duration::ZERO,
+            controller_delay: Duration::from_millis(100),
+        }
+    }
+}
+
+impl Options {
+    pub fn openshift() -> Self {
+        Self {
+            openshift: true,
+            ..Self::default()
+        }
+    }
+}
+
+/// A running emulator; stopped on drop.
+#[derive(Debug)]
+pub struct Emulator {
+    shared: Shared,
+    running: Running,
+    admin: Option<Running>,
+    ca: TestCa,
+    dir: tempfile::TempDir,
+    /// Kubeconfig for the cluster-admin user, namespace `default`.
+    pub kubeconfig: PathBuf,
+    /// PEM of the CA that signs the API server's certificate.
+    pub ca_file: PathBuf,
+}
+
+fn bearer(headers: &HeaderMap) -> Option<&str> {
+    headers
+        .get(header::AUTHORIZATION)?
+        .to_str()
+        .ok()?
+        .strip_prefix("Bearer ")
+}
+
+async fn handler(
+    AxumState(shared): AxumState<Shared>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let openshift = shared.lock().config.openshift;
+    let user = bearer(&headers).and_then(|t| shared.lock().users.get(t).cloned());
+    let Some(user) = user else {
+        return ApiError::unauthorized().into_response();
+    };
+    let route = api::route(openshift, uri.path());
+    if let Some(resp) = api::discovery(&route, openshift) {
+        let (latency, _) = shared.count_and_fault("get", "discovery");
+        tokio::time::sleep(latency).await;
+        return resp;
+    }
+    let api::Route::Resource(target) = route else {
+        return ApiError::path_not_found().into_response();
+    };
+    let q = api::Query::parse(&uri);
+    let verb = api::verb(&method, &target, &q);
+    let (latency, fault) = shared.count_and_fault(verb, target.resource.plural);
+    let extra = fault
+        .as_ref()
+        .and_then(|f| f.latency_ms)
+        .map(Duration::from_millis)
+        .unwrap_or_default();
+    tokio::time::sleep(latency + extra).await;
+    if let Some(f) = &fault {
+        if f.drop_connection {
+            return api::dropped();
+        }
+        if let Some(code) = f.status {
+            let mut resp = ApiError::injected(code).into_response();
+            if let Some(secs) = f.retry_after {
+                resp.headers_mut().insert(
+                    header::RETRY_AFTER,
+                    secs.to_string().parse().expect("header value"),
+                );
+            }
+            return resp;
+        }
+    }
+    // kubectl's typed clients send protobuf; the rest of the emulator speaks JSON.
+    let content_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    let body = if content_type.starts_with("application/vnd.kubernetes.protobuf") {
+        match proto::decode(&body) {
+            Ok(v) => Bytes::from(v.to_string()),
+            Err(e) => {
+                return ApiError::unsupported_media(&format!("{content_type} ({e})"))
+                    .into_response();
+            }
+        }
+    } else {
+        body
+    };
+    let ns = if target.resource.namespaced {
+        target.namespace.as_deref()
+    } else {
+        None
+    };
+    if !target.resource.create_only
+        && !user.allows(verb, target.resource.group, target.resource.plural, ns)
+    {
+        return ApiError::forbidden(
+            &user.name,
+            verb,
+            target.resource,
+            ns,
+            target.name.as_deref(),
+        )
+        .into_response();
+    }
+    api::handle(&shared, &user, &method, &target, &q, &headers, body).await
+}
+
+impl Emulator {
+    pub fn start(options: Options) -> Self {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let ca = TestCa::new("rhpull Kubernetes API emulator CA");
+        let ca_file = ca.write_ca(&dir.path().join("ca"));
+        let cert = ca.server_cert(&dir.path().join("tls"), "apiserver");
+        let shared = Shared::new(Config {
+            openshift: options.openshift,
+            latency: options.latency,
+            controller_delay: options.controller_delay,
+        });
+        shared.lock().users.insert(
+            ADMIN_TOKEN.to_string(),
+            User {
+                name: ADMIN_USER.into(),
+                groups: vec!["system:masters".into()],
+                rules: vec![Rule::all()],
+            },
+        );
+        seed(&shared, options.openshift);
+        let app = axum::Router::new()
+            .fallback(handler)
+            .with_state(shared.clone());
+        let running = serve_with(
+            app,
+            Some(&cert),
+            Some(Box::pin(controllers::run(shared.clone()))),
+        );
+        let kubeconfig = dir.path().join("kubeconfig");
+        let server = format!("https://127.0.0.1:{}", running.port());
+        kubeconfig::write(
+            &kubeconfig,
+            &server,
+            &ca.cert_pem,
+            "admin",
+            ADMIN_TOKEN,
+            "default",
+        )
+        .expect("write kubeconfig");
+        Self {
+            shared,
+            running,
+            admin: None,
+            ca,
+            dir,
+            kubeconfig,
+            ca_file,
+        }
+    }
+
+    /// `https://127.0.0.1:PORT`.
+    pub fn url(&self) -> String {
+        format!("https://127.0.0.1:{}", self.running.port())
+    }
+
+    pub fn dir(&self) -> &Path {
+        self.dir.path()
+    }
+
+    pub fn ca_pem(&self) -> &str {
+        &self.ca.cert_pem
+    }
+
+    /// Starts the plain-HTTP admin endpoint; returns its base URL.
+    pub fn start_admin(&mut self) -> String {
+        let running = serve(admin::router(self.shared.clone()), None);
+        let url = format!("http://127.0.0.1:{}", running.port());
+        self.admin = Some(running);
+        url
+    }
+
+    /// Adds a user with `token` and writes a kubeconfig for it.
+    pub fn add_user(&self, token: &str, name: &str, rules: Vec<Rule>) -> PathBuf {
+        self.shared.lock().users.insert(
+            token.to_string(),
+            User {
+                name: name.into(),
+                groups: vec!["system:authenticated".into()],
+                rules,
+            },
+        );
+        let path = self.dir.path().join(format!("kubeconfig-{name}"));
+        kubeconfig::write(
+            &path,
+            &self.url(),
+            &self.ca.cert_pem,
+            name,
+            token,
+            "default",
+        )
+        .expect("write kubeconfig");
+        path
+    }
+
+    /// Requests so far: `{"total": N, "by": {"create secrets": 5, …}}`.
+    pub fn counters(&self) -> Value {
+        admin::counters_json(&self.shared)
+    }
+
+    /// Requests so far with `verb resource`, e.g. `("create", "secrets")`.
+    pub fn count(&self, verb: &str, resource: &str) -> u64 {
+        self.shared
+            .lock()
+            .counters
+            .get(&format!("{verb} {resource}"))
+            .copied()
+            .unwrap_or(0)
+    }
+
+    /// Every write request so far (create, update, patch, delete).
+    pub fn writes(&self) -> u64 {
+        let s = self.shared.lock();
+        s.counters
+            .iter()
+            .filter(|(k, _)| {
+                ["create ", "update ", "patch ", "delete "]
+                    .iter()
+                    .any(|v| k.starts_with(v))
+            })
+            .filter(|(k, _)| !k.ends_with("selfsubjectaccessreviews"))
+            .map(|(_, n)| n)
+            .sum()
+    }
+
+    pub fn total(&self) -> u64 {
+        self.shared.lock().total
+    }
+
+    pub fn reset_counters(&self) {
+        let mut s = self.shared.lock();
+        s.total = 0;
+        s.counters.clear();
+    }
+
+    pub fn add_fault(&self, fault: Fault) {
+        self.shared.lock().faults.push(fault);
+    }
+
+    pub fn clear_faults(&self) {
+        self.shared.lock().faults.clear();
+    }
+
+    pub fn set_latency(&self, latency: Duration) {
+        self.shared.lock().config.latency = latency;
+    }
+
+    /// An object as stored, or `None`.
+    pub fn get(&self, kind: &str, namespace: &str, name: &str) -> Option<Value> {
+        let r = resources::by_kind(kind).expect("known kind");
+        let ns = if r.namespaced { namespace } else { "" };
+        self.shared.lock().store.get(r, ns, name).cloned()
+    }
+
+    /// Creates or replaces an object directly (a concurrent writer in tests).
+    pub fn put(&self, kind: &str, namespace: &str, object: Value) -> Value {
+        let r = resources::by_kind(kind).expect("known kind");
+        let ns = if r.namespaced { namespace } else { "" };
+        let name = object
+            .pointer("/metadata/name")
+            .and_then(Value::as_str)
+            .expect("metadata.name")
+            .to_string();
+        let mut obj = object;
+        if kind == "Secret" {
+            validate::fold_string_data(&mut obj);
+        }
+        let mut s = self.shared.lock();
+        let (out, e) = match s.store.get(r, ns, &name).cloned() {
+            Some(old) => s.store.replace(r, ns, &old, obj, false),
+            None => s.store.insert_new(r, ns, obj, false),
+        };
+        drop(s);
+        if let Some(e) = e {
+            self.shared.publish(e);
+        }
+        out
+    }
+
+    /// Creates a namespace (its controllers follow after their delay).
+    pub fn create_namespace(&self, name: &str, labels: &[(&str, &str)]) {
+        let labels: serde_json::Map<String, Value> = labels
+            .iter()
+            .map(|(k, v)| ((*k).into(), json!(v)))
+            .collect();
+        self.put(
+            "Namespace",
+            "",
+            json!({"metadata": {"name": name, "labels": labels}}),
+        );
+    }
+
+    /// Creates namespaces with their service accounts at once, as if the
+    /// controllers had already run (for large seeds in benchmarks).
+    pub fn seed_namespaces(&self, names: &[String]) {
+        for n in names {
+            self.put("Namespace", "", json!({"metadata": {"name": n}}));
+        }
+        let openshift = self.shared.lock().config.openshift;
+        for n in names {
+            seed_service_accounts(&self.shared, n, openshift);
+        }
+    }
+
+    pub fn openshift(&self) -> bool {
+        self.shared.lock().config.openshift
+    }
+}
+
+fn seed_service_accounts(shared: &Shared, ns: &str, openshift: bool) {
+    let sas: &[&str] = if openshift {
+        &["default", "builder", "deployer"]
+    } else {
+        &["default"]
+    };
+    for sa in sas {
+        controllers::ensure_service_account(shared, ns, sa);
+        if openshift {
+            controllers::ensure_dockercfg(shared, ns, sa);
+        }
+    }
+}
+
+/// The state a new cluster has: system namespaces with their service
+/// accounts; in OpenShift mode also `openshift`, `openshift-config` with the
+/// global `pull-secret`, and the `system:image-puller` ClusterRole.
+fn seed(shared: &Shared, openshift: bool) {
+    let mut namespaces = vec!["default", "kube-system", "kube-public"];
+    if openshift {
+        namespaces.extend(["openshift", "openshift-config"]);
+    }
+    let ns_res = resources::by_kind("Namespace").expect("namespaces");
+    {
+        let mut s = shared.lock();
+        for n in &namespaces {
+            s.store
+                .insert_new(ns_res, "", json!({"metadata": {"name": n}}), false);
+        }
+    }
+    for n in &namespaces {
+        seed_service_accounts(shared, n, openshift);
+    }
+    if openshift {
+        let mut s = shared.lock();
+        let cr = resources::by_kind("ClusterRole").expect("clusterroles");
+        s.store.insert_new(
+            cr,
+            "",
+            json!({
+                "metadata": {"name": "system:image-puller", "annotations": {"openshift.io/description": "Grants the right to pull images from within a project."}},
+                "rules": [{"apiGroups": ["", "image.openshift.io"], "resources": ["imagestreams/layers"], "verbs": ["get"]}],
+            }),
+            false,
+        );
+        use base64::Engine as _;
+        let b64 = |s: &str| base64::engine::general_purpose::STANDARD.encode(s);
+        let pull = json!({"auths": {
+            "cloud.openshift.com": {"auth": b64("cloud-user:cloud-token"), "email": "ops@example.com"},
+            "quay.io": {"auth": b64("quay-user:quay-token"), "email": "ops@example.com"},
+        }});
+        let secret = resources::by_kind("Secret").expect("secrets");
+        s.store.insert_new(
+            secret,
+            "openshift-config",
+            json!({"metadata": {"name": "pull-secret"}, "type": "kubernetes.io/dockerconfigjson",
+                   "data": {".dockerconfigjson": b64(&pull.to_string())}}),
+            false,
+        );
+        let cv = resources::by_kind("ClusterVersion").expect("clusterversions");
+        s.store.insert_new(
+            cv,
+            "",
+            json!({"metadata": {"name": "version"}, "status": {"desired": {"version": "4.16.0"}}}),
+            false,
+        );
+    }
+}

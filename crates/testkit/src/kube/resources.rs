@@ -1,0 +1,251 @@
+//! The resources the emulator serves, and the discovery documents built from
+//! them (`/api`, `/api/v1`, `/apis`, `/apis/GROUP/VERSION`).
+
+use serde_json::{Value, json};
+
+/// One served resource.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Resource {
+    pub group: &'static str,
+    pub version: &'static str,
+    pub plural: &'static str,
+    pub kind: &'static str,
+    pub namespaced: bool,
+    pub short_names: &'static [&'static str],
+    /// Only in OpenShift mode.
+    pub openshift: bool,
+    /// `create` only (reviews).
+    pub create_only: bool,
+}
+
+impl Resource {
+    pub fn api_version(&self) -> String {
+        if self.group.is_empty() {
+            self.version.to_string()
+        } else {
+            format!("{}/{}", self.group, self.version)
+        }
+    }
+
+    pub fn singular(&self) -> String {
+        self.kind.to_ascii_lowercase()
+    }
+
+    fn verbs(&self) -> Vec<&'static str> {
+        if self.create_only {
+            vec!["create"]
+        } else {
+            vec![
+                "create",
+                "delete",
+                "deletecollection",
+                "get",
+                "list",
+                "patch",
+                "update",
+                "watch",
+            ]
+        }
+    }
+}
+
+const fn r(
+    group: &'static str,
+    version: &'static str,
+    plural: &'static str,
+    kind: &'static str,
+    namespaced: bool,
+    short_names: &'static [&'static str],
+    openshift: bool,
+) -> Resource {
+    Resource {
+        group,
+        version,
+        plural,
+        kind,
+        namespaced,
+        short_names,
+        openshift,
+        create_only: false,
+    }
+}
+
+pub const RESOURCES: &[Resource] = &[
+    r("", "v1", "namespaces", "Namespace", false, &["ns"], false),
+    r("", "v1", "secrets", "Secret", true, &[], false),
+    r(
+        "",
+        "v1",
+        "serviceaccounts",
+        "ServiceAccount",
+        true,
+        &["sa"],
+        false,
+    ),
+    r("", "v1", "pods", "Pod", true, &["po"], false),
+    r("", "v1", "configmaps", "ConfigMap", true, &["cm"], false),
+    r(
+        "rbac.authorization.k8s.io",
+        "v1",
+        "roles",
+        "Role",
+        true,
+        &[],
+        false,
+    ),
+    r(
+        "rbac.authorization.k8s.io",
+        "v1",
+        "rolebindings",
+        "RoleBinding",
+        true,
+        &[],
+        false,
+    ),
+    r(
+        "rbac.authorization.k8s.io",
+        "v1",
+        "clusterroles",
+        "ClusterRole",
+        false,
+        &[],
+        false,
+    ),
+    r(
+        "rbac.authorization.k8s.io",
+        "v1",
+        "clusterrolebindings",
+        "ClusterRoleBinding",
+        false,
+        &[],
+        false,
+    ),
+    Resource {
+        create_only: true,
+        ..r(
+            "authorization.k8s.io",
+            "v1",
+            "selfsubjectaccessreviews",
+            "SelfSubjectAccessReview",
+            false,
+            &[],
+            false,
+        )
+    },
+    r(
+        "image.openshift.io",
+        "v1",
+        "imagestreams",
+        "ImageStream",
+        true,
+        &["is"],
+        true,
+    ),
+    r(
+        "build.openshift.io",
+        "v1",
+        "buildconfigs",
+        "BuildConfig",
+        true,
+        &["bc"],
+        true,
+    ),
+    r(
+        "project.openshift.io",
+        "v1",
+        "projects",
+        "Project",
+        false,
+        &[],
+        true,
+    ),
+    r(
+        "config.openshift.io",
+        "v1",
+        "clusterversions",
+        "ClusterVersion",
+        false,
+        &[],
+        true,
+    ),
+];
+
+/// The resources served in a mode.
+pub fn served(openshift: bool) -> impl Iterator<Item = &'static Resource> {
+    RESOURCES.iter().filter(move |r| openshift || !r.openshift)
+}
+
+/// Finds a resource by group, version and plural.
+pub fn find(
+    openshift: bool,
+    group: &str,
+    version: &str,
+    plural: &str,
+) -> Option<&'static Resource> {
+    served(openshift).find(|r| r.group == group && r.version == version && r.plural == plural)
+}
+
+/// Finds a resource by kind (for objects created in tests).
+pub fn by_kind(kind: &str) -> Option<&'static Resource> {
+    RESOURCES.iter().find(|r| r.kind == kind)
+}
+
+pub fn api_versions() -> Value {
+    json!({
+        "kind": "APIVersions",
+        "versions": ["v1"],
+        "serverAddressByClientCIDRs": [{"clientCIDR": "0.0.0.0/0", "serverAddress": "127.0.0.1"}],
+    })
+}
+
+fn groups(openshift: bool) -> Vec<(&'static str, &'static str)> {
+    let mut out: Vec<(&'static str, &'static str)> = Vec::new();
+    for r in served(openshift).filter(|r| !r.group.is_empty()) {
+        if !out.contains(&(r.group, r.version)) {
+            out.push((r.group, r.version));
+        }
+    }
+    out
+}
+
+pub fn api_group_list(openshift: bool) -> Value {
+    let groups: Vec<Value> = groups(openshift)
+        .into_iter()
+        .map(|(g, v)| {
+            let gv = json!({"groupVersion": format!("{g}/{v}"), "version": v});
+            json!({"name": g, "versions": [gv.clone()], "preferredVersion": gv})
+        })
+        .collect();
+    json!({"kind": "APIGroupList", "apiVersion": "v1", "groups": groups})
+}
+
+/// `APIResourceList` for a group/version, or `None` when not served.
+pub fn resource_list(openshift: bool, group: &str, version: &str) -> Option<Value> {
+    let items: Vec<Value> = served(openshift)
+        .filter(|r| r.group == group && r.version == version)
+        .map(|r| {
+            let mut v = json!({
+                "name": r.plural,
+                "singularName": r.singular(),
+                "namespaced": r.namespaced,
+                "kind": r.kind,
+                "verbs": r.verbs(),
+            });
+            if !r.short_names.is_empty() {
+                v["shortNames"] = json!(r.short_names);
+            }
+            v
+        })
+        .collect();
+    if items.is_empty() {
+        return None;
+    }
+    let gv = if group.is_empty() {
+        version.to_string()
+    } else {
+        format!("{group}/{version}")
+    };
+    Some(
+        json!({"kind": "APIResourceList", "apiVersion": "v1", "groupVersion": gv, "resources": items}),
+    )
+}

@@ -1,0 +1,132 @@
+//! The emulator's shared state: objects, users, faults, request counters and
+//! the event broadcast that watches and controllers listen to.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use tokio::sync::broadcast;
+
+use super::authz::User;
+use super::store::{Event, Store};
+
+/// A fault to inject on matching requests, `remaining` times.
+#[derive(Clone, Debug, serde::Deserialize, serde::Serialize)]
+pub struct Fault {
+    /// `get`, `list`, `watch`, `create`, `update`, `patch`, `delete`; any when absent.
+    #[serde(default)]
+    pub verb: Option<String>,
+    /// Plural resource name (`secrets`); any when absent.
+    #[serde(default)]
+    pub resource: Option<String>,
+    /// Added latency before answering.
+    #[serde(default)]
+    pub latency_ms: Option<u64>,
+    /// Answer with this status (a `Status` body) instead of serving.
+    #[serde(default)]
+    pub status: Option<u16>,
+    #[serde(default)]
+    pub retry_after: Option<u64>,
+    /// Cut the connection instead of answering.
+    #[serde(default)]
+    pub drop_connection: bool,
+    #[serde(default = "one")]
+    pub remaining: u32,
+}
+
+fn one() -> u32 {
+    1
+}
+
+impl Default for Fault {
+    /// Matches everything, once, and does nothing until a field says what.
+    fn default() -> Self {
+        Self {
+            verb: None,
+            resource: None,
+            latency_ms: None,
+            status: None,
+            retry_after: None,
+            drop_connection: false,
+            remaining: one(),
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub openshift: bool,
+    /// Added to every API request (the benchmark's setting).
+    pub latency: Duration,
+    /// How long controllers wait before acting.
+    pub controller_delay: Duration,
+}
+
+#[derive(Debug)]
+pub struct State {
+    pub store: Store,
+    pub users: HashMap<String, User>,
+    pub faults: Vec<Fault>,
+    pub counters: BTreeMap<String, u64>,
+    pub total: u64,
+    pub config: Config,
+}
+
+#[derive(Clone, Debug)]
+pub struct Shared {
+    state: Arc<Mutex<State>>,
+    events: broadcast::Sender<Arc<Event>>,
+}
+
+impl Shared {
+    pub fn new(config: Config) -> Self {
+        let (events, _) = broadcast::channel(65_536);
+        Self {
+            state: Arc::new(Mutex::new(State {
+                store: Store::default(),
+                users: HashMap::new(),
+                faults: Vec::new(),
+                counters: BTreeMap::new(),
+                total: 0,
+                config,
+            })),
+            events,
+        }
+    }
+
+    pub fn lock(&self) -> MutexGuard<'_, State> {
+        self.state
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    pub fn publish(&self, e: Arc<Event>) {
+        let _ = self.events.send(e);
+    }
+
+    pub fn subscribe(&self) -> broadcast::Receiver<Arc<Event>> {
+        self.events.subscribe()
+    }
+
+    /// Counts a request and returns the fault to apply to it, if any.
+    pub fn count_and_fault(&self, verb: &str, resource: &str) -> (Duration, Option<Fault>) {
+        let mut s = self.lock();
+        s.total += 1;
+        *s.counters.entry(format!("{verb} {resource}")).or_insert(0) += 1;
+        let latency = s.config.latency;
+        let pos = s.faults.iter().position(|f| {
+            f.remaining > 0
+                && f.verb.as_deref().is_none_or(|v| v == verb)
+                && f.resource.as_deref().is_none_or(|r| r == resource)
+        });
+        let fault = pos.map(|i| {
+            s.faults[i].remaining -= 1;
+            let f = s.faults[i].clone();
+            if s.faults[i].remaining == 0 {
+                s.faults.remove(i);
+            }
+            f
+        });
+        (latency, fault)
+    }
+}

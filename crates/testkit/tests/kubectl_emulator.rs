@@ -1,0 +1,451 @@
+//! Real kubectl against the emulator: every verb the tests rely on, with the
+//! semantics of a real API server (conflicts, validation, the SMP pitfall,
+//! forbidden, paging, watch), in Kubernetes and OpenShift mode.
+
+use std::path::Path;
+use std::process::{Command, Output};
+use std::time::Duration;
+
+use rhpull_testkit::kube::{Emulator, Fault, Options, Rule};
+use serde_json::{Value, json};
+
+fn kubectl_at(bin: &Path, kubeconfig: &Path, args: &[&str]) -> Output {
+    Command::new(bin)
+        .args(args)
+        .env("KUBECONFIG", kubeconfig)
+        .env_remove("HTTPS_PROXY")
+        .output()
+        .expect("run kubectl")
+}
+
+fn kubectl(e: &Emulator, args: &[&str]) -> Output {
+    kubectl_at(Path::new("/usr/bin/kubectl"), &e.kubeconfig, args)
+}
+
+fn ok(out: &Output) -> String {
+    assert!(
+        out.status.success(),
+        "kubectl failed: {}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn err(out: &Output) -> String {
+    assert!(
+        !out.status.success(),
+        "kubectl should have failed: {}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+fn json_of(e: &Emulator, args: &[&str]) -> Value {
+    let mut a = args.to_vec();
+    a.extend(["-o", "json"]);
+    serde_json::from_str(&ok(&kubectl(e, &a))).unwrap()
+}
+
+fn wait_until(what: &str, mut f: impl FnMut() -> bool) {
+    for _ in 0..100 {
+        if f() {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    panic!("timed out waiting for {what}");
+}
+
+#[test]
+fn every_kubectl_build_reads_and_writes_through_the_emulator() {
+    let e = Emulator::start(Options::default());
+    let mut kubectls = vec![std::path::PathBuf::from("/usr/bin/kubectl")];
+    for v in ["kubectl.1.27", "kubectl.1.33"] {
+        let p = Path::new("/usr/lib/google-cloud-sdk/bin").join(v);
+        if p.is_file() {
+            kubectls.push(p);
+        }
+    }
+    for (i, bin) in kubectls.iter().enumerate() {
+        let name = format!("pull-{i}");
+        ok(&kubectl_at(
+            bin,
+            &e.kubeconfig,
+            &[
+                "create",
+                "secret",
+                "docker-registry",
+                &name,
+                "--docker-server=registry.redhat.io",
+                "--docker-username=1234567|sa",
+                "--docker-password=tok",
+            ],
+        ));
+        let ty = ok(&kubectl_at(
+            bin,
+            &e.kubeconfig,
+            &["get", "secret", &name, "-o", "jsonpath={.type}"],
+        ));
+        assert_eq!(ty, "kubernetes.io/dockerconfigjson", "{}", bin.display());
+        let names = ok(&kubectl_at(
+            bin,
+            &e.kubeconfig,
+            &["get", "ns", "-o", "name"],
+        ));
+        assert!(names.contains("namespace/kube-system"), "{names}");
+        ok(&kubectl_at(
+            bin,
+            &e.kubeconfig,
+            &["delete", "secret", &name],
+        ));
+    }
+}
+
+#[test]
+fn create_get_patch_delete_and_the_image_pull_secrets_pitfall() {
+    let e = Emulator::start(Options::default());
+    ok(&kubectl(&e, &["create", "sa", "bot"]));
+    ok(&kubectl(
+        &e,
+        &[
+            "create",
+            "secret",
+            "docker-registry",
+            "one",
+            "--docker-server=r.io",
+            "--docker-username=u",
+            "--docker-password=p",
+        ],
+    ));
+    ok(&kubectl(
+        &e,
+        &[
+            "patch",
+            "sa",
+            "bot",
+            "--type",
+            "json",
+            "-p",
+            r#"[{"op":"add","path":"/imagePullSecrets","value":[{"name":"one"}]}]"#,
+        ],
+    ));
+    // Strategic merge on imagePullSecrets replaces the list: "one" is lost.
+    ok(&kubectl(
+        &e,
+        &[
+            "patch",
+            "sa",
+            "bot",
+            "-p",
+            r#"{"imagePullSecrets":[{"name":"two"}],"secrets":[{"name":"s1"}]}"#,
+        ],
+    ));
+    ok(&kubectl(
+        &e,
+        &["patch", "sa", "bot", "-p", r#"{"secrets":[{"name":"s2"}]}"#],
+    ));
+    let sa = json_of(&e, &["get", "sa", "bot"]);
+    assert_eq!(sa["imagePullSecrets"], json!([{"name": "two"}]));
+    assert_eq!(sa["secrets"], json!([{"name": "s1"}, {"name": "s2"}]));
+    ok(&kubectl(
+        &e,
+        &[
+            "patch",
+            "sa",
+            "bot",
+            "--type",
+            "merge",
+            "-p",
+            r#"{"metadata":{"labels":{"team":"a"}}}"#,
+        ],
+    ));
+    assert_eq!(
+        ok(&kubectl(
+            &e,
+            &["get", "sa", "bot", "-o", "jsonpath={.metadata.labels.team}"]
+        )),
+        "a"
+    );
+    assert_eq!(
+        ok(&kubectl(&e, &["get", "sa", "-l", "team=a", "-o", "name"])).trim(),
+        "serviceaccount/bot"
+    );
+    ok(&kubectl(&e, &["delete", "sa", "bot"]));
+    assert!(err(&kubectl(&e, &["get", "sa", "bot"])).contains("serviceaccounts \"bot\" not found"));
+}
+
+#[test]
+fn validation_conflicts_and_already_exists_are_real_status_errors() {
+    let e = Emulator::start(Options::default());
+    assert!(
+        err(&kubectl(
+            &e,
+            &[
+                "create",
+                "secret",
+                "generic",
+                "Bad_Name",
+                "--from-literal=a=b"
+            ]
+        ))
+        .contains("RFC 1123")
+    );
+    ok(&kubectl(
+        &e,
+        &["create", "secret", "generic", "dup", "--from-literal=a=b"],
+    ));
+    assert!(
+        err(&kubectl(
+            &e,
+            &["create", "secret", "generic", "dup", "--from-literal=a=b"]
+        ))
+        .contains("already exists")
+    );
+    // A dockerconfigjson secret without .dockerconfigjson is invalid.
+    let bad = json!({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "x"}, "type": "kubernetes.io/dockerconfigjson", "data": {"other": "eA=="}});
+    let file = e.dir().join("bad.json");
+    std::fs::write(&file, bad.to_string()).unwrap();
+    assert!(
+        err(&kubectl(&e, &["create", "-f", file.to_str().unwrap()]))
+            .contains("data[.dockerconfigjson]: Required value")
+    );
+    // An unknown type is accepted, as the real server does.
+    let odd = json!({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "odd"}, "type": "kubernetes.io/podmanconfigjson", "data": {}});
+    std::fs::write(&file, odd.to_string()).unwrap();
+    ok(&kubectl(&e, &["create", "-f", file.to_str().unwrap()]));
+    // A stale resourceVersion is a 409 Conflict.
+    let mut s = json_of(&e, &["get", "secret", "dup"]);
+    ok(&kubectl(&e, &["label", "secret", "dup", "x=y"]));
+    s["metadata"]["labels"] = json!({"z": "w"});
+    std::fs::write(&file, s.to_string()).unwrap();
+    assert!(
+        err(&kubectl(&e, &["replace", "-f", file.to_str().unwrap()]))
+            .contains("the object has been modified")
+    );
+}
+
+#[test]
+fn forbidden_users_and_auth_can_i() {
+    let e = Emulator::start(Options::default());
+    let reader = e.add_user(
+        "reader-token",
+        "reader",
+        vec![Rule::new(&["get", "list", "watch"], &["*"], &["*"], None)],
+    );
+    assert_eq!(
+        ok(&kubectl(&e, &["auth", "can-i", "create", "secrets"])).trim(),
+        "yes"
+    );
+    let out = kubectl_at(
+        Path::new("/usr/bin/kubectl"),
+        &reader,
+        &["auth", "can-i", "create", "secrets"],
+    );
+    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "no");
+    let out = kubectl_at(
+        Path::new("/usr/bin/kubectl"),
+        &reader,
+        &["create", "secret", "generic", "x", "--from-literal=a=b"],
+    );
+    assert!(err(&out).contains("User \"reader\" cannot create resource \"secrets\" in API group \"\" in the namespace \"default\""));
+    ok(&kubectl_at(
+        Path::new("/usr/bin/kubectl"),
+        &reader,
+        &["get", "secrets"],
+    ));
+}
+
+#[test]
+fn paging_and_watch() {
+    let e = Emulator::start(Options::default());
+    for i in 0..7 {
+        ok(&kubectl(
+            &e,
+            &[
+                "create",
+                "secret",
+                "generic",
+                &format!("s{i}"),
+                "--from-literal=a=b",
+            ],
+        ));
+    }
+    // kubectl pages with limit/continue when asked to.
+    let names = ok(&kubectl(
+        &e,
+        &["get", "secrets", "--chunk-size=2", "-o", "name"],
+    ));
+    assert_eq!(names.lines().count(), 7, "{names}");
+    assert!(e.count("list", "secrets") >= 4, "{}", e.counters());
+
+    let mut child = Command::new("kubectl")
+        .args(["get", "secrets", "-w", "-o", "name", "--request-timeout=5s"])
+        .env("KUBECONFIG", &e.kubeconfig)
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(700));
+    ok(&kubectl(
+        &e,
+        &["create", "secret", "generic", "late", "--from-literal=a=b"],
+    ));
+    std::thread::sleep(Duration::from_millis(500));
+    child.kill().unwrap();
+    let out = child.wait_with_output().unwrap();
+    let seen = String::from_utf8_lossy(&out.stdout);
+    assert!(seen.contains("secret/late"), "{seen}");
+}
+
+#[test]
+fn openshift_mode_provisions_and_restores_dockercfg_secrets() {
+    let e = Emulator::start(Options::openshift());
+    let groups = ok(&kubectl(&e, &["api-versions"]));
+    for g in [
+        "image.openshift.io/v1",
+        "project.openshift.io/v1",
+        "config.openshift.io/v1",
+        "build.openshift.io/v1",
+    ] {
+        assert!(groups.contains(g), "{g} missing: {groups}");
+    }
+    assert!(e.get("ClusterRole", "", "system:image-puller").is_some());
+    assert!(e.get("Secret", "openshift-config", "pull-secret").is_some());
+    ok(&kubectl(&e, &["create", "ns", "team-a"]));
+    let dockercfg_of = |sa: &Value| -> Option<String> {
+        sa["imagePullSecrets"]
+            .as_array()?
+            .iter()
+            .filter_map(|i| i["name"].as_str())
+            .find(|n| n.contains("-dockercfg-"))
+            .map(str::to_string)
+    };
+    let mut provisioned = String::new();
+    wait_until("builder's dockercfg", || {
+        e.get("ServiceAccount", "team-a", "builder")
+            .and_then(|sa| dockercfg_of(&sa))
+            .map(|n| provisioned = n)
+            .is_some()
+    });
+    assert!(
+        provisioned.starts_with("builder-dockercfg-")
+            && provisioned.len() == "builder-dockercfg-".len() + 5
+    );
+    let secret = e.get("Secret", "team-a", &provisioned).unwrap();
+    assert_eq!(secret["type"], "kubernetes.io/dockercfg");
+    // Removing it (the naive patch) makes the controller put it back.
+    ok(&kubectl(
+        &e,
+        &[
+            "patch",
+            "sa",
+            "builder",
+            "-n",
+            "team-a",
+            "-p",
+            r#"{"imagePullSecrets":[{"name":"mine"}]}"#,
+        ],
+    ));
+    wait_until("the dockercfg to come back", || {
+        e.get("ServiceAccount", "team-a", "builder")
+            .is_some_and(|sa| dockercfg_of(&sa).as_deref() == Some(provisioned.as_str()))
+    });
+    let sa = e.get("ServiceAccount", "team-a", "builder").unwrap();
+    assert_eq!(sa["imagePullSecrets"][0]["name"], "mine");
+}
+
+#[test]
+fn pods_get_their_service_accounts_pull_secrets_at_creation_only() {
+    let e = Emulator::start(Options::default());
+    ok(&kubectl(
+        &e,
+        &[
+            "create",
+            "secret",
+            "docker-registry",
+            "p1",
+            "--docker-server=r.io",
+            "--docker-username=u",
+            "--docker-password=p",
+        ],
+    ));
+    ok(&kubectl(
+        &e,
+        &[
+            "patch",
+            "sa",
+            "default",
+            "-p",
+            r#"{"imagePullSecrets":[{"name":"p1"}]}"#,
+        ],
+    ));
+    let pod = json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "web"}, "spec": {"containers": [{"name": "c", "image": "r.io/app:1"}]}});
+    let file = e.dir().join("pod.json");
+    std::fs::write(&file, pod.to_string()).unwrap();
+    ok(&kubectl(&e, &["create", "-f", file.to_str().unwrap()]));
+    let p = json_of(&e, &["get", "pod", "web"]);
+    assert_eq!(p["spec"]["serviceAccountName"], "default");
+    assert_eq!(p["spec"]["imagePullSecrets"], json!([{"name": "p1"}]));
+    let orphan = json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "o"}, "spec": {"serviceAccountName": "nope", "containers": [{"name": "c", "image": "x"}]}});
+    std::fs::write(&file, orphan.to_string()).unwrap();
+    assert!(
+        err(&kubectl(&e, &["create", "-f", file.to_str().unwrap()]))
+            .contains("serviceaccount \"nope\" not found")
+    );
+}
+
+/// A plain HTTP GET or POST on 127.0.0.1 with std only; returns the body.
+fn http(url: &str, method: &str, body: &str) -> String {
+    use std::io::{Read as _, Write as _};
+    let rest = url.strip_prefix("http://").unwrap();
+    let (authority, path) = rest
+        .split_once('/')
+        .map(|(a, p)| (a, format!("/{p}")))
+        .unwrap();
+    let mut s = std::net::TcpStream::connect(authority).unwrap();
+    write!(s, "{method} {path} HTTP/1.1\r\nHost: {authority}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}", body.len()).unwrap();
+    let mut out = String::new();
+    s.read_to_string(&mut out).unwrap();
+    out.split_once("\r\n\r\n")
+        .map(|(_, b)| b.to_string())
+        .unwrap_or_default()
+}
+
+#[test]
+fn faults_and_counters() {
+    let mut e = Emulator::start(Options::default());
+    let admin = e.start_admin();
+    e.reset_counters();
+    // 429 with Retry-After: client-go waits and retries, so kubectl succeeds.
+    e.add_fault(Fault {
+        verb: Some("list".into()),
+        resource: Some("secrets".into()),
+        status: Some(429),
+        retry_after: Some(1),
+        ..Fault::default()
+    });
+    ok(&kubectl(&e, &["get", "secrets", "-o", "name"]));
+    assert_eq!(e.count("list", "secrets"), 2, "{}", e.counters());
+    // A 500 is reported.
+    e.add_fault(Fault {
+        verb: Some("get".into()),
+        resource: Some("serviceaccounts".into()),
+        status: Some(500),
+        remaining: 5,
+        ..Fault::default()
+    });
+    assert!(err(&kubectl(&e, &["get", "sa", "default"])).contains("injected fault"));
+    e.clear_faults();
+    ok(&kubectl(&e, &["get", "sa", "default"]));
+    // The admin endpoint: counters, reset, faults over plain HTTP.
+    let c: Value = serde_json::from_str(&http(&format!("{admin}/counters"), "GET", "")).unwrap();
+    assert_eq!(c, e.counters());
+    http(
+        &format!("{admin}/faults"),
+        "POST",
+        r#"{"verb":"get","resource":"namespaces","status":503,"remaining":1}"#,
+    );
+    assert!(err(&kubectl(&e, &["get", "ns", "default"])).contains("injected fault"));
+    http(&format!("{admin}/counters/reset"), "POST", "");
+    assert_eq!(e.total(), 0);
+}

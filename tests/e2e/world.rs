@@ -1,0 +1,207 @@
+//! `cargo xtask world` (the binary behind it): stands up, answers real
+//! kubectl and `kubectl rhpull`, counts requests, and on SIGTERM stops
+//! everything, removes its env file and leaves no process behind.
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use rhpull_e2e::{PluginPath, stderr, stdout, workspace_binary};
+
+fn read_env(path: &Path) -> HashMap<String, String> {
+    std::fs::read_to_string(path)
+        .unwrap()
+        .lines()
+        .filter_map(|l| l.split_once('='))
+        .map(|(k, v)| (k.to_string(), v.trim_matches('\'').to_string()))
+        .collect()
+}
+
+/// Every descendant of `pid` (children first found through /proc).
+fn descendants(pid: u32) -> Vec<u32> {
+    let mut out = Vec::new();
+    let mut queue = vec![pid];
+    while let Some(p) = queue.pop() {
+        for task in std::fs::read_dir(format!("/proc/{p}/task"))
+            .into_iter()
+            .flatten()
+            .flatten()
+        {
+            let children =
+                std::fs::read_to_string(task.path().join("children")).unwrap_or_default();
+            for c in children
+                .split_whitespace()
+                .filter_map(|c| c.parse::<u32>().ok())
+            {
+                out.push(c);
+                queue.push(c);
+            }
+        }
+    }
+    out
+}
+
+fn alive(pid: u32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .map(|s| s.split_whitespace().nth(2).is_none_or(|state| state != "Z"))
+        .unwrap_or(false)
+}
+
+fn get(url: &str) -> String {
+    use std::io::{Read as _, Write as _};
+    let rest = url.strip_prefix("http://").unwrap();
+    let (authority, path) = rest
+        .split_once('/')
+        .map(|(a, p)| (a, format!("/{p}")))
+        .unwrap();
+    let mut s = std::net::TcpStream::connect(authority).unwrap();
+    write!(
+        s,
+        "GET {path} HTTP/1.1\r\nHost: {authority}\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut out = String::new();
+    s.read_to_string(&mut out).unwrap();
+    out.split_once("\r\n\r\n")
+        .map(|(_, b)| b.to_string())
+        .unwrap_or_default()
+}
+
+#[test]
+fn the_world_stands_answers_and_stops_cleanly() {
+    let dir = tempfile::tempdir().unwrap();
+    let env_path = dir.path().join("env");
+    let mut world = Command::new(workspace_binary("xtask"))
+        .args(["world", "--no-build", "--openshift", "--dir"])
+        .arg(dir.path())
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let started = Instant::now();
+    while !env_path.exists() {
+        assert!(
+            started.elapsed() < Duration::from_secs(120),
+            "no env file after 2 minutes"
+        );
+        if let Ok(Some(status)) = world.try_wait() {
+            let out = world.wait_with_output().unwrap();
+            panic!(
+                "the world exited early ({status}): {}{}",
+                stdout(&out),
+                stderr(&out)
+            );
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let env = read_env(&env_path);
+    for key in [
+        "KUBECONFIG",
+        "RHPULL_WORLD_REGISTRY",
+        "RHPULL_WORLD_SSO",
+        "RHPULL_WORLD_CA",
+        "RHPULL_WORLD_USERNAME",
+        "RHPULL_WORLD_TOKEN",
+        "RHPULL_WORLD_IMAGE",
+        "RHPULL_WORLD_ADMIN",
+    ] {
+        assert!(
+            env.get(key).is_some_and(|v| !v.is_empty()),
+            "{key} missing from {env:?}"
+        );
+    }
+    assert_eq!(env.len(), 8, "exactly these variables: {env:?}");
+    assert!(
+        Path::new(&env["KUBECONFIG"]).is_absolute()
+            && Path::new(&env["RHPULL_WORLD_CA"]).is_absolute()
+    );
+
+    let plugin = PluginPath::new();
+    let home = tempfile::tempdir().unwrap();
+    let kubectl = |args: &[&str]| {
+        plugin
+            .command(Path::new("/usr/bin/kubectl"), home.path(), args)
+            .env("KUBECONFIG", &env["KUBECONFIG"])
+            .output()
+            .unwrap()
+    };
+    let ns = kubectl(&["get", "ns", "-o", "name"]);
+    assert!(
+        stdout(&ns).contains("namespace/openshift-config"),
+        "{}{}",
+        stdout(&ns),
+        stderr(&ns)
+    );
+    assert_eq!(
+        stdout(&kubectl(&["auth", "can-i", "create", "secrets"])).trim(),
+        "yes"
+    );
+    let version = kubectl(&["rhpull", "version"]);
+    assert!(
+        stdout(&version).starts_with("kubectl-rhpull "),
+        "{}",
+        stderr(&version)
+    );
+    let token = format!("{}\n", env["RHPULL_WORLD_TOKEN"]);
+    let login = plugin.rhpull_with_stdin(
+        home.path(),
+        &[(
+            "REGISTRY_AUTH_FILE",
+            &home.path().join("auth.json").display().to_string(),
+        )],
+        &[
+            "check",
+            &env["RHPULL_WORLD_REGISTRY"],
+            "--image",
+            &env["RHPULL_WORLD_IMAGE"],
+            "-u",
+            &env["RHPULL_WORLD_USERNAME"],
+            "--password-stdin",
+            "--registry-ca",
+            &env["RHPULL_WORLD_CA"],
+        ],
+        &token,
+    );
+    assert!(
+        login.status.success(),
+        "{}{}",
+        stdout(&login),
+        stderr(&login)
+    );
+
+    let counters: serde_json::Value =
+        serde_json::from_str(&get(&format!("{}/counters", env["RHPULL_WORLD_ADMIN"]))).unwrap();
+    assert!(counters["total"].as_u64().unwrap() >= 3, "{counters}");
+    assert!(
+        counters["by"]["list namespaces"].as_u64().unwrap() >= 1,
+        "{counters}"
+    );
+
+    let children = descendants(world.id());
+    assert!(
+        !children.is_empty(),
+        "the world should have started servers"
+    );
+    Command::new("kill")
+        .args(["-TERM", &world.id().to_string()])
+        .status()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let status = loop {
+        if let Some(s) = world.try_wait().unwrap() {
+            break s;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the world did not stop on SIGTERM"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    assert!(status.success(), "{status}");
+    assert!(!env_path.exists(), "the env file must be removed");
+    std::thread::sleep(Duration::from_millis(500));
+    let left: Vec<u32> = children.into_iter().filter(|p| alive(*p)).collect();
+    assert!(left.is_empty(), "processes left behind: {left:?}");
+}
