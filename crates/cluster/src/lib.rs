@@ -1,11 +1,31 @@
-//! `rhpull-cluster`: everything rhpull asks of the Kubernetes API server —
-//! pull secrets, service-account links, image-puller grants, the global pull
-//! secret — built from `rhpull-core`'s credentials. It never prints; the
-//! binary turns its results and typed errors into words.
+//! `rhpull-cluster`: everything rhpull asks of the Kubernetes API server,
+//! with kube-rs and k8s-openapi. It never prints; results are values and
+//! failures are [`ClusterError`]s the binary turns into words.
 //!
-//! The API client arrives with the emulator (issue: Kubernetes API emulator
-//! and `rhpull-cluster`); until then this crate only names the secret types
-//! the kubelet reads, which `core`'s credentials are turned into.
+//! - [`connect`]: kubeconfig, context and namespace as kubectl resolves them.
+//! - [`discovery`]: Kubernetes, OpenShift 3 or OpenShift 4.
+//! - [`pullsecret`]: build and apply pull secrets from `core` credentials.
+//! - [`link`]: service accounts' `imagePullSecrets` / `secrets`, kept whole.
+//! - [`grants`]: `system:image-puller` RoleBindings across projects.
+//! - [`global`]: OpenShift 4's `openshift-config/pull-secret`.
+//! - [`delegated`]: the auth-server + registry secret pair.
+//! - [`inventory`]: what holds which credential (status, rotate).
+//! - [`access`]: SelfSubjectAccessReview checks before writing.
+
+pub mod access;
+pub mod connect;
+pub mod delegated;
+pub mod discovery;
+pub mod error;
+pub mod global;
+pub mod grants;
+pub mod inventory;
+pub mod link;
+pub mod pullsecret;
+mod retry;
+
+pub use connect::{Cluster, ConnectOptions};
+pub use error::ClusterError;
 
 /// Secret types the kubelet reads pull credentials from.
 pub mod secret_types {
@@ -14,3 +34,42 @@ pub mod secret_types {
     /// `.dockercfg`: the legacy flat map.
     pub const DOCKERCFG: &str = "kubernetes.io/dockercfg";
 }
+
+/// kubectl's `--dry-run`: `Client` sends no write at all, `Server` sends
+/// writes with `dryRun=All` so the server validates without storing.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum DryRun {
+    #[default]
+    None,
+    Client,
+    Server,
+}
+
+impl DryRun {
+    pub(crate) fn post_params(self) -> kube::api::PostParams {
+        kube::api::PostParams {
+            dry_run: self == Self::Server,
+            field_manager: Some("kubectl-rhpull".into()),
+        }
+    }
+
+    pub(crate) fn delete_params(self) -> kube::api::DeleteParams {
+        kube::api::DeleteParams {
+            dry_run: self == Self::Server,
+            ..kube::api::DeleteParams::default()
+        }
+    }
+}
+
+/// What a write did (or, in a dry run, would do).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Outcome {
+    Created,
+    Updated,
+    Unchanged,
+}
+
+/// The label rhpull puts on what it creates.
+pub const MANAGED_BY_LABEL: &str = "app.kubernetes.io/managed-by";
+pub const MANAGED_BY: &str = "kubectl-rhpull";

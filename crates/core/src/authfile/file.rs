@@ -61,6 +61,17 @@ impl AuthFile {
         }
     }
 
+    /// An empty file of `format` that does not exist yet (to render a
+    /// docker config for a secret, say); `label` names it in errors.
+    pub fn new_empty(label: &Path, format: AuthFormat) -> Self {
+        Self {
+            path: label.to_path_buf(),
+            format,
+            existed: false,
+            doc: Map::new(),
+        }
+    }
+
     /// Parses bytes read from `path` (named in errors).
     pub fn parse(path: &Path, format: AuthFormat, bytes: &[u8]) -> Result<Self, AuthFileError> {
         if bytes.iter().all(u8::is_ascii_whitespace) {

@@ -629,7 +629,7 @@ fn review(user: &User, body: &Bytes) -> ApiResult {
 }
 
 fn watch_matches(e: &Event, t: &Target, labels: &LabelSelector, fields: &FieldSelector) -> bool {
-    std::ptr::eq(e.resource, t.resource)
+    (e.resource.group, e.resource.plural) == (t.resource.group, t.resource.plural)
         && (!t.resource.namespaced
             || t.namespace.is_none()
             || e.object
@@ -662,6 +662,7 @@ fn watch(shared: &Shared, t: &Target, q: &Query) -> Response {
         .and_then(|rv| rv.parse::<u64>().ok())
         .filter(|rv| *rv > 0);
     let start_rv = state.store.resource_version();
+
     match since {
         None => {
             let ns = if t.resource.namespaced {

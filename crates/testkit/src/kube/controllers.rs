@@ -13,9 +13,10 @@ use super::resources;
 use super::state::Shared;
 use super::store::{Event, random_suffix};
 
-/// Runs the controllers until the event channel closes.
-pub async fn run(shared: Shared) {
-    let mut rx = shared.subscribe();
+/// Runs the controllers until the event channel closes. `rx` is
+/// subscribed by the caller before the server starts, so no event published
+/// between start-up and this task's first poll is missed.
+pub async fn run(shared: Shared, mut rx: tokio::sync::broadcast::Receiver<Arc<Event>>) {
     loop {
         match rx.recv().await {
             Ok(e) => {

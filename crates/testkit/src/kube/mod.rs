@@ -206,7 +206,10 @@ impl Emulator {
         let running = serve_with(
             app,
             Some(&cert),
-            Some(Box::pin(controllers::run(shared.clone()))),
+            Some(Box::pin(controllers::run(
+                shared.clone(),
+                shared.subscribe(),
+            ))),
         );
         let kubeconfig = dir.path().join("kubeconfig");
         let server = format!("https://127.0.0.1:{}", running.port());

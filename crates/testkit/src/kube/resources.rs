@@ -70,7 +70,7 @@ const fn r(
     }
 }
 
-pub const RESOURCES: &[Resource] = &[
+pub static RESOURCES: &[Resource] = &[
     r("", "v1", "namespaces", "Namespace", false, &["ns"], false),
     r("", "v1", "secrets", "Secret", true, &[], false),
     r(

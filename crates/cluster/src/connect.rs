@@ -1,0 +1,76 @@
+//! Connecting as kubectl does: `--kubeconfig` or `KUBECONFIG` (several
+//! files merged) or `~/.kube/config`, `--context`, the context's namespace
+//! unless `-n` is given (oc's current project is that namespace), and a
+//! request timeout.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use kube::config::{KubeConfigOptions, Kubeconfig};
+
+use crate::error::ClusterError;
+
+/// kubectl's connection flags.
+#[derive(Clone, Debug, Default)]
+pub struct ConnectOptions {
+    pub kubeconfig: Option<PathBuf>,
+    pub context: Option<String>,
+    pub namespace: Option<String>,
+    pub request_timeout: Option<Duration>,
+    pub insecure_skip_tls_verify: bool,
+}
+
+/// A client and the namespace commands default to.
+#[derive(Clone)]
+pub struct Cluster {
+    pub client: kube::Client,
+    pub namespace: String,
+    /// The API server URL (for messages).
+    pub server: String,
+}
+
+impl std::fmt::Debug for Cluster {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Cluster")
+            .field("server", &self.server)
+            .field("namespace", &self.namespace)
+            .finish()
+    }
+}
+
+impl Cluster {
+    pub async fn connect(opts: &ConnectOptions) -> Result<Self, ClusterError> {
+        let kubeconfig = match &opts.kubeconfig {
+            Some(p) => Kubeconfig::read_from(p),
+            None => Kubeconfig::read(),
+        }
+        .map_err(|e| ClusterError::Kubeconfig(e.to_string()))?;
+        let options = KubeConfigOptions {
+            context: opts.context.clone(),
+            ..KubeConfigOptions::default()
+        };
+        let mut config = kube::Config::from_custom_kubeconfig(kubeconfig, &options)
+            .await
+            .map_err(|e| ClusterError::Kubeconfig(e.to_string()))?;
+        if let Some(t) = opts.request_timeout {
+            config.read_timeout = Some(t);
+            config.write_timeout = Some(t);
+            config.connect_timeout = Some(t);
+        }
+        if opts.insecure_skip_tls_verify {
+            config.accept_invalid_certs = true;
+        }
+        let namespace = opts
+            .namespace
+            .clone()
+            .unwrap_or_else(|| config.default_namespace.clone());
+        let server = config.cluster_url.to_string();
+        let client =
+            kube::Client::try_from(config).map_err(|e| ClusterError::Connection(e.to_string()))?;
+        Ok(Self {
+            client,
+            namespace,
+            server,
+        })
+    }
+}
