@@ -11,6 +11,7 @@
 //! - [`delegated`]: the auth-server + registry secret pair.
 //! - [`inventory`]: what holds which credential (status, rotate).
 //! - [`access`]: SelfSubjectAccessReview checks before writing.
+//! - [`rotate`]: put a regenerated token into every secret holding it.
 
 pub mod access;
 pub mod connect;
@@ -23,6 +24,7 @@ pub mod inventory;
 pub mod link;
 pub mod pullsecret;
 mod retry;
+pub mod rotate;
 
 pub use connect::{Cluster, ConnectOptions};
 pub use error::ClusterError;

@@ -14,8 +14,31 @@ use clap::{CommandFactory as _, FromArgMatches as _, Parser, Subcommand, ValueEn
     disable_version_flag = true
 )]
 pub struct Cli {
+    #[command(flatten)]
+    pub kube: KubeArgs,
     #[command(subcommand)]
     pub command: Command,
+}
+
+/// kubectl's own flags, which kubectl does not pass to plugins: parsed here.
+#[derive(Clone, Debug, Default, clap::Args)]
+pub struct KubeArgs {
+    #[arg(long, global = true, value_name = "FILE")]
+    pub kubeconfig: Option<std::path::PathBuf>,
+    #[arg(long, global = true, value_name = "NAME")]
+    pub context: Option<String>,
+    #[arg(short = 'n', long, global = true, value_name = "NAMESPACE")]
+    pub namespace: Option<String>,
+    #[arg(long, global = true, value_name = "DURATION", value_parser = parse_duration)]
+    pub request_timeout: Option<std::time::Duration>,
+    #[arg(
+        short = 'v',
+        long = "v",
+        global = true,
+        value_name = "LEVEL",
+        default_value_t = 0
+    )]
+    pub verbosity: u8,
 }
 
 #[derive(Debug, Subcommand)]
@@ -24,8 +47,233 @@ pub enum Command {
     Logout(LogoutArgs),
     #[command(visible_alias = "doctor")]
     Check(CheckArgs),
+    Create(CreateArgs),
+    Link(LinkArgs),
+    Unlink(UnlinkArgs),
+    Grant(GrantArgs),
+    Revoke(GrantArgs),
+    Delegated(DelegatedArgs),
+    Global(GlobalArgs),
+    Status(StatusArgs),
+    Rotate(RotateArgs),
     Registries(RegistriesArgs),
+    Completion(CompletionArgs),
     Version(VersionArgs),
+}
+
+/// kubectl's `--dry-run`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ValueEnum)]
+pub enum DryRunArg {
+    #[default]
+    None,
+    Client,
+    Server,
+}
+
+/// Output for commands that write objects.
+#[derive(Debug, clap::Args)]
+pub struct WriteArgs {
+    #[arg(long = "dry-run", value_enum, default_value_t, num_args = 0..=1, default_missing_value = "client")]
+    pub dry_run: DryRunArg,
+    #[arg(short = 'o', long = "output", value_enum, default_value_t)]
+    pub output: ObjectOutput,
+    #[arg(long)]
+    pub show_secrets: bool,
+}
+
+/// `-o` for commands that show objects.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ValueEnum)]
+pub enum ObjectOutput {
+    #[default]
+    Table,
+    Json,
+    Yaml,
+    Name,
+}
+
+/// Which list(s) of a service account a secret goes into.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ValueEnum)]
+pub enum ForArg {
+    #[default]
+    Pull,
+    Mount,
+    Both,
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ValueEnum)]
+pub enum SecretTypeArg {
+    #[default]
+    Dockerconfigjson,
+    Dockercfg,
+    /// Not a type the kubelet reads: accepted, and dockerconfigjson is made.
+    Podmanconfigjson,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct CreateArgs {
+    #[arg(value_name = "NAME")]
+    pub name: Option<String>,
+    #[command(flatten)]
+    pub source: SourceArgs,
+    #[command(flatten)]
+    pub secret: SecretArgs,
+    #[arg(long = "registry", value_name = "REGISTRY")]
+    pub registries: Vec<String>,
+    #[arg(long, conflicts_with = "registries")]
+    pub all_registries: bool,
+    #[arg(long = "type", value_enum, default_value_t)]
+    pub secret_type: SecretTypeArg,
+    #[arg(long = "link", value_name = "SERVICE_ACCOUNT")]
+    pub link: Vec<String>,
+    #[arg(long = "for", value_enum, default_value_t)]
+    pub link_for: ForArg,
+    #[arg(long)]
+    pub verify: bool,
+    #[arg(long)]
+    pub overwrite: bool,
+    #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = parse_duration)]
+    pub wait: std::time::Duration,
+    #[command(flatten)]
+    pub net: NetArgs,
+    #[command(flatten)]
+    pub write: WriteArgs,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct LinkArgs {
+    #[arg(value_name = "SERVICE_ACCOUNT")]
+    pub service_account: String,
+    #[arg(value_name = "SECRET")]
+    pub secrets: Vec<String>,
+    #[arg(long = "for", value_enum)]
+    pub link_for: Option<ForArg>,
+    #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = parse_duration)]
+    pub wait: std::time::Duration,
+    #[command(flatten)]
+    pub write: WriteArgs,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct UnlinkArgs {
+    #[arg(value_name = "SERVICE_ACCOUNT")]
+    pub service_account: String,
+    #[arg(value_name = "SECRET", required = true)]
+    pub secrets: Vec<String>,
+    #[command(flatten)]
+    pub write: WriteArgs,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct GrantArgs {
+    #[arg(value_name = "FROM")]
+    pub from: String,
+    #[arg(value_name = "TO", required = true)]
+    pub to: Vec<String>,
+    #[arg(
+        long = "sa",
+        value_name = "NAME",
+        conflicts_with = "all_service_accounts"
+    )]
+    pub service_accounts: Vec<String>,
+    #[arg(long)]
+    pub all_service_accounts: bool,
+    #[command(flatten)]
+    pub write: WriteArgs,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct DelegatedArgs {
+    #[arg(
+        long = "registry",
+        value_name = "REGISTRY",
+        default_value = "registry.redhat.io"
+    )]
+    pub registry: String,
+    #[arg(long, value_name = "HOST")]
+    pub auth_server: Option<String>,
+    #[arg(long, value_name = "NAME")]
+    pub name: Option<String>,
+    #[command(flatten)]
+    pub source: SourceArgs,
+    #[command(flatten)]
+    pub secret: SecretArgs,
+    #[arg(long = "link", value_name = "SERVICE_ACCOUNT")]
+    pub link: Vec<String>,
+    #[command(flatten)]
+    pub net: NetArgs,
+    #[command(flatten)]
+    pub write: WriteArgs,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct GlobalArgs {
+    #[command(subcommand)]
+    pub action: GlobalAction,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum GlobalAction {
+    Show(GlobalShowArgs),
+    Set(GlobalSetArgs),
+    Remove(GlobalRemoveArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct GlobalShowArgs {
+    #[arg(short = 'o', long = "output", value_enum, default_value_t)]
+    pub output: ObjectOutput,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct GlobalSetArgs {
+    #[arg(value_name = "REGISTRY")]
+    pub registry: String,
+    #[command(flatten)]
+    pub source: SourceArgs,
+    #[command(flatten)]
+    pub secret: SecretArgs,
+    #[arg(short = 'y', long)]
+    pub yes: bool,
+    #[command(flatten)]
+    pub write: WriteArgs,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct GlobalRemoveArgs {
+    #[arg(value_name = "REGISTRY")]
+    pub registry: String,
+    #[arg(short = 'y', long)]
+    pub yes: bool,
+    #[command(flatten)]
+    pub write: WriteArgs,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct StatusArgs {
+    #[arg(short = 'A', long)]
+    pub all_namespaces: bool,
+    #[arg(short = 'o', long = "output", value_enum, default_value_t)]
+    pub output: ObjectOutput,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct RotateArgs {
+    #[arg(long = "registry", value_name = "REGISTRY")]
+    pub registry: Option<String>,
+    #[command(flatten)]
+    pub secret: SecretArgs,
+    #[arg(short = 'A', long)]
+    pub all_namespaces: bool,
+    #[arg(short = 'y', long)]
+    pub yes: bool,
+    #[command(flatten)]
+    pub write: WriteArgs,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct CompletionArgs {
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
 }
 
 /// Where a username and secret come from. Secrets never need argv:
@@ -85,6 +333,10 @@ pub struct CheckArgs {
     pub registry: String,
     #[arg(long, value_name = "IMAGE")]
     pub image: Option<String>,
+    #[arg(long = "secret", value_name = "NAME", conflicts_with_all = ["from_podman", "from_docker", "from_file", "username", "pod"])]
+    pub cluster_secret: Option<String>,
+    #[arg(long, value_name = "POD", conflicts_with_all = ["from_podman", "from_docker", "from_file", "username"])]
+    pub pod: Option<String>,
     #[command(flatten)]
     pub secret: SecretArgs,
     #[command(flatten)]

@@ -21,6 +21,15 @@ pub struct Found {
     pub source: Option<CredentialSource>,
 }
 
+/// Where a credential came from, for tables and report headings.
+pub fn source_text(source: &CredentialSource) -> String {
+    match source {
+        CredentialSource::File { path } => path.display().to_string(),
+        CredentialSource::Helper { helper, .. } => format!("docker-credential-{helper}"),
+        CredentialSource::Secret { namespace, name } => format!("secret {namespace}/{name}"),
+    }
+}
+
 pub fn interactive() -> bool {
     std::io::stdin().is_terminal() && std::io::stderr().is_terminal()
 }
@@ -172,4 +181,138 @@ pub fn from_source(
             ))
         }
     }
+}
+
+/// Asks "proceed?" on a TTY; `--yes` skips; without a TTY it is a usage
+/// error naming `--yes`, never a wait for input.
+pub fn confirm(question: &str, yes: bool) -> Result<(), CliError> {
+    if yes {
+        return Ok(());
+    }
+    if !interactive() {
+        return Err(CliError::from_catalogue(
+            Exit::Usage,
+            "error.needs_yes",
+            &[],
+        ));
+    }
+    let ok = dialoguer::Confirm::new()
+        .with_prompt(question)
+        .default(false)
+        .interact()
+        .map_err(|e| {
+            CliError::from_catalogue(Exit::Failed, "error.prompt", &[("reason", &e.to_string())])
+        })?;
+    if ok {
+        Ok(())
+    } else {
+        Err(CliError::from_catalogue(
+            Exit::Failed,
+            "error.declined",
+            &[],
+        ))
+    }
+}
+
+/// One of `items`, chosen on a TTY; without one, a usage error listing them.
+pub fn choose(
+    prompt: &str,
+    items: &[String],
+    error_key: &str,
+    error_args: &[(&str, &str)],
+) -> Result<String, CliError> {
+    if !interactive() {
+        return Err(CliError::from_catalogue(Exit::Usage, error_key, error_args));
+    }
+    let i = dialoguer::Select::new()
+        .with_prompt(prompt)
+        .items(items)
+        .default(0)
+        .interact()
+        .map_err(|e| {
+            CliError::from_catalogue(Exit::Failed, "error.prompt", &[("reason", &e.to_string())])
+        })?;
+    Ok(items[i].clone())
+}
+
+/// Credentials for `create`, `delegated` and `global set`: typed in
+/// (`--username` for `registry`) or taken from a stored login.
+pub fn gather(
+    secret: &SecretArgs,
+    source: &SourceArgs,
+    selection: &rhpull_core::authfile::Selection,
+    registry: &str,
+) -> Result<Vec<Found>, CliError> {
+    use rhpull_core::authfile::Selection;
+    if secret.username.is_some() {
+        return Ok(vec![Found {
+            credential: from_flags(secret, registry)?,
+            source: None,
+        }]);
+    }
+    if !(source.from_podman || source.from_docker || source.from_file.is_some()) {
+        return Err(CliError::from_catalogue(
+            Exit::Usage,
+            "error.no_source",
+            &[],
+        ));
+    }
+    let env = AuthEnv::from_process();
+    let creds = if let Some(path) = &source.from_file {
+        let bytes = std::fs::read(path).map_err(|e| {
+            CliError::from(rhpull_core::authfile::AuthFileError::Read {
+                path: path.clone(),
+                source: e,
+            })
+        })?;
+        Credentials::single(
+            AuthFile::detect(path, &bytes, AuthFormat::Containers)?,
+            &env,
+        )
+    } else if source.from_docker {
+        Credentials::load(&env, View::Docker)?
+    } else {
+        Credentials::load(&env, View::Podman)?
+    };
+    let (found, missing) = creds.select(selection)?;
+    let files: Vec<String> = creds
+        .files()
+        .iter()
+        .map(|f| f.path().display().to_string())
+        .collect();
+    let files = if files.is_empty() {
+        "-".to_string()
+    } else {
+        files.join(", ")
+    };
+    if !missing.is_empty() {
+        return Err(CliError::from_catalogue(
+            Exit::Failed,
+            "error.registry_not_in_files",
+            &[
+                ("registries", &missing.join(", ")),
+                ("files", &files),
+                ("held", &held(&creds)),
+            ],
+        ));
+    }
+    if found.is_empty() {
+        let key = if *selection == Selection::RedHat {
+            "error.no_red_hat_login"
+        } else {
+            "error.no_login_at_all"
+        };
+        return Err(CliError::from_catalogue(
+            Exit::Failed,
+            key,
+            &[("files", &files), ("held", &held(&creds))],
+        ));
+    }
+    Ok(found
+        .into_iter()
+        .map(|r| Found {
+            credential: r.credential,
+            source: Some(r.source),
+        })
+        .collect())
 }

@@ -108,3 +108,126 @@ impl From<rhpull_core::authfile::AuthFileError> for CliError {
         }
     }
 }
+
+impl From<rhpull_cluster::ClusterError> for CliError {
+    fn from(err: rhpull_cluster::ClusterError) -> Self {
+        use rhpull_cluster::ClusterError as E;
+        let f = |base: &str, args: &[(&str, &str)]| Self::from_catalogue(Exit::Failed, base, args);
+        match &err {
+            E::Kubeconfig(reason) => f("error.cluster.kubeconfig", &[("reason", reason)]),
+            E::Connection(reason) => f("error.cluster.connection", &[("reason", reason)]),
+            E::Forbidden { message } => f("error.cluster.forbidden", &[("message", message)]),
+            E::Denied {
+                verb,
+                group,
+                resource,
+                namespace,
+            } => {
+                let ns = namespace.clone().unwrap_or_else(|| "-".into());
+                let group = if group.is_empty() {
+                    "\"\"".to_string()
+                } else {
+                    group.clone()
+                };
+                f(
+                    "error.cluster.denied",
+                    &[
+                        ("verb", verb),
+                        ("group", &group),
+                        ("resource", resource),
+                        ("namespace", &ns),
+                    ],
+                )
+            }
+            E::NotFound {
+                kind,
+                namespace,
+                name,
+            } => f(
+                "error.cluster.not_found",
+                &[("kind", kind), ("namespace", namespace), ("name", name)],
+            ),
+            E::NamespaceNotFound(ns) => {
+                f("error.cluster.namespace_not_found", &[("namespace", ns)])
+            }
+            E::SecretsMissing { namespace, names } => f(
+                "error.cluster.secrets_missing",
+                &[("namespace", namespace), ("names", &names.join(", "))],
+            ),
+            E::SecretNotManaged { namespace, name } => f(
+                "error.cluster.not_managed",
+                &[("namespace", namespace), ("name", name)],
+            ),
+            E::SecretTypeDiffers {
+                namespace,
+                name,
+                existing,
+                wanted,
+            } => f(
+                "error.cluster.type_differs",
+                &[
+                    ("namespace", namespace),
+                    ("name", name),
+                    ("existing", existing),
+                    ("wanted", wanted),
+                ],
+            ),
+            E::Conflict {
+                kind,
+                namespace,
+                name,
+                attempts,
+            } => f(
+                "error.cluster.conflict",
+                &[
+                    ("kind", kind),
+                    ("namespace", namespace),
+                    ("name", name),
+                    ("attempts", &attempts.to_string()),
+                ],
+            ),
+            E::ServiceAccountTimeout {
+                namespace,
+                name,
+                waited,
+            } => f(
+                "error.cluster.sa_timeout",
+                &[
+                    ("namespace", namespace),
+                    ("name", name),
+                    ("waited", &format!("{}s", waited.as_secs())),
+                ],
+            ),
+            E::NoImagePullerRole => f("error.cluster.no_image_puller", &[]),
+            E::NotOpenShift4(what) => f("error.cluster.not_openshift4", &[("what", what)]),
+            E::BadPullSecret {
+                namespace,
+                name,
+                reason,
+            } => f(
+                "error.cluster.bad_pull_secret",
+                &[("namespace", namespace), ("name", name), ("reason", reason)],
+            ),
+            E::Invalid {
+                kind,
+                name,
+                message,
+            } => f(
+                "error.cluster.invalid",
+                &[("kind", kind), ("name", name), ("message", message)],
+            ),
+            E::Api {
+                code,
+                reason,
+                message,
+            } => f(
+                "error.cluster.api",
+                &[
+                    ("code", &code.to_string()),
+                    ("reason", reason),
+                    ("message", message),
+                ],
+            ),
+        }
+    }
+}

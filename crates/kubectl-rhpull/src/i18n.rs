@@ -131,6 +131,18 @@ const SHARED_ARGS: &[&str] = &[
     "timeout",
     "grant",
     "authfile",
+    "kubeconfig",
+    "context",
+    "namespace",
+    "request_timeout",
+    "verbosity",
+    "dry_run",
+    "show_secrets",
+    "yes",
+    "all_namespaces",
+    "wait",
+    "link_for",
+    "overwrite",
 ];
 
 fn arg_key(path: &str, id: &str) -> String {

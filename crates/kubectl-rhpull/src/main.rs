@@ -14,7 +14,9 @@ mod commands;
 mod creds;
 mod error;
 mod i18n;
+mod objects;
 mod output;
+mod session;
 
 fn main() -> ExitCode {
     i18n::init_from_env();

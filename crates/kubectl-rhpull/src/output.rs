@@ -18,6 +18,14 @@ pub fn print_json<T: serde::Serialize>(value: &T) {
     }
 }
 
+/// Prints a value as YAML on stdout (machine output: never localised).
+pub fn print_yaml<T: serde::Serialize>(value: &T) {
+    match serde_norway::to_string(value) {
+        Ok(s) => print!("{s}"),
+        Err(e) => eprintln!("{e}"),
+    }
+}
+
 /// A kubectl-style table: upper-case headers, no borders.
 pub fn print_table(headers: &[String], rows: Vec<Vec<String>>) {
     let mut table = Table::new();

@@ -25,4 +25,4 @@ pub use entry::AuthEntry;
 pub use error::AuthFileError;
 pub use file::{AuthFile, AuthFormat, Change};
 pub use locate::{AuthEnv, View};
-pub use resolve::{CredentialSource, Credentials, Resolved};
+pub use resolve::{CredentialSource, Credentials, Resolved, Selection};

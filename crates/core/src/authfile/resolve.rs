@@ -12,12 +12,31 @@ use super::{AuthEnv, AuthFile, AuthFileError, View, keys};
 use crate::Credential;
 use crate::helper::Helper;
 
+/// Which stored credentials to take.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Selection {
+    /// The Red Hat registries that need a login.
+    RedHat,
+    Named(Vec<String>),
+    All,
+}
+
 /// Where a credential came from.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
 #[serde(tag = "kind", rename_all = "lowercase")]
 pub enum CredentialSource {
-    File { path: PathBuf },
-    Helper { helper: String, config: PathBuf },
+    File {
+        path: PathBuf,
+    },
+    Helper {
+        helper: String,
+        config: PathBuf,
+    },
+    /// A pull secret read from a cluster (by `rhpull-cluster`).
+    Secret {
+        namespace: String,
+        name: String,
+    },
 }
 
 /// A credential found for a registry, with its source.
@@ -109,6 +128,53 @@ impl Credentials {
                 path: file.path().to_path_buf(),
             },
         }))
+    }
+
+    /// The credentials `create --from-podman` takes: the Red Hat registries
+    /// that need a login by default (never every unrelated login), the named
+    /// registries, or all. Returns what was found and the names not found.
+    pub fn select(
+        &self,
+        selection: &Selection,
+    ) -> Result<(Vec<Resolved>, Vec<String>), AuthFileError> {
+        match selection {
+            Selection::All => Ok((self.all_inline()?, Vec::new())),
+            Selection::RedHat => {
+                let mut found = Vec::new();
+                for r in crate::registries::RED_HAT_REGISTRIES {
+                    if r.access == crate::registries::Access::Authenticated
+                        && let Some(c) = self.resolve(r.host)?
+                    {
+                        found.push(c);
+                    }
+                }
+                // Path-scoped Red Hat entries (registry.redhat.io/org) count too.
+                for c in self.all_inline()? {
+                    let covered = found
+                        .iter()
+                        .any(|f| f.credential.registry == c.credential.registry);
+                    if !covered
+                        && crate::registries::is_red_hat_authenticated(&c.credential.registry)
+                    {
+                        found.push(c);
+                    }
+                }
+                Ok((found, Vec::new()))
+            }
+            Selection::Named(names) => {
+                let (mut found, mut missing) = (Vec::new(), Vec::new());
+                for n in names {
+                    match self.resolve(n)? {
+                        Some(mut c) => {
+                            c.credential.registry = keys::normalize(n);
+                            found.push(c);
+                        }
+                        None => missing.push(n.clone()),
+                    }
+                }
+                Ok((found, missing))
+            }
+        }
     }
 
     /// Every inline credential visible in the view, the first file winning

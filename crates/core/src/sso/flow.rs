@@ -679,6 +679,47 @@ async fn http_steps(
     Ok(())
 }
 
+/// The host of the token server a registry sends clients to (the realm of
+/// its Bearer challenge), for delegated authentication; `Ok(None)` when the
+/// registry needs no token.
+pub async fn discover_auth_server(opts: &CheckOptions) -> Result<Option<String>, Cause> {
+    let (host, _) = split_authority(&opts.registry);
+    let authority = opts.registry.trim_end_matches('/').to_string();
+    let tls = opts
+        .trust
+        .client_config(&[&authority])
+        .map_err(|e| Cause::TlsFailed {
+            host: host.clone(),
+            detail: e.to_string(),
+        })?;
+    let proxy = opts.proxy.for_host(&host).map(str::to_string);
+    let client = http_client(opts, tls, proxy.as_deref()).map_err(|e| Cause::Network {
+        detail: e.to_string(),
+    })?;
+    let resp = client
+        .get(format!("https://{authority}/v2/"))
+        .send()
+        .await
+        .map_err(|e| classify_reqwest(&e, &host))?;
+    if resp.status().is_success() {
+        return Ok(None);
+    }
+    let header = resp
+        .headers()
+        .get(reqwest::header::WWW_AUTHENTICATE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_string();
+    let challenge =
+        pick_challenge(&header).map_err(|detail| Cause::MalformedChallenge { detail })?;
+    let realm = challenge.param("realm").unwrap_or_default();
+    Ok(realm
+        .split("://")
+        .nth(1)
+        .and_then(|r| r.split(['/', '?']).next())
+        .map(str::to_string))
+}
+
 /// The Bearer challenge if there is one (with a realm), else Basic.
 fn pick_challenge(header: &str) -> Result<Challenge, String> {
     let all = challenge::parse(header).map_err(|e| e.to_string())?;

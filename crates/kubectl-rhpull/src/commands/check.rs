@@ -7,12 +7,13 @@ use rhpull_core::sso::flow::Grant;
 use rhpull_core::sso::trust::TrustConfig;
 use rhpull_core::sso::{CheckOptions, CheckReport, Status, check};
 
-use crate::cli::{CheckArgs, GrantArg, NetArgs, OutputFormat};
+use crate::cli::{CheckArgs, GrantArg, KubeArgs, NetArgs, OutputFormat};
 use crate::creds::{self, Found};
 use crate::error::{CliError, Exit};
 use crate::i18n::text;
 use crate::output;
 
+pub mod pod;
 pub mod render;
 
 /// Check options from the network flags (shared with `login`).
@@ -62,7 +63,56 @@ struct JsonReport<'a> {
     source: Option<&'a rhpull_core::authfile::CredentialSource>,
 }
 
-pub fn run(args: &CheckArgs) -> Result<(), CliError> {
+/// The credential in cluster secret `name` for `registry` (or its only one).
+fn from_cluster_secret(kube: &KubeArgs, name: &str, registry: &str) -> Result<Found, CliError> {
+    let session = crate::session::Session::open(kube)?;
+    let ns = session.namespace().to_string();
+    let secret = session
+        .block_on(rhpull_cluster::pullsecret::get(&session.cluster, &ns, name))?
+        .ok_or_else(|| {
+            CliError::from(rhpull_cluster::ClusterError::NotFound {
+                kind: "secret",
+                namespace: ns.clone(),
+                name: name.to_string(),
+            })
+        })?;
+    let creds = rhpull_cluster::pullsecret::credentials_of(&secret)?;
+    let wanted = rhpull_core::authfile::keys::normalize(registry);
+    let pick = creds
+        .iter()
+        .find(|c| c.registry == wanted)
+        .or(if creds.len() == 1 {
+            creds.first()
+        } else {
+            None
+        })
+        .cloned()
+        .ok_or_else(|| {
+            let held: Vec<String> = creds.iter().map(|c| c.registry.clone()).collect();
+            CliError::from_catalogue(
+                Exit::Failed,
+                "error.secret_lacks_registry",
+                &[
+                    ("namespace", &ns),
+                    ("name", name),
+                    ("registry", &wanted),
+                    ("held", &held.join(", ")),
+                ],
+            )
+        })?;
+    Ok(Found {
+        credential: pick,
+        source: Some(rhpull_core::authfile::CredentialSource::Secret {
+            namespace: ns,
+            name: name.to_string(),
+        }),
+    })
+}
+
+pub fn run(kube: &KubeArgs, args: &CheckArgs) -> Result<(), CliError> {
+    if let Some(pod) = &args.pod {
+        return pod::run(kube, args, pod);
+    }
     let image = match &args.image {
         Some(i) => Some(ImageRef::parse(i).map_err(|e| {
             CliError::from_catalogue(
@@ -78,7 +128,11 @@ pub fn run(args: &CheckArgs) -> Result<(), CliError> {
         (Some(i), "registry.redhat.io") => i.registry.clone(),
         (_, r) => r.to_string(),
     };
-    let found = if args.secret.username.is_some() {
+    let found = if let Some(name) = &args.cluster_secret {
+        let found = from_cluster_secret(kube, name, &registry)?;
+        // The registry is the secret's when none was named.
+        Some(found)
+    } else if args.secret.username.is_some() {
         Some(Found {
             credential: creds::from_flags(&args.secret, &registry)?,
             source: None,
@@ -87,6 +141,10 @@ pub fn run(args: &CheckArgs) -> Result<(), CliError> {
         let explicit =
             args.source.from_podman || args.source.from_docker || args.source.from_file.is_some();
         creds::from_source(&args.source, &registry, explicit)?
+    };
+    let registry = match (&found, &args.cluster_secret, args.registry.as_str(), &image) {
+        (Some(f), Some(_), "registry.redhat.io", None) => f.credential.registry.clone(),
+        _ => registry,
     };
     let mut options = options(&registry, &args.net);
     options.credential = found.as_ref().map(|f| f.credential.clone());

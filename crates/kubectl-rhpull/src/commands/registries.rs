@@ -94,13 +94,10 @@ fn print_table(rows: &[Row]) {
                 Some(Access::Authenticated) => text("registries.access.authenticated", &[]),
                 None => text("registries.access.other", &[]),
             };
-            let source = match &row.source {
-                Some(CredentialSource::File { path }) => path.display().to_string(),
-                Some(CredentialSource::Helper { helper, .. }) => {
-                    format!("docker-credential-{helper}")
-                }
-                None => none.clone(),
-            };
+            let source = row
+                .source
+                .as_ref()
+                .map_or_else(|| none.clone(), crate::creds::source_text);
             vec![
                 row.host.clone(),
                 access,

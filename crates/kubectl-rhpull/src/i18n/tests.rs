@@ -58,3 +58,69 @@ fn placeholders_fill_in() {
     );
     assert_eq!(line, "kubectl-rhpull 1 (commit abc, t)");
 }
+
+/// Every string literal in the binary's sources shaped like a catalogue key
+/// (`prefix.more…`) must be in both catalogues — directly, or as the base of
+/// an error (`base.what`). A typo in a key fails here, not in front of a user.
+#[test]
+fn every_key_the_code_uses_is_in_both_catalogues() {
+    const PREFIXES: &[&str] = &[
+        "help.",
+        "error.",
+        "warn.",
+        "prompt.",
+        "check.",
+        "registries.",
+        "version.",
+        "login.",
+        "logout.",
+        "create.",
+        "link.",
+        "unlink.",
+        "grant.",
+        "revoke.",
+        "delegated.",
+        "global.",
+        "status.",
+        "rotate.",
+        "pod.",
+        "dry_run.",
+        "outcome.",
+    ];
+    let src = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut files = vec![src.clone()];
+    let mut missing = Vec::new();
+    while let Some(p) = files.pop() {
+        if p.is_dir() {
+            files.extend(std::fs::read_dir(&p).unwrap().map(|e| e.unwrap().path()));
+            continue;
+        }
+        if p.extension().is_none_or(|e| e != "rs") || p.ends_with("tests.rs") {
+            continue;
+        }
+        let text = std::fs::read_to_string(&p).unwrap();
+        for literal in text.split('"').skip(1).step_by(2) {
+            let shaped = PREFIXES.iter().any(|pre| literal.starts_with(pre))
+                && literal.split('.').count() >= 2
+                && literal
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '.')
+                && !literal.ends_with('.');
+            if !shaped || literal.starts_with("help.heading") && has(literal, "en") {
+                continue;
+            }
+            for locale in LOCALES {
+                if !has(literal, locale) && !has(&format!("{literal}.what"), locale) {
+                    missing.push(format!("{literal} ({locale}) in {}", p.display()));
+                }
+            }
+        }
+    }
+    missing.sort();
+    missing.dedup();
+    assert!(
+        missing.is_empty(),
+        "missing catalogue keys:\n{}",
+        missing.join("\n")
+    );
+}

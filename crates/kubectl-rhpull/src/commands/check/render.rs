@@ -232,10 +232,7 @@ fn line(step: &StepReport, registry: &str) -> Vec<String> {
 
 pub fn print(report: &CheckReport, found: Option<&Found>) {
     let source = match found.and_then(|f| f.source.as_ref()) {
-        Some(rhpull_core::authfile::CredentialSource::File { path }) => path.display().to_string(),
-        Some(rhpull_core::authfile::CredentialSource::Helper { helper, .. }) => {
-            format!("docker-credential-{helper}")
-        }
+        Some(s) => crate::creds::source_text(s),
         None if found.is_some() => text("check.source.flags", &[]),
         None => text("check.source.none", &[]),
     };

@@ -1,0 +1,111 @@
+//! After a registry service account token is regenerated: find every pull
+//! secret that holds that username (optionally for one registry) and put the
+//! new token in, keeping every other entry of each secret.
+
+use std::path::Path;
+
+use k8s_openapi::ByteString;
+use k8s_openapi::api::core::v1::Secret;
+use kube::api::Api;
+use rhpull_core::Credential;
+use rhpull_core::authfile::{AuthFile, AuthFormat, Change, keys};
+use secrecy::SecretString;
+
+use crate::error::{ClusterError, is_conflict};
+use crate::inventory::Inventory;
+use crate::{Cluster, DryRun, Outcome, retry, secret_types};
+
+/// One secret to rotate, and the registries in it that hold the username.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct Target {
+    pub namespace: String,
+    pub name: String,
+    pub registries: Vec<String>,
+}
+
+/// The secrets in `inventory` holding `username` (at `registry` if given).
+pub fn plan(inventory: &Inventory, username: &str, registry: Option<&str>) -> Vec<Target> {
+    let registry = registry.map(keys::normalize);
+    inventory
+        .secrets
+        .iter()
+        .filter_map(|s| {
+            let registries: Vec<String> = s
+                .logins
+                .iter()
+                .filter(|(r, u)| u == username && registry.as_ref().is_none_or(|want| r == want))
+                .map(|(r, _)| r.clone())
+                .collect();
+            (!registries.is_empty()).then(|| Target {
+                namespace: s.namespace.clone(),
+                name: s.name.clone(),
+                registries,
+            })
+        })
+        .collect()
+}
+
+/// Puts `secret` into every entry of `target` holding `username`.
+pub async fn apply(
+    cluster: &Cluster,
+    target: &Target,
+    username: &str,
+    secret: &SecretString,
+    dry_run: DryRun,
+) -> Result<Outcome, ClusterError> {
+    let api: Api<Secret> = Api::namespaced(cluster.client.clone(), &target.namespace);
+    let (ns, name) = (target.namespace.as_str(), target.name.as_str());
+    retry::on_conflict(|| async {
+        let mut current = api
+            .get(name)
+            .await
+            .map_err(|e| ClusterError::from_kube(e, "secret", ns, name))?;
+        let (key, format) = match current.type_.as_deref() {
+            Some(secret_types::DOCKERCFG) => (".dockercfg", AuthFormat::LegacyDockercfg),
+            _ => (".dockerconfigjson", AuthFormat::Docker),
+        };
+        let bad = |reason: String| ClusterError::BadPullSecret {
+            namespace: ns.into(),
+            name: name.into(),
+            reason,
+        };
+        let bytes = current
+            .data
+            .as_ref()
+            .and_then(|d| d.get(key))
+            .ok_or_else(|| bad(format!("no {key} key")))?;
+        let label = format!("secret {ns}/{name}");
+        let mut file =
+            AuthFile::parse(Path::new(&label), format, &bytes.0).map_err(|e| bad(e.to_string()))?;
+        let mut changed = false;
+        for registry in &target.registries {
+            let cred = Credential {
+                registry: registry.clone(),
+                username: username.to_string(),
+                secret: secret.clone(),
+            };
+            changed |= file.set(&cred) != Change::Unchanged;
+        }
+        if !changed {
+            return Ok(Outcome::Unchanged);
+        }
+        if dry_run == DryRun::Client {
+            return Ok(Outcome::Updated);
+        }
+        current
+            .data
+            .get_or_insert_with(Default::default)
+            .insert(key.into(), ByteString(file.to_bytes()));
+        match api.replace(name, &dry_run.post_params(), &current).await {
+            Ok(_) => Ok(Outcome::Updated),
+            Err(e) if is_conflict(&e) => Err(ClusterError::Conflict {
+                kind: "secret",
+                namespace: ns.into(),
+                name: name.into(),
+                attempts: 1,
+            }),
+            Err(e) => Err(ClusterError::from_kube(e, "secret", ns, name)),
+        }
+    })
+    .await
+}

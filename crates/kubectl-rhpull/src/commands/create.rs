@@ -1,0 +1,183 @@
+//! `rhpull create [NAME]`: a pull secret from a stored login (podman's,
+//! docker's, a file) or a typed one, optionally verified against the
+//! registry first and linked to service accounts — what `oc create secret
+//! docker-registry` + `oc secrets link` do by hand, idempotently.
+
+use rhpull_cluster::discovery;
+use rhpull_cluster::link::{self, LinkFor};
+use rhpull_cluster::pullsecret::{self, Format};
+use rhpull_core::Credential;
+use rhpull_core::authfile::Selection;
+
+use super::check;
+use crate::cli::{CreateArgs, ForArg, KubeArgs, SecretTypeArg};
+use crate::creds;
+use crate::error::{CliError, Exit};
+use crate::i18n::text;
+use crate::session::Session;
+use crate::{objects, output};
+
+pub fn link_for(f: ForArg) -> LinkFor {
+    match f {
+        ForArg::Pull => LinkFor::Pull,
+        ForArg::Mount => LinkFor::Mount,
+        ForArg::Both => LinkFor::Both,
+    }
+}
+
+pub fn dry_run(d: crate::cli::DryRunArg) -> rhpull_cluster::DryRun {
+    match d {
+        crate::cli::DryRunArg::None => rhpull_cluster::DryRun::None,
+        crate::cli::DryRunArg::Client => rhpull_cluster::DryRun::Client,
+        crate::cli::DryRunArg::Server => rhpull_cluster::DryRun::Server,
+    }
+}
+
+/// " (dry run)" / " (server dry run)" after a result line.
+pub fn dry_suffix(d: crate::cli::DryRunArg) -> String {
+    match d {
+        crate::cli::DryRunArg::None => String::new(),
+        crate::cli::DryRunArg::Client => text("dry_run.client", &[]),
+        crate::cli::DryRunArg::Server => text("dry_run.server", &[]),
+    }
+}
+
+pub fn outcome_word(o: rhpull_cluster::Outcome) -> String {
+    match o {
+        rhpull_cluster::Outcome::Created => text("outcome.created", &[]),
+        rhpull_cluster::Outcome::Updated => text("outcome.updated", &[]),
+        rhpull_cluster::Outcome::Unchanged => text("outcome.unchanged", &[]),
+    }
+}
+
+fn selection(args: &CreateArgs) -> Selection {
+    if args.all_registries {
+        Selection::All
+    } else if !args.registries.is_empty() {
+        Selection::Named(args.registries.clone())
+    } else {
+        Selection::RedHat
+    }
+}
+
+/// Runs `check` for every credential before anything is written.
+fn verify(credentials: &[Credential], args: &CreateArgs) -> Result<(), CliError> {
+    for c in credentials {
+        let mut options = check::options(&c.registry, &args.net);
+        options.credential = Some(c.clone());
+        let report = check::run_check(&options)?;
+        if !check::all_passed(&report) {
+            check::render::print(
+                &report,
+                Some(&creds::Found {
+                    credential: c.clone(),
+                    source: None,
+                }),
+            );
+            return Err(CliError::from_catalogue(
+                Exit::Failed,
+                "create.not_verified",
+                &[("registry", &c.registry)],
+            ));
+        }
+    }
+    Ok(())
+}
+
+pub fn run(kube: &KubeArgs, args: &CreateArgs) -> Result<(), CliError> {
+    let registry = args
+        .registries
+        .first()
+        .cloned()
+        .unwrap_or_else(|| "registry.redhat.io".into());
+    let found = creds::gather(&args.secret, &args.source, &selection(args), &registry)?;
+    let credentials: Vec<Credential> = found.iter().map(|f| f.credential.clone()).collect();
+    let format = match args.secret_type {
+        SecretTypeArg::Dockercfg => Format::DockerCfg,
+        SecretTypeArg::Dockerconfigjson => Format::DockerConfigJson,
+        SecretTypeArg::Podmanconfigjson => {
+            output::warn(&text("create.podmanconfigjson", &[]));
+            Format::DockerConfigJson
+        }
+    };
+    if args.verify {
+        verify(&credentials, args)?;
+    }
+    let session = Session::open(kube)?;
+    let ns = session.namespace().to_string();
+    let name = args
+        .name
+        .clone()
+        .unwrap_or_else(|| pullsecret::default_name(&credentials));
+    let secret = pullsecret::build(&name, &ns, format, &credentials);
+    let dry = dry_run(args.write.dry_run);
+    let outcome = session.block_on(pullsecret::apply(
+        &session.cluster,
+        &secret,
+        dry,
+        args.overwrite,
+    ))?;
+
+    let mut links = Vec::new();
+    if !args.link.is_empty() {
+        let openshift = session
+            .block_on(discovery::detect(&session.cluster))?
+            .is_openshift();
+        for sa in &args.link {
+            if dry != rhpull_cluster::DryRun::Client {
+                session.block_on(link::wait_for(
+                    &session.cluster,
+                    &ns,
+                    sa,
+                    args.wait,
+                    openshift,
+                ))?;
+            }
+            let change = if dry == rhpull_cluster::DryRun::Client
+                && outcome == rhpull_cluster::Outcome::Created
+            {
+                // The secret does not exist; say what the link would add.
+                link::LinkChange {
+                    namespace: ns.clone(),
+                    service_account: sa.clone(),
+                    pull: vec![name.clone()],
+                    mount: Vec::new(),
+                }
+            } else {
+                session.block_on(link::link(
+                    &session.cluster,
+                    &ns,
+                    sa,
+                    std::slice::from_ref(&name),
+                    link_for(args.link_for),
+                    dry,
+                ))?
+            };
+            links.push(change);
+        }
+    }
+
+    let value = objects::redacted(objects::to_value(&secret), args.write.show_secrets);
+    if objects::print(&[value], args.write.output) {
+        return Ok(());
+    }
+    let logins: Vec<String> = credentials
+        .iter()
+        .map(|c| format!("{} ({})", c.registry, c.username))
+        .collect();
+    let suffix = dry_suffix(args.write.dry_run);
+    output::print_line(&text(
+        "create.secret_line",
+        &[
+            ("name", &name),
+            ("namespace", &ns),
+            ("outcome", &outcome_word(outcome)),
+            ("logins", &logins.join(", ")),
+            ("dry", &suffix),
+        ],
+    ));
+    for change in links {
+        output::print_line(&super::link::change_line(&change, &suffix));
+    }
+    Ok(())
+}

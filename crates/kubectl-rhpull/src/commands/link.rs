@@ -1,0 +1,170 @@
+//! `rhpull link SA [SECRET]...` and `rhpull unlink SA SECRET...`: as `oc
+//! secrets link`/`unlink`, keeping every other entry, retrying on conflicts,
+//! naming every secret that does not exist. With no SECRET, the one pull
+//! secret rhpull manages in the namespace is linked.
+
+use rhpull_cluster::link::{self, LinkChange, LinkFor};
+use rhpull_cluster::{discovery, inventory};
+
+use super::create::{dry_run, dry_suffix, link_for};
+use crate::cli::{KubeArgs, LinkArgs, ObjectOutput, UnlinkArgs};
+use crate::creds;
+use crate::error::CliError;
+use crate::i18n::text;
+use crate::output;
+use crate::session::Session;
+
+/// `serviceaccount/default: linked mine (pull)` or `… unchanged`.
+pub fn change_line(c: &LinkChange, dry: &str) -> String {
+    let sa = &c.service_account;
+    if c.is_empty() {
+        return text(
+            "link.unchanged",
+            &[("sa", sa), ("namespace", &c.namespace), ("dry", dry)],
+        );
+    }
+    let mut parts = Vec::new();
+    if !c.pull.is_empty() {
+        parts.push(text("link.for_pull", &[("secrets", &c.pull.join(", "))]));
+    }
+    if !c.mount.is_empty() {
+        parts.push(text("link.for_mount", &[("secrets", &c.mount.join(", "))]));
+    }
+    text(
+        "link.changed",
+        &[
+            ("sa", sa),
+            ("namespace", &c.namespace),
+            ("what", &parts.join("; ")),
+            ("dry", dry),
+        ],
+    )
+}
+
+fn unlink_line(c: &LinkChange, dry: &str) -> String {
+    if c.is_empty() {
+        return text(
+            "unlink.unchanged",
+            &[
+                ("sa", &c.service_account),
+                ("namespace", &c.namespace),
+                ("dry", dry),
+            ],
+        );
+    }
+    let mut all = c.pull.clone();
+    for m in &c.mount {
+        if !all.contains(m) {
+            all.push(m.clone());
+        }
+    }
+    text(
+        "unlink.changed",
+        &[
+            ("sa", &c.service_account),
+            ("namespace", &c.namespace),
+            ("secrets", &all.join(", ")),
+            ("dry", dry),
+        ],
+    )
+}
+
+/// The pull secret to link when none is named: rhpull's only one here.
+fn default_secret(session: &Session, ns: &str) -> Result<String, CliError> {
+    let inv = session.block_on(inventory::collect(&session.cluster, Some(ns)))?;
+    let managed: Vec<String> = inv
+        .secrets
+        .into_iter()
+        .filter(|s| s.managed)
+        .map(|s| s.name)
+        .collect();
+    match managed.as_slice() {
+        [] => Err(CliError::from_catalogue(
+            crate::error::Exit::Failed,
+            "link.no_managed_secret",
+            &[("namespace", ns)],
+        )),
+        [one] => Ok(one.clone()),
+        many => creds::choose(
+            &text("link.choose", &[("namespace", ns)]),
+            many,
+            "link.several_managed",
+            &[("namespace", ns), ("secrets", &many.join(", "))],
+        ),
+    }
+}
+
+pub fn run(kube: &KubeArgs, args: &LinkArgs) -> Result<(), CliError> {
+    let session = Session::open(kube)?;
+    let ns = session.namespace().to_string();
+    let secrets = if args.secrets.is_empty() {
+        vec![default_secret(&session, &ns)?]
+    } else {
+        args.secrets.clone()
+    };
+    // `oc secrets link builder` mounts by default: builds read mounted secrets.
+    let for_ = args
+        .link_for
+        .map(link_for)
+        .unwrap_or(if args.service_account == "builder" {
+            LinkFor::Mount
+        } else {
+            LinkFor::Pull
+        });
+    let dry = dry_run(args.write.dry_run);
+    let openshift = session
+        .block_on(discovery::detect(&session.cluster))?
+        .is_openshift();
+    session.block_on(link::wait_for(
+        &session.cluster,
+        &ns,
+        &args.service_account,
+        args.wait,
+        openshift,
+    ))?;
+    session.block_on(link::require_secrets(&session.cluster, &ns, &secrets))?;
+    let change = session.block_on(link::link(
+        &session.cluster,
+        &ns,
+        &args.service_account,
+        &secrets,
+        for_,
+        dry,
+    ))?;
+    print(
+        &change,
+        args.write.output,
+        &change_line(&change, &dry_suffix(args.write.dry_run)),
+    );
+    Ok(())
+}
+
+pub fn unlink(kube: &KubeArgs, args: &UnlinkArgs) -> Result<(), CliError> {
+    let session = Session::open(kube)?;
+    let ns = session.namespace().to_string();
+    let dry = dry_run(args.write.dry_run);
+    let change = session.block_on(link::unlink(
+        &session.cluster,
+        &ns,
+        &args.service_account,
+        &args.secrets,
+        dry,
+    ))?;
+    print(
+        &change,
+        args.write.output,
+        &unlink_line(&change, &dry_suffix(args.write.dry_run)),
+    );
+    Ok(())
+}
+
+fn print(change: &LinkChange, format: ObjectOutput, line: &str) {
+    match format {
+        ObjectOutput::Json => output::print_json(change),
+        ObjectOutput::Yaml => output::print_yaml(change),
+        ObjectOutput::Name => {
+            output::print_line(&format!("serviceaccount/{}", change.service_account))
+        }
+        ObjectOutput::Table => output::print_line(line),
+    }
+}

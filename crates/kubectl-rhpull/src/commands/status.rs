@@ -1,0 +1,102 @@
+//! `rhpull status [-n NS | -A]`: every pull secret with the logins in it and
+//! the service accounts that use it, then the image-puller grants — one look
+//! instead of `oc get secrets`, `oc get sa -o yaml` and `oc get rolebindings`.
+
+use rhpull_cluster::inventory::{self, Inventory};
+
+use crate::cli::{KubeArgs, ObjectOutput, StatusArgs};
+use crate::error::CliError;
+use crate::i18n::text;
+use crate::output;
+use crate::session::Session;
+
+pub fn run(kube: &KubeArgs, args: &StatusArgs) -> Result<(), CliError> {
+    let session = Session::open(kube)?;
+    let ns = (!args.all_namespaces).then(|| session.namespace().to_string());
+    let inv = session.block_on(inventory::collect(&session.cluster, ns.as_deref()))?;
+    match args.output {
+        ObjectOutput::Json => output::print_json(&inv),
+        ObjectOutput::Yaml => output::print_yaml(&inv),
+        ObjectOutput::Name => inv
+            .secrets
+            .iter()
+            .for_each(|s| output::print_line(&format!("secret/{}", s.name))),
+        ObjectOutput::Table => print_tables(&inv, ns.as_deref()),
+    }
+    Ok(())
+}
+
+fn or_dash(v: &[String]) -> String {
+    if v.is_empty() {
+        "-".into()
+    } else {
+        v.join(",")
+    }
+}
+
+fn print_tables(inv: &Inventory, ns: Option<&str>) {
+    if inv.secrets.is_empty() {
+        output::print_line(&text("status.no_secrets", &[("where", ns.unwrap_or("*"))]));
+    } else {
+        let headers = [
+            "status.col.namespace",
+            "status.col.secret",
+            "status.col.type",
+            "status.col.logins",
+            "status.col.pull",
+            "status.col.mount",
+            "status.col.managed",
+        ]
+        .map(|k| text(k, &[]));
+        let rows = inv
+            .secrets
+            .iter()
+            .map(|s| {
+                let logins: Vec<String> =
+                    s.logins.iter().map(|(r, u)| format!("{r} ({u})")).collect();
+                let logins = match (&s.problem, logins.is_empty()) {
+                    (Some(_), _) => text("status.unreadable", &[]),
+                    (None, true) => "-".into(),
+                    (None, false) => logins.join(", "),
+                };
+                let ty = s.type_.trim_start_matches("kubernetes.io/").to_string();
+                let managed = if s.managed {
+                    text("status.yes", &[])
+                } else {
+                    "-".into()
+                };
+                vec![
+                    s.namespace.clone(),
+                    s.name.clone(),
+                    ty,
+                    logins,
+                    or_dash(&s.pull),
+                    or_dash(&s.mount),
+                    managed,
+                ]
+            })
+            .collect();
+        output::print_table(&headers, rows);
+    }
+    if !inv.grants.is_empty() {
+        output::print_line("");
+        let headers = [
+            "status.col.namespace",
+            "status.col.grant",
+            "status.col.subjects",
+        ]
+        .map(|k| text(k, &[]));
+        let rows = inv
+            .grants
+            .iter()
+            .map(|g| {
+                vec![
+                    g.namespace.clone(),
+                    g.binding.clone(),
+                    g.subjects.join(", "),
+                ]
+            })
+            .collect();
+        output::print_table(&headers, rows);
+    }
+}
