@@ -3,13 +3,15 @@
 //!
 //! The world: Debian's docker-registry on 127.0.0.1 with TLS and token auth,
 //! trusting a token server that answers as Red Hat's SSO does, with an image
-//! pushed by real skopeo. rhpull runs through real kubectl plugin dispatch.
-//! Each later capability (create, link, grant, status) adds its step here.
+//! pushed by real skopeo, and the Kubernetes API emulator in OpenShift mode.
+//! rhpull runs through real kubectl plugin dispatch: login, check, create
+//! --from-podman --link default, grant, status, and a pod's pulls explained.
 
 use std::ffi::OsString;
 use std::path::Path;
 use std::process::{Command, Stdio};
 
+use rhpull_testkit::kube::{Emulator, Options};
 use rhpull_testkit::world::{self, RegistryWorld};
 
 use crate::{cargo, workspace_root};
@@ -22,30 +24,37 @@ struct Shell {
     home: tempfile::TempDir,
     path: OsString,
     ca: String,
+    kubeconfig: std::path::PathBuf,
 }
 
 impl Shell {
-    /// Runs `kubectl rhpull …` as a user would, showing `shown` as the
-    /// command line (the token stays a variable), feeding `stdin`.
-    fn rhpull(&self, shown: &str, args: &[&str], stdin: Option<&str>) -> Result<bool, String> {
-        use std::io::Write as _;
-        println!("$ {shown}");
+    /// `kubectl rhpull ARGS` in the demo user's environment.
+    fn command(&self, args: &[&str]) -> Command {
         let mut cmd = Command::new("kubectl");
         cmd.arg("rhpull")
             .args(args)
-            .args(["--registry-ca", &self.ca])
             .env("HOME", self.home.path())
             .env("PATH", &self.path)
             .env(
                 "REGISTRY_AUTH_FILE",
                 self.home.path().join(".config/containers/auth.json"),
             )
+            .env("KUBECONFIG", &self.kubeconfig)
             .env_remove("XDG_RUNTIME_DIR")
-            .stdin(if stdin.is_some() {
-                Stdio::piped()
-            } else {
-                Stdio::null()
-            });
+            .stdin(Stdio::null());
+        cmd
+    }
+
+    /// Runs `kubectl rhpull …` against registries, showing `shown` as the
+    /// command line (the token stays a variable) and feeding `stdin`.
+    fn rhpull(&self, shown: &str, args: &[&str], stdin: Option<&str>) -> Result<bool, String> {
+        use std::io::Write as _;
+        println!("$ {shown}");
+        let mut cmd = self.command(args);
+        cmd.args(["--registry-ca", &self.ca]);
+        if stdin.is_some() {
+            cmd.stdin(Stdio::piped());
+        }
         let mut child = cmd
             .spawn()
             .map_err(|e| format!("cannot run kubectl: {e}"))?;
@@ -56,22 +65,12 @@ impl Shell {
         let status = child.wait().map_err(|e| e.to_string())?;
         Ok(status.success())
     }
-}
 
-impl Shell {
     /// `kubectl rhpull …` for commands that do not talk to registries.
     fn plain(&self, shown: &str, args: &[&str]) -> Result<bool, String> {
         println!("$ {shown}");
-        let status = Command::new("kubectl")
-            .arg("rhpull")
-            .args(args)
-            .env("HOME", self.home.path())
-            .env("PATH", &self.path)
-            .env(
-                "REGISTRY_AUTH_FILE",
-                self.home.path().join(".config/containers/auth.json"),
-            )
-            .stdin(Stdio::null())
+        let status = self
+            .command(args)
             .status()
             .map_err(|e| format!("cannot run kubectl: {e}"))?;
         Ok(status.success())
@@ -94,7 +93,16 @@ pub fn run() -> Result<(), String> {
     let path = std::env::join_paths(std::iter::once(bin_dir).chain(std::env::split_paths(&rest)))
         .map_err(|e| e.to_string())?;
 
-    step("The test world: a registry with token auth and an SSO-like token server, on 127.0.0.1");
+    step(
+        "The test world: an OpenShift-like API server, a registry with token auth and an SSO-like token server, on 127.0.0.1",
+    );
+    let cluster = Emulator::start(Options::openshift());
+    cluster.create_namespace("project-a", &[]);
+    cluster.create_namespace("project-b", &[]);
+    println!(
+        "cluster       {}  (namespaces project-a and project-b)",
+        cluster.url()
+    );
     let w = RegistryWorld::start();
     let host = w.registry.host();
     println!("registry      https://{host}  (Debian docker-registry, auth: token)");
@@ -108,6 +116,7 @@ pub fn run() -> Result<(), String> {
         home: tempfile::tempdir().map_err(|e| e.to_string())?,
         path,
         ca: w.ca_file.display().to_string(),
+        kubeconfig: cluster.kubeconfig.clone(),
     };
     let tail = format!("--registry-ca {}", Path::new(&shell.ca).display());
 
@@ -145,6 +154,64 @@ pub fn run() -> Result<(), String> {
     let doctor = format!("kubectl rhpull doctor {host} --image {missing} {tail}");
     let failed = !shell.rhpull(&doctor, &["doctor", &host, "--image", &missing], None)?;
     expect(failed, "a check of a missing image must fail")?;
+
+    step("Make a pull secret from that login and let project-a's default service account use it");
+    let create_args = [
+        "create",
+        "--from-podman",
+        "--registry",
+        &host,
+        "-n",
+        "project-a",
+        "--link",
+        "default",
+    ];
+    let create = format!("kubectl rhpull {}", create_args.join(" "));
+    expect(shell.plain(&create, &create_args)?, "create")?;
+
+    step("Run it again: nothing changes, and it says so");
+    expect(shell.plain(&create, &create_args)?, "create again")?;
+
+    step("Let pods in project-a pull images from project-b");
+    expect(
+        shell.plain(
+            "oc rhpull grant project-a project-b",
+            &["grant", "project-a", "project-b"],
+        )?,
+        "grant",
+    )?;
+
+    step("What is there now");
+    expect(
+        shell.plain(
+            "kubectl rhpull status -n project-a",
+            &["status", "-n", "project-a"],
+        )?,
+        "status",
+    )?;
+
+    step("Why can (or can't) a pod pull? One created after the link:");
+    let pod = serde_json::json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "web", "namespace": "project-a"},
+                                 "spec": {"containers": [{"name": "web", "image": w.image()}]}});
+    let pod_file = shell.home.path().join("web.json");
+    std::fs::write(&pod_file, pod.to_string()).map_err(|e| e.to_string())?;
+    println!("$ kubectl create -f web.json");
+    let created = Command::new("kubectl")
+        .args(["create", "-f"])
+        .arg(&pod_file)
+        .env("KUBECONFIG", &cluster.kubeconfig)
+        .status()
+        .map_err(|e| e.to_string())?;
+    expect(created.success(), "kubectl create -f web.json")?;
+    let check_pod = format!("kubectl rhpull check --pod web -n project-a {tail}");
+    expect(
+        shell.rhpull(
+            &check_pod,
+            &["check", "--pod", "web", "-n", "project-a"],
+            None,
+        )?,
+        "check --pod",
+    )?;
 
     step("Which registries need a login, and who you are logged in as");
     expect(
