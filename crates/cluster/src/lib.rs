@@ -12,12 +12,14 @@
 //! - [`inventory`]: what holds which credential (status, rotate).
 //! - [`access`]: SelfSubjectAccessReview checks before writing.
 //! - [`rotate`]: put a regenerated token into every secret holding it.
+//! - [`fleet`]: the same job across many namespaces, fewest requests.
 
 pub mod access;
 pub mod connect;
 pub mod delegated;
 pub mod discovery;
 pub mod error;
+pub mod fleet;
 pub mod global;
 pub mod grants;
 pub mod inventory;

@@ -1,0 +1,236 @@
+//! Fleet scale through real kubectl dispatch: create + link across many
+//! namespaces within the request budget (2N + 10), nothing written on a
+//! re-run, a failing namespace never stopping the others, namespace
+//! selectors, and API Priority and Fairness (429 + Retry-After) respected.
+
+use std::process::Output;
+
+use rhpull_e2e::{PluginPath, stderr, stdout};
+use rhpull_testkit::kube::{Emulator, Fault, Options};
+use serde_json::Value;
+
+struct Env {
+    emulator: Emulator,
+    plugin: PluginPath,
+    home: tempfile::TempDir,
+}
+
+impl Env {
+    fn new(namespaces: usize) -> Self {
+        let emulator = Emulator::start(Options::default());
+        let names: Vec<String> = (0..namespaces).map(|i| format!("team-{i:03}")).collect();
+        emulator.seed_namespaces(&names);
+        Self {
+            emulator,
+            plugin: PluginPath::new(),
+            home: tempfile::tempdir().unwrap(),
+        }
+    }
+
+    fn rhpull(&self, args: &[&str], stdin: &str) -> Output {
+        let kubeconfig = self.emulator.kubeconfig.display().to_string();
+        self.plugin.rhpull_with_stdin(
+            self.home.path(),
+            &[("KUBECONFIG", kubeconfig.as_str())],
+            args,
+            stdin,
+        )
+    }
+}
+
+const TOKEN: &str = "eyJhbGciOiJSUzUxMiJ9.eyJzdWIiOiJmbGVldCJ9.ZmxlZXQtc2lnbmF0dXJl\n";
+const CREATE: &[&str] = &[
+    "create",
+    "-u",
+    "1234567|fleet",
+    "--password-stdin",
+    "--link",
+    "default",
+    "-A",
+];
+
+#[test]
+fn create_and_link_across_every_namespace_within_the_request_budget() {
+    let n = 60;
+    let env = Env::new(n);
+    let total_ns = n + 3; // default, kube-system, kube-public
+    env.emulator.reset_counters();
+    let out = env.rhpull(CREATE, TOKEN);
+    assert!(out.status.success(), "{}{}", stdout(&out), stderr(&out));
+    assert!(
+        stdout(&out).contains(&format!(
+            "{total_ns} namespaces: {total_ns} changed, 0 unchanged, 0 failed"
+        )),
+        "{}",
+        stdout(&out)
+    );
+    let requests = env.emulator.total();
+    assert!(
+        requests <= 2 * total_ns as u64 + 10,
+        "{requests} requests for {total_ns} namespaces: {}",
+        env.emulator.counters()
+    );
+    assert_eq!(env.emulator.count("create", "secrets"), total_ns as u64);
+    assert_eq!(
+        env.emulator.count("update", "serviceaccounts"),
+        total_ns as u64
+    );
+    let sa = env
+        .emulator
+        .get("ServiceAccount", "team-042", "default")
+        .unwrap();
+    assert_eq!(
+        sa["imagePullSecrets"][0]["name"],
+        "1234567-fleet-pull-secret"
+    );
+
+    // A re-run writes nothing.
+    env.emulator.reset_counters();
+    let again = env.rhpull(CREATE, TOKEN);
+    assert!(
+        stdout(&again).contains(&format!("0 changed, {total_ns} unchanged, 0 failed")),
+        "{}",
+        stdout(&again)
+    );
+    assert_eq!(env.emulator.writes(), 0, "{}", env.emulator.counters());
+}
+
+#[test]
+fn a_failing_namespace_never_stops_the_others() {
+    let env = Env::new(10);
+    // team-004 has no default service account.
+    let mut cmd = std::process::Command::new("kubectl");
+    cmd.args(["delete", "sa", "default", "-n", "team-004"])
+        .env("KUBECONFIG", &env.emulator.kubeconfig);
+    assert!(cmd.output().unwrap().status.success());
+    let out = env.rhpull(CREATE, TOKEN);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}{}",
+        stdout(&out),
+        stderr(&out)
+    );
+    let text = stdout(&out);
+    assert!(text.contains("12 changed, 0 unchanged, 1 failed"), "{text}");
+    assert!(
+        text.contains("✗ team-004: serviceaccount team-004/default not found"),
+        "{text}"
+    );
+    assert!(
+        stderr(&out).contains("1 of 13 namespaces failed"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(
+        env.emulator
+            .get("Secret", "team-005", "1234567-fleet-pull-secret")
+            .is_some()
+    );
+    // -o json for scripts.
+    let json = env.rhpull(&[CREATE, &["-o", "json"]].concat(), TOKEN);
+    let v: Value = serde_json::from_slice(&json.stdout).unwrap();
+    assert_eq!(v.as_array().unwrap().len(), 13);
+    assert!(
+        v.as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r["namespace"] == "team-004" && r["error"].is_string())
+    );
+}
+
+#[test]
+fn selectors_explicit_lists_and_status_across_them() {
+    let env = Env::new(6);
+    for ns in ["team-001", "team-003"] {
+        let mut cmd = std::process::Command::new("kubectl");
+        cmd.args(["label", "ns", ns, "tier=gold"])
+            .env("KUBECONFIG", &env.emulator.kubeconfig);
+        assert!(cmd.output().unwrap().status.success());
+    }
+    let out = env.rhpull(
+        &[
+            "create",
+            "-u",
+            "1234567|fleet",
+            "--password-stdin",
+            "-l",
+            "tier=gold",
+        ],
+        TOKEN,
+    );
+    assert!(
+        stdout(&out).contains("2 namespaces: 2 changed"),
+        "{}{}",
+        stdout(&out),
+        stderr(&out)
+    );
+    assert!(
+        env.emulator
+            .get("Secret", "team-002", "1234567-fleet-pull-secret")
+            .is_none()
+    );
+    let out = env.rhpull(
+        &[
+            "link",
+            "default",
+            "1234567-fleet-pull-secret",
+            "--namespaces",
+            "team-001,team-003",
+        ],
+        "",
+    );
+    assert!(
+        stdout(&out).contains("2 namespaces: 2 changed"),
+        "{}{}",
+        stdout(&out),
+        stderr(&out)
+    );
+    let status = env.rhpull(&["status", "-l", "tier=gold", "-o", "json"], "");
+    let v: Value = serde_json::from_slice(&status.stdout).unwrap();
+    let namespaces: Vec<&str> = v["secrets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["namespace"].as_str().unwrap())
+        .collect();
+    assert_eq!(namespaces, ["team-001", "team-003"]);
+    let out = env.rhpull(
+        &[
+            "unlink",
+            "default",
+            "1234567-fleet-pull-secret",
+            "--namespaces",
+            "team-001,team-003",
+        ],
+        "",
+    );
+    assert!(
+        stdout(&out).contains("2 namespaces: 2 changed"),
+        "{}{}",
+        stdout(&out),
+        stderr(&out)
+    );
+}
+
+#[test]
+fn throttling_with_retry_after_is_waited_out() {
+    let env = Env::new(4);
+    env.emulator.add_fault(Fault {
+        verb: Some("create".into()),
+        resource: Some("secrets".into()),
+        status: Some(429),
+        retry_after: Some(1),
+        remaining: 2,
+        ..Fault::default()
+    });
+    let out = env.rhpull(CREATE, TOKEN);
+    assert!(out.status.success(), "{}{}", stdout(&out), stderr(&out));
+    assert!(stdout(&out).contains("7 changed"), "{}", stdout(&out));
+    assert_eq!(
+        env.emulator.count("create", "secrets"),
+        9,
+        "7 creates and 2 retried: {}",
+        env.emulator.counters()
+    );
+}

@@ -1,0 +1,278 @@
+//! `cargo xtask bench`: speed, requests and memory against the emulator
+//! with 5 ms of latency on every API request, written to
+//! `target/bench/results.json` and `target/bench/results.md`.
+//!
+//! 1. create + link default across N = 100 and 1,000 namespaces: rhpull
+//!    against a bash loop of real `kubectl create secret docker-registry` +
+//!    `kubectl patch sa default --type json` (the fair hand-written way).
+//! 2. API requests per rhpull run, against the 2N + 10 budget.
+//! 3. Peak RSS of rhpull (`/usr/bin/time -f %M`) for `status -A` and
+//!    create + link at N = 10,000.
+//! 4. Start-up: `kubectl rhpull version` against `kubectl version --client`.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use rhpull_testkit::kube::{Emulator, Options};
+use serde_json::{Value, json};
+
+use crate::{cargo, workspace_root};
+
+const LATENCY: Duration = Duration::from_millis(5);
+const TOKEN: &str = "eyJhbGciOiJSUzUxMiJ9.eyJzdWIiOiJiZW5jaCJ9.YmVuY2gtc2lnbmF0dXJl";
+
+fn world(n: usize) -> Emulator {
+    let e = Emulator::start(Options {
+        latency: LATENCY,
+        ..Options::default()
+    });
+    let names: Vec<String> = (0..n).map(|i| format!("bench-{i:05}")).collect();
+    e.seed_namespaces(&names);
+    e.reset_counters();
+    e
+}
+
+/// rhpull create --link default across every bench namespace; (seconds, requests, peak KiB).
+fn rhpull_create(bin: &Path, e: &Emulator) -> Result<(f64, u64, u64), String> {
+    e.reset_counters();
+    let started = Instant::now();
+    let out = Command::new("/usr/bin/time")
+        .args(["-f", "%M"])
+        .arg(bin)
+        .args([
+            "create",
+            "-u",
+            "1234567|bench",
+            "--password-stdin",
+            "--link",
+            "default",
+            "--concurrency",
+            "32",
+        ])
+        .args(["--namespaces"])
+        .arg(bench_namespaces(e))
+        .env("KUBECONFIG", &e.kubeconfig)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .and_then(|mut c| {
+            use std::io::Write as _;
+            c.stdin
+                .take()
+                .expect("stdin")
+                .write_all(format!("{TOKEN}\n").as_bytes())?;
+            c.wait_with_output()
+        })
+        .map_err(|e| e.to_string())?;
+    let secs = started.elapsed().as_secs_f64();
+    if !out.status.success() {
+        return Err(format!(
+            "rhpull create failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        ));
+    }
+    Ok((secs, e.total(), peak_kib(&out.stderr)))
+}
+
+fn bench_namespaces(e: &Emulator) -> String {
+    let mut names = Vec::new();
+    for i in 0.. {
+        let name = format!("bench-{i:05}");
+        if e.get("Namespace", "", &name).is_none() {
+            break;
+        }
+        names.push(name);
+    }
+    names.join(",")
+}
+
+/// The last line `/usr/bin/time -f %M` printed: peak RSS in KiB.
+fn peak_kib(stderr: &[u8]) -> u64 {
+    String::from_utf8_lossy(stderr)
+        .lines()
+        .last()
+        .and_then(|l| l.trim().parse().ok())
+        .unwrap_or(0)
+}
+
+/// The hand-written equivalent: two kubectl processes per namespace.
+fn kubectl_loop(e: &Emulator, n: usize) -> Result<f64, String> {
+    let script = format!(
+        r#"set -e
+for i in $(seq 0 {last}); do
+  ns=$(printf 'bench-%05d' "$i")
+  kubectl create secret docker-registry 1234567-bench-pull-secret -n "$ns" --docker-server=registry.redhat.io --docker-username='1234567|bench' --docker-password="$TOKEN" >/dev/null
+  kubectl patch sa default -n "$ns" --type json -p '[{{"op":"add","path":"/imagePullSecrets","value":[{{"name":"1234567-bench-pull-secret"}}]}}]' >/dev/null
+done"#,
+        last = n - 1
+    );
+    let started = Instant::now();
+    let status = Command::new("bash")
+        .arg("-c")
+        .arg(script)
+        .env("KUBECONFIG", &e.kubeconfig)
+        .env("TOKEN", TOKEN)
+        .env("HOME", e.dir())
+        .status()
+        .map_err(|e| e.to_string())?;
+    if !status.success() {
+        return Err("the kubectl loop failed".into());
+    }
+    Ok(started.elapsed().as_secs_f64())
+}
+
+fn peak_status(bin: &Path, e: &Emulator) -> Result<u64, String> {
+    let out = Command::new("/usr/bin/time")
+        .args(["-f", "%M"])
+        .arg(bin)
+        .args(["status", "-A", "-o", "json"])
+        .env("KUBECONFIG", &e.kubeconfig)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .output()
+        .map_err(|e| e.to_string())?;
+    if !out.status.success() {
+        return Err(format!(
+            "status -A failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        ));
+    }
+    Ok(peak_kib(&out.stderr))
+}
+
+/// Mean wall time of `runs` runs of a command, in milliseconds.
+fn mean_ms(program: &str, args: &[&str], path: &std::ffi::OsStr, runs: u32) -> f64 {
+    let started = Instant::now();
+    for _ in 0..runs {
+        let _ = Command::new(program)
+            .args(args)
+            .env("PATH", path)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status();
+    }
+    started.elapsed().as_secs_f64() * 1000.0 / f64::from(runs)
+}
+
+pub fn run() -> Result<(), String> {
+    crate::prereqs::ensure()?;
+    crate::prereqs::ensure_packages(&[("/usr/bin/time", "time")])?;
+    cargo(&[
+        "build",
+        "--release",
+        "--quiet",
+        "--package",
+        "kubectl-rhpull",
+    ])?;
+    let bin: PathBuf = crate::target_dir().join("release/kubectl-rhpull");
+    let out_dir = workspace_root().join("target/bench");
+    std::fs::create_dir_all(&out_dir).map_err(|e| e.to_string())?;
+    let mut rows = Vec::new();
+
+    for n in [100usize, 1000] {
+        eprintln!("bench: create + link across {n} namespaces");
+        let (secs, requests, peak) = rhpull_create(&bin, &world(n))?;
+        let manual = kubectl_loop(&world(n), n)?;
+        rows.push(json!({
+            "case": format!("create+link N={n}"), "namespaces": n,
+            "rhpull_seconds": secs, "kubectl_loop_seconds": manual, "speedup": manual / secs,
+            "requests": requests, "request_budget": 2 * n + 10, "peak_rss_kib": peak,
+        }));
+    }
+    eprintln!("bench: memory at N = 10000");
+    let big = world(10_000);
+    let (secs, requests, create_peak) = rhpull_create(&bin, &big)?;
+    let status_peak = peak_status(&bin, &big)?;
+    rows.push(json!({"case": "create+link N=10000", "namespaces": 10_000, "rhpull_seconds": secs, "requests": requests,
+                     "request_budget": 2 * 10_000 + 10, "peak_rss_kib": create_peak}));
+    rows.push(
+        json!({"case": "status -A N=10000", "namespaces": 10_000, "peak_rss_kib": status_peak}),
+    );
+
+    eprintln!("bench: start-up");
+    let dir = bin.parent().expect("target/release").to_path_buf();
+    let rest = std::env::var_os("PATH").unwrap_or_default();
+    let path = std::env::join_paths(std::iter::once(dir).chain(std::env::split_paths(&rest)))
+        .map_err(|e| e.to_string())?;
+    let plugin_ms = mean_ms("kubectl", &["rhpull", "version"], &path, 20);
+    let kubectl_ms = mean_ms("kubectl", &["version", "--client"], &path, 20);
+    rows.push(json!({"case": "start-up", "kubectl_rhpull_version_ms": plugin_ms, "kubectl_version_client_ms": kubectl_ms}));
+
+    let machine = format!(
+        "{} cores, {}",
+        std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(0),
+        std::fs::read_to_string("/proc/cpuinfo")
+            .ok()
+            .and_then(
+                |c| c.lines().find(|l| l.starts_with("model name")).map(|l| l
+                    .split(':')
+                    .nth(1)
+                    .unwrap_or("")
+                    .trim()
+                    .to_string())
+            )
+            .unwrap_or_else(|| "unknown CPU".into())
+    );
+    let results = json!({"machine": machine, "latency_ms": LATENCY.as_millis(), "results": rows});
+    std::fs::write(
+        out_dir.join("results.json"),
+        serde_json::to_string_pretty(&results).expect("json"),
+    )
+    .map_err(|e| e.to_string())?;
+    let md = markdown(&results);
+    std::fs::write(out_dir.join("results.md"), &md).map_err(|e| e.to_string())?;
+    println!("{md}");
+    Ok(())
+}
+
+fn f(v: &Value, k: &str) -> String {
+    match v.get(k) {
+        Some(Value::Number(n)) if n.is_f64() => format!("{:.2}", n.as_f64().unwrap_or(0.0)),
+        Some(Value::Number(n)) => n.to_string(),
+        _ => "-".into(),
+    }
+}
+
+fn markdown(results: &Value) -> String {
+    let mut md = format!(
+        "Machine: {}; {} ms injected latency per API request.\n\n| case | rhpull s | kubectl loop s | speed-up | API requests (budget 2N+10) | peak RSS MiB |\n|---|---|---|---|---|---|\n",
+        results["machine"].as_str().unwrap_or(""),
+        results["latency_ms"]
+    );
+    for r in results["results"].as_array().into_iter().flatten() {
+        if r["case"] == "start-up" {
+            continue;
+        }
+        let rss = r["peak_rss_kib"]
+            .as_u64()
+            .map_or("-".into(), |k| format!("{:.1}", k as f64 / 1024.0));
+        let req = match (r.get("requests"), r.get("request_budget")) {
+            (Some(a), Some(b)) => format!("{a} ({b})"),
+            _ => "-".into(),
+        };
+        md.push_str(&format!(
+            "| {} | {} | {} | {}× | {} | {} |\n",
+            r["case"].as_str().unwrap_or(""),
+            f(r, "rhpull_seconds"),
+            f(r, "kubectl_loop_seconds"),
+            f(r, "speedup"),
+            req,
+            rss
+        ));
+    }
+    if let Some(s) = results["results"]
+        .as_array()
+        .and_then(|a| a.iter().find(|r| r["case"] == "start-up"))
+    {
+        md.push_str(&format!(
+            "\nStart-up: `kubectl rhpull version` {} ms, `kubectl version --client` {} ms (mean of 20).\n",
+            f(s, "kubectl_rhpull_version_ms"),
+            f(s, "kubectl_version_client_ms")
+        ));
+    }
+    md
+}
