@@ -1,12 +1,47 @@
-//! `rhpull completion bash|zsh|fish|powershell`: generated from the same
-//! clap definition as `--help`.
+//! `rhpull completion bash|zsh|fish|powershell` and the hidden
+//! `generate-man DIR`: generated from the same clap definition as `--help`,
+//! so they never drift apart.
 
-use crate::cli::CompletionArgs;
-use crate::error::CliError;
+use crate::cli::{CompletionArgs, GenerateManArgs};
+use crate::error::{CliError, Exit};
 
 pub fn run(args: &CompletionArgs) -> Result<(), CliError> {
     let mut cmd = crate::i18n::localize_command(crate::cli::command());
     let mut out = std::io::stdout();
     clap_complete::generate(args.shell, &mut cmd, "kubectl-rhpull", &mut out);
     Ok(())
+}
+
+/// One man page for the command and one per subcommand (`kubectl-rhpull-create.1`).
+pub fn man(args: &GenerateManArgs) -> Result<(), CliError> {
+    let cmd = crate::i18n::localize_command(crate::cli::command());
+    let write = |name: String, cmd: clap::Command| -> Result<(), CliError> {
+        let mut buf = Vec::new();
+        clap_mangen::Man::new(cmd.name(name.clone()))
+            .render(&mut buf)
+            .map_err(|e| {
+                CliError::from_catalogue(
+                    Exit::Failed,
+                    "error.authfile.write",
+                    &[("path", &name), ("reason", &e.to_string())],
+                )
+            })?;
+        let path = args.dir.join(format!("{name}.1"));
+        std::fs::create_dir_all(&args.dir)
+            .and_then(|()| std::fs::write(&path, buf))
+            .map_err(|e| {
+                CliError::from_catalogue(
+                    Exit::Failed,
+                    "error.authfile.write",
+                    &[
+                        ("path", &path.display().to_string()),
+                        ("reason", &e.to_string()),
+                    ],
+                )
+            })
+    };
+    for sub in cmd.get_subcommands().filter(|s| !s.is_hide_set()) {
+        write(format!("kubectl-rhpull-{}", sub.get_name()), sub.clone())?;
+    }
+    write("kubectl-rhpull".into(), cmd)
 }

@@ -1,0 +1,238 @@
+//! `cargo xtask dist`: a release archive for the host target with
+//! `kubectl-rhpull`, `LICENSE`, `README.md`, man pages and completion
+//! scripts, its sha256, and `krew-manifest.yaml` rendered from
+//! `dist/krew-manifest.tmpl.yaml` with each archive's uri and sha256. Only
+//! platforms with an archive are listed; the release workflow builds the
+//! others and renders the full manifest with `--manifest-from DIR`.
+//!
+//! `--debug` packs the debug build (for tests); `--out DIR` picks where.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use sha2::{Digest as _, Sha256};
+
+use crate::{cargo, workspace_root};
+
+const REPO: &str = "https://github.com/rhpull/kubectl-rhpull";
+
+struct Args {
+    debug: bool,
+    out: PathBuf,
+    manifest_from: Option<PathBuf>,
+}
+
+fn parse(args: &[String]) -> Result<Args, String> {
+    let mut out = Args {
+        debug: false,
+        out: workspace_root().join("target/dist"),
+        manifest_from: None,
+    };
+    let mut it = args.iter();
+    while let Some(a) = it.next() {
+        match a.as_str() {
+            "--debug" => out.debug = true,
+            "--out" => out.out = PathBuf::from(it.next().ok_or("--out needs a directory")?),
+            "--manifest-from" => {
+                out.manifest_from = Some(PathBuf::from(
+                    it.next().ok_or("--manifest-from needs a directory")?,
+                ))
+            }
+            other => {
+                return Err(format!(
+                    "unknown argument {other}; usage: cargo xtask dist [--debug] [--out DIR] [--manifest-from DIR]"
+                ));
+            }
+        }
+    }
+    Ok(out)
+}
+
+pub fn version() -> String {
+    env!("CARGO_PKG_VERSION").to_string()
+}
+
+/// `(os, arch)` as krew names them, for a Rust target triple.
+pub fn krew_platform(triple: &str) -> Option<(&'static str, &'static str)> {
+    let arch = if triple.starts_with("x86_64") {
+        "amd64"
+    } else if triple.starts_with("aarch64") {
+        "arm64"
+    } else {
+        return None;
+    };
+    let os = if triple.contains("linux") {
+        "linux"
+    } else if triple.contains("apple-darwin") {
+        "darwin"
+    } else if triple.contains("windows") {
+        "windows"
+    } else {
+        return None;
+    };
+    Some((os, arch))
+}
+
+fn host_triple() -> Result<String, String> {
+    let out = Command::new("rustc")
+        .arg("-vV")
+        .output()
+        .map_err(|e| e.to_string())?;
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .find_map(|l| l.strip_prefix("host: ").map(str::to_string))
+        .ok_or_else(|| "rustc -vV printed no host".into())
+}
+
+fn run_ok(cmd: &mut Command, what: &str) -> Result<(), String> {
+    let status = cmd.status().map_err(|e| format!("{what}: {e}"))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("{what} failed ({status})"))
+    }
+}
+
+pub fn sha256_file(path: &Path) -> Result<String, String> {
+    let bytes = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    Ok(format!("{:x}", Sha256::digest(&bytes)))
+}
+
+/// Packs `binary` and friends into `out/kubectl-rhpull-vVERSION-OS-ARCH.tar.gz`.
+fn pack(binary: &Path, os: &str, arch: &str, out: &Path) -> Result<PathBuf, String> {
+    let name = format!("kubectl-rhpull-v{}-{os}-{arch}", version());
+    let stage = out.join(&name);
+    let _ = std::fs::remove_dir_all(&stage);
+    std::fs::create_dir_all(stage.join("completions")).map_err(|e| e.to_string())?;
+    let exe = if os == "windows" {
+        "kubectl-rhpull.exe"
+    } else {
+        "kubectl-rhpull"
+    };
+    std::fs::copy(binary, stage.join(exe)).map_err(|e| e.to_string())?;
+    for f in ["LICENSE", "README.md"] {
+        std::fs::copy(workspace_root().join(f), stage.join(f)).map_err(|e| format!("{f}: {e}"))?;
+    }
+    run_ok(
+        Command::new(binary)
+            .arg("generate-man")
+            .arg(stage.join("man"))
+            .env("LANG", "C"),
+        "generate-man",
+    )?;
+    for (shell, file) in [
+        ("bash", "kubectl-rhpull.bash"),
+        ("zsh", "_kubectl-rhpull"),
+        ("fish", "kubectl-rhpull.fish"),
+        ("powershell", "kubectl-rhpull.ps1"),
+    ] {
+        let out = Command::new(binary)
+            .args(["completion", shell])
+            .env("LANG", "C")
+            .output()
+            .map_err(|e| e.to_string())?;
+        std::fs::write(stage.join("completions").join(file), out.stdout)
+            .map_err(|e| e.to_string())?;
+    }
+    let archive = out.join(format!("{name}.tar.gz"));
+    run_ok(
+        Command::new("tar")
+            .arg("-C")
+            .arg(&stage)
+            .arg("-czf")
+            .arg(&archive)
+            .arg("."),
+        "tar",
+    )?;
+    let sum = sha256_file(&archive)?;
+    std::fs::write(
+        out.join(format!("{name}.tar.gz.sha256")),
+        format!("{sum}  {name}.tar.gz\n"),
+    )
+    .map_err(|e| e.to_string())?;
+    Ok(archive)
+}
+
+/// The manifest for every `kubectl-rhpull-vVER-OS-ARCH.tar.gz` in `dir`.
+pub fn render_manifest(dir: &Path) -> Result<String, String> {
+    let template = std::fs::read_to_string(workspace_root().join("dist/krew-manifest.tmpl.yaml"))
+        .map_err(|e| e.to_string())?;
+    let prefix = format!("kubectl-rhpull-v{}-", version());
+    let mut archives: Vec<PathBuf> = std::fs::read_dir(dir)
+        .map_err(|e| format!("{}: {e}", dir.display()))?
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| {
+            p.file_name().is_some_and(|n| {
+                n.to_string_lossy().starts_with(&prefix) && n.to_string_lossy().ends_with(".tar.gz")
+            })
+        })
+        .collect();
+    archives.sort();
+    if archives.is_empty() {
+        return Err(format!("no {prefix}*.tar.gz in {}", dir.display()));
+    }
+    let mut platforms = String::new();
+    for a in &archives {
+        let file = a.file_name().expect("file").to_string_lossy().to_string();
+        let platform = file.trim_start_matches(&prefix).trim_end_matches(".tar.gz");
+        let (os, arch) = platform
+            .split_once('-')
+            .ok_or_else(|| format!("cannot read the platform of {file}"))?;
+        let bin = if os == "windows" {
+            "kubectl-rhpull.exe"
+        } else {
+            "kubectl-rhpull"
+        };
+        platforms.push_str(&format!(
+            "  - selector:\n      matchLabels:\n        os: {os}\n        arch: {arch}\n    uri: {REPO}/releases/download/v{v}/{file}\n    sha256: {sha}\n    bin: {bin}\n    files:\n      - from: \"{bin}\"\n        to: \".\"\n      - from: LICENSE\n        to: \".\"\n",
+            v = version(),
+            sha = sha256_file(a)?,
+        ));
+    }
+    Ok(template
+        .replace("{{version}}", &version())
+        .replace("{{platforms}}\n", &platforms))
+}
+
+pub fn run(args: &[String]) -> Result<(), String> {
+    let args = parse(args)?;
+    std::fs::create_dir_all(&args.out).map_err(|e| e.to_string())?;
+    if let Some(dir) = &args.manifest_from {
+        let manifest = render_manifest(dir)?;
+        std::fs::write(args.out.join("krew-manifest.yaml"), &manifest)
+            .map_err(|e| e.to_string())?;
+        println!("{}", args.out.join("krew-manifest.yaml").display());
+        return Ok(());
+    }
+    let profile = if args.debug { "debug" } else { "release" };
+    if args.debug {
+        cargo(&["build", "--quiet", "--package", "kubectl-rhpull"])?;
+    } else {
+        cargo(&[
+            "build",
+            "--release",
+            "--quiet",
+            "--package",
+            "kubectl-rhpull",
+        ])?;
+    }
+    let triple = host_triple()?;
+    let (os, arch) =
+        krew_platform(&triple).ok_or_else(|| format!("krew has no platform for {triple}"))?;
+    let binary = crate::target_dir().join(profile).join("kubectl-rhpull");
+    let archive = pack(&binary, os, arch, &args.out)?;
+    let manifest = render_manifest(&args.out)?;
+    std::fs::write(args.out.join("krew-manifest.yaml"), &manifest).map_err(|e| e.to_string())?;
+    if !args.debug {
+        // The repository's copy, for the krew-index submission.
+        std::fs::write(workspace_root().join("krew-manifest.yaml"), &manifest)
+            .map_err(|e| e.to_string())?;
+    }
+    println!(
+        "{}\n{}",
+        archive.display(),
+        args.out.join("krew-manifest.yaml").display()
+    );
+    Ok(())
+}
