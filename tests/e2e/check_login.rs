@@ -460,3 +460,45 @@ impl Drop for KillSession {
             .output();
     }
 }
+
+/// A login that dies between writing the temp file and the rename leaves
+/// the user's file exactly as it was — never truncated.
+#[test]
+fn a_crash_mid_write_never_truncates_the_auth_file() {
+    let env = Env::new();
+    let before = r#"{"auths":{"quay.io":{"auth":"Ym9iOnB3"}}}"#;
+    std::fs::write(env.authfile(), before).unwrap();
+    let host = world().registry.host();
+    let ca = env.ca();
+    let auth = env.authfile_str();
+    let out = env.plugin.rhpull_with_stdin(
+        env.home.path(),
+        &[
+            ("REGISTRY_AUTH_FILE", &auth),
+            ("RHPULL_FAULT_CRASH_BEFORE_RENAME", "1"),
+        ],
+        &[
+            "login",
+            &host,
+            "-u",
+            world::USERNAME,
+            "--password-stdin",
+            "--registry-ca",
+            &ca,
+        ],
+        &format!("{}\n", world::TOKEN),
+    );
+    assert!(!out.status.success(), "the fault must stop the process");
+    assert_eq!(
+        std::fs::read_to_string(env.authfile()).unwrap(),
+        before,
+        "the file is untouched"
+    );
+    // The next run finishes the job, keeping a backup of the user's file.
+    let out = env.login(world::TOKEN);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stdout(&out).contains("Kept a copy"), "{}", stdout(&out));
+    let saved: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(env.authfile()).unwrap()).unwrap();
+    assert_eq!(saved["auths"]["quay.io"]["auth"], "Ym9iOnB3");
+}

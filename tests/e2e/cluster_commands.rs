@@ -816,3 +816,41 @@ fn kubectl_manners_flags_locale_and_completion() {
         &script[..200.min(script.len())]
     );
 }
+
+#[test]
+fn a_missing_permission_is_named_before_anything_is_written() {
+    let env = Env::new(false);
+    let reader = env.emulator.add_user(
+        "reader-token",
+        "reader",
+        vec![rhpull_testkit::kube::Rule::new(
+            &["get", "list", "watch"],
+            &["*"],
+            &["*"],
+            None,
+        )],
+    );
+    env.emulator.reset_counters();
+    let reader = reader.display().to_string();
+    let out = env.plugin.rhpull_with_stdin(
+        env.home.path(),
+        &[("KUBECONFIG", reader.as_str())],
+        &[
+            "create",
+            "-u",
+            world::USERNAME,
+            "--password-stdin",
+            "-n",
+            "project-a",
+            "--link",
+            "default",
+        ],
+        &format!("{}\n", world::TOKEN),
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    assert!(err.contains("you may not create secrets"), "{err}");
+    assert!(err.contains("namespace project-a"), "{err}");
+    assert!(err.contains("nothing is half-done"), "{err}");
+    assert_eq!(env.emulator.writes(), 0, "{}", env.emulator.counters());
+}

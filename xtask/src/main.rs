@@ -7,7 +7,9 @@
 //! - `world`: the test world standing, for hands-on use (`world.rs`).
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
+mod bench;
 mod demo;
+mod dist;
 mod prereqs;
 mod world;
 
@@ -17,7 +19,9 @@ const USAGE: &str = "usage: cargo xtask <test|demo|world>
 
   test   install prerequisites (apt-get, only what is missing) and run every test
   demo   run rhpull end to end on the embedded test world
-  world  stand the test world up for hands-on use: cargo xtask world [--openshift] [--latency MS] [--dir DIR]";
+  world  stand the test world up for hands-on use: cargo xtask world [--openshift] [--latency MS] [--dir DIR]
+  bench  speed, API requests and memory against the emulator; writes target/bench/results.{json,md}
+  dist   release archive for this platform, its sha256, and krew-manifest.yaml: cargo xtask dist [--debug] [--out DIR]";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -25,6 +29,8 @@ fn main() -> ExitCode {
         Some("test") => test(&args[1..]),
         Some("demo") => demo::run(),
         Some("world") => world::run(&args[1..]),
+        Some("bench") => bench::run(),
+        Some("dist") => dist::run(&args[1..]),
         Some("-h" | "--help") => {
             println!("{USAGE}");
             Ok(())
@@ -57,6 +63,12 @@ pub fn cargo(args: &[&str]) -> Result<(), String> {
     }
 }
 
+/// Where cargo builds: `CARGO_TARGET_DIR`, else `target/`.
+pub fn target_dir() -> std::path::PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR")
+        .map_or_else(|| workspace_root().join("target"), std::path::PathBuf::from)
+}
+
 pub fn workspace_root() -> std::path::PathBuf {
     std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
         .parent()
@@ -66,8 +78,15 @@ pub fn workspace_root() -> std::path::PathBuf {
 
 fn test(extra: &[String]) -> Result<(), String> {
     prereqs::ensure()?;
-    // The end-to-end tests run the built binary through real kubectl.
+    // The end-to-end tests run the built binary through real kubectl, and
+    // unpack the release archive as krew would.
     cargo(&["build", "--workspace", "--bins"])?;
+    let dist_dir = workspace_root().join("target/dist-test");
+    dist::run(&[
+        "--debug".into(),
+        "--out".into(),
+        dist_dir.display().to_string(),
+    ])?;
     let mut args = vec!["test", "--workspace", "--all-targets"];
     args.extend(extra.iter().map(String::as_str));
     let mut total = cargo_test(&args)?;

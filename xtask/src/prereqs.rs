@@ -37,15 +37,23 @@ fn apt_get(args: &[&str]) -> Result<(), String> {
 
 /// Installs whatever of [`PACKAGES`] is missing.
 pub fn ensure() -> Result<(), String> {
-    let missing: Vec<&str> = PACKAGES
+    ensure_packages(PACKAGES)
+}
+
+/// Installs the packages of `(program, package)` pairs whose program is missing.
+pub fn ensure_packages(packages: &[(&str, &str)]) -> Result<(), String> {
+    let missing: Vec<&str> = packages
         .iter()
-        .filter(|(program, _)| rhpull_testkit::tools::find(program).is_none())
+        .filter(|(program, _)| {
+            !std::path::Path::new(program).is_file()
+                && rhpull_testkit::tools::find(program).is_none()
+        })
         .map(|(_, package)| *package)
         .collect();
     if missing.is_empty() {
         eprintln!(
             "xtask: prerequisites present ({})",
-            PACKAGES.iter().map(|p| p.1).collect::<Vec<_>>().join(", ")
+            packages.iter().map(|p| p.1).collect::<Vec<_>>().join(", ")
         );
         return Ok(());
     }

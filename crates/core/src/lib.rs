@@ -19,5 +19,6 @@ pub mod helper;
 pub mod imageref;
 pub mod registries;
 pub mod sso;
+pub mod time;
 
 pub use credential::{Credential, RegistryServiceAccount};

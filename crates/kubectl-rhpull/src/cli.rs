@@ -59,6 +59,15 @@ pub enum Command {
     Registries(RegistriesArgs),
     Completion(CompletionArgs),
     Version(VersionArgs),
+    /// Man pages for the release archives (`cargo xtask dist`).
+    #[command(name = "generate-man", hide = true)]
+    GenerateMan(GenerateManArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct GenerateManArgs {
+    #[arg(value_name = "DIR")]
+    pub dir: std::path::PathBuf,
 }
 
 /// kubectl's `--dry-run`.
@@ -68,6 +77,41 @@ pub enum DryRunArg {
     None,
     Client,
     Server,
+}
+
+/// Many namespaces at once: `-A`, `-l SELECTOR` (namespace labels) or
+/// `--namespaces a,b,c`, worked on concurrently.
+#[derive(Debug, Default, clap::Args)]
+pub struct FleetArgs {
+    #[arg(short = 'A', long, conflicts_with_all = ["selector", "namespaces"])]
+    pub all_namespaces: bool,
+    #[arg(
+        short = 'l',
+        long,
+        value_name = "SELECTOR",
+        conflicts_with = "namespaces"
+    )]
+    pub selector: Option<String>,
+    #[arg(long, value_name = "NS,NS", value_delimiter = ',')]
+    pub namespaces: Vec<String>,
+    #[arg(long, value_name = "N", default_value_t = 16)]
+    pub concurrency: usize,
+}
+
+impl FleetArgs {
+    /// The scope, or `None` for the one namespace of `-n`.
+    pub fn scope(&self) -> Option<rhpull_cluster::fleet::Scope> {
+        use rhpull_cluster::fleet::Scope;
+        if self.all_namespaces {
+            Some(Scope::All)
+        } else if let Some(s) = &self.selector {
+            Some(Scope::Selector(s.clone()))
+        } else if !self.namespaces.is_empty() {
+            Some(Scope::Namespaces(self.namespaces.clone()))
+        } else {
+            None
+        }
+    }
 }
 
 /// Output for commands that write objects.
@@ -134,6 +178,8 @@ pub struct CreateArgs {
     #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = parse_duration)]
     pub wait: std::time::Duration,
     #[command(flatten)]
+    pub fleet: FleetArgs,
+    #[command(flatten)]
     pub net: NetArgs,
     #[command(flatten)]
     pub write: WriteArgs,
@@ -150,6 +196,8 @@ pub struct LinkArgs {
     #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = parse_duration)]
     pub wait: std::time::Duration,
     #[command(flatten)]
+    pub fleet: FleetArgs,
+    #[command(flatten)]
     pub write: WriteArgs,
 }
 
@@ -160,6 +208,8 @@ pub struct UnlinkArgs {
     #[arg(value_name = "SECRET", required = true)]
     pub secrets: Vec<String>,
     #[command(flatten)]
+    pub fleet: FleetArgs,
+    #[command(flatten)]
     pub write: WriteArgs,
 }
 
@@ -167,7 +217,7 @@ pub struct UnlinkArgs {
 pub struct GrantArgs {
     #[arg(value_name = "FROM")]
     pub from: String,
-    #[arg(value_name = "TO", required = true)]
+    #[arg(value_name = "TO", required_unless_present_any = ["all_namespaces", "selector", "namespaces"])]
     pub to: Vec<String>,
     #[arg(
         long = "sa",
@@ -177,6 +227,8 @@ pub struct GrantArgs {
     pub service_accounts: Vec<String>,
     #[arg(long)]
     pub all_service_accounts: bool,
+    #[command(flatten)]
+    pub fleet: FleetArgs,
     #[command(flatten)]
     pub write: WriteArgs,
 }
@@ -250,8 +302,8 @@ pub struct GlobalRemoveArgs {
 
 #[derive(Debug, clap::Args)]
 pub struct StatusArgs {
-    #[arg(short = 'A', long)]
-    pub all_namespaces: bool,
+    #[command(flatten)]
+    pub fleet: FleetArgs,
     #[arg(short = 'o', long = "output", value_enum, default_value_t)]
     pub output: ObjectOutput,
 }
@@ -262,8 +314,8 @@ pub struct RotateArgs {
     pub registry: Option<String>,
     #[command(flatten)]
     pub secret: SecretArgs,
-    #[arg(short = 'A', long)]
-    pub all_namespaces: bool,
+    #[command(flatten)]
+    pub fleet: FleetArgs,
     #[arg(short = 'y', long)]
     pub yes: bool,
     #[command(flatten)]

@@ -111,9 +111,15 @@ impl From<rhpull_core::authfile::AuthFileError> for CliError {
 
 impl From<rhpull_cluster::ClusterError> for CliError {
     fn from(err: rhpull_cluster::ClusterError) -> Self {
+        Self::from(&err)
+    }
+}
+
+impl From<&rhpull_cluster::ClusterError> for CliError {
+    fn from(err: &rhpull_cluster::ClusterError) -> Self {
         use rhpull_cluster::ClusterError as E;
         let f = |base: &str, args: &[(&str, &str)]| Self::from_catalogue(Exit::Failed, base, args);
-        match &err {
+        match err {
             E::Kubeconfig(reason) => f("error.cluster.kubeconfig", &[("reason", reason)]),
             E::Connection(reason) => f("error.cluster.connection", &[("reason", reason)]),
             E::Forbidden { message } => f("error.cluster.forbidden", &[("message", message)]),

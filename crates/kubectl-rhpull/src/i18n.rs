@@ -143,6 +143,9 @@ const SHARED_ARGS: &[&str] = &[
     "wait",
     "link_for",
     "overwrite",
+    "selector",
+    "namespaces",
+    "concurrency",
 ];
 
 fn arg_key(path: &str, id: &str) -> String {

@@ -44,4 +44,18 @@ impl Session {
     pub fn block_on<F: std::future::Future>(&self, f: F) -> F::Output {
         self.rt.block_on(f)
     }
+
+    /// Asks the API server (SelfSubjectAccessReview) for every permission a
+    /// command needs before it writes anything; the first one missing is
+    /// the error. A dry run on the client side needs none.
+    pub fn require(
+        &self,
+        needs: &[rhpull_cluster::access::Need],
+        dry_run: crate::cli::DryRunArg,
+    ) -> Result<(), CliError> {
+        if dry_run == crate::cli::DryRunArg::Client {
+            return Ok(());
+        }
+        Ok(self.block_on(rhpull_cluster::access::require(&self.cluster, needs))?)
+    }
 }

@@ -315,15 +315,23 @@ impl AuthFile {
 
     /// Writes the file atomically with mode 0600, creating missing parent
     /// directories with mode 0700. A symlinked file is written through to its
-    /// target, so the link survives.
-    pub fn save(&mut self) -> Result<(), AuthFileError> {
+    /// target, so the link survives. Before rhpull first changes a file it
+    /// did not create, the old file is kept as
+    /// `NAME.rhpull-backup-YYYYMMDDTHHMMSSZ` (mode 0600).
+    pub fn save(&mut self) -> Result<Option<PathBuf>, AuthFileError> {
         let target = fs::canonicalize(&self.path).unwrap_or_else(|_| self.path.clone());
-        write_atomic(&target, &self.to_bytes()).map_err(|source| AuthFileError::Write {
+        let write_err = |source| AuthFileError::Write {
             path: self.path.clone(),
             source,
-        })?;
+        };
+        let backup = if self.existed {
+            backup_once(&target).map_err(write_err)?
+        } else {
+            None
+        };
+        write_atomic(&target, &self.to_bytes()).map_err(write_err)?;
         self.existed = true;
-        Ok(())
+        Ok(backup)
     }
 }
 
@@ -333,6 +341,56 @@ fn aliases_in(auths: &Map<String, Value>, normalized: &str) -> Vec<String> {
         .filter(|k| keys::normalize(k) == normalized)
         .cloned()
         .collect()
+}
+
+/// The backup files rhpull made of `target`.
+pub fn backups_of(target: &Path) -> Vec<PathBuf> {
+    let (Some(dir), Some(name)) = (target.parent(), target.file_name()) else {
+        return Vec::new();
+    };
+    let prefix = format!("{}.rhpull-backup-", name.to_string_lossy());
+    let dir = if dir.as_os_str().is_empty() {
+        Path::new(".")
+    } else {
+        dir
+    };
+    let mut out: Vec<PathBuf> = fs::read_dir(dir)
+        .into_iter()
+        .flatten()
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| {
+            p.file_name()
+                .is_some_and(|n| n.to_string_lossy().starts_with(&prefix))
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+/// Copies `target` aside the first time rhpull changes it: a file with a
+/// backup is one rhpull has already taken over.
+fn backup_once(target: &Path) -> std::io::Result<Option<PathBuf>> {
+    use std::os::unix::fs::PermissionsExt as _;
+    if !backups_of(target).is_empty() {
+        return Ok(None);
+    }
+    let stamp = {
+        let secs = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs())
+            .unwrap_or(0);
+        crate::time::compact_utc(secs)
+    };
+    let name = format!(
+        "{}.rhpull-backup-{stamp}",
+        target.file_name().unwrap_or_default().to_string_lossy()
+    );
+    let backup = target.with_file_name(name);
+    let bytes = fs::read(target)?;
+    write_atomic(&backup, &bytes)?;
+    fs::set_permissions(&backup, fs::Permissions::from_mode(0o600))?;
+    Ok(Some(backup))
 }
 
 /// Temp file in the target's directory (created 0600 by `tempfile`), fsync,
@@ -357,6 +415,11 @@ pub(crate) fn write_atomic(target: &Path, bytes: &[u8]) -> std::io::Result<()> {
         .tempfile_in(dir)?;
     tmp.write_all(bytes)?;
     tmp.as_file().sync_all()?;
+    // Fault injection for the crash test: die between the temp file and the
+    // rename, where a naive writer would leave a truncated file.
+    if std::env::var_os("RHPULL_FAULT_CRASH_BEFORE_RENAME").is_some() {
+        std::process::abort();
+    }
     tmp.persist(target).map_err(|e| e.error)?;
     Ok(())
 }

@@ -13,8 +13,16 @@ use crate::helper::Helper;
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
 #[serde(tag = "kind", rename_all = "lowercase")]
 pub enum SavedTo {
-    File { path: PathBuf, change: Change },
-    Helper { helper: String, config: PathBuf },
+    File {
+        path: PathBuf,
+        change: Change,
+        /// The copy kept of a file rhpull changed for the first time.
+        backup: Option<PathBuf>,
+    },
+    Helper {
+        helper: String,
+        config: PathBuf,
+    },
 }
 
 fn helper_error(
@@ -57,12 +65,15 @@ pub fn save_login(
         });
     }
     let change = file.set(cred);
-    if change != Change::Unchanged {
-        file.save()?;
-    }
+    let backup = if change == Change::Unchanged {
+        None
+    } else {
+        file.save()?
+    };
     Ok(SavedTo::File {
         path: file.path().to_path_buf(),
         change,
+        backup,
     })
 }
 

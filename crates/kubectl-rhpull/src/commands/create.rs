@@ -3,6 +3,7 @@
 //! registry first and linked to service accounts — what `oc create secret
 //! docker-registry` + `oc secrets link` do by hand, idempotently.
 
+use rhpull_cluster::access::Need;
 use rhpull_cluster::discovery;
 use rhpull_cluster::link::{self, LinkFor};
 use rhpull_cluster::pullsecret::{self, Format};
@@ -104,11 +105,46 @@ pub fn run(kube: &KubeArgs, args: &CreateArgs) -> Result<(), CliError> {
         verify(&credentials, args)?;
     }
     let session = Session::open(kube)?;
-    let ns = session.namespace().to_string();
     let name = args
         .name
         .clone()
         .unwrap_or_else(|| pullsecret::default_name(&credentials));
+    if let Some(namespaces) = super::fleet::namespaces(&session, &args.fleet)? {
+        let first = namespaces.first().map(String::as_str);
+        let mut needs = vec![
+            Need::new("list", "", "secrets", None),
+            Need::new("create", "", "secrets", first),
+        ];
+        if !args.link.is_empty() {
+            needs.extend([
+                Need::new("list", "", "serviceaccounts", None),
+                Need::new("update", "", "serviceaccounts", first),
+            ]);
+        }
+        session.require(&needs, args.write.dry_run)?;
+        let job = rhpull_cluster::fleet::Job {
+            secret: Some((name.clone(), format, credentials)),
+            secret_name: name,
+            service_accounts: args.link.clone(),
+            link_for: link_for(args.link_for),
+            dry_run: dry_run(args.write.dry_run),
+            overwrite: args.overwrite,
+            concurrency: args.fleet.concurrency,
+        };
+        return super::fleet::run(
+            &session,
+            &namespaces,
+            &job,
+            args.write.output,
+            &dry_suffix(args.write.dry_run),
+        );
+    }
+    let ns = session.namespace().to_string();
+    let mut needs = vec![Need::new("create", "", "secrets", Some(&ns))];
+    if !args.link.is_empty() {
+        needs.push(Need::new("update", "", "serviceaccounts", Some(&ns)));
+    }
+    session.require(&needs, args.write.dry_run)?;
     let secret = pullsecret::build(&name, &ns, format, &credentials);
     let dry = dry_run(args.write.dry_run);
     let outcome = session.block_on(pullsecret::apply(

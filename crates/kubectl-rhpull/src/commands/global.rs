@@ -2,6 +2,7 @@
 //! `openshift-config/pull-secret`, changed one registry at a time, never
 //! dropping another's entry, after a confirmation (`--yes` skips it).
 
+use rhpull_cluster::access::Need;
 use rhpull_cluster::global;
 use rhpull_core::authfile::{Change, Selection, keys};
 
@@ -64,6 +65,10 @@ fn set(kube: &KubeArgs, args: &GlobalSetArgs) -> Result<(), CliError> {
     // Read first: a missing pull secret (not OpenShift 4) fails before asking.
     session.block_on(global::show(&session.cluster))?;
     let dry = dry_run(args.write.dry_run);
+    session.require(
+        &[Need::new("update", "", "secrets", Some(global::NAMESPACE))],
+        args.write.dry_run,
+    )?;
     if dry == rhpull_cluster::DryRun::None {
         creds::confirm(
             &text("global.confirm_set", &[("registry", &registry)]),
@@ -87,6 +92,10 @@ fn remove(kube: &KubeArgs, args: &GlobalRemoveArgs) -> Result<(), CliError> {
         .iter()
         .any(|e| e.registry == registry);
     let dry = dry_run(args.write.dry_run);
+    session.require(
+        &[Need::new("update", "", "secrets", Some(global::NAMESPACE))],
+        args.write.dry_run,
+    )?;
     if present && dry == rhpull_cluster::DryRun::None {
         creds::confirm(
             &text("global.confirm_remove", &[("registry", &registry)]),

@@ -2,6 +2,7 @@
 //! FROM may (or may no longer) pull images from each project TO — the
 //! `system:image-puller` RoleBinding `oc policy add-role-to-user` makes.
 
+use rhpull_cluster::access::Need;
 use rhpull_cluster::grants::{self, GrantChange, Grantee};
 
 use super::create::{dry_run, dry_suffix};
@@ -38,13 +39,37 @@ fn print(changes: &[GrantChange], format: ObjectOutput, lines: &[String]) {
     }
 }
 
+/// TO projects: the positional ones and those of the fleet flags.
+fn targets(session: &Session, args: &GrantArgs) -> Result<Vec<String>, CliError> {
+    let mut to = args.to.clone();
+    for ns in super::fleet::namespaces(session, &args.fleet)?.unwrap_or_default() {
+        if ns != args.from && !to.contains(&ns) {
+            to.push(ns);
+        }
+    }
+    Ok(to)
+}
+
 pub fn grant(kube: &KubeArgs, args: &GrantArgs) -> Result<(), CliError> {
     let session = Session::open(kube)?;
+    let targets = targets(&session, args)?;
+    let needs: Vec<Need> = targets
+        .iter()
+        .map(|t| {
+            Need::new(
+                "create",
+                "rbac.authorization.k8s.io",
+                "rolebindings",
+                Some(t),
+            )
+        })
+        .collect();
+    session.require(&needs, args.write.dry_run)?;
     let who = grantee(args);
     let dry = dry_run(args.write.dry_run);
     let suffix = dry_suffix(args.write.dry_run);
     let (mut changes, mut lines) = (Vec::new(), Vec::new());
-    for to in &args.to {
+    for to in &targets {
         let c = session.block_on(grants::grant(&session.cluster, &args.from, to, &who, dry))?;
         lines.push(if c.subjects.is_empty() {
             text(
@@ -71,11 +96,12 @@ pub fn grant(kube: &KubeArgs, args: &GrantArgs) -> Result<(), CliError> {
 
 pub fn revoke(kube: &KubeArgs, args: &GrantArgs) -> Result<(), CliError> {
     let session = Session::open(kube)?;
+    let targets = targets(&session, args)?;
     let who = grantee(args);
     let dry = dry_run(args.write.dry_run);
     let suffix = dry_suffix(args.write.dry_run);
     let (mut changes, mut lines) = (Vec::new(), Vec::new());
-    for to in &args.to {
+    for to in &targets {
         let cs = session.block_on(grants::revoke(&session.cluster, &args.from, to, &who, dry))?;
         if cs.is_empty() {
             lines.push(text(

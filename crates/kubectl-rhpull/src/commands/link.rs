@@ -3,6 +3,7 @@
 //! naming every secret that does not exist. With no SECRET, the one pull
 //! secret rhpull manages in the namespace is linked.
 
+use rhpull_cluster::access::Need;
 use rhpull_cluster::link::{self, LinkChange, LinkFor};
 use rhpull_cluster::{discovery, inventory};
 
@@ -96,6 +97,42 @@ fn default_secret(session: &Session, ns: &str) -> Result<String, CliError> {
 
 pub fn run(kube: &KubeArgs, args: &LinkArgs) -> Result<(), CliError> {
     let session = Session::open(kube)?;
+    let for_ = args
+        .link_for
+        .map(link_for)
+        .unwrap_or(if args.service_account == "builder" {
+            LinkFor::Mount
+        } else {
+            LinkFor::Pull
+        });
+    if let Some(namespaces) = super::fleet::namespaces(&session, &args.fleet)? {
+        if args.secrets.is_empty() {
+            return Err(CliError::from_catalogue(
+                crate::error::Exit::Usage,
+                "link.fleet_needs_secret",
+                &[],
+            ));
+        }
+        for secret in &args.secrets {
+            let job = rhpull_cluster::fleet::Job {
+                secret: None,
+                secret_name: secret.clone(),
+                service_accounts: vec![args.service_account.clone()],
+                link_for: for_,
+                dry_run: dry_run(args.write.dry_run),
+                overwrite: false,
+                concurrency: args.fleet.concurrency,
+            };
+            super::fleet::run(
+                &session,
+                &namespaces,
+                &job,
+                args.write.output,
+                &dry_suffix(args.write.dry_run),
+            )?;
+        }
+        return Ok(());
+    }
     let ns = session.namespace().to_string();
     let secrets = if args.secrets.is_empty() {
         vec![default_secret(&session, &ns)?]
@@ -112,6 +149,10 @@ pub fn run(kube: &KubeArgs, args: &LinkArgs) -> Result<(), CliError> {
             LinkFor::Pull
         });
     let dry = dry_run(args.write.dry_run);
+    session.require(
+        &[Need::new("update", "", "serviceaccounts", Some(&ns))],
+        args.write.dry_run,
+    )?;
     let openshift = session
         .block_on(discovery::detect(&session.cluster))?
         .is_openshift();
@@ -140,22 +181,45 @@ pub fn run(kube: &KubeArgs, args: &LinkArgs) -> Result<(), CliError> {
 }
 
 pub fn unlink(kube: &KubeArgs, args: &UnlinkArgs) -> Result<(), CliError> {
+    use futures::StreamExt as _;
     let session = Session::open(kube)?;
-    let ns = session.namespace().to_string();
     let dry = dry_run(args.write.dry_run);
-    let change = session.block_on(link::unlink(
-        &session.cluster,
-        &ns,
-        &args.service_account,
-        &args.secrets,
-        dry,
-    ))?;
-    print(
-        &change,
-        args.write.output,
-        &unlink_line(&change, &dry_suffix(args.write.dry_run)),
+    let suffix = dry_suffix(args.write.dry_run);
+    let Some(namespaces) = super::fleet::namespaces(&session, &args.fleet)? else {
+        let ns = session.namespace().to_string();
+        let change = session.block_on(link::unlink(
+            &session.cluster,
+            &ns,
+            &args.service_account,
+            &args.secrets,
+            dry,
+        ))?;
+        print(&change, args.write.output, &unlink_line(&change, &suffix));
+        return Ok(());
+    };
+    let cluster = &session.cluster;
+    let mut results = session.block_on(
+        futures::stream::iter(namespaces)
+            .map(|ns| async move {
+                let (links, error) =
+                    match link::unlink(cluster, &ns, &args.service_account, &args.secrets, dry)
+                        .await
+                    {
+                        Ok(c) => (vec![c], None),
+                        Err(e) => (Vec::new(), Some(e)),
+                    };
+                rhpull_cluster::fleet::NamespaceResult {
+                    namespace: ns,
+                    secret: None,
+                    links,
+                    error,
+                }
+            })
+            .buffer_unordered(args.fleet.concurrency.max(1))
+            .collect::<Vec<_>>(),
     );
-    Ok(())
+    results.sort_by(|a, b| a.namespace.cmp(&b.namespace));
+    super::fleet::report(&results, args.write.output, &suffix)
 }
 
 fn print(change: &LinkChange, format: ObjectOutput, line: &str) {

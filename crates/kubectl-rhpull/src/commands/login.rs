@@ -57,6 +57,7 @@ pub fn login(args: &LoginArgs) -> Result<(), CliError> {
         SavedTo::File {
             path,
             change: Change::Unchanged,
+            ..
         } => text(
             "login.unchanged",
             &[
@@ -64,13 +65,18 @@ pub fn login(args: &LoginArgs) -> Result<(), CliError> {
                 ("path", &path.display().to_string()),
             ],
         ),
-        SavedTo::File { path, .. } => text(
-            "login.saved",
-            &[
-                ("registry", &registry),
-                ("path", &path.display().to_string()),
-            ],
-        ),
+        SavedTo::File { path, backup, .. } => {
+            if let Some(b) = backup {
+                output::print_line(&text("login.backup", &[("path", &b.display().to_string())]));
+            }
+            text(
+                "login.saved",
+                &[
+                    ("registry", &registry),
+                    ("path", &path.display().to_string()),
+                ],
+            )
+        }
         SavedTo::Helper { helper, .. } => text(
             "login.saved_helper",
             &[

@@ -5,6 +5,7 @@ pub mod check;
 mod completion;
 mod create;
 mod delegated;
+mod fleet;
 mod global;
 mod grant;
 mod link;
@@ -32,6 +33,7 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
         Command::Status(args) => status::run(kube, &args),
         Command::Rotate(args) => rotate::run(kube, &args),
         Command::Completion(args) => completion::run(&args),
+        Command::GenerateMan(args) => completion::man(&args),
         Command::Login(args) => login::login(&args),
         Command::Logout(args) => login::logout(&args),
         Command::Registries(args) => registries::run(&args),

@@ -28,8 +28,13 @@ pub fn run(kube: &KubeArgs, args: &RotateArgs) -> Result<(), CliError> {
         .unwrap_or_else(|| "registry.redhat.io".into());
     let username = creds::read_username(&args.secret, &registry_hint)?;
     let session = Session::open(kube)?;
-    let ns = (!args.all_namespaces).then(|| session.namespace().to_string());
-    let inv = session.block_on(inventory::collect(&session.cluster, ns.as_deref()))?;
+    let scope = super::fleet::namespaces(&session, &args.fleet)?;
+    let ns = scope.is_none().then(|| session.namespace().to_string());
+    let mut inv = session.block_on(inventory::collect(&session.cluster, ns.as_deref()))?;
+    if let (Some(only), false) = (&scope, args.fleet.all_namespaces) {
+        inv.secrets.retain(|s| only.contains(&s.namespace));
+        inv.grants.retain(|g| only.contains(&g.namespace));
+    }
     let registry = args.registry.as_deref();
     let targets = rotate::plan(&inv, &username, registry);
     // The global pull secret, when the cluster has one and it holds the username.

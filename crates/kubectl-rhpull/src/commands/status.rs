@@ -12,8 +12,13 @@ use crate::session::Session;
 
 pub fn run(kube: &KubeArgs, args: &StatusArgs) -> Result<(), CliError> {
     let session = Session::open(kube)?;
-    let ns = (!args.all_namespaces).then(|| session.namespace().to_string());
-    let inv = session.block_on(inventory::collect(&session.cluster, ns.as_deref()))?;
+    let scope = super::fleet::namespaces(&session, &args.fleet)?;
+    let ns = scope.is_none().then(|| session.namespace().to_string());
+    let mut inv = session.block_on(inventory::collect(&session.cluster, ns.as_deref()))?;
+    if let (Some(only), false) = (&scope, args.fleet.all_namespaces) {
+        inv.secrets.retain(|s| only.contains(&s.namespace));
+        inv.grants.retain(|g| only.contains(&g.namespace));
+    }
     match args.output {
         ObjectOutput::Json => output::print_json(&inv),
         ObjectOutput::Yaml => output::print_yaml(&inv),

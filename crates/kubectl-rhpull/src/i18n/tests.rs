@@ -86,6 +86,7 @@ fn every_key_the_code_uses_is_in_both_catalogues() {
         "pod.",
         "dry_run.",
         "outcome.",
+        "fleet.",
     ];
     let src = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
     let mut files = vec![src.clone()];
@@ -123,4 +124,108 @@ fn every_key_the_code_uses_is_in_both_catalogues() {
         "missing catalogue keys:\n{}",
         missing.join("\n")
     );
+}
+
+/// `%{name}` placeholders of a text.
+fn placeholders(s: &str) -> std::collections::BTreeSet<String> {
+    s.split("%{")
+        .skip(1)
+        .filter_map(|p| p.split_once('}'))
+        .map(|(name, _)| name.to_string())
+        .collect()
+}
+
+/// Both languages have every key, none empty, with the same placeholders.
+#[test]
+fn both_catalogues_are_complete_with_the_same_placeholders() {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("locales/app.yml");
+    let doc: serde_json::Value =
+        serde_norway::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let mut problems = Vec::new();
+    let mut count = 0;
+    for (key, langs) in doc.as_object().unwrap() {
+        if key.starts_with('_') {
+            continue;
+        }
+        count += 1;
+        let en = langs["en"].as_str().unwrap_or_default();
+        let zh = langs["zh-CN"].as_str().unwrap_or_default();
+        if en.trim().is_empty() && key != "registries.login.none" {
+            problems.push(format!("{key}: empty en"));
+        }
+        if zh.trim().is_empty() && !en.trim().is_empty() {
+            problems.push(format!("{key}: empty zh-CN"));
+        }
+        if placeholders(en) != placeholders(zh) {
+            problems.push(format!(
+                "{key}: placeholders differ: {:?} vs {:?}",
+                placeholders(en),
+                placeholders(zh)
+            ));
+        }
+    }
+    assert!(count > 200, "only {count} keys read");
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+/// No human-facing English in the binary that skips the catalogue: every
+/// `println!`/`eprintln!` lives in `output.rs`, and no format string or
+/// literal handed to the output functions carries words.
+#[test]
+fn no_user_facing_literal_bypasses_the_catalogue() {
+    let src = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut files = vec![src];
+    let mut offenders = Vec::new();
+    while let Some(p) = files.pop() {
+        if p.is_dir() {
+            files.extend(std::fs::read_dir(&p).unwrap().map(|e| e.unwrap().path()));
+            continue;
+        }
+        let name = p.file_name().unwrap().to_string_lossy().to_string();
+        if p.extension().is_none_or(|e| e != "rs") || name == "tests.rs" {
+            continue;
+        }
+        let text = std::fs::read_to_string(&p).unwrap();
+        let code = text.split("#[cfg(test)]").next().unwrap_or_default();
+        for (i, line) in code.lines().enumerate() {
+            let t = line.trim_start();
+            if t.starts_with("//") {
+                continue;
+            }
+            let prints = ["println!(", "eprintln!(", "print!(", "eprint!("]
+                .iter()
+                .any(|m| t.contains(m));
+            if prints && name != "output.rs" {
+                offenders.push(format!(
+                    "{}:{}: prints outside output.rs: {t}",
+                    p.display(),
+                    i + 1
+                ));
+            }
+            // A literal of two or more English words handed to output directly.
+            let to_output = [
+                "print_line(\"",
+                "warn(\"",
+                "print_line(&format!(\"",
+                "warn(&format!(\"",
+            ]
+            .iter()
+            .any(|m| t.contains(m));
+            if to_output {
+                let literal = t.split('"').nth(1).unwrap_or_default();
+                let words = literal
+                    .split_whitespace()
+                    .filter(|w| w.chars().all(|c| c.is_ascii_alphabetic()) && w.len() > 1)
+                    .count();
+                if words >= 2 {
+                    offenders.push(format!(
+                        "{}:{}: words outside the catalogue: {t}",
+                        p.display(),
+                        i + 1
+                    ));
+                }
+            }
+        }
+    }
+    assert!(offenders.is_empty(), "{}", offenders.join("\n"));
 }

@@ -42,7 +42,7 @@ pub fn now_rfc3339() -> String {
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_secs())
         .unwrap_or(0);
-    crate::sso::rfc3339(secs)
+    rhpull_core::time::rfc3339(secs)
 }
 
 pub fn random_suffix(n: usize) -> String {

@@ -256,3 +256,34 @@ fn save_through_a_symlink_keeps_the_link() {
     let back = AuthFile::load(&real, AuthFormat::Containers).unwrap();
     assert_eq!(back.entries().unwrap().len(), 2);
 }
+
+#[test]
+fn the_first_change_to_a_file_rhpull_did_not_create_keeps_a_backup() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("auth.json");
+    fs::write(&path, PODMAN).unwrap();
+    let mut f = AuthFile::load(&path, AuthFormat::Containers).unwrap();
+    f.set(&Credential::new("quay.io", "u", "p"));
+    let backup = f.save().unwrap().expect("a backup of the user's file");
+    assert_eq!(fs::read_to_string(&backup).unwrap(), PODMAN);
+    assert_eq!(
+        fs::metadata(&backup).unwrap().permissions().mode() & 0o777,
+        0o600
+    );
+    assert!(
+        backup
+            .file_name()
+            .unwrap()
+            .to_string_lossy()
+            .starts_with("auth.json.rhpull-backup-2")
+    );
+    // Later changes do not pile up backups.
+    f.set(&Credential::new("quay.io", "u", "p2"));
+    assert!(f.save().unwrap().is_none());
+    assert_eq!(super::backups_of(&path), vec![backup]);
+    // A file rhpull creates gets none.
+    let new = dir.path().join("new.json");
+    let mut n = AuthFile::load(&new, AuthFormat::Containers).unwrap();
+    n.set(&Credential::new("quay.io", "u", "p"));
+    assert!(n.save().unwrap().is_none());
+}
