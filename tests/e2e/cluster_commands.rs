@@ -854,3 +854,45 @@ fn a_missing_permission_is_named_before_anything_is_written() {
     assert!(err.contains("nothing is half-done"), "{err}");
     assert_eq!(env.emulator.writes(), 0, "{}", env.emulator.counters());
 }
+
+/// The README's examples, as written: `oc rhpull create --from-podman`,
+/// `kubectl rhpull link default`, `oc rhpull grant project-a project-b`
+/// (kubectl here: oc dispatches plugins the same way).
+#[test]
+fn the_readme_examples_as_written() {
+    let env = Env::new(true);
+    // What `podman login registry.redhat.io` leaves, beside an unrelated login.
+    let auth = base64::engine::general_purpose::STANDARD.encode(format!(
+        "{}:{}",
+        world::USERNAME,
+        world::TOKEN
+    ));
+    let file = serde_json::json!({"auths": {"registry.redhat.io": {"auth": auth}, "quay.io": {"auth": "Ym9iOnB3"}}});
+    std::fs::write(env.authfile(), file.to_string()).unwrap();
+
+    let text = ok(&env.rhpull(&["create", "--from-podman", "-n", "project-a"], None));
+    assert!(
+        text.contains(&format!(
+            "secret/{SECRET} created in project-a: registry.redhat.io"
+        )),
+        "{text}"
+    );
+    let cfg = decoded_config(&env.kubectl_json(&["get", "secret", SECRET, "-n", "project-a"]));
+    let auths = cfg["auths"].as_object().unwrap();
+    assert_eq!(
+        auths.keys().collect::<Vec<_>>(),
+        ["registry.redhat.io"],
+        "only the Red Hat login, never quay.io"
+    );
+
+    let text = ok(&env.rhpull(&["link", "default", "-n", "project-a"], None));
+    assert!(
+        text.contains(&format!("linked {SECRET} for pull")),
+        "{text}"
+    );
+    let text = ok(&env.rhpull(&["grant", "project-a", "project-b"], None));
+    assert!(
+        text.contains("pods of project-a may pull from project-b"),
+        "{text}"
+    );
+}

@@ -11,13 +11,26 @@ use kube::config::{KubeConfigOptions, Kubeconfig};
 use crate::error::ClusterError;
 
 /// kubectl's connection flags.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Default)]
 pub struct ConnectOptions {
     pub kubeconfig: Option<PathBuf>,
     pub context: Option<String>,
     pub namespace: Option<String>,
     pub request_timeout: Option<Duration>,
     pub insecure_skip_tls_verify: bool,
+    /// Receives a line per API request (`-v` 6 and up).
+    pub trace: Option<crate::trace::Sink>,
+}
+
+impl std::fmt::Debug for ConnectOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ConnectOptions")
+            .field("kubeconfig", &self.kubeconfig)
+            .field("context", &self.context)
+            .field("namespace", &self.namespace)
+            .field("trace", &self.trace.is_some())
+            .finish()
+    }
 }
 
 /// A client and the namespace commands default to.
@@ -65,8 +78,14 @@ impl Cluster {
             .clone()
             .unwrap_or_else(|| config.default_namespace.clone());
         let server = config.cluster_url.to_string();
-        let client =
-            kube::Client::try_from(config).map_err(|e| ClusterError::Connection(e.to_string()))?;
+        let builder = kube::client::ClientBuilder::try_from(config)
+            .map_err(|e| ClusterError::Connection(e.to_string()))?;
+        let client = match &opts.trace {
+            Some(sink) => builder
+                .with_layer(&crate::trace::TraceLayer(sink.clone()))
+                .build(),
+            None => builder.build(),
+        };
         Ok(Self {
             client,
             namespace,

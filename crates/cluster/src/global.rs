@@ -97,7 +97,7 @@ async fn modify(
         secret
             .data
             .get_or_insert_with(Default::default)
-            .insert(KEY.into(), ByteString(file.to_bytes()));
+            .insert(KEY.into(), ByteString(file.to_compact_bytes()));
         match api.replace(NAME, &dry_run.post_params(), &secret).await {
             Ok(_) => Ok(change),
             Err(e) if is_conflict(&e) => Err(ClusterError::Conflict {

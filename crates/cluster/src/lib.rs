@@ -27,6 +27,7 @@ pub mod link;
 pub mod pullsecret;
 mod retry;
 pub mod rotate;
+pub mod trace;
 
 pub use connect::{Cluster, ConnectOptions};
 pub use error::ClusterError;

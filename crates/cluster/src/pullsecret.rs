@@ -78,12 +78,8 @@ pub fn render(format: Format, credentials: &[Credential]) -> Vec<u8> {
     for c in credentials {
         file.set(c);
     }
-    let mut bytes = file.to_bytes();
     // Compact, as kubectl writes it: the kubelet does not care, people diffing do.
-    if let Ok(v) = serde_json::from_slice::<serde_json::Value>(&bytes) {
-        bytes = v.to_string().into_bytes();
-    }
-    bytes
+    file.to_compact_bytes()
 }
 
 /// Builds the secret (not yet applied).

@@ -95,7 +95,7 @@ pub async fn apply(
         current
             .data
             .get_or_insert_with(Default::default)
-            .insert(key.into(), ByteString(file.to_bytes()));
+            .insert(key.into(), ByteString(file.to_compact_bytes()));
         match api.replace(name, &dry_run.post_params(), &current).await {
             Ok(_) => Ok(Outcome::Updated),
             Err(e) if is_conflict(&e) => Err(ClusterError::Conflict {

@@ -24,10 +24,13 @@ fn main() -> ExitCode {
     let matches = match command.try_get_matches() {
         Ok(m) => m,
         Err(e) => {
-            let code = e.exit_code();
-            // clap prints help and usage errors itself, to the right stream.
+            // Usage errors in the user's language; help clap prints itself.
+            if let Some(err) = i18n::usage_error(&e) {
+                output::print_error(&err);
+                return ExitCode::from(err.exit_code());
+            }
             let _ = e.print();
-            return ExitCode::from(u8::try_from(code).unwrap_or(2));
+            return ExitCode::from(u8::try_from(e.exit_code()).unwrap_or(2));
         }
     };
     let cli = match cli::Cli::from_matches(&matches) {

@@ -54,6 +54,11 @@ pub fn warn(message: &str) {
     }
 }
 
+/// A `-v` trace line on stderr (request lines carry no headers or bodies).
+pub fn trace(line: String) {
+    eprintln!("I {line}");
+}
+
 /// True when stdout is a terminal that accepts colour.
 pub fn stdout_colour() -> bool {
     std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())

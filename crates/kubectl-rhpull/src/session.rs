@@ -32,6 +32,9 @@ impl Session {
             namespace: kube.namespace.clone(),
             request_timeout: kube.request_timeout,
             insecure_skip_tls_verify: false,
+            // kubectl prints request lines from -v=6 on.
+            trace: (kube.verbosity >= 6)
+                .then(|| std::sync::Arc::new(crate::output::trace) as rhpull_cluster::trace::Sink),
         };
         let cluster = rt.block_on(Cluster::connect(&options))?;
         Ok(Self { rt, cluster })

@@ -313,6 +313,11 @@ impl AuthFile {
         bytes
     }
 
+    /// The file as compact JSON, as kubectl writes a secret's data.
+    pub fn to_compact_bytes(&self) -> Vec<u8> {
+        serde_json::to_vec(&self.doc).expect("a JSON map always serialises")
+    }
+
     /// Writes the file atomically with mode 0600, creating missing parent
     /// directories with mode 0700. A symlinked file is written through to its
     /// target, so the link survives. Before rhpull first changes a file it
