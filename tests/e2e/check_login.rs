@@ -502,3 +502,152 @@ fn a_crash_mid_write_never_truncates_the_auth_file() {
         serde_json::from_slice(&std::fs::read(env.authfile()).unwrap()).unwrap();
     assert_eq!(saved["auths"]["quay.io"]["auth"], "Ym9iOnB3");
 }
+
+/// The portal's downloads: `login --from-file` merges the "Docker
+/// Configuration" auth.json (never `mv` over the user's file), and
+/// `check --from-file` reads the "OpenShift Secret" YAML.
+#[test]
+fn portal_downloads_are_merged_and_read() {
+    use base64::Engine as _;
+    let env = Env::new();
+    std::fs::write(
+        env.authfile(),
+        r#"{"auths":{"quay.io":{"auth":"Ym9iOnB3"}}}"#,
+    )
+    .unwrap();
+    let host = world().registry.host();
+    let auth = base64::engine::general_purpose::STANDARD.encode(format!(
+        "{}:{}",
+        world::USERNAME,
+        world::TOKEN
+    ));
+    let download = env.home.path().join("7654321-rhpull-world-auth.json");
+    std::fs::write(
+        &download,
+        serde_json::json!({"auths": {&host: {"auth": auth}}}).to_string(),
+    )
+    .unwrap();
+    let out = env.run(&["login", "--from-file", download.to_str().unwrap()], None);
+    assert!(out.status.success(), "{}{}", stdout(&out), stderr(&out));
+    let saved: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(env.authfile()).unwrap()).unwrap();
+    assert_eq!(
+        saved["auths"]["quay.io"]["auth"], "Ym9iOnB3",
+        "every other login kept"
+    );
+    assert!(saved["auths"][&host].is_object());
+    assert!(
+        stdout(&out).contains("Kept a copy"),
+        "the old file is backed up: {}",
+        stdout(&out)
+    );
+
+    let cfg = serde_json::json!({"auths": {&host: {"auth": auth}}}).to_string();
+    let yaml = format!(
+        "apiVersion: v1\nkind: Secret\nmetadata:\n  name: 7654321-rhpull-world-pull-secret\ntype: kubernetes.io/dockerconfigjson\ndata:\n  .dockerconfigjson: {}\n",
+        base64::engine::general_purpose::STANDARD.encode(cfg)
+    );
+    let secret_yml = env.home.path().join("7654321-rhpull-world-secret.yml");
+    std::fs::write(&secret_yml, yaml).unwrap();
+    let out = env.run(
+        &["check", &host, "--from-file", secret_yml.to_str().unwrap()],
+        None,
+    );
+    assert!(out.status.success(), "{}{}", stdout(&out), stderr(&out));
+
+    let other = env.home.path().join("cm.yaml");
+    std::fs::write(&other, "kind: ConfigMap\nmetadata:\n  name: x\n").unwrap();
+    let out = env.run(
+        &["check", &host, "--from-file", other.to_str().unwrap()],
+        None,
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("a Kubernetes ConfigMap, not a registry credential file"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(
+        stderr(&out).contains("Secret manifest"),
+        "what is accepted is named: {}",
+        stderr(&out)
+    );
+}
+
+/// `export ansible`: the installer's inventory variables, to a 0600 file
+/// or to stdout only when asked.
+#[test]
+fn export_ansible_writes_the_installer_inventory_variables() {
+    use base64::Engine as _;
+    let env = Env::new();
+    let b64 = |s: &str| base64::engine::general_purpose::STANDARD.encode(s);
+    let file = serde_json::json!({"auths": {
+        "registry.redhat.io": {"auth": b64("1234567|sa:TOKEN-A")},
+        "registry.connect.redhat.com": {"auth": b64("bob:TOKEN-B")},
+        "quay.io": {"auth": b64("q:TOKEN-Q")},
+    }});
+    std::fs::write(env.authfile(), file.to_string()).unwrap();
+    let auth = env.authfile_str();
+    let envs = [("REGISTRY_AUTH_FILE", auth.as_str())];
+    let out = env.plugin.rhpull(
+        env.home.path(),
+        &envs,
+        &["export", "ansible", "--from-podman"],
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "tokens are not printed unasked: {}",
+        stdout(&out)
+    );
+    assert!(stderr(&out).contains("--output-file"));
+
+    let target = env.home.path().join("vars.ini");
+    let out = env.plugin.rhpull(
+        env.home.path(),
+        &envs,
+        &[
+            "export",
+            "ansible",
+            "--from-podman",
+            "--output-file",
+            target.to_str().unwrap(),
+        ],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(!stdout(&out).contains("TOKEN"));
+    use std::os::unix::fs::PermissionsExt as _;
+    assert_eq!(
+        std::fs::metadata(&target).unwrap().permissions().mode() & 0o777,
+        0o600
+    );
+    let vars = std::fs::read_to_string(&target).unwrap();
+    assert!(vars.contains("oreg_auth_user='1234567|sa'"), "{vars}");
+    assert!(vars.contains("oreg_auth_password='TOKEN-A'"), "{vars}");
+    assert!(
+        vars.contains("'host':'registry.connect.redhat.com','user':'bob','password':'TOKEN-B'"),
+        "{vars}"
+    );
+    assert!(
+        !vars.contains("quay.io"),
+        "only the Red Hat registries by default: {vars}"
+    );
+
+    let out = env.plugin.rhpull(
+        env.home.path(),
+        &envs,
+        &[
+            "export",
+            "ansible",
+            "--from-podman",
+            "--registry",
+            "quay.io",
+            "--show-secrets",
+        ],
+    );
+    assert!(
+        stdout(&out).contains("'host':'quay.io'"),
+        "{}",
+        stdout(&out)
+    );
+}

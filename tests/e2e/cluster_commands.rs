@@ -896,3 +896,62 @@ fn the_readme_examples_as_written() {
         "{text}"
     );
 }
+
+/// `global check`: one line per entry, the cause for a bad one, exit 1.
+/// Only loopback registries: the seed's public entries are removed first.
+#[test]
+fn global_check_tests_every_entry_of_the_cluster_pull_secret() {
+    let env = Env::new(true);
+    ok(&env.rhpull(&["global", "remove", "cloud.openshift.com", "--yes"], None));
+    ok(&env.rhpull(&["global", "remove", "quay.io", "--yes"], None));
+    let host = registry().registry.host();
+    let token = format!("{}\n", world::TOKEN);
+    ok(&env.rhpull(
+        &[
+            "global",
+            "set",
+            &host,
+            "-u",
+            world::USERNAME,
+            "--password-stdin",
+            "--yes",
+        ],
+        Some(&token),
+    ));
+    let ca = env.ca();
+    let text = ok(&env.rhpull(&["global", "check", "--registry-ca", &ca], None));
+    assert!(
+        text.contains(&format!("✓ {host} ({})", world::USERNAME)),
+        "{text}"
+    );
+
+    let closed = format!("127.0.0.1:{}", rhpull_testkit::tools::free_port());
+    ok(&env.rhpull(
+        &[
+            "global",
+            "set",
+            &closed,
+            "-u",
+            "bob",
+            "--password-stdin",
+            "--yes",
+        ],
+        Some("pw\n"),
+    ));
+    let out = env.rhpull(
+        &["global", "check", "--registry-ca", &ca, "--timeout", "2s"],
+        None,
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let text = stdout(&out);
+    assert!(
+        text.contains(&format!(
+            "✗ {closed} (bob): {closed} refused the connection"
+        )),
+        "{text}"
+    );
+    assert!(
+        !text.contains(world::TOKEN) && !text.contains("pw"),
+        "{text}"
+    );
+}

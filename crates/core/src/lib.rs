@@ -13,6 +13,7 @@
 //! - [`helper`]: `docker-credential-*` helpers (`credsStore`/`credHelpers`).
 //! - [`sso`]: the registry token flow, checked step by step.
 
+pub mod ansible;
 pub mod authfile;
 pub mod credential;
 pub mod helper;

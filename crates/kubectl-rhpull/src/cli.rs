@@ -57,6 +57,7 @@ pub enum Command {
     Status(StatusArgs),
     Rotate(RotateArgs),
     Registries(RegistriesArgs),
+    Export(ExportArgs),
     Completion(CompletionArgs),
     Version(VersionArgs),
     /// Man pages for the release archives (`cargo xtask dist`).
@@ -266,6 +267,7 @@ pub struct GlobalArgs {
 #[derive(Debug, Subcommand)]
 pub enum GlobalAction {
     Show(GlobalShowArgs),
+    Check(GlobalCheckArgs),
     Set(GlobalSetArgs),
     Remove(GlobalRemoveArgs),
 }
@@ -274,6 +276,14 @@ pub enum GlobalAction {
 pub struct GlobalShowArgs {
     #[arg(short = 'o', long = "output", value_enum, default_value_t)]
     pub output: ObjectOutput,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct GlobalCheckArgs {
+    #[command(flatten)]
+    pub net: NetArgs,
+    #[arg(short = 'o', long = "output", value_enum, default_value_t)]
+    pub output: OutputFormat,
 }
 
 #[derive(Debug, clap::Args)]
@@ -320,6 +330,28 @@ pub struct RotateArgs {
     pub yes: bool,
     #[command(flatten)]
     pub write: WriteArgs,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ExportArgs {
+    #[arg(value_enum)]
+    pub format: ExportFormat,
+    #[command(flatten)]
+    pub source: SourceArgs,
+    #[command(flatten)]
+    pub secret: SecretArgs,
+    #[arg(long = "registry", value_name = "REGISTRY")]
+    pub registries: Vec<String>,
+    #[arg(long = "output-file", value_name = "FILE")]
+    pub output_file: Option<std::path::PathBuf>,
+    #[arg(long)]
+    pub show_secrets: bool,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ExportFormat {
+    /// OKD 3.11 installer inventory variables
+    Ansible,
 }
 
 #[derive(Debug, clap::Args)]
@@ -403,6 +435,9 @@ pub struct CheckArgs {
 pub struct LoginArgs {
     #[arg(value_name = "REGISTRY", default_value = "registry.redhat.io")]
     pub registry: String,
+    /// A downloaded credential file to merge in (every login in it).
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["username", "password", "password_stdin"])]
+    pub from_file: Option<std::path::PathBuf>,
     #[command(flatten)]
     pub secret: SecretArgs,
     #[command(flatten)]

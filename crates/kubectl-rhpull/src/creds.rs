@@ -135,22 +135,7 @@ pub fn from_source(
     required: bool,
 ) -> Result<Option<Found>, CliError> {
     let env = AuthEnv::from_process();
-    let creds = if let Some(path) = &source.from_file {
-        let bytes = std::fs::read(path).map_err(|e| {
-            CliError::from(rhpull_core::authfile::AuthFileError::Read {
-                path: path.clone(),
-                source: e,
-            })
-        })?;
-        Credentials::single(
-            AuthFile::detect(path, &bytes, AuthFormat::Containers)?,
-            &env,
-        )
-    } else if source.from_docker {
-        Credentials::load(&env, View::Docker)?
-    } else {
-        Credentials::load(&env, View::Podman)?
-    };
+    let creds = load_source(source, &env)?;
     match creds.resolve(registry)? {
         Some(r) => Ok(Some(Found {
             credential: r.credential,
@@ -258,22 +243,7 @@ pub fn gather(
         ));
     }
     let env = AuthEnv::from_process();
-    let creds = if let Some(path) = &source.from_file {
-        let bytes = std::fs::read(path).map_err(|e| {
-            CliError::from(rhpull_core::authfile::AuthFileError::Read {
-                path: path.clone(),
-                source: e,
-            })
-        })?;
-        Credentials::single(
-            AuthFile::detect(path, &bytes, AuthFormat::Containers)?,
-            &env,
-        )
-    } else if source.from_docker {
-        Credentials::load(&env, View::Docker)?
-    } else {
-        Credentials::load(&env, View::Podman)?
-    };
+    let creds = load_source(source, &env)?;
     let (found, missing) = creds.select(selection)?;
     let files: Vec<String> = creds
         .files()
@@ -315,4 +285,36 @@ pub fn gather(
             source: Some(r.source),
         })
         .collect())
+}
+
+/// The stored logins a source names: one file, docker's, or podman's view.
+fn load_source(source: &SourceArgs, env: &AuthEnv) -> Result<Credentials, CliError> {
+    Ok(if let Some(path) = &source.from_file {
+        Credentials::single(read_credential_file(path)?, env)
+    } else if source.from_docker {
+        Credentials::load(env, View::Docker)?
+    } else {
+        Credentials::load(env, View::Podman)?
+    })
+}
+
+/// Any credential file people have, recognised by content: an auth.json,
+/// a config.json, a .dockercfg, or a Secret manifest (YAML or JSON).
+pub fn read_credential_file(path: &std::path::Path) -> Result<AuthFile, CliError> {
+    use rhpull_core::authfile::manifest::{ManifestError, read_any};
+    let bytes = std::fs::read(path).map_err(|e| {
+        CliError::from(rhpull_core::authfile::AuthFileError::Read {
+            path: path.to_path_buf(),
+            source: e,
+        })
+    })?;
+    match read_any(path, &bytes, AuthFormat::Containers) {
+        Ok((file, _)) => Ok(file),
+        Err(ManifestError::AuthFile(e)) => Err(e.into()),
+        Err(ManifestError::Unrecognised { path, found }) => Err(CliError::from_catalogue(
+            Exit::Failed,
+            "error.unrecognised_file",
+            &[("path", &path.display().to_string()), ("found", &found)],
+        )),
+    }
 }

@@ -40,6 +40,11 @@ pub fn print_table(headers: &[String], rows: Vec<Vec<String>>) {
     }
 }
 
+/// Text printed as it is (a file's content the user asked for).
+pub fn print_raw(text: &str) {
+    print!("{text}");
+}
+
 pub fn print_line(line: &str) {
     println!("{line}");
 }

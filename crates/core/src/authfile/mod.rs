@@ -18,6 +18,7 @@ mod error;
 pub mod file;
 pub mod keys;
 pub mod locate;
+pub mod manifest;
 pub mod resolve;
 pub mod store;
 
@@ -25,4 +26,9 @@ pub use entry::AuthEntry;
 pub use error::AuthFileError;
 pub use file::{AuthFile, AuthFormat, Change};
 pub use locate::{AuthEnv, View};
+
+/// Writes `bytes` to `path` atomically with mode 0600 (any private file).
+pub fn write_private(path: &std::path::Path, bytes: &[u8]) -> std::io::Result<()> {
+    file::write_atomic(path, bytes)
+}
 pub use resolve::{CredentialSource, Credentials, Resolved, Selection};

@@ -14,6 +14,9 @@ use crate::i18n::text;
 use crate::output;
 
 pub mod pod;
+
+/// What `openshift-ansible` pulls to test registry credentials.
+pub const INSTALLER_IMAGE: &str = "registry.redhat.io/openshift3/ose-pod:latest";
 pub mod render;
 
 /// Check options from the network flags (shared with `login`).
@@ -113,7 +116,12 @@ pub fn run(kube: &KubeArgs, args: &CheckArgs) -> Result<(), CliError> {
     if let Some(pod) = &args.pod {
         return pod::run(kube, args, pod);
     }
-    let image = match &args.image {
+    // `--image installer`: the image OKD 3.11's installer checks by default.
+    let image_arg = args
+        .image
+        .as_deref()
+        .map(|i| if i == "installer" { INSTALLER_IMAGE } else { i });
+    let image = match image_arg {
         Some(i) => Some(ImageRef::parse(i).map_err(|e| {
             CliError::from_catalogue(
                 Exit::Usage,

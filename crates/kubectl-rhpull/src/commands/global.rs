@@ -8,8 +8,8 @@ use rhpull_core::authfile::{Change, Selection, keys};
 
 use super::create::{dry_run, dry_suffix};
 use crate::cli::{
-    GlobalAction, GlobalArgs, GlobalRemoveArgs, GlobalSetArgs, GlobalShowArgs, KubeArgs,
-    ObjectOutput,
+    GlobalAction, GlobalArgs, GlobalCheckArgs, GlobalRemoveArgs, GlobalSetArgs, GlobalShowArgs,
+    KubeArgs, ObjectOutput, OutputFormat,
 };
 use crate::creds;
 use crate::error::CliError;
@@ -20,6 +20,7 @@ use crate::session::Session;
 pub fn run(kube: &KubeArgs, args: &GlobalArgs) -> Result<(), CliError> {
     match &args.action {
         GlobalAction::Show(a) => show(kube, a),
+        GlobalAction::Check(a) => check(kube, a),
         GlobalAction::Set(a) => set(kube, a),
         GlobalAction::Remove(a) => remove(kube, a),
     }
@@ -42,6 +43,69 @@ fn show(kube: &KubeArgs, args: &GlobalShowArgs) -> Result<(), CliError> {
         }
     }
     Ok(())
+}
+
+#[derive(serde::Serialize)]
+struct EntryCheck {
+    registry: String,
+    username: String,
+    report: rhpull_core::sso::CheckReport,
+}
+
+/// Is the global pull secret still good? The registry flow for each entry,
+/// one line each, without printing a secret; exit 1 if any fails.
+fn check(kube: &KubeArgs, args: &GlobalCheckArgs) -> Result<(), CliError> {
+    let session = Session::open(kube)?;
+    let credentials = session.block_on(global::credentials(&session.cluster))?;
+    let mut results = Vec::new();
+    for c in credentials {
+        let mut options = super::check::options(&c.registry, &args.net);
+        options.credential = Some(c.clone());
+        let report = super::check::run_check(&options)?;
+        results.push(EntryCheck {
+            registry: c.registry.clone(),
+            username: c.username.clone(),
+            report,
+        });
+    }
+    let all_passed = results.iter().all(|r| r.report.passed);
+    match args.output {
+        OutputFormat::Json => output::print_json(&results),
+        OutputFormat::Table => {
+            for r in &results {
+                let failed = r
+                    .report
+                    .steps
+                    .iter()
+                    .find(|s| s.status == rhpull_core::sso::Status::Failed);
+                let line = match failed.and_then(|s| s.cause.as_ref()) {
+                    None => text(
+                        "global.check_ok",
+                        &[("registry", &r.registry), ("username", &r.username)],
+                    ),
+                    Some(cause) => {
+                        let (what, _, next) = super::check::render::cause_texts(cause, &r.registry);
+                        let next = next.map(|n| format!(" — {n}")).unwrap_or_default();
+                        text(
+                            "global.check_failed",
+                            &[
+                                ("registry", &r.registry),
+                                ("username", &r.username),
+                                ("what", &what),
+                                ("next", &next),
+                            ],
+                        )
+                    }
+                };
+                output::print_line(&line);
+            }
+        }
+    }
+    if all_passed {
+        Ok(())
+    } else {
+        Err(CliError::silent(crate::error::Exit::Failed))
+    }
 }
 
 fn change_line(change: Change, registry: &str, dry: &str) -> String {

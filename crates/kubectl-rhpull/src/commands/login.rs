@@ -31,8 +31,22 @@ fn target(
 }
 
 pub fn login(args: &LoginArgs) -> Result<(), CliError> {
+    if let Some(path) = &args.from_file {
+        let file = creds::read_credential_file(path)?;
+        let entries = file.entries()?;
+        for e in &entries {
+            save_verified(args, e.credential())?;
+        }
+        return Ok(());
+    }
     let registry = rhpull_core::authfile::keys::normalize(&args.registry);
     let credential = creds::from_flags(&args.secret, &registry)?;
+    save_verified(args, credential)
+}
+
+/// Verifies `credential` with the token flow, then saves it.
+fn save_verified(args: &LoginArgs, credential: rhpull_core::Credential) -> Result<(), CliError> {
+    let registry = credential.registry.clone();
     let mut options = check::options(&registry, &args.net);
     options.credential = Some(credential.clone());
     let report = check::run_check(&options)?;

@@ -5,6 +5,7 @@ pub mod check;
 mod completion;
 mod create;
 mod delegated;
+mod export;
 mod fleet;
 mod global;
 mod grant;
@@ -32,6 +33,7 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
         Command::Global(args) => global::run(kube, &args),
         Command::Status(args) => status::run(kube, &args),
         Command::Rotate(args) => rotate::run(kube, &args),
+        Command::Export(args) => export::run(&args),
         Command::Completion(args) => completion::run(&args),
         Command::GenerateMan(args) => completion::man(&args),
         Command::Login(args) => login::login(&args),

@@ -1,0 +1,191 @@
+//! Credential files people download, recognised by content, not by name:
+//! a containers `auth.json` or docker `config.json` (`{"auths": …}`), a
+//! legacy `.dockercfg` (a flat map), or a Kubernetes Secret manifest in YAML
+//! or JSON — one document or a `List` — as the Registry Service Account
+//! page's "OpenShift Secret" tab gives (`<account>-secret.yml`).
+
+use std::path::Path;
+
+use base64::Engine as _;
+use serde_json::Value;
+
+use super::{AuthFile, AuthFileError, AuthFormat};
+
+/// What a credential file turned out to be.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Recognised {
+    AuthFile(AuthFormat),
+    /// A Secret manifest; the names of the secrets whose data was read.
+    SecretManifest(Vec<String>),
+}
+
+/// Why a file was not a credential file.
+#[derive(Debug, thiserror::Error)]
+pub enum ManifestError {
+    #[error(transparent)]
+    AuthFile(#[from] AuthFileError),
+    #[error("{path} is {found}, not a registry credential file")]
+    Unrecognised {
+        path: std::path::PathBuf,
+        found: String,
+    },
+}
+
+fn secret_items(doc: &Value) -> Vec<&Value> {
+    match doc.get("kind").and_then(Value::as_str) {
+        Some("Secret") => vec![doc],
+        Some("List") | Some("SecretList") => doc
+            .get("items")
+            .and_then(Value::as_array)
+            .map(|items| {
+                items
+                    .iter()
+                    .filter(|i| i.get("kind").and_then(Value::as_str) == Some("Secret"))
+                    .collect()
+            })
+            .unwrap_or_default(),
+        _ => Vec::new(),
+    }
+}
+
+/// Reads any accepted credential file into one auth file of `modern` format.
+pub fn read_any(
+    path: &Path,
+    bytes: &[u8],
+    modern: AuthFormat,
+) -> Result<(AuthFile, Recognised), ManifestError> {
+    // Auth files first: they are JSON objects without "kind".
+    let as_json: Option<Value> = serde_json::from_slice(bytes).ok();
+    let docs: Vec<Value> = match &as_json {
+        Some(v) => vec![v.clone()],
+        None => {
+            let text = String::from_utf8_lossy(bytes);
+            serde_norway::Deserializer::from_str(&text)
+                .filter_map(|d| serde::Deserialize::deserialize(d).ok())
+                .collect()
+        }
+    };
+    let secrets: Vec<&Value> = docs.iter().flat_map(secret_items).collect();
+    if secrets.is_empty() {
+        if as_json.as_ref().is_some_and(|v| v.get("kind").is_none()) || docs.is_empty() {
+            let file = AuthFile::detect(path, bytes, modern)?;
+            let format = file.format();
+            return Ok((file, Recognised::AuthFile(format)));
+        }
+        let found = docs
+            .first()
+            .and_then(|d| d.get("kind").and_then(Value::as_str))
+            .map_or_else(
+                || "YAML without a Secret".to_string(),
+                |k| format!("a Kubernetes {k}"),
+            );
+        return Err(ManifestError::Unrecognised {
+            path: path.to_path_buf(),
+            found,
+        });
+    }
+    let mut merged = AuthFile::new_empty(path, modern);
+    let mut names = Vec::new();
+    for s in secrets {
+        let name = s
+            .pointer("/metadata/name")
+            .and_then(Value::as_str)
+            .unwrap_or("?")
+            .to_string();
+        let (key, format) = match s.get("type").and_then(Value::as_str) {
+            Some("kubernetes.io/dockercfg") => (".dockercfg", AuthFormat::LegacyDockercfg),
+            _ => (".dockerconfigjson", AuthFormat::Docker),
+        };
+        // `data` is base64; `stringData` is plain.
+        let raw = match (
+            s.pointer(&format!("/data/{}", key.replace('/', "~1"))),
+            s.pointer(&format!("/stringData/{key}")),
+        ) {
+            (Some(Value::String(b64)), _) => base64::engine::general_purpose::STANDARD
+                .decode(b64.trim())
+                .map_err(|_| AuthFileError::BadBase64 {
+                    path: path.to_path_buf(),
+                    key: format!("secret {name} data[{key}]"),
+                })?,
+            (_, Some(Value::String(text))) => text.clone().into_bytes(),
+            _ => continue,
+        };
+        let label = path.join(format!("secret:{name}"));
+        let inner = AuthFile::parse(&label, format, &raw)?;
+        for e in inner.entries()? {
+            merged.set(&e.credential());
+        }
+        names.push(name);
+    }
+    Ok((merged, Recognised::SecretManifest(names)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn b64(s: &str) -> String {
+        base64::engine::general_purpose::STANDARD.encode(s)
+    }
+
+    #[test]
+    fn the_portals_secret_yaml_is_read() {
+        let cfg = format!(
+            r#"{{"auths":{{"registry.redhat.io":{{"auth":"{}"}}}}}}"#,
+            b64("1234567|sa:tok")
+        );
+        let yaml = format!(
+            "apiVersion: v1\nkind: Secret\nmetadata:\n  name: 1234567-sa-pull-secret\ndata:\n  .dockerconfigjson: {}\ntype: kubernetes.io/dockerconfigjson\n",
+            b64(&cfg)
+        );
+        let (file, what) = read_any(
+            Path::new("sa-secret.yml"),
+            yaml.as_bytes(),
+            AuthFormat::Containers,
+        )
+        .unwrap();
+        assert_eq!(
+            what,
+            Recognised::SecretManifest(vec!["1234567-sa-pull-secret".into()])
+        );
+        assert_eq!(
+            file.get("registry.redhat.io").unwrap().unwrap().username,
+            "1234567|sa"
+        );
+    }
+
+    #[test]
+    fn lists_json_and_legacy_secrets() {
+        let list = serde_json::json!({"apiVersion": "v1", "kind": "List", "items": [
+            {"kind": "Secret", "metadata": {"name": "a"}, "type": "kubernetes.io/dockercfg",
+             "data": {".dockercfg": b64(&format!(r#"{{"quay.io":{{"auth":"{}"}}}}"#, b64("q:p")))}},
+            {"kind": "ConfigMap", "metadata": {"name": "ignored"}},
+        ]});
+        let (file, what) = read_any(
+            Path::new("l.json"),
+            list.to_string().as_bytes(),
+            AuthFormat::Containers,
+        )
+        .unwrap();
+        assert_eq!(what, Recognised::SecretManifest(vec!["a".into()]));
+        assert_eq!(file.get("quay.io").unwrap().unwrap().username, "q");
+    }
+
+    #[test]
+    fn auth_files_pass_through_and_other_things_are_named() {
+        let (_, what) = read_any(
+            Path::new("auth.json"),
+            br#"{"auths":{}}"#,
+            AuthFormat::Containers,
+        )
+        .unwrap();
+        assert_eq!(what, Recognised::AuthFile(AuthFormat::Containers));
+        let err = read_any(
+            Path::new("cm.yaml"),
+            b"kind: ConfigMap\nmetadata: {name: x}\n",
+            AuthFormat::Containers,
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("a Kubernetes ConfigMap"), "{err}");
+    }
+}
