@@ -955,3 +955,64 @@ fn global_check_tests_every_entry_of_the_cluster_pull_secret() {
         "{text}"
     );
 }
+
+/// `link builder` mounts (as `oc secrets link builder` does) and
+/// `build-secret` sets a BuildConfig's pull and push secrets, keeping the
+/// rest of the object; kubectl reads the result.
+#[test]
+fn builds_get_their_secrets() {
+    let env = Env::new(true);
+    let token = format!("{}\n", world::TOKEN);
+    ok(&env.rhpull(
+        &[
+            "create",
+            "-u",
+            world::USERNAME,
+            "--password-stdin",
+            "-n",
+            "project-a",
+        ],
+        Some(&token),
+    ));
+    let text = ok(&env.rhpull(&["link", "builder", "-n", "project-a"], None));
+    assert!(text.contains("for mount"), "{text}");
+    let sa = env.kubectl_json(&["get", "sa", "builder", "-n", "project-a"]);
+    assert!(
+        sa["secrets"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|s| s["name"] == SECRET),
+        "{sa}"
+    );
+
+    env.emulator.put(
+        "BuildConfig",
+        "project-a",
+        serde_json::json!({"metadata": {"name": "app"}, "spec": {
+            "source": {"git": {"uri": "https://example.invalid/app.git"}},
+            "strategy": {"type": "Docker", "dockerStrategy": {"from": {"kind": "DockerImage", "name": "registry.redhat.io/ubi9/ubi"}}},
+            "output": {"to": {"kind": "ImageStreamTag", "name": "app:latest"}}}}),
+    );
+    let text = ok(&env.rhpull(&["build-secret", "app", "-n", "project-a"], None));
+    assert!(text.contains("builds pull with"), "{text}");
+    assert!(
+        ok(&env.rhpull(&["build-secret", "app", "-n", "project-a"], None))
+            .contains("nothing changed")
+    );
+    ok(&env.rhpull(
+        &["build-secret", "app", SECRET, "--push", "-n", "project-a"],
+        None,
+    ));
+    let bc = env.kubectl_json(&["get", "buildconfig", "app", "-n", "project-a"]);
+    assert_eq!(
+        bc["spec"]["strategy"]["dockerStrategy"]["pullSecret"]["name"],
+        SECRET
+    );
+    assert_eq!(
+        bc["spec"]["strategy"]["dockerStrategy"]["from"]["name"], "registry.redhat.io/ubi9/ubi",
+        "the rest kept"
+    );
+    assert_eq!(bc["spec"]["output"]["pushSecret"]["name"], SECRET);
+    assert_eq!(bc["spec"]["output"]["to"]["name"], "app:latest");
+}

@@ -98,10 +98,18 @@ fn create_and_link_across_every_namespace_within_the_request_budget() {
 #[test]
 fn a_failing_namespace_never_stops_the_others() {
     let env = Env::new(10);
-    // team-004 has no default service account.
+    // team-004 already has someone else's secret of that name.
     let mut cmd = std::process::Command::new("kubectl");
-    cmd.args(["delete", "sa", "default", "-n", "team-004"])
-        .env("KUBECONFIG", &env.emulator.kubeconfig);
+    cmd.args([
+        "create",
+        "secret",
+        "generic",
+        "1234567-fleet-pull-secret",
+        "--from-literal=a=b",
+        "-n",
+        "team-004",
+    ])
+    .env("KUBECONFIG", &env.emulator.kubeconfig);
     assert!(cmd.output().unwrap().status.success());
     let out = env.rhpull(CREATE, TOKEN);
     assert_eq!(
@@ -114,7 +122,7 @@ fn a_failing_namespace_never_stops_the_others() {
     let text = stdout(&out);
     assert!(text.contains("12 changed, 0 unchanged, 1 failed"), "{text}");
     assert!(
-        text.contains("✗ team-004: serviceaccount team-004/default not found"),
+        text.contains("✗ team-004: secret team-004/1234567-fleet-pull-secret already exists and was not created by rhpull"),
         "{text}"
     );
     assert!(
@@ -127,7 +135,12 @@ fn a_failing_namespace_never_stops_the_others() {
             .get("Secret", "team-005", "1234567-fleet-pull-secret")
             .is_some()
     );
-    // -o json for scripts.
+    // Their secret is untouched, and -o json tells scripts the same.
+    let theirs = env
+        .emulator
+        .get("Secret", "team-004", "1234567-fleet-pull-secret")
+        .unwrap();
+    assert_eq!(theirs["type"], "Opaque");
     let json = env.rhpull(&[CREATE, &["-o", "json"]].concat(), TOKEN);
     let v: Value = serde_json::from_slice(&json.stdout).unwrap();
     assert_eq!(v.as_array().unwrap().len(), 13);

@@ -254,12 +254,15 @@ fn markdown(results: &Value) -> String {
             (Some(a), Some(b)) => format!("{a} ({b})"),
             _ => "-".into(),
         };
+        let speedup = r
+            .get("speedup")
+            .map_or_else(|| "-".to_string(), |_| format!("{}×", f(r, "speedup")));
         md.push_str(&format!(
-            "| {} | {} | {} | {}× | {} | {} |\n",
+            "| {} | {} | {} | {} | {} | {} |\n",
             r["case"].as_str().unwrap_or(""),
             f(r, "rhpull_seconds"),
             f(r, "kubectl_loop_seconds"),
-            f(r, "speedup"),
+            speedup,
             req,
             rss
         ));

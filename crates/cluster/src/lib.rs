@@ -11,10 +11,12 @@
 //! - [`delegated`]: the auth-server + registry secret pair.
 //! - [`inventory`]: what holds which credential (status, rotate).
 //! - [`access`]: SelfSubjectAccessReview checks before writing.
+//! - [`buildconfig`]: a BuildConfig's pull or push secret.
 //! - [`rotate`]: put a regenerated token into every secret holding it.
 //! - [`fleet`]: the same job across many namespaces, fewest requests.
 
 pub mod access;
+pub mod buildconfig;
 pub mod connect;
 pub mod delegated;
 pub mod discovery;

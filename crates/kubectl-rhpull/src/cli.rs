@@ -57,6 +57,7 @@ pub enum Command {
     Status(StatusArgs),
     Rotate(RotateArgs),
     Registries(RegistriesArgs),
+    BuildSecret(BuildSecretArgs),
     Export(ExportArgs),
     Completion(CompletionArgs),
     Version(VersionArgs),
@@ -328,6 +329,18 @@ pub struct RotateArgs {
     pub fleet: FleetArgs,
     #[arg(short = 'y', long)]
     pub yes: bool,
+    #[command(flatten)]
+    pub write: WriteArgs,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct BuildSecretArgs {
+    #[arg(value_name = "BUILDCONFIG")]
+    pub build_config: String,
+    #[arg(value_name = "SECRET")]
+    pub secret: Option<String>,
+    #[arg(long)]
+    pub push: bool,
     #[command(flatten)]
     pub write: WriteArgs,
 }

@@ -232,3 +232,52 @@ fn print(change: &LinkChange, format: ObjectOutput, line: &str) {
         ObjectOutput::Table => output::print_line(line),
     }
 }
+
+/// `rhpull build-secret BC [SECRET] [--push]`: the BuildConfig's pull (or
+/// push) secret, default the one pull secret rhpull manages here.
+pub fn build_secret(kube: &KubeArgs, args: &crate::cli::BuildSecretArgs) -> Result<(), CliError> {
+    let session = Session::open(kube)?;
+    let ns = session.namespace().to_string();
+    let secret = match &args.secret {
+        Some(s) => s.clone(),
+        None => default_secret(&session, &ns)?,
+    };
+    session.block_on(link::require_secrets(
+        &session.cluster,
+        &ns,
+        std::slice::from_ref(&secret),
+    ))?;
+    session.require(
+        &[Need::new(
+            "patch",
+            "build.openshift.io",
+            "buildconfigs",
+            Some(&ns),
+        )],
+        args.write.dry_run,
+    )?;
+    let dry = dry_run(args.write.dry_run);
+    let outcome = session.block_on(rhpull_cluster::buildconfig::set_secret(
+        &session.cluster,
+        &ns,
+        &args.build_config,
+        &secret,
+        args.push,
+        dry,
+    ))?;
+    let key = match (outcome, args.push) {
+        (rhpull_cluster::Outcome::Unchanged, _) => "build_secret.unchanged",
+        (_, true) => "build_secret.push",
+        (_, false) => "build_secret.pull",
+    };
+    output::print_line(&text(
+        key,
+        &[
+            ("bc", &args.build_config),
+            ("namespace", &ns),
+            ("secret", &secret),
+            ("dry", &dry_suffix(args.write.dry_run)),
+        ],
+    ));
+    Ok(())
+}

@@ -34,6 +34,7 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
         Command::Status(args) => status::run(kube, &args),
         Command::Rotate(args) => rotate::run(kube, &args),
         Command::Export(args) => export::run(&args),
+        Command::BuildSecret(args) => link::build_secret(kube, &args),
         Command::Completion(args) => completion::run(&args),
         Command::GenerateMan(args) => completion::man(&args),
         Command::Login(args) => login::login(&args),

@@ -362,6 +362,14 @@ fn validate_object(
     }
     match r.kind {
         "Secret" => {
+            // The API server defaults an empty type to Opaque.
+            if obj
+                .get("type")
+                .and_then(Value::as_str)
+                .is_none_or(str::is_empty)
+            {
+                obj["type"] = json!("Opaque");
+            }
             validate::fold_string_data(obj);
             errs.extend(validate::secret(obj, old));
         }
