@@ -3,13 +3,11 @@
 //! never dropping another registry's entry, with a conditional update that
 //! starts over on a conflict.
 
-use std::path::Path;
-
 use k8s_openapi::ByteString;
 use k8s_openapi::api::core::v1::Secret;
 use kube::api::Api;
 use rhpull_core::Credential;
-use rhpull_core::authfile::{AuthFile, AuthFormat, Change, keys};
+use rhpull_core::authfile::{AuthFile, Change, keys};
 
 use crate::error::{ClusterError, is_conflict, is_not_found};
 use crate::{Cluster, DryRun, retry};
@@ -25,10 +23,6 @@ pub struct Entry {
     pub username: String,
 }
 
-fn label() -> &'static Path {
-    Path::new("secret openshift-config/pull-secret")
-}
-
 async fn read(api: &Api<Secret>) -> Result<(Secret, AuthFile), ClusterError> {
     let secret = match api.get(NAME).await {
         Ok(s) => s,
@@ -37,35 +31,18 @@ async fn read(api: &Api<Secret>) -> Result<(Secret, AuthFile), ClusterError> {
         }
         Err(e) => return Err(ClusterError::from_kube(e, "secret", NAMESPACE, NAME)),
     };
-    let bad = |reason: String| ClusterError::BadPullSecret {
-        namespace: NAMESPACE.into(),
-        name: NAME.into(),
-        reason,
-    };
-    let bytes = secret
-        .data
-        .as_ref()
-        .and_then(|d| d.get(KEY))
-        .ok_or_else(|| bad(format!("no {KEY} key")))?;
-    let file =
-        AuthFile::parse(label(), AuthFormat::Docker, &bytes.0).map_err(|e| bad(e.to_string()))?;
+    let (_, file) = crate::pullsecret::auth_file_of(&secret)?;
     Ok((secret, file))
 }
 
 /// The registries and usernames in the global pull secret.
 pub async fn show(cluster: &Cluster) -> Result<Vec<Entry>, ClusterError> {
-    let api: Api<Secret> = Api::namespaced(cluster.client.clone(), NAMESPACE);
-    let (_, file) = read(&api).await?;
-    let entries = file.entries().map_err(|e| ClusterError::BadPullSecret {
-        namespace: NAMESPACE.into(),
-        name: NAME.into(),
-        reason: e.to_string(),
-    })?;
-    Ok(entries
+    Ok(credentials(cluster)
+        .await?
         .into_iter()
-        .map(|e| Entry {
-            registry: e.registry,
-            username: e.username,
+        .map(|c| Entry {
+            registry: c.registry,
+            username: c.username,
         })
         .collect())
 }
@@ -73,13 +50,8 @@ pub async fn show(cluster: &Cluster) -> Result<Vec<Entry>, ClusterError> {
 /// Every credential in the global pull secret (for `global check`).
 pub async fn credentials(cluster: &Cluster) -> Result<Vec<Credential>, ClusterError> {
     let api: Api<Secret> = Api::namespaced(cluster.client.clone(), NAMESPACE);
-    let (_, file) = read(&api).await?;
-    let entries = file.entries().map_err(|e| ClusterError::BadPullSecret {
-        namespace: NAMESPACE.into(),
-        name: NAME.into(),
-        reason: e.to_string(),
-    })?;
-    Ok(entries.iter().map(|e| e.credential()).collect())
+    let (secret, _) = read(&api).await?;
+    crate::pullsecret::credentials_of(&secret)
 }
 
 async fn modify(

@@ -124,8 +124,9 @@ pub fn is_managed(secret: &Secret) -> bool {
         == Some(MANAGED_BY)
 }
 
-/// The credentials in a pull secret (either type).
-pub fn credentials_of(secret: &Secret) -> Result<Vec<Credential>, ClusterError> {
+/// A pull secret's data as an auth file (either type), with the data key
+/// it lives under, so it can be changed and written back.
+pub fn auth_file_of(secret: &Secret) -> Result<(&'static str, AuthFile), ClusterError> {
     let ns = secret.metadata.namespace.clone().unwrap_or_default();
     let name = secret.metadata.name.clone().unwrap_or_default();
     let bad = |reason: String| ClusterError::BadPullSecret {
@@ -151,12 +152,18 @@ pub fn credentials_of(secret: &Secret) -> Result<Vec<Credential>, ClusterError> 
     let label = format!("secret {ns}/{name}");
     let file =
         AuthFile::parse(Path::new(&label), format, &data.0).map_err(|e| bad(e.to_string()))?;
-    Ok(file
-        .entries()
-        .map_err(|e| bad(e.to_string()))?
-        .iter()
-        .map(|e| e.credential())
-        .collect())
+    Ok((key, file))
+}
+
+/// The credentials in a pull secret (either type).
+pub fn credentials_of(secret: &Secret) -> Result<Vec<Credential>, ClusterError> {
+    let (_, file) = auth_file_of(secret)?;
+    let entries = file.entries().map_err(|e| ClusterError::BadPullSecret {
+        namespace: secret.metadata.namespace.clone().unwrap_or_default(),
+        name: secret.metadata.name.clone().unwrap_or_default(),
+        reason: e.to_string(),
+    })?;
+    Ok(entries.iter().map(|e| e.credential()).collect())
 }
 
 fn same_content(existing: &Secret, wanted: &Secret) -> bool {

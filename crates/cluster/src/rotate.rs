@@ -2,18 +2,16 @@
 //! secret that holds that username (optionally for one registry) and put the
 //! new token in, keeping every other entry of each secret.
 
-use std::path::Path;
-
 use k8s_openapi::ByteString;
 use k8s_openapi::api::core::v1::Secret;
 use kube::api::Api;
 use rhpull_core::Credential;
-use rhpull_core::authfile::{AuthFile, AuthFormat, Change, keys};
+use rhpull_core::authfile::{Change, keys};
 use secrecy::SecretString;
 
 use crate::error::{ClusterError, is_conflict};
 use crate::inventory::Inventory;
-use crate::{Cluster, DryRun, Outcome, retry, secret_types};
+use crate::{Cluster, DryRun, Outcome, retry};
 
 /// One secret to rotate, and the registries in it that hold the username.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
@@ -60,23 +58,7 @@ pub async fn apply(
             .get(name)
             .await
             .map_err(|e| ClusterError::from_kube(e, "secret", ns, name))?;
-        let (key, format) = match current.type_.as_deref() {
-            Some(secret_types::DOCKERCFG) => (".dockercfg", AuthFormat::LegacyDockercfg),
-            _ => (".dockerconfigjson", AuthFormat::Docker),
-        };
-        let bad = |reason: String| ClusterError::BadPullSecret {
-            namespace: ns.into(),
-            name: name.into(),
-            reason,
-        };
-        let bytes = current
-            .data
-            .as_ref()
-            .and_then(|d| d.get(key))
-            .ok_or_else(|| bad(format!("no {key} key")))?;
-        let label = format!("secret {ns}/{name}");
-        let mut file =
-            AuthFile::parse(Path::new(&label), format, &bytes.0).map_err(|e| bad(e.to_string()))?;
+        let (key, mut file) = crate::pullsecret::auth_file_of(&current)?;
         let mut changed = false;
         for registry in &target.registries {
             let cred = Credential {

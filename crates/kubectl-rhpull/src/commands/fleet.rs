@@ -23,6 +23,25 @@ pub fn namespaces(session: &Session, args: &FleetArgs) -> Result<Option<Vec<Stri
     }
 }
 
+/// The inventory of the fleet flags' namespaces, or of `-n`'s when none is
+/// given; the namespace is `None` for more than one.
+pub fn inventory(
+    session: &Session,
+    args: &FleetArgs,
+) -> Result<(Option<String>, rhpull_cluster::inventory::Inventory), CliError> {
+    let scope = namespaces(session, args)?;
+    let ns = scope.is_none().then(|| session.namespace().to_string());
+    let mut inv = session.block_on(rhpull_cluster::inventory::collect(
+        &session.cluster,
+        ns.as_deref(),
+    ))?;
+    if let (Some(only), false) = (&scope, args.all_namespaces) {
+        inv.secrets.retain(|s| only.contains(&s.namespace));
+        inv.grants.retain(|g| only.contains(&g.namespace));
+    }
+    Ok((ns, inv))
+}
+
 fn bar(len: usize) -> Option<indicatif::ProgressBar> {
     if !std::io::stderr().is_terminal() || len < 2 {
         return None;

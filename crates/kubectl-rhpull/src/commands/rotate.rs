@@ -3,7 +3,7 @@
 //! secret on OpenShift 4) holding that username, show the plan, confirm, and
 //! put the new token in — keeping every other entry of each secret.
 
-use rhpull_cluster::{ClusterError, global, inventory, rotate};
+use rhpull_cluster::{ClusterError, global, rotate};
 use rhpull_core::Credential;
 use rhpull_core::authfile::keys;
 
@@ -28,13 +28,7 @@ pub fn run(kube: &KubeArgs, args: &RotateArgs) -> Result<(), CliError> {
         .unwrap_or_else(|| "registry.redhat.io".into());
     let username = creds::read_username(&args.secret, &registry_hint)?;
     let session = Session::open(kube)?;
-    let scope = super::fleet::namespaces(&session, &args.fleet)?;
-    let ns = scope.is_none().then(|| session.namespace().to_string());
-    let mut inv = session.block_on(inventory::collect(&session.cluster, ns.as_deref()))?;
-    if let (Some(only), false) = (&scope, args.fleet.all_namespaces) {
-        inv.secrets.retain(|s| only.contains(&s.namespace));
-        inv.grants.retain(|g| only.contains(&g.namespace));
-    }
+    let (ns, inv) = super::fleet::inventory(&session, &args.fleet)?;
     let registry = args.registry.as_deref();
     let targets = rotate::plan(&inv, &username, registry);
     // The global pull secret, when the cluster has one and it holds the username.

@@ -2,7 +2,7 @@
 //! the service accounts that use it, then the image-puller grants — one look
 //! instead of `oc get secrets`, `oc get sa -o yaml` and `oc get rolebindings`.
 
-use rhpull_cluster::inventory::{self, Inventory};
+use rhpull_cluster::inventory::Inventory;
 
 use crate::cli::{KubeArgs, ObjectOutput, StatusArgs};
 use crate::error::CliError;
@@ -12,13 +12,7 @@ use crate::session::Session;
 
 pub fn run(kube: &KubeArgs, args: &StatusArgs) -> Result<(), CliError> {
     let session = Session::open(kube)?;
-    let scope = super::fleet::namespaces(&session, &args.fleet)?;
-    let ns = scope.is_none().then(|| session.namespace().to_string());
-    let mut inv = session.block_on(inventory::collect(&session.cluster, ns.as_deref()))?;
-    if let (Some(only), false) = (&scope, args.fleet.all_namespaces) {
-        inv.secrets.retain(|s| only.contains(&s.namespace));
-        inv.grants.retain(|g| only.contains(&g.namespace));
-    }
+    let (ns, inv) = super::fleet::inventory(&session, &args.fleet)?;
     match args.output {
         ObjectOutput::Json => output::print_json(&inv),
         ObjectOutput::Yaml => output::print_yaml(&inv),
