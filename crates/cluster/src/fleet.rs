@@ -93,7 +93,9 @@ where
     let api: Api<K> = Api::all(cluster.client.clone());
     let mut out = HashMap::new();
     for name in names {
-        let params = ListParams::default().fields(&format!("metadata.name={name}"));
+        // Objects of one name, one per namespace at most: large pages keep a
+        // 10,000-namespace run within its request budget.
+        let params = ListParams::default().fields(&format!("metadata.name={name}")).limit(5000);
         let items = list_all(&api, params)
             .await
             .map_err(|e| ClusterError::from_kube(e, "list", "", name))?;

@@ -44,13 +44,14 @@ pub struct Inventory {
     pub grants: Vec<GrantInfo>,
 }
 
-/// Lists `api` page by page (500 at a time).
+/// Lists `api` page by page: 500 at a time, as kubectl does, unless the
+/// caller's params carry a limit of their own.
 pub async fn list_all<K>(api: &Api<K>, params: ListParams) -> Result<Vec<K>, kube::Error>
 where
     K: kube::Resource + Clone + DeserializeOwned + std::fmt::Debug,
 {
     let mut out = Vec::new();
-    let mut params = params.limit(500);
+    let mut params = if params.limit.is_some() { params } else { params.limit(500) };
     loop {
         let page = api.list(&params).await?;
         out.extend(page.items);
