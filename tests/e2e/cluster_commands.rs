@@ -1016,3 +1016,60 @@ fn builds_get_their_secrets() {
     assert_eq!(bc["spec"]["output"]["pushSecret"]["name"], SECRET);
     assert_eq!(bc["spec"]["output"]["to"]["name"], "app:latest");
 }
+
+/// Image streams: 3.x imports with openshift/imagestreamsecret, 4.x with
+/// the global pull secret; `create --for-imagestreams` writes the right one
+/// and `status` says which one imports use.
+#[test]
+fn image_stream_credentials_go_where_the_cluster_reads_them() {
+    let token = format!("{}\n", world::TOKEN);
+    let args = [
+        "create",
+        "--for-imagestreams",
+        "-u",
+        world::USERNAME,
+        "--password-stdin",
+        "--yes",
+    ];
+
+    let mut v3 = Env::new(false);
+    v3.emulator = Emulator::start(Options::openshift3());
+    let text = ok(&v3.rhpull(&args, Some(&token)));
+    assert!(
+        text.contains("secret/imagestreamsecret created in openshift"),
+        "{text}"
+    );
+    let secret = v3.kubectl_json(&["get", "secret", "imagestreamsecret", "-n", "openshift"]);
+    assert!(
+        decoded_config(&secret)["auths"]
+            .get("registry.redhat.io")
+            .is_some()
+    );
+    let status = ok(&v3.rhpull(&["status"], None));
+    assert!(
+        status.contains("Image imports use openshift/imagestreamsecret: registry.redhat.io"),
+        "{status}"
+    );
+
+    let v4 = Env::new(true);
+    let text = ok(&v4.rhpull(&args, Some(&token)));
+    assert!(
+        text.contains("openshift-config/pull-secret: registry.redhat.io added"),
+        "{text}"
+    );
+    let status = ok(&v4.rhpull(&["status"], None));
+    assert!(
+        status.contains("Image imports use openshift-config/pull-secret:")
+            && status.contains("registry.redhat.io"),
+        "{status}"
+    );
+
+    let k = Env::new(false);
+    let out = k.rhpull(&args, Some(&token));
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("no image streams"),
+        "{}",
+        stderr(&out)
+    );
+}

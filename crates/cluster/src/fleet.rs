@@ -95,7 +95,9 @@ where
     for name in names {
         // Objects of one name, one per namespace at most: large pages keep a
         // 10,000-namespace run within its request budget.
-        let params = ListParams::default().fields(&format!("metadata.name={name}")).limit(5000);
+        let params = ListParams::default()
+            .fields(&format!("metadata.name={name}"))
+            .limit(5000);
         let items = list_all(&api, params)
             .await
             .map_err(|e| ClusterError::from_kube(e, "list", "", name))?;

@@ -51,7 +51,11 @@ where
     K: kube::Resource + Clone + DeserializeOwned + std::fmt::Debug,
 {
     let mut out = Vec::new();
-    let mut params = if params.limit.is_some() { params } else { params.limit(500) };
+    let mut params = if params.limit.is_some() {
+        params
+    } else {
+        params.limit(500)
+    };
     loop {
         let page = api.list(&params).await?;
         out.extend(page.items);

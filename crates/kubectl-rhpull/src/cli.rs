@@ -177,6 +177,12 @@ pub struct CreateArgs {
     pub verify: bool,
     #[arg(long)]
     pub overwrite: bool,
+    /// For OpenShift image streams: the global pull secret (4.x) or
+    /// openshift/imagestreamsecret (3.x), whichever the cluster uses.
+    #[arg(long, conflicts_with_all = ["link", "name", "all_namespaces", "selector", "namespaces"])]
+    pub for_imagestreams: bool,
+    #[arg(short = 'y', long)]
+    pub yes: bool,
     #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = parse_duration)]
     pub wait: std::time::Duration,
     #[command(flatten)]

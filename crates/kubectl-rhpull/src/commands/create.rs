@@ -105,6 +105,9 @@ pub fn run(kube: &KubeArgs, args: &CreateArgs) -> Result<(), CliError> {
         verify(&credentials, args)?;
     }
     let session = Session::open(kube)?;
+    if args.for_imagestreams {
+        return for_imagestreams(&session, args, format, &credentials);
+    }
     let name = args
         .name
         .clone()
@@ -216,4 +219,83 @@ pub fn run(kube: &KubeArgs, args: &CreateArgs) -> Result<(), CliError> {
         output::print_line(&super::link::change_line(&change, &suffix));
     }
     Ok(())
+}
+
+/// Image imports read registry credentials from the global pull secret on
+/// OpenShift 4 and from `openshift/imagestreamsecret` on 3.x: write the one
+/// this cluster uses.
+fn for_imagestreams(
+    session: &Session,
+    args: &CreateArgs,
+    format: Format,
+    credentials: &[Credential],
+) -> Result<(), CliError> {
+    use rhpull_cluster::discovery::ClusterKind;
+    let dry = dry_run(args.write.dry_run);
+    let suffix = dry_suffix(args.write.dry_run);
+    match session.block_on(discovery::detect(&session.cluster))? {
+        ClusterKind::OpenShift4 => {
+            let ns = rhpull_cluster::global::NAMESPACE;
+            session.require(
+                &[Need::new("update", "", "secrets", Some(ns))],
+                args.write.dry_run,
+            )?;
+            if dry == rhpull_cluster::DryRun::None {
+                let registries: Vec<&str> =
+                    credentials.iter().map(|c| c.registry.as_str()).collect();
+                creds::confirm(
+                    &text(
+                        "global.confirm_set",
+                        &[("registry", &registries.join(", "))],
+                    ),
+                    args.yes,
+                )?;
+            }
+            for c in credentials {
+                let change =
+                    session.block_on(rhpull_cluster::global::set(&session.cluster, c, dry))?;
+                let key = match change {
+                    rhpull_core::authfile::Change::Added => "global.added",
+                    rhpull_core::authfile::Change::Updated => "global.updated",
+                    rhpull_core::authfile::Change::Unchanged => "global.unchanged",
+                };
+                output::print_line(&text(key, &[("registry", &c.registry), ("dry", &suffix)]));
+            }
+            Ok(())
+        }
+        ClusterKind::OpenShift3 => {
+            let (ns, name) = ("openshift", "imagestreamsecret");
+            session.require(
+                &[Need::new("create", "", "secrets", Some(ns))],
+                args.write.dry_run,
+            )?;
+            let secret = pullsecret::build(name, ns, format, credentials);
+            let outcome = session.block_on(pullsecret::apply(
+                &session.cluster,
+                &secret,
+                dry,
+                args.overwrite,
+            ))?;
+            let logins: Vec<String> = credentials
+                .iter()
+                .map(|c| format!("{} ({})", c.registry, c.username))
+                .collect();
+            output::print_line(&text(
+                "create.secret_line",
+                &[
+                    ("name", name),
+                    ("namespace", ns),
+                    ("outcome", &outcome_word(outcome)),
+                    ("logins", &logins.join(", ")),
+                    ("dry", &suffix),
+                ],
+            ));
+            Ok(())
+        }
+        ClusterKind::Kubernetes => Err(CliError::from_catalogue(
+            Exit::Failed,
+            "create.no_imagestreams",
+            &[],
+        )),
+    }
 }

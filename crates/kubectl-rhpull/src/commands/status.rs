@@ -13,16 +13,86 @@ use crate::session::Session;
 pub fn run(kube: &KubeArgs, args: &StatusArgs) -> Result<(), CliError> {
     let session = Session::open(kube)?;
     let (ns, inv) = super::fleet::inventory(&session, &args.fleet)?;
+    let imports = image_imports(&session)?;
+    let report = Report {
+        inventory: &inv,
+        image_imports: imports.as_ref(),
+    };
     match args.output {
-        ObjectOutput::Json => output::print_json(&inv),
-        ObjectOutput::Yaml => output::print_yaml(&inv),
+        ObjectOutput::Json => output::print_json(&report),
+        ObjectOutput::Yaml => output::print_yaml(&report),
         ObjectOutput::Name => inv
             .secrets
             .iter()
             .for_each(|s| output::print_line(&format!("secret/{}", s.name))),
-        ObjectOutput::Table => print_tables(&inv, ns.as_deref()),
+        ObjectOutput::Table => {
+            print_tables(&inv, ns.as_deref());
+            if let Some(i) = &imports {
+                let registries = if i.registries.is_empty() {
+                    "-".to_string()
+                } else {
+                    i.registries.join(", ")
+                };
+                output::print_line("");
+                output::print_line(&text(
+                    "status.image_imports",
+                    &[("source", &i.source), ("registries", &registries)],
+                ));
+            }
+        }
     }
     Ok(())
+}
+
+#[derive(serde::Serialize)]
+struct Report<'a> {
+    #[serde(flatten)]
+    inventory: &'a Inventory,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    image_imports: Option<&'a ImageImports>,
+}
+
+/// Which credentials OpenShift's image imports use.
+#[derive(serde::Serialize)]
+struct ImageImports {
+    source: String,
+    registries: Vec<String>,
+}
+
+fn image_imports(session: &Session) -> Result<Option<ImageImports>, CliError> {
+    use rhpull_cluster::discovery::{self, ClusterKind};
+    let registries_of = |s: Option<k8s_openapi::api::core::v1::Secret>| -> Vec<String> {
+        s.and_then(|s| rhpull_cluster::pullsecret::credentials_of(&s).ok())
+            .map(|c| c.into_iter().map(|c| c.registry).collect())
+            .unwrap_or_default()
+    };
+    Ok(
+        match session.block_on(discovery::detect(&session.cluster))? {
+            ClusterKind::Kubernetes => None,
+            ClusterKind::OpenShift4 => {
+                let s = session.block_on(rhpull_cluster::pullsecret::get(
+                    &session.cluster,
+                    "openshift-config",
+                    "pull-secret",
+                ))?;
+                Some(ImageImports {
+                    source: "openshift-config/pull-secret".into(),
+                    registries: registries_of(s),
+                })
+            }
+            ClusterKind::OpenShift3 => {
+                let s = session.block_on(rhpull_cluster::pullsecret::get(
+                    &session.cluster,
+                    "openshift",
+                    "imagestreamsecret",
+                ))?;
+                Some(ImageImports {
+                    source: "openshift/imagestreamsecret".into(),
+                    registries: registries_of(s),
+                })
+            }
+        },
+    )
 }
 
 fn or_dash(v: &[String]) -> String {

@@ -38,7 +38,7 @@ pub enum Route {
 }
 
 /// Parses `/api/v1/...` and `/apis/GROUP/VERSION/...`.
-pub fn route(openshift: bool, path: &str) -> Route {
+pub fn route(flavor: resources::Flavor, path: &str) -> Route {
     let segs: Vec<&str> = path
         .trim_matches('/')
         .split('/')
@@ -48,9 +48,9 @@ pub fn route(openshift: bool, path: &str) -> Route {
         ["version"] => return Route::Version,
         ["api"] => return Route::ApiVersions,
         ["apis"] => return Route::GroupList,
-        ["openapi", "v3"] => return Route::OpenApi(Some(super::openapi::index(openshift))),
+        ["openapi", "v3"] => return Route::OpenApi(Some(super::openapi::index(flavor))),
         ["openapi", "v3", rest @ ..] => {
-            return Route::OpenApi(super::openapi::group_version(openshift, &rest.join("/")));
+            return Route::OpenApi(super::openapi::group_version(flavor, &rest.join("/")));
         }
         _ => {}
     }
@@ -60,10 +60,10 @@ pub fn route(openshift: bool, path: &str) -> Route {
         _ => return Route::NotFound,
     };
     if rest.is_empty() {
-        return resources::resource_list(openshift, group, version)
+        return resources::resource_list(flavor, group, version)
             .map_or(Route::NotFound, Route::ResourceList);
     }
-    let find = |plural: &str| resources::find(openshift, group, version, plural);
+    let find = |plural: &str| resources::find(flavor, group, version, plural);
     let target = match rest {
         ["namespaces", ns, plural, tail @ ..] if find(plural).is_some_and(|r| r.namespaced) => {
             Target {
@@ -165,29 +165,30 @@ fn json_response(code: StatusCode, v: &Value) -> Response {
         .into_response()
 }
 
-pub fn version(openshift: bool) -> Response {
-    let git = if openshift {
-        "v1.32.4+openshift"
-    } else {
-        "v1.32.4"
+pub fn version(flavor: resources::Flavor) -> Response {
+    // OKD 3.11 runs Kubernetes 1.11.
+    let (minor, git) = match flavor {
+        resources::Flavor::OpenShift3 => ("11", "v1.11.0+d4cacc0"),
+        resources::Flavor::OpenShift4 => ("32", "v1.32.4+openshift"),
+        resources::Flavor::Kubernetes => ("32", "v1.32.4"),
     };
     json_response(
         StatusCode::OK,
         &json!({
-            "major": "1", "minor": "32", "gitVersion": git, "gitCommit": "rhpull-emulator",
+            "major": "1", "minor": minor, "gitVersion": git, "gitCommit": "rhpull-emulator",
             "gitTreeState": "clean", "buildDate": "2026-01-01T00:00:00Z", "goVersion": "go1.23.0",
             "compiler": "gc", "platform": "linux/amd64",
         }),
     )
 }
 
-pub fn discovery(route: &Route, openshift: bool) -> Option<Response> {
+pub fn discovery(route: &Route, flavor: resources::Flavor) -> Option<Response> {
     match route {
-        Route::Version => Some(version(openshift)),
+        Route::Version => Some(version(flavor)),
         Route::ApiVersions => Some(json_response(StatusCode::OK, &resources::api_versions())),
         Route::GroupList => Some(json_response(
             StatusCode::OK,
-            &resources::api_group_list(openshift),
+            &resources::api_group_list(flavor),
         )),
         Route::ResourceList(v) => Some(json_response(StatusCode::OK, v)),
         Route::OpenApi(Some(v)) => Some(json_response(StatusCode::OK, v)),

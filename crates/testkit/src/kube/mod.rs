@@ -54,6 +54,9 @@ pub const ADMIN_USER: &str = "kubernetes-admin";
 #[derive(Clone, Debug)]
 pub struct Options {
     pub openshift: bool,
+    /// With `openshift`: play OKD / OpenShift 3.11 (no config.openshift.io,
+    /// no global pull secret; image streams use `openshift/imagestreamsecret`).
+    pub openshift3: bool,
     pub latency: Duration,
     pub controller_delay: Duration,
 }
@@ -62,6 +65,7 @@ impl Default for Options {
     fn default() -> Self {
         Self {
             openshift: false,
+            openshift3: false,
             latency: Duration::ZERO,
             controller_delay: Duration::from_millis(100),
         }
@@ -72,6 +76,14 @@ impl Options {
     pub fn openshift() -> Self {
         Self {
             openshift: true,
+            ..Self::default()
+        }
+    }
+
+    pub fn openshift3() -> Self {
+        Self {
+            openshift: true,
+            openshift3: true,
             ..Self::default()
         }
     }
@@ -106,13 +118,13 @@ async fn handler(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let openshift = shared.lock().config.openshift;
+    let flavor = shared.lock().config.flavor;
     let user = bearer(&headers).and_then(|t| shared.lock().users.get(t).cloned());
     let Some(user) = user else {
         return ApiError::unauthorized().into_response();
     };
-    let route = api::route(openshift, uri.path());
-    if let Some(resp) = api::discovery(&route, openshift) {
+    let route = api::route(flavor, uri.path());
+    if let Some(resp) = api::discovery(&route, flavor) {
         let (latency, _) = shared.count_and_fault("get", "discovery");
         tokio::time::sleep(latency).await;
         return resp;
@@ -188,6 +200,11 @@ impl Emulator {
         let cert = ca.server_cert(&dir.path().join("tls"), "apiserver");
         let shared = Shared::new(Config {
             openshift: options.openshift,
+            flavor: match (options.openshift, options.openshift3) {
+                (false, _) => resources::Flavor::Kubernetes,
+                (true, true) => resources::Flavor::OpenShift3,
+                (true, false) => resources::Flavor::OpenShift4,
+            },
             latency: options.latency,
             controller_delay: options.controller_delay,
         });
@@ -199,7 +216,7 @@ impl Emulator {
                 rules: vec![Rule::all()],
             },
         );
-        seed(&shared, options.openshift);
+        seed(&shared, options.openshift, options.openshift3);
         let app = axum::Router::new()
             .fallback(handler)
             .with_state(shared.clone());
@@ -408,7 +425,7 @@ fn seed_service_accounts(shared: &Shared, ns: &str, openshift: bool) {
 /// The state a new cluster has: system namespaces with their service
 /// accounts; in OpenShift mode also `openshift`, `openshift-config` with the
 /// global `pull-secret`, and the `system:image-puller` ClusterRole.
-fn seed(shared: &Shared, openshift: bool) {
+fn seed(shared: &Shared, openshift: bool, openshift3: bool) {
     let mut namespaces = vec!["default", "kube-system", "kube-public"];
     if openshift {
         namespaces.extend(["openshift", "openshift-config"]);
@@ -442,6 +459,10 @@ fn seed(shared: &Shared, openshift: bool) {
             "cloud.openshift.com": {"auth": b64("cloud-user:cloud-token"), "email": "ops@example.com"},
             "quay.io": {"auth": b64("quay-user:quay-token"), "email": "ops@example.com"},
         }});
+        if openshift3 {
+            // OKD 3.11 has no cluster-wide pull secret object.
+            return;
+        }
         let secret = resources::by_kind("Secret").expect("secrets");
         s.store.insert_new(
             secret,

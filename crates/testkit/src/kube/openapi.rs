@@ -6,7 +6,7 @@
 
 use serde_json::{Map, Value, json};
 
-use super::resources::{Resource, served};
+use super::resources::{Flavor, Resource, served};
 
 fn gv_path(r: &Resource) -> String {
     if r.group.is_empty() {
@@ -17,9 +17,9 @@ fn gv_path(r: &Resource) -> String {
 }
 
 /// `GET /openapi/v3`.
-pub fn index(openshift: bool) -> Value {
+pub fn index(flavor: Flavor) -> Value {
     let mut paths = Map::new();
-    for r in served(openshift) {
+    for r in served(flavor) {
         let p = gv_path(r);
         paths.insert(
             p.clone(),
@@ -30,9 +30,9 @@ pub fn index(openshift: bool) -> Value {
 }
 
 /// `GET /openapi/v3/api/v1` and `/openapi/v3/apis/GROUP/VERSION`.
-pub fn group_version(openshift: bool, path: &str) -> Option<Value> {
+pub fn group_version(flavor: Flavor, path: &str) -> Option<Value> {
     let mut paths = Map::new();
-    for r in served(openshift).filter(|r| gv_path(r) == path && !r.create_only) {
+    for r in served(flavor).filter(|r| gv_path(r) == path && !r.create_only) {
         let url = if r.namespaced {
             format!(
                 "/{}/namespaces/{{namespace}}/{}/{{name}}",

@@ -170,19 +170,32 @@ pub static RESOURCES: &[Resource] = &[
     ),
 ];
 
-/// The resources served in a mode.
-pub fn served(openshift: bool) -> impl Iterator<Item = &'static Resource> {
-    RESOURCES.iter().filter(move |r| openshift || !r.openshift)
+/// Which cluster the emulator plays.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Flavor {
+    Kubernetes,
+    /// OKD / OpenShift 3.11: OpenShift groups, but no config.openshift.io.
+    OpenShift3,
+    OpenShift4,
+}
+
+impl Flavor {
+    pub fn is_openshift(self) -> bool {
+        self != Self::Kubernetes
+    }
+}
+
+/// The resources served by a flavour.
+pub fn served(flavor: Flavor) -> impl Iterator<Item = &'static Resource> {
+    RESOURCES.iter().filter(move |r| {
+        (flavor.is_openshift() || !r.openshift)
+            && !(flavor == Flavor::OpenShift3 && r.group == "config.openshift.io")
+    })
 }
 
 /// Finds a resource by group, version and plural.
-pub fn find(
-    openshift: bool,
-    group: &str,
-    version: &str,
-    plural: &str,
-) -> Option<&'static Resource> {
-    served(openshift).find(|r| r.group == group && r.version == version && r.plural == plural)
+pub fn find(flavor: Flavor, group: &str, version: &str, plural: &str) -> Option<&'static Resource> {
+    served(flavor).find(|r| r.group == group && r.version == version && r.plural == plural)
 }
 
 /// Finds a resource by kind (for objects created in tests).
@@ -198,9 +211,9 @@ pub fn api_versions() -> Value {
     })
 }
 
-fn groups(openshift: bool) -> Vec<(&'static str, &'static str)> {
+fn groups(flavor: Flavor) -> Vec<(&'static str, &'static str)> {
     let mut out: Vec<(&'static str, &'static str)> = Vec::new();
-    for r in served(openshift).filter(|r| !r.group.is_empty()) {
+    for r in served(flavor).filter(|r| !r.group.is_empty()) {
         if !out.contains(&(r.group, r.version)) {
             out.push((r.group, r.version));
         }
@@ -208,8 +221,8 @@ fn groups(openshift: bool) -> Vec<(&'static str, &'static str)> {
     out
 }
 
-pub fn api_group_list(openshift: bool) -> Value {
-    let groups: Vec<Value> = groups(openshift)
+pub fn api_group_list(flavor: Flavor) -> Value {
+    let groups: Vec<Value> = groups(flavor)
         .into_iter()
         .map(|(g, v)| {
             let gv = json!({"groupVersion": format!("{g}/{v}"), "version": v});
@@ -220,8 +233,8 @@ pub fn api_group_list(openshift: bool) -> Value {
 }
 
 /// `APIResourceList` for a group/version, or `None` when not served.
-pub fn resource_list(openshift: bool, group: &str, version: &str) -> Option<Value> {
-    let items: Vec<Value> = served(openshift)
+pub fn resource_list(flavor: Flavor, group: &str, version: &str) -> Option<Value> {
+    let items: Vec<Value> = served(flavor)
         .filter(|r| r.group == group && r.version == version)
         .map(|r| {
             let mut v = json!({

@@ -56,6 +56,7 @@ impl Default for Fault {
 #[derive(Debug, Clone)]
 pub struct Config {
     pub openshift: bool,
+    pub flavor: super::resources::Flavor,
     /// Added to every API request (the benchmark's setting).
     pub latency: Duration,
     /// How long controllers wait before acting.

@@ -236,20 +236,20 @@ pub fn print(report: &CheckReport, found: Option<&Found>) {
         None if found.is_some() => text("check.source.flags", &[]),
         None => text("check.source.none", &[]),
     };
-    let heading = match &report.image {
-        Some(image) => text(
-            "check.heading_image",
-            &[
-                ("registry", &report.registry),
-                ("image", image),
-                ("source", &source),
-            ],
-        ),
-        None => text(
-            "check.heading",
-            &[("registry", &report.registry), ("source", &source)],
-        ),
+    let anonymous = found.is_none();
+    let image = report.image.clone().unwrap_or_default();
+    let args = [
+        ("registry", report.registry.as_str()),
+        ("image", image.as_str()),
+        ("source", source.as_str()),
+    ];
+    let key = match (report.image.is_some(), anonymous) {
+        (true, false) => "check.heading_image",
+        (true, true) => "check.heading_image_anonymous",
+        (false, false) => "check.heading",
+        (false, true) => "check.heading_anonymous",
     };
+    let heading = text(key, &args);
     output::print_line(&heading);
     for step in &report.steps {
         for l in line(step, &report.registry) {
