@@ -153,11 +153,7 @@ impl Store {
             obj["metadata"]["resourceVersion"] = json!(self.rv.to_string());
             return (obj, None);
         }
-        self.rv += 1;
-        obj["metadata"]["resourceVersion"] = json!(self.rv.to_string());
-        self.objects.insert(key(r, ns, &name), obj.clone());
-        let e = self.record("ADDED", r, obj.clone());
-        (obj, Some(e))
+        self.commit("ADDED", r, ns, &name, obj)
     }
 
     /// Replaces an existing object; a change that changes nothing keeps the
@@ -191,10 +187,22 @@ impl Store {
         if &obj == old || dry_run {
             return (obj, None);
         }
+        self.commit("MODIFIED", r, ns, &name, obj)
+    }
+
+    /// Stores `obj` under a new resourceVersion and records the event.
+    fn commit(
+        &mut self,
+        kind: &'static str,
+        r: &'static Resource,
+        ns: &str,
+        name: &str,
+        mut obj: Value,
+    ) -> (Value, Option<Arc<Event>>) {
         self.rv += 1;
         obj["metadata"]["resourceVersion"] = json!(self.rv.to_string());
-        self.objects.insert(key(r, ns, &name), obj.clone());
-        let e = self.record("MODIFIED", r, obj.clone());
+        self.objects.insert(key(r, ns, name), obj.clone());
+        let e = self.record(kind, r, obj.clone());
         (obj, Some(e))
     }
 
