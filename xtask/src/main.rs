@@ -10,6 +10,7 @@
 mod bench;
 mod demo;
 mod dist;
+mod fuzz;
 mod prereqs;
 mod world;
 
@@ -21,7 +22,8 @@ const USAGE: &str = "usage: cargo xtask <test|demo|world>
   demo   run rhpull end to end on the embedded test world
   world  stand the test world up for hands-on use: cargo xtask world [--openshift] [--latency MS] [--dir DIR]
   bench  speed, API requests and memory against the emulator; writes target/bench/results.{json,md}
-  dist   release archive for this platform, its sha256, and krew-manifest.yaml: cargo xtask dist [--debug] [--out DIR]";
+  dist   release archive for this platform, its sha256, and krew-manifest.yaml: cargo xtask dist [--debug] [--out DIR]
+  fuzz   run the fuzz targets (installs cargo-fuzz): cargo xtask fuzz [--runs N] [TARGET...]";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -31,6 +33,7 @@ fn main() -> ExitCode {
         Some("world") => world::run(&args[1..]),
         Some("bench") => bench::run(),
         Some("dist") => dist::run(&args[1..]),
+        Some("fuzz") => fuzz::run(&args[1..]),
         Some("-h" | "--help") => {
             println!("{USAGE}");
             Ok(())

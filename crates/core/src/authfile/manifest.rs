@@ -59,10 +59,18 @@ pub fn read_any(
     let docs: Vec<Value> = match &as_json {
         Some(v) => vec![v.clone()],
         None => {
+            // Stop at the first document that does not parse: after an error
+            // the YAML document iterator does not end by itself (found by
+            // fuzzing: `a: [` looped forever). Bounded either way.
             let text = String::from_utf8_lossy(bytes);
-            serde_norway::Deserializer::from_str(&text)
-                .filter_map(|d| serde::Deserialize::deserialize(d).ok())
-                .collect()
+            let mut docs = Vec::new();
+            for d in serde_norway::Deserializer::from_str(&text).take(1000) {
+                match <Value as serde::Deserialize>::deserialize(d) {
+                    Ok(v) => docs.push(v),
+                    Err(_) => break,
+                }
+            }
+            docs
         }
     };
     let secrets: Vec<&Value> = docs.iter().flat_map(secret_items).collect();
@@ -187,5 +195,33 @@ mod tests {
         )
         .unwrap_err();
         assert!(err.to_string().contains("a Kubernetes ConfigMap"), "{err}");
+    }
+}
+
+/// Regression tests for inputs the fuzzer found.
+#[cfg(test)]
+mod fuzz_regressions {
+    #[test]
+    fn malformed_yaml_ends_quickly() {
+        for input in [
+            "a: [",
+            ":",
+            "- x\n- : :",
+            "kind: Secret\n  bad: indent\n x",
+            "\t",
+            "{",
+            "--- a\n--- [\n",
+        ] {
+            let started = std::time::Instant::now();
+            let _ = super::read_any(
+                std::path::Path::new("x"),
+                input.as_bytes(),
+                super::AuthFormat::Containers,
+            );
+            assert!(
+                started.elapsed() < std::time::Duration::from_secs(2),
+                "{input:?}"
+            );
+        }
     }
 }
