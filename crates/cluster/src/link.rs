@@ -188,19 +188,14 @@ pub async fn link(
     for_: LinkFor,
     dry_run: DryRun,
 ) -> Result<LinkChange, ClusterError> {
-    let api: Api<ServiceAccount> = Api::namespaced(cluster.client.clone(), namespace);
-    retry::on_conflict(|| async {
-        let current = api
-            .get(sa)
-            .await
-            .map_err(|e| ClusterError::from_kube(e, "serviceaccount", namespace, sa))?;
-        link_from(&api, &current, secrets, for_, dry_run).await
+    modify(cluster, namespace, sa, dry_run, |current| {
+        with_links(current, secrets, for_)
     })
     .await
 }
 
 /// As [`link`], starting from an already-read service account (from a
-/// list); a conflict re-reads it.
+/// list); a conflict is for the caller to retry with [`link`].
 pub async fn link_from(
     api: &Api<ServiceAccount>,
     current: &ServiceAccount,
@@ -208,12 +203,7 @@ pub async fn link_from(
     for_: LinkFor,
     dry_run: DryRun,
 ) -> Result<LinkChange, ClusterError> {
-    let name = current.metadata.name.clone().unwrap_or_default();
-    let (updated, change) = with_links(current, secrets, for_);
-    if !change.is_empty() {
-        write(api, &name, &updated, dry_run).await?;
-    }
-    Ok(change)
+    write_change(api, with_links(current, secrets, for_), dry_run).await
 }
 
 /// Removes `secrets` from both lists of `sa`.
@@ -224,19 +214,42 @@ pub async fn unlink(
     secrets: &[String],
     dry_run: DryRun,
 ) -> Result<LinkChange, ClusterError> {
+    modify(cluster, namespace, sa, dry_run, |current| {
+        without_links(current, secrets)
+    })
+    .await
+}
+
+/// Fresh read, `edit`, conditional write when something changed; starts
+/// over on a conflict.
+async fn modify(
+    cluster: &Cluster,
+    namespace: &str,
+    sa: &str,
+    dry_run: DryRun,
+    edit: impl Fn(&ServiceAccount) -> (ServiceAccount, LinkChange),
+) -> Result<LinkChange, ClusterError> {
     let api: Api<ServiceAccount> = Api::namespaced(cluster.client.clone(), namespace);
     retry::on_conflict(|| async {
         let current = api
             .get(sa)
             .await
             .map_err(|e| ClusterError::from_kube(e, "serviceaccount", namespace, sa))?;
-        let (updated, change) = without_links(&current, secrets);
-        if !change.is_empty() {
-            write(&api, sa, &updated, dry_run).await?;
-        }
-        Ok(change)
+        write_change(&api, edit(&current), dry_run).await
     })
     .await
+}
+
+/// Writes an edited service account, unless the edit changed nothing.
+async fn write_change(
+    api: &Api<ServiceAccount>,
+    (updated, change): (ServiceAccount, LinkChange),
+    dry_run: DryRun,
+) -> Result<LinkChange, ClusterError> {
+    if !change.is_empty() {
+        write(api, &change.service_account, &updated, dry_run).await?;
+    }
+    Ok(change)
 }
 
 /// True when OpenShift has put the SA's own `<sa>-dockercfg-…` pull secret in.

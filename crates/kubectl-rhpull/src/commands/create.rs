@@ -43,6 +43,30 @@ pub fn dry_suffix(d: crate::cli::DryRunArg) -> String {
     }
 }
 
+/// `secret/NAME created in NS: registry (user), …` for a written secret.
+fn secret_line(
+    name: &str,
+    ns: &str,
+    outcome: rhpull_cluster::Outcome,
+    credentials: &[Credential],
+    dry: &str,
+) -> String {
+    let logins: Vec<String> = credentials
+        .iter()
+        .map(|c| format!("{} ({})", c.registry, c.username))
+        .collect();
+    text(
+        "create.secret_line",
+        &[
+            ("name", name),
+            ("namespace", ns),
+            ("outcome", &outcome_word(outcome)),
+            ("logins", &logins.join(", ")),
+            ("dry", dry),
+        ],
+    )
+}
+
 pub fn outcome_word(o: rhpull_cluster::Outcome) -> String {
     match o {
         rhpull_cluster::Outcome::Created => text("outcome.created", &[]),
@@ -200,21 +224,8 @@ pub fn run(kube: &KubeArgs, args: &CreateArgs) -> Result<(), CliError> {
     if objects::print(&[value], args.write.output) {
         return Ok(());
     }
-    let logins: Vec<String> = credentials
-        .iter()
-        .map(|c| format!("{} ({})", c.registry, c.username))
-        .collect();
     let suffix = dry_suffix(args.write.dry_run);
-    output::print_line(&text(
-        "create.secret_line",
-        &[
-            ("name", &name),
-            ("namespace", &ns),
-            ("outcome", &outcome_word(outcome)),
-            ("logins", &logins.join(", ")),
-            ("dry", &suffix),
-        ],
-    ));
+    output::print_line(&secret_line(&name, &ns, outcome, &credentials, &suffix));
     for change in links {
         output::print_line(&super::link::change_line(&change, &suffix));
     }
@@ -276,20 +287,7 @@ fn for_imagestreams(
                 dry,
                 args.overwrite,
             ))?;
-            let logins: Vec<String> = credentials
-                .iter()
-                .map(|c| format!("{} ({})", c.registry, c.username))
-                .collect();
-            output::print_line(&text(
-                "create.secret_line",
-                &[
-                    ("name", name),
-                    ("namespace", ns),
-                    ("outcome", &outcome_word(outcome)),
-                    ("logins", &logins.join(", ")),
-                    ("dry", &suffix),
-                ],
-            ));
+            output::print_line(&secret_line(name, ns, outcome, credentials, &suffix));
             Ok(())
         }
         ClusterKind::Kubernetes => Err(CliError::from_catalogue(
