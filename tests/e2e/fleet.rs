@@ -247,3 +247,78 @@ fn throttling_with_retry_after_is_waited_out() {
         env.emulator.counters()
     );
 }
+
+#[test]
+fn cut_connections_and_failing_writes_end_in_named_failures_and_a_rerun_finishes() {
+    let env = Env::new(4);
+    // The first namespace list is cut mid-answer (read: asked again), and two
+    // service account updates get a 500 (write: not resent, may have landed).
+    env.emulator.add_fault(Fault {
+        verb: Some("list".into()),
+        resource: Some("namespaces".into()),
+        drop_connection: true,
+        ..Fault::default()
+    });
+    env.emulator.add_fault(Fault {
+        verb: Some("update".into()),
+        resource: Some("serviceaccounts".into()),
+        status: Some(500),
+        remaining: 2,
+        ..Fault::default()
+    });
+    let out = env.rhpull(CREATE, TOKEN);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}{}",
+        stdout(&out),
+        stderr(&out)
+    );
+    let text = stdout(&out);
+    assert!(text.contains("5 changed, 0 unchanged, 2 failed"), "{text}");
+    assert!(text.contains("the API server failed: 500"), "{text}");
+    assert!(
+        stderr(&out).contains("run the same command again"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(env.emulator.count("update", "serviceaccounts"), 7);
+
+    // The re-run does only what is missing, and kubectl sees every link.
+    env.emulator.reset_counters();
+    let again = env.rhpull(CREATE, TOKEN);
+    assert!(
+        again.status.success(),
+        "{}{}",
+        stdout(&again),
+        stderr(&again)
+    );
+    assert!(
+        stdout(&again).contains("2 changed, 5 unchanged, 0 failed"),
+        "{}",
+        stdout(&again)
+    );
+    assert_eq!(env.emulator.count("create", "secrets"), 0);
+    let out = std::process::Command::new("kubectl")
+        .args([
+            "get",
+            "serviceaccounts",
+            "-A",
+            "--field-selector",
+            "metadata.name=default",
+            "-o",
+            "json",
+        ])
+        .env("KUBECONFIG", &env.emulator.kubeconfig)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let list: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let linked: Vec<&Value> = list["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|sa| sa["imagePullSecrets"][0]["name"] == "1234567-fleet-pull-secret")
+        .collect();
+    assert_eq!(linked.len(), 7, "{list}");
+}

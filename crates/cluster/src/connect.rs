@@ -9,6 +9,7 @@ use std::time::Duration;
 use kube::config::{KubeConfigOptions, Kubeconfig};
 
 use crate::error::ClusterError;
+use crate::transient::TransientRetryLayer;
 
 /// kubectl's connection flags.
 #[derive(Clone, Default)]
@@ -70,6 +71,8 @@ impl Cluster {
             config.write_timeout = Some(t);
             config.connect_timeout = Some(t);
         }
+        // Ours replaces kube's (which also resends writes on 503/504).
+        config.default_retry = false;
         if opts.insecure_skip_tls_verify {
             config.accept_invalid_certs = true;
         }
@@ -80,11 +83,14 @@ impl Cluster {
         let server = config.cluster_url.to_string();
         let builder = kube::client::ClientBuilder::try_from(config)
             .map_err(|e| ClusterError::Connection(e.to_string()))?;
+        // Tracing inside retrying: `-v` shows every attempt.
+        let retry = TransientRetryLayer::new(opts.trace.clone());
         let client = match &opts.trace {
             Some(sink) => builder
                 .with_layer(&crate::trace::TraceLayer(sink.clone()))
+                .with_layer(&retry)
                 .build(),
-            None => builder.build(),
+            None => builder.with_layer(&retry).build(),
         };
         Ok(Self {
             client,

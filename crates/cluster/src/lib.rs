@@ -14,6 +14,7 @@
 //! - [`buildconfig`]: a BuildConfig's pull or push secret.
 //! - [`rotate`]: put a regenerated token into every secret holding it.
 //! - [`fleet`]: the same job across many namespaces, fewest requests.
+//! - [`transient`]: 429s, 5xx answers to reads and cut connections retried.
 
 pub mod access;
 pub mod buildconfig;
@@ -30,6 +31,7 @@ pub mod pullsecret;
 mod retry;
 pub mod rotate;
 pub mod trace;
+pub mod transient;
 
 pub use connect::{Cluster, ConnectOptions};
 pub use error::ClusterError;

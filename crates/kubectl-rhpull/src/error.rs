@@ -222,6 +222,24 @@ impl From<&rhpull_cluster::ClusterError> for CliError {
                 "error.cluster.invalid",
                 &[("kind", kind), ("name", name), ("message", message)],
             ),
+            // Throttled or failing server: say what was retried and that a
+            // re-run is safe.
+            E::Api {
+                code,
+                reason,
+                message,
+            } if *code == 429 || *code >= 500 => f(
+                "error.cluster.server",
+                &[
+                    ("code", &code.to_string()),
+                    ("reason", reason),
+                    ("message", message),
+                    (
+                        "attempts",
+                        &rhpull_cluster::transient::MAX_ATTEMPTS.to_string(),
+                    ),
+                ],
+            ),
             E::Api {
                 code,
                 reason,
