@@ -41,6 +41,9 @@ pub struct Cluster {
     pub namespace: String,
     /// The API server URL (for messages).
     pub server: String,
+    /// The server's certificate is not verified (the flag, or the
+    /// kubeconfig's `insecure-skip-tls-verify`).
+    pub tls_unverified: bool,
 }
 
 impl std::fmt::Debug for Cluster {
@@ -80,7 +83,13 @@ impl Cluster {
             .namespace
             .clone()
             .unwrap_or_else(|| config.default_namespace.clone());
-        let server = config.cluster_url.to_string();
+        // As the kubeconfig spells it: `Uri` adds a `/` to a bare host.
+        let server = config
+            .cluster_url
+            .to_string()
+            .trim_end_matches('/')
+            .to_string();
+        let tls_unverified = config.accept_invalid_certs && server.starts_with("https:");
         let builder = kube::client::ClientBuilder::try_from(config)
             .map_err(|e| ClusterError::Connection(e.to_string()))?;
         // Tracing inside retrying: `-v` shows every attempt.
@@ -96,6 +105,7 @@ impl Cluster {
             client,
             namespace,
             server,
+            tls_unverified,
         })
     }
 }

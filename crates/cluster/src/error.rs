@@ -10,6 +10,10 @@ pub enum ClusterError {
     Kubeconfig(String),
     #[error("cannot reach the API server: {0}")]
     Connection(String),
+    /// The server's certificate is not signed by a CA the kubeconfig trusts
+    /// (or has expired, or names another host).
+    #[error("the API server's certificate is not trusted: {0}")]
+    UntrustedServer(String),
     #[error("forbidden: {message}")]
     Forbidden { message: String },
     #[error("not permitted: {verb} {resource} in {namespace:?}")]
@@ -108,14 +112,49 @@ impl ClusterError {
                     message: status.message.clone(),
                 },
             },
-            other => Self::Connection(other.to_string()),
+            other => Self::from_transport(&other),
         }
+    }
+
+    /// A failure below HTTP: the whole chain of causes, so that "client
+    /// error (Connect)" comes with the reason, and a certificate problem
+    /// gets its own variant.
+    pub fn from_transport(err: &kube::Error) -> Self {
+        let start: &(dyn std::error::Error + 'static) = match err {
+            // kube's wrapper adds only "ServiceError: ".
+            kube::Error::Service(inner) => inner.as_ref(),
+            other => other,
+        };
+        let reason = cause_chain(start);
+        let mut cur = Some(start);
+        while let Some(e) = cur {
+            if let Some(rustls::Error::InvalidCertificate(_)) = e.downcast_ref::<rustls::Error>() {
+                return Self::UntrustedServer(reason);
+            }
+            cur = e.source();
+        }
+        Self::Connection(reason)
     }
 
     /// True for a 409 Conflict (stale resourceVersion): worth a fresh read.
     pub fn is_conflict(&self) -> bool {
         matches!(self, Self::Conflict { .. })
     }
+}
+
+/// Each cause's message once, outermost first: wrappers often repeat their
+/// source's text in their own.
+fn cause_chain(err: &(dyn std::error::Error + 'static)) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    let mut cur = Some(err);
+    while let Some(e) = cur {
+        let text = e.to_string();
+        if !parts.iter().any(|p| p.contains(&text)) {
+            parts.push(text);
+        }
+        cur = e.source();
+    }
+    parts.join(": ")
 }
 
 /// True when a kube error is the API's 404.

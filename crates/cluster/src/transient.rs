@@ -326,7 +326,7 @@ struct GaveUp {
 
 impl std::fmt::Display for GaveUp {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{} ({} attempts)", self.source, self.attempts)
+        write!(f, "gave up after {} attempts", self.attempts)
     }
 }
 

@@ -31,6 +31,9 @@ pub struct KubeArgs {
     pub namespace: Option<String>,
     #[arg(long, global = true, value_name = "DURATION", value_parser = parse_duration)]
     pub request_timeout: Option<std::time::Duration>,
+    /// For the API server and registries alike; warns every time.
+    #[arg(long, global = true)]
+    pub insecure_skip_tls_verify: bool,
     #[arg(
         short = 'v',
         long = "v",
@@ -413,8 +416,6 @@ pub struct SourceArgs {
 pub struct NetArgs {
     #[arg(long = "registry-ca", value_name = "FILE")]
     pub registry_ca: Vec<std::path::PathBuf>,
-    #[arg(long)]
-    pub insecure_skip_tls_verify: bool,
     #[arg(long, value_name = "DURATION", default_value = "15s", value_parser = parse_duration)]
     pub timeout: std::time::Duration,
     #[arg(long, value_enum, default_value_t)]

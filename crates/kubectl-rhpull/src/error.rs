@@ -122,6 +122,7 @@ impl From<&rhpull_cluster::ClusterError> for CliError {
         match err {
             E::Kubeconfig(reason) => f("error.cluster.kubeconfig", &[("reason", reason)]),
             E::Connection(reason) => f("error.cluster.connection", &[("reason", reason)]),
+            E::UntrustedServer(reason) => f("error.cluster.untrusted", &[("reason", reason)]),
             E::Forbidden { message } => f("error.cluster.forbidden", &[("message", message)]),
             E::Denied {
                 verb,

@@ -31,12 +31,18 @@ impl Session {
             context: kube.context.clone(),
             namespace: kube.namespace.clone(),
             request_timeout: kube.request_timeout,
-            insecure_skip_tls_verify: false,
+            insecure_skip_tls_verify: kube.insecure_skip_tls_verify,
             // kubectl prints request lines from -v=6 on.
             trace: (kube.verbosity >= 6)
                 .then(|| std::sync::Arc::new(crate::output::trace) as rhpull_cluster::trace::Sink),
         };
         let cluster = rt.block_on(Cluster::connect(&options))?;
+        if cluster.tls_unverified {
+            crate::output::warn(&crate::i18n::text(
+                "warn.insecure_api",
+                &[("server", &cluster.server)],
+            ));
+        }
         Ok(Self { rt, cluster })
     }
 

@@ -19,15 +19,16 @@ pub mod pod;
 pub const INSTALLER_IMAGE: &str = "registry.redhat.io/openshift3/ose-pod:latest";
 pub mod render;
 
-/// Check options from the network flags (shared with `login`).
-pub fn options(registry: &str, net: &NetArgs) -> CheckOptions {
-    if net.insecure_skip_tls_verify {
-        output::warn(&text("warn.insecure", &[]));
+/// Check options from the network flags (shared with `login`) and
+/// `--insecure-skip-tls-verify`, which warns each time it is used.
+pub fn options(registry: &str, net: &NetArgs, kube: &KubeArgs) -> CheckOptions {
+    if kube.insecure_skip_tls_verify {
+        output::warn(&text("warn.insecure", &[("registry", registry)]));
     }
     let mut o = CheckOptions::new(registry);
     o.trust = TrustConfig {
         extra_ca_files: net.registry_ca.clone(),
-        insecure_skip_verify: net.insecure_skip_tls_verify,
+        insecure_skip_verify: kube.insecure_skip_tls_verify,
         ..TrustConfig::default()
     };
     o.timeout = net.timeout;
@@ -154,7 +155,7 @@ pub fn run(kube: &KubeArgs, args: &CheckArgs) -> Result<(), CliError> {
         (Some(f), Some(_), "registry.redhat.io", None) => f.credential.registry.clone(),
         _ => registry,
     };
-    let mut options = options(&registry, &args.net);
+    let mut options = options(&registry, &args.net, kube);
     options.credential = found.as_ref().map(|f| f.credential.clone());
     options.image = image;
     let report = run_check(&options)?;

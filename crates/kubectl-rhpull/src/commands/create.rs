@@ -86,9 +86,9 @@ fn selection(args: &CreateArgs) -> Selection {
 }
 
 /// Runs `check` for every credential before anything is written.
-fn verify(credentials: &[Credential], args: &CreateArgs) -> Result<(), CliError> {
+fn verify(kube: &KubeArgs, credentials: &[Credential], args: &CreateArgs) -> Result<(), CliError> {
     for c in credentials {
-        let mut options = check::options(&c.registry, &args.net);
+        let mut options = check::options(&c.registry, &args.net, kube);
         options.credential = Some(c.clone());
         let report = check::run_check(&options)?;
         if !check::all_passed(&report) {
@@ -126,7 +126,7 @@ pub fn run(kube: &KubeArgs, args: &CreateArgs) -> Result<(), CliError> {
         }
     };
     if args.verify {
-        verify(&credentials, args)?;
+        verify(kube, &credentials, args)?;
     }
     let session = Session::open(kube)?;
     if args.for_imagestreams {

@@ -29,7 +29,7 @@ pub fn run(kube: &KubeArgs, args: &DelegatedArgs) -> Result<(), CliError> {
     let auth_server = match &args.auth_server {
         Some(h) => h.clone(),
         None => {
-            let options = check::options(&registry, &args.net);
+            let options = check::options(&registry, &args.net, kube);
             let rt = crate::session::runtime()?;
             match rt.block_on(rhpull_core::sso::flow::discover_auth_server(&options)) {
                 Ok(Some(host)) => host,

@@ -59,7 +59,7 @@ fn check(kube: &KubeArgs, args: &GlobalCheckArgs) -> Result<(), CliError> {
     let credentials = session.block_on(global::credentials(&session.cluster))?;
     let mut results = Vec::new();
     for c in credentials {
-        let mut options = super::check::options(&c.registry, &args.net);
+        let mut options = super::check::options(&c.registry, &args.net, kube);
         options.credential = Some(c.clone());
         let report = super::check::run_check(&options)?;
         results.push(EntryCheck {

@@ -8,7 +8,7 @@ use rhpull_core::authfile::store::{SavedTo, remove_login, save_login};
 use rhpull_core::authfile::{AuthEnv, AuthFile, AuthFormat, Change, Credentials, View};
 
 use super::check;
-use crate::cli::{AuthFileArgs, LoginArgs, LogoutArgs};
+use crate::cli::{AuthFileArgs, KubeArgs, LoginArgs, LogoutArgs};
 use crate::creds;
 use crate::error::{CliError, Exit};
 use crate::i18n::text;
@@ -30,24 +30,28 @@ fn target(
     found.ok_or_else(|| CliError::from_catalogue(Exit::Usage, "error.no_home", &[]))
 }
 
-pub fn login(args: &LoginArgs) -> Result<(), CliError> {
+pub fn login(kube: &KubeArgs, args: &LoginArgs) -> Result<(), CliError> {
     if let Some(path) = &args.from_file {
         let file = creds::read_credential_file(path)?;
         let entries = file.entries()?;
         for e in &entries {
-            save_verified(args, e.credential())?;
+            save_verified(kube, args, e.credential())?;
         }
         return Ok(());
     }
     let registry = rhpull_core::authfile::keys::normalize(&args.registry);
     let credential = creds::from_flags(&args.secret, &registry)?;
-    save_verified(args, credential)
+    save_verified(kube, args, credential)
 }
 
 /// Verifies `credential` with the token flow, then saves it.
-fn save_verified(args: &LoginArgs, credential: rhpull_core::Credential) -> Result<(), CliError> {
+fn save_verified(
+    kube: &KubeArgs,
+    args: &LoginArgs,
+    credential: rhpull_core::Credential,
+) -> Result<(), CliError> {
     let registry = credential.registry.clone();
-    let mut options = check::options(&registry, &args.net);
+    let mut options = check::options(&registry, &args.net, kube);
     options.credential = Some(credential.clone());
     let report = check::run_check(&options)?;
     if !check::all_passed(&report) {

@@ -37,7 +37,7 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
         Command::BuildSecret(args) => link::build_secret(kube, &args),
         Command::Completion(args) => completion::run(&args),
         Command::GenerateMan(args) => completion::man(&args),
-        Command::Login(args) => login::login(&args),
+        Command::Login(args) => login::login(kube, &args),
         Command::Logout(args) => login::logout(&args),
         Command::Registries(args) => registries::run(&args),
     }

@@ -126,7 +126,7 @@ pub fn run(kube: &KubeArgs, args: &CheckArgs, pod_name: &str) -> Result<(), CliE
             candidates.iter().map(|(_, _, c)| Some(c)).collect()
         };
         for cred in attempts {
-            let mut o = options(&parsed.registry, &args.net);
+            let mut o = options(&parsed.registry, &args.net, kube);
             o.credential = cred.cloned();
             o.image = Some(parsed.clone());
             let report = run_check(&o)?;
