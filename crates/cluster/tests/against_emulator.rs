@@ -570,3 +570,51 @@ fn missing_permissions_are_named_before_writing() {
         assert!(matches!(err, ClusterError::Forbidden { .. }), "{err:?}");
     });
 }
+
+#[test]
+fn the_global_pull_secret_survives_a_concurrent_writer() {
+    use base64::Engine as _;
+    let b64 = base64::engine::general_purpose::STANDARD;
+    let e = Emulator::start(Options::openshift());
+    let rt = rt();
+    let c = rt.block_on(connect(&e));
+    // The installer (or another admin) adds a registry while rhpull's
+    // update is held by the emulator: rhpull's write is stale, gets a 409,
+    // and starts over from a fresh read.
+    e.add_fault(Fault {
+        verb: Some("update".into()),
+        resource: Some("secrets".into()),
+        latency_ms: Some(400),
+        ..Fault::default()
+    });
+    let change = std::thread::scope(|scope| {
+        scope.spawn(|| {
+            std::thread::sleep(Duration::from_millis(150));
+            let mut s = e.get("Secret", "openshift-config", "pull-secret").unwrap();
+            let raw = b64
+                .decode(s["data"][".dockerconfigjson"].as_str().unwrap())
+                .unwrap();
+            let mut cfg: Value = serde_json::from_slice(&raw).unwrap();
+            cfg["auths"]["mirror.example.com:5000"] =
+                json!({"auth": b64.encode("mirror:meanwhile")});
+            s["data"][".dockerconfigjson"] = json!(b64.encode(cfg.to_string()));
+            e.put("Secret", "openshift-config", s);
+        });
+        rt.block_on(global::set(&c, &creds()[0], DryRun::None))
+            .unwrap()
+    });
+    assert_eq!(change, Change::Added);
+    assert_eq!(e.count("update", "secrets"), 2, "{}", e.counters());
+    let registries: Vec<String> = rt
+        .block_on(global::show(&c))
+        .unwrap()
+        .into_iter()
+        .map(|entry| entry.registry)
+        .collect();
+    assert!(
+        registries.contains(&"mirror.example.com:5000".to_string()),
+        "the concurrent change must survive: {registries:?}"
+    );
+    assert!(registries.contains(&"registry.redhat.io".to_string()));
+    assert_eq!(registries.len(), 4, "{registries:?}");
+}

@@ -67,6 +67,17 @@ impl From<rhpull_core::authfile::AuthFileError> for CliError {
                 "error.authfile.write",
                 &[("path", p), ("reason", &source.to_string())],
             ),
+            E::ChangedMeanwhile { .. } => Self::from_catalogue(
+                Exit::Failed,
+                "error.authfile.changed",
+                &[
+                    ("path", p),
+                    (
+                        "attempts",
+                        &rhpull_core::authfile::store::MAX_ATTEMPTS.to_string(),
+                    ),
+                ],
+            ),
             E::Empty { .. } => {
                 Self::from_catalogue(Exit::Failed, "error.authfile.empty", &[("path", p)])
             }

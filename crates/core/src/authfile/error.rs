@@ -31,6 +31,8 @@ pub enum AuthFileError {
     BadBase64 { path: PathBuf, key: String },
     #[error("{path}: the \"auth\" field of {key} has no ':' between username and password")]
     AuthWithoutColon { path: PathBuf, key: String },
+    #[error("{path} kept changing while it was being written")]
+    ChangedMeanwhile { path: PathBuf },
     #[error("{path}: credential helper for {registry}: {source}")]
     Helper {
         path: PathBuf,
@@ -46,6 +48,7 @@ impl AuthFileError {
             Self::Read { path, .. }
             | Self::Write { path, .. }
             | Self::Empty { path }
+            | Self::ChangedMeanwhile { path }
             | Self::NotJson { path, .. }
             | Self::NotAnObject { path, .. }
             | Self::BadBase64 { path, .. }

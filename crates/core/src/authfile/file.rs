@@ -41,6 +41,9 @@ pub struct AuthFile {
     format: AuthFormat,
     existed: bool,
     doc: Map<String, Value>,
+    /// The bytes as read (`None`: there was no file), to notice another
+    /// program writing the file between our read and our write.
+    read_as: Option<Vec<u8>>,
 }
 
 impl AuthFile {
@@ -53,6 +56,7 @@ impl AuthFile {
                 format,
                 existed: false,
                 doc: Map::new(),
+                read_as: None,
             }),
             Err(source) => Err(AuthFileError::Read {
                 path: path.to_path_buf(),
@@ -69,7 +73,15 @@ impl AuthFile {
             format,
             existed: false,
             doc: Map::new(),
+            read_as: None,
         }
+    }
+
+    /// Reads the file again, dropping changes not saved: the fresh start
+    /// after [`AuthFileError::ChangedMeanwhile`].
+    pub fn reload(&mut self) -> Result<(), AuthFileError> {
+        *self = Self::load(&self.path, self.format)?;
+        Ok(())
     }
 
     /// Parses bytes read from `path` (named in errors).
@@ -95,6 +107,7 @@ impl AuthFile {
             format,
             existed: true,
             doc,
+            read_as: Some(bytes.to_vec()),
         };
         // Validate every entry now, so a bad file fails on read, not later.
         file.entries()?;
@@ -323,19 +336,41 @@ impl AuthFile {
     /// target, so the link survives. Before rhpull first changes a file it
     /// did not create, the old file is kept as
     /// `NAME.rhpull-backup-YYYYMMDDTHHMMSSZ` (mode 0600).
+    ///
+    /// The write is conditional, like an update with a resourceVersion: when
+    /// the file on disk is no longer what was read (a `podman login` ran
+    /// meanwhile), nothing is written and the error is
+    /// [`AuthFileError::ChangedMeanwhile`]; reload, re-apply, save again.
     pub fn save(&mut self) -> Result<Option<PathBuf>, AuthFileError> {
         let target = fs::canonicalize(&self.path).unwrap_or_else(|_| self.path.clone());
         let write_err = |source| AuthFileError::Write {
             path: self.path.clone(),
             source,
         };
+        let on_disk = match fs::read(&target) {
+            Ok(bytes) => Some(bytes),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+            Err(source) => {
+                return Err(AuthFileError::Read {
+                    path: self.path.clone(),
+                    source,
+                });
+            }
+        };
+        if on_disk != self.read_as {
+            return Err(AuthFileError::ChangedMeanwhile {
+                path: self.path.clone(),
+            });
+        }
         let backup = if self.existed {
             backup_once(&target).map_err(write_err)?
         } else {
             None
         };
-        write_atomic(&target, &self.to_bytes()).map_err(write_err)?;
+        let bytes = self.to_bytes();
+        write_atomic(&target, &bytes).map_err(write_err)?;
         self.existed = true;
+        self.read_as = Some(bytes);
         Ok(backup)
     }
 }

@@ -56,20 +56,19 @@ pub fn save_login(
             .map_err(|e| helper_error(file, &normalized, e))?;
         // docker leaves an empty entry so `docker info` lists the login;
         // an inline secret for the same registry would now be stale.
-        if file.format() == AuthFormat::Docker && file.mark_helper_owned(&normalized) {
-            file.save()?;
+        if file.format() == AuthFormat::Docker {
+            save_edit(file, |f| f.mark_helper_owned(&normalized))?;
         }
         return Ok(SavedTo::Helper {
             helper: name,
             config: file.path().to_path_buf(),
         });
     }
-    let change = file.set(cred);
-    let backup = if change == Change::Unchanged {
-        None
-    } else {
-        file.save()?
-    };
+    let mut change = Change::Unchanged;
+    let backup = save_edit(file, |f| {
+        change = f.set(cred);
+        change != Change::Unchanged
+    })?;
     Ok(SavedTo::File {
         path: file.path().to_path_buf(),
         change,
@@ -99,9 +98,121 @@ pub fn remove_login(
             removed = true;
         }
     }
-    if file.remove(&normalized) {
-        file.save()?;
-        removed = true;
+    let mut in_file = false;
+    save_edit(file, |f| {
+        in_file = f.remove(&normalized);
+        in_file
+    })?;
+    Ok(removed || in_file)
+}
+
+/// Times an edit is applied to a freshly read file when another program
+/// keeps writing it.
+pub const MAX_ATTEMPTS: u32 = 5;
+
+/// Read–modify–conditional-write: applies `edit` (which says whether it
+/// changed anything) and saves; when another program wrote the file since
+/// it was read, reads it again and re-applies, so their change is kept.
+/// Returns the backup made, if any.
+fn save_edit(
+    file: &mut AuthFile,
+    mut edit: impl FnMut(&mut AuthFile) -> bool,
+) -> Result<Option<PathBuf>, AuthFileError> {
+    let mut attempt = 1;
+    loop {
+        if !edit(file) {
+            return Ok(None);
+        }
+        match file.save() {
+            Err(AuthFileError::ChangedMeanwhile { .. }) if attempt < MAX_ATTEMPTS => {
+                file.reload()?;
+                attempt += 1;
+            }
+            other => return other,
+        }
     }
-    Ok(removed)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(dir: &std::path::Path) -> AuthEnv {
+        AuthEnv {
+            path: Some(dir.as_os_str().to_owned()),
+            ..AuthEnv::default()
+        }
+    }
+
+    /// Another program's login lands between our read and our write.
+    fn someone_else_logs_in(path: &std::path::Path, registry: &str) {
+        let mut theirs = AuthFile::load(path, AuthFormat::Containers).unwrap();
+        theirs.set(&Credential::new(registry, "them", "their-secret"));
+        theirs.save().unwrap();
+    }
+
+    #[test]
+    fn a_login_saved_meanwhile_by_another_program_is_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("auth.json");
+        someone_else_logs_in(&path, "quay.io");
+        let mut file = AuthFile::load(&path, AuthFormat::Containers).unwrap();
+        someone_else_logs_in(&path, "ghcr.io");
+
+        let cred = Credential::new("registry.redhat.io", "1234567|me", "mine");
+        let saved = save_login(&env(dir.path()), &mut file, &cred).unwrap();
+        assert!(
+            matches!(
+                saved,
+                SavedTo::File {
+                    change: Change::Added,
+                    ..
+                }
+            ),
+            "{saved:?}"
+        );
+        let on_disk = AuthFile::load(&path, AuthFormat::Containers).unwrap();
+        for registry in ["quay.io", "ghcr.io", "registry.redhat.io"] {
+            assert!(on_disk.get(registry).unwrap().is_some(), "{registry} lost");
+        }
+    }
+
+    #[test]
+    fn a_logout_does_not_undo_a_login_saved_meanwhile() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("auth.json");
+        someone_else_logs_in(&path, "registry.redhat.io");
+        let mut file = AuthFile::load(&path, AuthFormat::Containers).unwrap();
+        someone_else_logs_in(&path, "quay.io");
+
+        assert!(remove_login(&env(dir.path()), &mut file, "registry.redhat.io").unwrap());
+        let on_disk = AuthFile::load(&path, AuthFormat::Containers).unwrap();
+        assert!(on_disk.get("registry.redhat.io").unwrap().is_none());
+        assert!(on_disk.get("quay.io").unwrap().is_some());
+    }
+
+    #[test]
+    fn a_stale_file_is_never_written_over() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("auth.json");
+        someone_else_logs_in(&path, "quay.io");
+        let mut stale = AuthFile::load(&path, AuthFormat::Containers).unwrap();
+        someone_else_logs_in(&path, "ghcr.io");
+        let before = std::fs::read(&path).unwrap();
+        stale.set(&Credential::new("registry.redhat.io", "me", "mine"));
+        assert!(matches!(
+            stale.save(),
+            Err(AuthFileError::ChangedMeanwhile { .. })
+        ));
+        assert_eq!(std::fs::read(&path).unwrap(), before);
+        // A file that appeared after it was found missing counts too.
+        let fresh = dir.path().join("new.json");
+        let mut missing = AuthFile::load(&fresh, AuthFormat::Containers).unwrap();
+        someone_else_logs_in(&fresh, "quay.io");
+        missing.set(&Credential::new("registry.redhat.io", "me", "mine"));
+        assert!(matches!(
+            missing.save(),
+            Err(AuthFileError::ChangedMeanwhile { .. })
+        ));
+    }
 }
