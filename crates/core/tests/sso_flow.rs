@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use rhpull_core::Credential;
 use rhpull_core::imageref::ImageRef;
-use rhpull_core::sso::flow::Detail;
+use rhpull_core::sso::flow::{self, Detail};
 use rhpull_core::sso::paste::{Field, PasteMistake};
 use rhpull_core::sso::proxy::ProxyConfig;
 use rhpull_core::sso::resolve::StaticResolver;
@@ -198,10 +198,29 @@ fn token_server_faults_are_named() {
     let w = RegistryWorld::start();
     let mut o = options(&w.registry.host(), Some((world::USERNAME, world::TOKEN)));
     o.trust = trust(&w.ca_file);
-    w.sso.push_fault(Fault::Status {
-        status: 503,
-        retry_after: None,
-    });
+    // Busy once or twice: asked again, and the check passes.
+    for busy in [(503, None), (429, Some(1))] {
+        w.sso.push_fault(Fault::Status {
+            status: busy.0,
+            retry_after: busy.1,
+        });
+    }
+    let before = w.sso.requests();
+    let report = run(&o);
+    assert!(report.passed, "{report:?}");
+    assert_eq!(
+        w.sso.requests() - before,
+        3,
+        "two busy answers, then a token"
+    );
+
+    // Busy every time: named after the bound.
+    for _ in 0..flow::BUSY_ATTEMPTS {
+        w.sso.push_fault(Fault::Status {
+            status: 503,
+            retry_after: None,
+        });
+    }
     let (step, cause) = failed(&run(&o));
     assert_eq!(step, Step::Token);
     assert!(
@@ -209,16 +228,19 @@ fn token_server_faults_are_named() {
         "{cause:?}"
     );
 
+    // Asked to wait longer than a check should: named at once, with the wait.
     w.sso.push_fault(Fault::Status {
         status: 429,
         retry_after: Some(7),
     });
+    let before = w.sso.requests();
     assert_eq!(
         failed(&run(&o)).1,
         Cause::TooManyRequests {
             retry_after: Some(7)
         }
     );
+    assert_eq!(w.sso.requests() - before, 1);
 
     w.sso.push_fault(Fault::Garbage);
     let (step, cause) = failed(&run(&o));

@@ -491,6 +491,38 @@ async fn connect_tunnel(
     }
 }
 
+/// Tries per request when the server says it is busy.
+pub const BUSY_ATTEMPTS: u32 = 3;
+/// The longest `Retry-After` waited out; a longer one is reported instead.
+const MAX_BUSY_WAIT: u64 = 5;
+
+/// Sends the request `make` builds, again when the answer is 429 (with a
+/// `Retry-After` of at most [`MAX_BUSY_WAIT`] seconds) or 502/503/504, at
+/// most [`BUSY_ATTEMPTS`] times. Every request of the check is safe to
+/// repeat: GETs, a HEAD, and the token grant, which only issues a token.
+/// The last answer is returned as it came, for the cause to be named.
+async fn send_patiently(
+    make: impl Fn() -> reqwest::RequestBuilder,
+) -> reqwest::Result<reqwest::Response> {
+    let mut attempt = 1;
+    loop {
+        let resp = make().send().await?;
+        let busy = matches!(resp.status().as_u16(), 429 | 502 | 503 | 504);
+        let wait = match retry_after(&resp) {
+            Some(s) if s > MAX_BUSY_WAIT => None,
+            Some(s) => Some(Duration::from_secs(s)),
+            None => Some(Duration::from_millis(200 << attempt)),
+        };
+        match wait {
+            Some(wait) if busy && attempt < BUSY_ATTEMPTS => {
+                tokio::time::sleep(wait).await;
+                attempt += 1;
+            }
+            _ => return Ok(resp),
+        }
+    }
+}
+
 fn retry_after(resp: &reqwest::Response) -> Option<u64> {
     resp.headers()
         .get(reqwest::header::RETRY_AFTER)?
@@ -537,7 +569,7 @@ async fn http_steps(
     let repository = opts.image.as_ref().map(|i| i.repository.clone());
 
     // Challenge.
-    let resp = match client.get(&base).send().await {
+    let resp = match send_patiently(|| client.get(&base)).await {
         Ok(r) => r,
         Err(e) => {
             rec.fail(Step::Challenge, classify_reqwest(&e, host));
@@ -612,7 +644,7 @@ async fn http_steps(
     }
 
     // Registry: /v2/ with the credential.
-    match authorize(client.get(&base)).send().await {
+    match send_patiently(|| authorize(client.get(&base))).await {
         Ok(r) if r.status().is_success() => rec.pass(
             Step::Registry,
             Detail::Registry {
@@ -641,13 +673,15 @@ async fn http_steps(
             image.repository,
             image.reference()
         );
-        let req = authorize(client.head(&url)).header(
-            reqwest::header::ACCEPT,
-            "application/vnd.oci.image.index.v1+json, application/vnd.oci.image.manifest.v1+json, \
-             application/vnd.docker.distribution.manifest.list.v2+json, \
-             application/vnd.docker.distribution.manifest.v2+json",
-        );
-        match req.send().await {
+        let req = || {
+            authorize(client.head(&url)).header(
+                reqwest::header::ACCEPT,
+                "application/vnd.oci.image.index.v1+json, application/vnd.oci.image.manifest.v1+json, \
+                 application/vnd.docker.distribution.manifest.list.v2+json, \
+                 application/vnd.docker.distribution.manifest.v2+json",
+            )
+        };
+        match send_patiently(req).await {
             Ok(r) if r.status().is_success() => {
                 let header = |name: &str| {
                     r.headers()
@@ -696,9 +730,8 @@ pub async fn discover_auth_server(opts: &CheckOptions) -> Result<Option<String>,
     let client = http_client(opts, tls, proxy.as_deref()).map_err(|e| Cause::Network {
         detail: e.to_string(),
     })?;
-    let resp = client
-        .get(format!("https://{authority}/v2/"))
-        .send()
+    let base = format!("https://{authority}/v2/");
+    let resp = send_patiently(|| client.get(&base))
         .await
         .map_err(|e| classify_reqwest(&e, &host))?;
     if resp.status().is_success() {
@@ -786,7 +819,7 @@ async fn token_step(
     };
 
     let (resp, grant) = match (opts.grant, &opts.credential) {
-        (Grant::OAuth, Some(cred)) => (oauth(cred).send().await, Grant::OAuth),
+        (Grant::OAuth, Some(cred)) => (send_patiently(|| oauth(cred)).await, Grant::OAuth),
         (Grant::OAuth, None) => {
             rec.fail(
                 Step::Token,
@@ -797,13 +830,15 @@ async fn token_step(
             return None;
         }
         (grant, cred) => {
-            let first = basic().send().await;
+            let first = send_patiently(basic).await;
             let offers_get = first
                 .as_ref()
                 .map(|r| !matches!(r.status().as_u16(), 400 | 404 | 405))
                 .unwrap_or(true);
             match (grant, cred, offers_get) {
-                (Grant::Auto, Some(cred), false) => (oauth(cred).send().await, Grant::OAuth),
+                (Grant::Auto, Some(cred), false) => {
+                    (send_patiently(|| oauth(cred)).await, Grant::OAuth)
+                }
                 _ => (first, Grant::Basic),
             }
         }
