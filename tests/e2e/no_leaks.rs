@@ -5,7 +5,7 @@
 use base64::Engine as _;
 use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD, URL_SAFE_NO_PAD};
 use rhpull_e2e::{PluginPath, stderr, stdout};
-use rhpull_testkit::kube::{Emulator, Options};
+use rhpull_testkit::kube::{Emulator, Fault, Options};
 use rhpull_testkit::world::{self, RegistryWorld};
 
 #[test]
@@ -14,6 +14,30 @@ fn no_command_prints_a_secret_in_any_form() {
     let emulator = Emulator::start(Options::openshift());
     emulator.create_namespace("project-a", &[]);
     emulator.create_namespace("project-b", &[]);
+    // Faults on the way, so that retries and error paths are traced too.
+    for fault in [
+        Fault {
+            verb: Some("get".into()),
+            resource: Some("secrets".into()),
+            drop_connection: true,
+            remaining: 2,
+            ..Fault::default()
+        },
+        Fault {
+            verb: Some("create".into()),
+            resource: Some("secrets".into()),
+            status: Some(429),
+            ..Fault::default()
+        },
+        Fault {
+            verb: Some("update".into()),
+            resource: Some("serviceaccounts".into()),
+            status: Some(500),
+            ..Fault::default()
+        },
+    ] {
+        emulator.add_fault(fault);
+    }
     let plugin = PluginPath::new();
     let home = tempfile::tempdir().unwrap();
     let host = registry.registry.host();
@@ -251,6 +275,14 @@ fn no_command_prints_a_secret_in_any_form() {
         "machine output redacts secret data"
     );
     assert!(all_output.contains("I GET "), "-v=9 traced requests");
+    assert!(
+        all_output.contains("will be retried"),
+        "retries were traced"
+    );
+    assert!(
+        all_output.contains("the API server failed: 500"),
+        "a failed write was reported"
+    );
     // The rotation really happened, so its output was exercised.
     let rotated = emulator
         .get("Secret", "project-a", "7654321-rhpull-world-pull-secret")
