@@ -6,8 +6,9 @@
 //! - **Any request** is retried on 429 Too Many Requests: API Priority and
 //!   Fairness rejects before doing anything, so even a write is safe to send
 //!   again.
-//! - **Reads** (GET and HEAD, not watches) are also retried on 500, 502, 503
-//!   and 504, and when the connection breaks — including after the status
+//! - **Reads** (GET and HEAD, not watches; access reviews and server-side
+//!   dry runs, which change nothing either) are also retried on 500, 502,
+//!   503 and 504, and when the connection breaks — including after the status
 //!   line, while the body is still coming: a read's body is collected here,
 //!   so a cut body is a failed attempt, not an error in the caller.
 //! - **Writes** are not retried on anything else: a 5xx or a cut connection
@@ -230,15 +231,17 @@ where
     )))
 }
 
-/// GET and HEAD, except watches (long-lived streams with their own resume).
+/// Requests that change nothing, so may be sent again: GET and HEAD except
+/// watches (long-lived streams with their own resume), access reviews
+/// (a POST that only asks a question) and server-side dry runs.
 fn is_read(req: &Request<Body>) -> bool {
-    let watch = req
-        .uri()
-        .query()
-        .unwrap_or_default()
-        .split('&')
-        .any(|kv| kv == "watch=true" || kv == "watch=1");
-    matches!(*req.method(), Method::GET | Method::HEAD) && !watch
+    let query = req.uri().query().unwrap_or_default();
+    let has = |pair: &str| query.split('&').any(|kv| kv == pair);
+    match *req.method() {
+        Method::GET | Method::HEAD => !has("watch=true") && !has("watch=1"),
+        Method::POST if req.uri().path().ends_with("accessreviews") => true,
+        _ => has("dryRun=All"),
+    }
 }
 
 /// How long to wait before another attempt after `status`, if at all.
@@ -355,6 +358,14 @@ mod tests {
             .body(Body::from(b"{}".to_vec()))
             .unwrap();
         assert!(!is_read(&post));
+        let review = Request::post("/apis/authorization.k8s.io/v1/selfsubjectaccessreviews")
+            .body(Body::from(b"{}".to_vec()))
+            .unwrap();
+        assert!(is_read(&review));
+        let dry = Request::post("/api/v1/namespaces/a/secrets?dryRun=All")
+            .body(Body::from(b"{}".to_vec()))
+            .unwrap();
+        assert!(is_read(&dry));
     }
 
     #[test]
