@@ -16,13 +16,7 @@ use rhpull_core::authfile::Change;
 use rhpull_testkit::kube::{Emulator, Fault, Options, Rule};
 use serde_json::{Value, json};
 
-fn rt() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap()
-}
+use rhpull_testkit::client_runtime as rt;
 
 async fn connect(e: &Emulator) -> Cluster {
     Cluster::connect(&ConnectOptions {

@@ -11,13 +11,7 @@ use rhpull_cluster::{Cluster, ClusterError, ConnectOptions, DryRun, Outcome};
 use rhpull_core::Credential;
 use rhpull_testkit::kube::{Emulator, Fault, Options};
 
-fn rt() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap()
-}
+use rhpull_testkit::client_runtime as rt;
 
 async fn connect(e: &Emulator, timeout: Option<Duration>) -> Cluster {
     Cluster::connect(&ConnectOptions {
@@ -199,32 +193,17 @@ fn slow_answers_are_waited_for_and_past_the_timeout_asked_again() {
             .await
             .unwrap();
 
-        // Slow but within --request-timeout: one request.
-        e.reset_counters();
-        e.add_fault(Fault {
-            latency_ms: Some(700),
-            ..on("get", "secrets")
-        });
-        assert!(
-            pullsecret::get(&c, "default", "pull")
-                .await
-                .unwrap()
-                .is_some()
-        );
-        assert_eq!(e.count("get", "secrets"), 1);
-
-        // Slower than the timeout once: asked again, answered.
-        e.reset_counters();
-        e.add_fault(Fault {
-            latency_ms: Some(5_000),
-            ..on("get", "secrets")
-        });
-        assert!(
-            pullsecret::get(&c, "default", "pull")
-                .await
-                .unwrap()
-                .is_some()
-        );
-        assert_eq!(e.count("get", "secrets"), 2);
+        // Slow but within --request-timeout: one request. Slower than the
+        // timeout once: asked again, answered.
+        for (latency_ms, requests) in [(700, 1), (5_000, 2)] {
+            e.reset_counters();
+            e.add_fault(Fault {
+                latency_ms: Some(latency_ms),
+                ..on("get", "secrets")
+            });
+            let got = pullsecret::get(&c, "default", "pull").await.unwrap();
+            assert!(got.is_some());
+            assert_eq!(e.count("get", "secrets"), requests, "{latency_ms} ms");
+        }
     });
 }

@@ -33,3 +33,13 @@ pub mod world;
 
 /// How long any server started here may live, whatever happens to its parent.
 pub const SERVER_LIFETIME_SECS: u32 = 900;
+
+/// A small multi-threaded runtime for tests that drive async client code
+/// from a plain `#[test]` (the servers here run on runtimes of their own).
+pub fn client_runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("a tokio runtime")
+}
