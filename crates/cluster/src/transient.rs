@@ -112,8 +112,8 @@ where
     }
 
     fn call(&mut self, req: Request<Body>) -> Self::Future {
-        // The clone that was made ready serves the first attempt; a fresh
-        // clone (ready-ed again) serves each retry.
+        // The clone made ready by `poll_ready` goes with the request (and is
+        // made ready again for each retry); `self` keeps a fresh one.
         let fresh = self.inner.clone();
         let first = std::mem::replace(&mut self.inner, fresh);
         let trace = self.trace.clone();
@@ -127,7 +127,7 @@ async fn send<S, B>(
     trace: Option<crate::trace::Sink>,
 ) -> Result<Response<RetryBody<B>>, BoxError>
 where
-    S: Service<Request<Body>, Response = Response<B>, Error = BoxError> + Clone,
+    S: Service<Request<Body>, Response = Response<B>, Error = BoxError>,
     B: http_body::Body<Data = Bytes>,
     B::Error: Into<BoxError>,
 {
@@ -136,10 +136,9 @@ where
     // A body that can be sent again (`Once`; all of kube's are). A streamed
     // body cannot: such a request gets one attempt.
     let template = copy(&req);
-    let mut next = Some(req);
+    let mut req = req;
     let mut attempt = 1;
     loop {
-        let req = next.take().expect("a request for this attempt");
         let outcome = attempt_once(&mut svc, req, read).await;
         let wait = match &outcome {
             Ok(Answer::Done(_)) => None,
@@ -147,11 +146,10 @@ where
             Err(e) if read && is_transient(e.as_ref()) => Some(backoff(attempt)),
             Err(_) => None,
         };
-        next = match (wait, &template) {
-            (Some(_), Some(t)) if attempt < MAX_ATTEMPTS => copy(t),
-            _ => None,
-        };
-        let (Some(wait), Some(_)) = (wait, &next) else {
+        let again = wait
+            .filter(|_| attempt < MAX_ATTEMPTS)
+            .zip(template.as_ref().and_then(copy));
+        let Some((wait, again)) = again else {
             return match outcome {
                 Ok(answer) => Ok(answer.into_response()),
                 Err(e) if attempt > 1 => Err(Box::new(GaveUp {
@@ -172,6 +170,7 @@ where
             ));
         }
         tokio::time::sleep(wait).await;
+        req = again;
         attempt += 1;
     }
 }
@@ -180,7 +179,8 @@ where
 enum Answer<B> {
     /// A response that is final whatever its status (a write's, a watch's).
     Done(Response<RetryBody<B>>),
-    /// A read's response, body collected, status still to be judged.
+    /// A response with its body collected (a read's, or a write's 429),
+    /// status still to be judged.
     Status(Response<Full<Bytes>>),
 }
 
@@ -211,16 +211,8 @@ where
     B::Error: Into<BoxError>,
 {
     let resp = svc.ready().await?.call(req).await?;
-    if !read {
-        // Writes: only a 429 is judged, and its body is not needed to judge.
-        if resp.status() == StatusCode::TOO_MANY_REQUESTS {
-            let (parts, body) = resp.into_parts();
-            let bytes = body.collect().await.map_err(Into::into)?.to_bytes();
-            return Ok(Answer::Status(Response::from_parts(
-                parts,
-                Full::new(bytes),
-            )));
-        }
+    // A write's answer is final unless it is a 429: passed on as it streams.
+    if !read && resp.status() != StatusCode::TOO_MANY_REQUESTS {
         return Ok(Answer::Done(resp.map(Either::Right)));
     }
     let (parts, body) = resp.into_parts();
