@@ -63,6 +63,14 @@ impl Env {
         self.rhpull_lang("C", args, stdin)
     }
 
+    /// `kubectl rhpull ARGS -u <the world's service account> --password-stdin`
+    /// with the world's token on stdin.
+    fn rhpull_as_world(&self, args: &[&str]) -> Output {
+        let mut all = args.to_vec();
+        all.extend(["-u", world::USERNAME, "--password-stdin"]);
+        self.rhpull(&all, Some(&format!("{}\n", world::TOKEN)))
+    }
+
     fn rhpull_lang(&self, lang: &str, args: &[&str], stdin: Option<&str>) -> Output {
         let envs = self.envs(lang);
         let envs: Vec<(&str, &str)> = envs.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
@@ -374,18 +382,7 @@ fn create_from_a_token_with_dry_runs_and_output_formats() {
 #[test]
 fn link_unlink_and_their_errors() {
     let env = Env::new(false);
-    let token = format!("{}\n", world::TOKEN);
-    ok(&env.rhpull(
-        &[
-            "create",
-            "-u",
-            world::USERNAME,
-            "--password-stdin",
-            "-n",
-            "project-a",
-        ],
-        Some(&token),
-    ));
+    ok(&env.rhpull_as_world(&["create", "-n", "project-a"]));
     // No secret named: the one rhpull manages in the namespace.
     let text = ok(&env.rhpull(&["link", "default", "-n", "project-a"], None));
     assert!(
@@ -505,18 +502,7 @@ fn the_global_pull_secret_needs_confirmation_and_keeps_other_entries() {
         "{shown}"
     );
     assert!(!shown.contains("quay-token"));
-    let token = format!("{}\n", world::TOKEN);
-    let out = env.rhpull(
-        &[
-            "global",
-            "set",
-            "registry.redhat.io",
-            "-u",
-            world::USERNAME,
-            "--password-stdin",
-        ],
-        Some(&token),
-    );
+    let out = env.rhpull_as_world(&["global", "set", "registry.redhat.io"]);
     assert_eq!(
         out.status.code(),
         Some(2),
@@ -524,18 +510,7 @@ fn the_global_pull_secret_needs_confirmation_and_keeps_other_entries() {
         stderr(&out)
     );
     assert!(stderr(&out).contains("--yes"));
-    ok(&env.rhpull(
-        &[
-            "global",
-            "set",
-            "registry.redhat.io",
-            "-u",
-            world::USERNAME,
-            "--password-stdin",
-            "--yes",
-        ],
-        Some(&token),
-    ));
+    ok(&env.rhpull_as_world(&["global", "set", "registry.redhat.io", "--yes"]));
     let cfg = decoded_config(&env.kubectl_json(&[
         "get",
         "secret",
@@ -723,22 +698,15 @@ fn delegated_finds_the_auth_server_in_the_challenge() {
     let env = Env::new(false);
     let host = registry().registry.host();
     let ca = env.ca();
-    let token = format!("{}\n", world::TOKEN);
-    let text = ok(&env.rhpull(
-        &[
-            "delegated",
-            "--registry",
-            &host,
-            "-u",
-            world::USERNAME,
-            "--password-stdin",
-            "--registry-ca",
-            &ca,
-            "-n",
-            "project-a",
-        ],
-        Some(&token),
-    ));
+    let text = ok(&env.rhpull_as_world(&[
+        "delegated",
+        "--registry",
+        &host,
+        "--registry-ca",
+        &ca,
+        "-n",
+        "project-a",
+    ]));
     let sso_host = format!("127.0.0.1:{}", registry().sso.port());
     assert!(text.contains(&sso_host), "{text}");
     let base = "7654321-rhpull-world";
@@ -905,19 +873,7 @@ fn global_check_tests_every_entry_of_the_cluster_pull_secret() {
     ok(&env.rhpull(&["global", "remove", "cloud.openshift.com", "--yes"], None));
     ok(&env.rhpull(&["global", "remove", "quay.io", "--yes"], None));
     let host = registry().registry.host();
-    let token = format!("{}\n", world::TOKEN);
-    ok(&env.rhpull(
-        &[
-            "global",
-            "set",
-            &host,
-            "-u",
-            world::USERNAME,
-            "--password-stdin",
-            "--yes",
-        ],
-        Some(&token),
-    ));
+    ok(&env.rhpull_as_world(&["global", "set", &host, "--yes"]));
     let ca = env.ca();
     let text = ok(&env.rhpull(&["global", "check", "--registry-ca", &ca], None));
     assert!(
@@ -962,18 +918,7 @@ fn global_check_tests_every_entry_of_the_cluster_pull_secret() {
 #[test]
 fn builds_get_their_secrets() {
     let env = Env::new(true);
-    let token = format!("{}\n", world::TOKEN);
-    ok(&env.rhpull(
-        &[
-            "create",
-            "-u",
-            world::USERNAME,
-            "--password-stdin",
-            "-n",
-            "project-a",
-        ],
-        Some(&token),
-    ));
+    ok(&env.rhpull_as_world(&["create", "-n", "project-a"]));
     let text = ok(&env.rhpull(&["link", "builder", "-n", "project-a"], None));
     assert!(text.contains("for mount"), "{text}");
     let sa = env.kubectl_json(&["get", "sa", "builder", "-n", "project-a"]);
