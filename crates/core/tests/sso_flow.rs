@@ -9,11 +9,11 @@ use std::time::Duration;
 
 use rhpull_core::Credential;
 use rhpull_core::imageref::ImageRef;
-use rhpull_core::sso::flow::{self, Detail};
 use rhpull_core::sso::paste::{Field, PasteMistake};
 use rhpull_core::sso::proxy::ProxyConfig;
 use rhpull_core::sso::resolve::StaticResolver;
 use rhpull_core::sso::trust::TrustConfig;
+use rhpull_core::sso::{BUSY_ATTEMPTS, Detail};
 use rhpull_core::sso::{Cause, CheckOptions, CheckReport, Grant, Status, Step, check};
 use rhpull_testkit::proxy::{ProxyMode, Tinyproxy};
 use rhpull_testkit::sso::Fault;
@@ -215,7 +215,7 @@ fn token_server_faults_are_named() {
     );
 
     // Busy every time: named after the bound.
-    for _ in 0..flow::BUSY_ATTEMPTS {
+    for _ in 0..BUSY_ATTEMPTS {
         w.sso.push_fault(Fault::Status {
             status: 503,
             retry_after: None,

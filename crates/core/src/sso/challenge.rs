@@ -16,6 +16,34 @@ impl Challenge {
     pub fn param(&self, name: &str) -> Option<&str> {
         self.params.get(name).map(String::as_str)
     }
+
+    /// The host of the realm URL (`sso.redhat.com` for
+    /// `https://sso.redhat.com/auth/...`): where the token comes from.
+    pub fn realm_host(&self) -> Option<String> {
+        let realm = self.param("realm")?;
+        let (_, rest) = realm.split_once("://")?;
+        rest.split(['/', '?'])
+            .next()
+            .filter(|h| !h.is_empty())
+            .map(str::to_string)
+    }
+}
+
+/// The challenge a client answers: the Bearer one when offered (it must
+/// carry an http(s) realm to ask for a token at), else the Basic one. The
+/// error says what the header held instead.
+pub fn pick(header: &str) -> Result<Challenge, String> {
+    let all = parse(header).map_err(|e| e.to_string())?;
+    if let Some(bearer) = all.iter().find(|c| c.scheme == "bearer") {
+        let realm = bearer.param("realm").unwrap_or_default();
+        if !(realm.starts_with("https://") || realm.starts_with("http://")) {
+            return Err(format!("Bearer challenge without a usable realm: {header}"));
+        }
+        return Ok(bearer.clone());
+    }
+    all.into_iter()
+        .find(|c| c.scheme == "basic")
+        .ok_or_else(|| format!("no Bearer or Basic challenge: {header}"))
 }
 
 /// Why a header did not parse.
@@ -150,6 +178,20 @@ mod tests {
         assert_eq!(cs.len(), 2);
         assert_eq!(cs[0].scheme, "basic");
         assert_eq!(cs[1].param("service"), Some("svc"));
+    }
+
+    #[test]
+    fn the_bearer_challenge_is_answered_before_basic() {
+        let c = pick(r#"Basic realm="x", Bearer realm="https://t/auth",service="s""#).unwrap();
+        assert_eq!(c.scheme, "bearer");
+        assert_eq!(c.realm_host().as_deref(), Some("t"));
+        assert!(pick(r#"Bearer service="s""#).is_err());
+        let basic = pick(r#"Basic realm="r""#).unwrap();
+        assert_eq!(basic.scheme, "basic");
+        assert_eq!(basic.realm_host(), None);
+        assert!(pick("Negotiate").is_err());
+        let port = pick(r#"Bearer realm="https://127.0.0.1:8443/auth?x=1""#).unwrap();
+        assert_eq!(port.realm_host().as_deref(), Some("127.0.0.1:8443"));
     }
 
     #[test]

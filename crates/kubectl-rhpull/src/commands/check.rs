@@ -3,7 +3,7 @@
 //! and the fix. Exit 0 only when every step passed.
 
 use rhpull_core::imageref::ImageRef;
-use rhpull_core::sso::flow::Grant;
+use rhpull_core::sso::Grant;
 use rhpull_core::sso::trust::TrustConfig;
 use rhpull_core::sso::{CheckOptions, CheckReport, Status, check};
 

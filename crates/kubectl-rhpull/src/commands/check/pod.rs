@@ -201,7 +201,7 @@ fn print(r: &PodReport, keyed: &[(String, String, Credential)]) {
         ));
         for report in &img.reports {
             let found = report.steps.first().and_then(|s| match &s.detail {
-                Some(rhpull_core::sso::flow::Detail::Credential { username }) => keyed
+                Some(rhpull_core::sso::Detail::Credential { username }) => keyed
                     .iter()
                     .find(|(_, _, c)| &c.username == username)
                     .map(|(secret, _, c)| Found {

@@ -1,9 +1,9 @@
 //! Turning a check report into lines a person reads: each step's name, mark,
 //! what it found or why it failed, and the fix — all from the catalogue.
 
-use rhpull_core::sso::flow::{Detail, Step, StepReport};
 use rhpull_core::sso::paste::{Field, PasteMistake};
 use rhpull_core::sso::{Cause, CheckReport, Status};
+use rhpull_core::sso::{Detail, Step, StepReport};
 
 use crate::creds::Found;
 use crate::i18n::text;
