@@ -4,36 +4,45 @@
 //! build-secret --pull|--push` sets. Only that field is patched (a merge
 //! patch), so the rest of the object stays as it is.
 
-use kube::api::{Api, ApiResource, DynamicObject, GroupVersionKind, Patch, PatchParams};
+use kube::api::{Api, Patch, PatchParams};
 use serde_json::{Value, json};
 
+use crate::access::{Need, Verb};
 use crate::error::ClusterError;
+use crate::kinds::BuildConfig;
 use crate::{Cluster, DryRun, Outcome};
 
-fn api(cluster: &Cluster, ns: &str) -> Api<DynamicObject> {
-    let gvk = GroupVersionKind::gvk("build.openshift.io", "v1", "BuildConfig");
-    Api::namespaced_with(
-        cluster.client.clone(),
-        ns,
-        &ApiResource::from_gvk_with_plural(&gvk, "buildconfigs"),
-    )
+/// What setting a build secret will change.
+#[derive(Clone, Debug)]
+pub struct BuildSecretPlan {
+    pub namespace: String,
+    pub build_config: String,
+    pub outcome: Outcome,
+    patch: Value,
 }
 
-/// Sets the pull (or, with `push`, the push) secret of BuildConfig `bc`.
-pub async fn set_secret(
+impl BuildSecretPlan {
+    pub fn need(&self) -> Option<Need> {
+        (self.outcome != Outcome::Unchanged)
+            .then(|| Need::on::<BuildConfig>(Verb::Patch, Some(&self.namespace)))
+    }
+}
+
+/// Reads BuildConfig `bc` and plans setting its pull (or, with `push`,
+/// push) secret to `secret`.
+pub async fn plan(
     cluster: &Cluster,
     ns: &str,
     bc: &str,
     secret: &str,
     push: bool,
-    dry_run: DryRun,
-) -> Result<Outcome, ClusterError> {
-    let api = api(cluster, ns);
-    let obj = api
+) -> Result<BuildSecretPlan, ClusterError> {
+    let api: Api<BuildConfig> = Api::namespaced(cluster.client.clone(), ns);
+    let spec = api
         .get(bc)
         .await
-        .map_err(|e| ClusterError::from_kube(e, "buildconfig", ns, bc))?;
-    let spec = obj.data.get("spec").cloned().unwrap_or(Value::Null);
+        .map_err(|e| ClusterError::from_kube(e, "buildconfig", ns, bc))?
+        .spec;
     let (pointer, patch) = if push {
         (
             "/output/pushSecret/name".to_string(),
@@ -49,18 +58,37 @@ pub async fn set_secret(
             json!({"spec": {"strategy": {strategy: {"pullSecret": {"name": secret}}}}}),
         )
     };
-    if spec.pointer(&pointer).and_then(Value::as_str) == Some(secret) {
-        return Ok(Outcome::Unchanged);
+    let outcome = if spec.pointer(&pointer).and_then(Value::as_str) == Some(secret) {
+        Outcome::Unchanged
+    } else {
+        Outcome::Updated
+    };
+    Ok(BuildSecretPlan {
+        namespace: ns.to_string(),
+        build_config: bc.to_string(),
+        outcome,
+        patch,
+    })
+}
+
+/// Carries out a plan: one merge patch of that field.
+pub async fn write(
+    cluster: &Cluster,
+    plan: &BuildSecretPlan,
+    dry_run: DryRun,
+) -> Result<Outcome, ClusterError> {
+    if plan.outcome == Outcome::Unchanged || dry_run == DryRun::Client {
+        return Ok(plan.outcome);
     }
-    if dry_run != DryRun::Client {
-        let params = PatchParams {
-            dry_run: dry_run == DryRun::Server,
-            field_manager: Some("kubectl-rhpull".into()),
-            ..PatchParams::default()
-        };
-        api.patch(bc, &params, &Patch::Merge(&patch))
-            .await
-            .map_err(|e| ClusterError::from_kube(e, "buildconfig", ns, bc))?;
-    }
-    Ok(Outcome::Updated)
+    let (ns, bc) = (&plan.namespace, &plan.build_config);
+    let api: Api<BuildConfig> = Api::namespaced(cluster.client.clone(), ns);
+    let params = PatchParams {
+        dry_run: dry_run == DryRun::Server,
+        field_manager: Some("kubectl-rhpull".into()),
+        ..PatchParams::default()
+    };
+    api.patch(bc, &params, &Patch::Merge(&plan.patch))
+        .await
+        .map_err(|e| ClusterError::from_kube(e, "buildconfig", ns, bc))?;
+    Ok(plan.outcome)
 }

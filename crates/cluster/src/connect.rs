@@ -1,20 +1,22 @@
-//! Connecting as kubectl does: `--kubeconfig` or `KUBECONFIG` (several
-//! files merged) or `~/.kube/config`, `--context`, the context's namespace
-//! unless `-n` is given (oc's current project is that namespace), and a
-//! request timeout.
+//! Connecting as kubectl does: a context of the merged kubeconfig
+//! ([`kubeconfig`](crate::kubeconfig)), the context's namespace unless `-n`
+//! is given (oc's current project is that namespace), a request timeout,
+//! our retry layer in place of kube's, and `-v` traces.
 
-use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
-use kube::config::{KubeConfigOptions, Kubeconfig};
+use kube::config::Kubeconfig;
 
+use crate::discovery::ClusterKind;
 use crate::error::ClusterError;
+use crate::kubeconfig::{self, Source};
 use crate::transient::TransientRetryLayer;
 
 /// kubectl's connection flags.
 #[derive(Clone, Default)]
 pub struct ConnectOptions {
-    pub kubeconfig: Option<PathBuf>,
+    pub kubeconfig: Source,
     pub context: Option<String>,
     pub namespace: Option<String>,
     pub request_timeout: Option<Duration>,
@@ -38,17 +40,22 @@ impl std::fmt::Debug for ConnectOptions {
 #[derive(Clone)]
 pub struct Cluster {
     pub client: kube::Client,
+    /// The kubeconfig context it came from.
+    pub context: String,
     pub namespace: String,
     /// The API server URL (for messages).
     pub server: String,
     /// The server's certificate is not verified (the flag, or the
     /// kubeconfig's `insecure-skip-tls-verify`).
     pub tls_unverified: bool,
+    /// What kind of cluster it is, asked once ([`Cluster::kind`]).
+    pub(crate) kind: Arc<tokio::sync::OnceCell<ClusterKind>>,
 }
 
 impl std::fmt::Debug for Cluster {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Cluster")
+            .field("context", &self.context)
             .field("server", &self.server)
             .field("namespace", &self.namespace)
             .finish()
@@ -56,19 +63,19 @@ impl std::fmt::Debug for Cluster {
 }
 
 impl Cluster {
+    /// Loads the kubeconfig and connects to `opts.context` (or the current one).
     pub async fn connect(opts: &ConnectOptions) -> Result<Self, ClusterError> {
-        let kubeconfig = match &opts.kubeconfig {
-            Some(p) => Kubeconfig::read_from(p),
-            None => Kubeconfig::read(),
-        }
-        .map_err(|e| ClusterError::Kubeconfig(e.to_string()))?;
-        let options = KubeConfigOptions {
-            context: opts.context.clone(),
-            ..KubeConfigOptions::default()
-        };
-        let mut config = kube::Config::from_custom_kubeconfig(kubeconfig, &options)
-            .await
-            .map_err(|e| ClusterError::Kubeconfig(e.to_string()))?;
+        let config = kubeconfig::load(&opts.kubeconfig)?;
+        Self::connect_to(&config, opts.context.as_deref(), opts).await
+    }
+
+    /// Connects to one context of an already loaded kubeconfig.
+    pub async fn connect_to(
+        kubeconfig: &Kubeconfig,
+        context: Option<&str>,
+        opts: &ConnectOptions,
+    ) -> Result<Self, ClusterError> {
+        let mut config = kubeconfig::client_config(kubeconfig, context).await?;
         if let Some(t) = opts.request_timeout {
             config.read_timeout = Some(t);
             config.write_timeout = Some(t);
@@ -101,11 +108,17 @@ impl Cluster {
                 .build(),
             None => builder.with_layer(&retry).build(),
         };
+        let context = context
+            .or(kubeconfig::current_context(kubeconfig))
+            .unwrap_or_default()
+            .to_string();
         Ok(Self {
             client,
+            context,
             namespace,
             server,
             tls_unverified,
+            kind: Arc::default(),
         })
     }
 }

@@ -1,5 +1,6 @@
 //! What kind of cluster this is: Kubernetes, OpenShift 3.x (image and
 //! project groups, no config.openshift.io) or OpenShift 4 (config.openshift.io).
+//! One `GET /apis` decides it, once per [`Cluster`].
 
 use crate::connect::Cluster;
 use crate::error::ClusterError;
@@ -18,8 +19,19 @@ impl ClusterKind {
     }
 }
 
-/// One `GET /apis` decides it.
+impl Cluster {
+    /// The kind of this cluster, asked of the API server the first time.
+    pub async fn kind(&self) -> Result<ClusterKind, ClusterError> {
+        self.kind.get_or_try_init(|| ask(self)).await.copied()
+    }
+}
+
+/// The kind of `cluster` (cached: see [`Cluster::kind`]).
 pub async fn detect(cluster: &Cluster) -> Result<ClusterKind, ClusterError> {
+    cluster.kind().await
+}
+
+async fn ask(cluster: &Cluster) -> Result<ClusterKind, ClusterError> {
     let groups = cluster
         .client
         .list_api_groups()

@@ -8,6 +8,16 @@ use std::time::Duration;
 pub enum ClusterError {
     #[error("cannot load the kubeconfig: {0}")]
     Kubeconfig(String),
+    #[error("cannot read the kubeconfig {}: {reason}", path.display())]
+    KubeconfigFile {
+        path: std::path::PathBuf,
+        reason: String,
+    },
+    /// None of the kubeconfig files exists.
+    #[error("no kubeconfig: none of {0} exists")]
+    NoKubeconfig(String),
+    #[error("the kubeconfig has no context {0}")]
+    NoSuchContext(String),
     #[error("cannot reach the API server: {0}")]
     Connection(String),
     /// The server's certificate is not signed by a CA the kubeconfig trusts

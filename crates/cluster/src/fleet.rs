@@ -1,9 +1,10 @@
 //! The same job across many namespaces, with the fewest requests the job
 //! allows: the namespaces are listed once (paged), the existing secrets once
-//! (by name, across namespaces), the service accounts once; then each
-//! namespace costs at most one create and one conditional update, run
-//! concurrently with a bound on one shared client. An unchanged namespace
-//! costs no write; a failure in one never stops the others.
+//! (by name, across namespaces), the service accounts once; that is the
+//! plan. Applying it costs each namespace at most one create and one
+//! conditional update, run concurrently with a bound on one shared client.
+//! An unchanged namespace costs no write; a failure in one never stops the
+//! others. Linking and unlinking are the same job with another [`LinkEdit`].
 
 use std::collections::HashMap;
 
@@ -11,10 +12,11 @@ use futures::StreamExt as _;
 use k8s_openapi::api::core::v1::{Namespace, Secret, ServiceAccount};
 use kube::api::{Api, ListParams};
 
+use crate::access::{self, Need};
 use crate::error::ClusterError;
 use crate::inventory::list_all;
-use crate::link::{self, LinkChange, LinkFor};
-use crate::pullsecret;
+use crate::link::{LinkChange, LinkEdit, LinkPlan};
+use crate::pullsecret::{self, SecretPlan};
 use crate::{Cluster, DryRun, Outcome};
 
 /// Which namespaces.
@@ -24,6 +26,14 @@ pub enum Scope {
     /// A label selector on namespaces (`-l team=a`).
     Selector(String),
     All,
+}
+
+impl Scope {
+    /// True when the scope is chosen by the server (`-A`, `-l`): its
+    /// permissions are asked for every namespace at once.
+    pub fn is_open(&self) -> bool {
+        !matches!(self, Self::Namespaces(_))
+    }
 }
 
 /// The namespaces of a scope, in name order.
@@ -66,17 +76,70 @@ impl NamespaceResult {
     }
 }
 
-/// A pull secret to put in every namespace, and who links it.
+/// The pull secret to put in every namespace.
+#[derive(Clone, Debug)]
+pub struct SecretSpec {
+    pub name: String,
+    pub format: pullsecret::Format,
+    pub credentials: Vec<rhpull_core::Credential>,
+}
+
+/// What to do in every namespace: a pull secret, a change to service
+/// accounts' lists, or both.
 #[derive(Clone, Debug)]
 pub struct Job {
-    /// `None`: link an existing secret only.
-    pub secret: Option<(String, pullsecret::Format, Vec<rhpull_core::Credential>)>,
-    pub secret_name: String,
-    pub service_accounts: Vec<String>,
-    pub link_for: LinkFor,
-    pub dry_run: DryRun,
+    pub secret: Option<SecretSpec>,
+    /// The service accounts and the edit made to each.
+    pub links: Option<(Vec<String>, LinkEdit)>,
     pub overwrite: bool,
-    pub concurrency: usize,
+}
+
+impl Job {
+    /// Secrets that must already be there: the ones a link-only job adds.
+    fn required_secrets(&self) -> Vec<String> {
+        match (&self.secret, &self.links) {
+            (None, Some((_, LinkEdit::Add { secrets, .. }))) => secrets.clone(),
+            _ => Vec::new(),
+        }
+    }
+}
+
+/// What will happen in one namespace, or why it cannot.
+#[derive(Debug)]
+pub struct NamespacePlan {
+    pub namespace: String,
+    pub secret: Option<SecretPlan>,
+    pub links: Vec<LinkPlan>,
+    pub error: Option<ClusterError>,
+}
+
+impl NamespacePlan {
+    fn needs(&self) -> impl Iterator<Item = Need> + '_ {
+        self.secret
+            .iter()
+            .filter_map(SecretPlan::need)
+            .chain(self.links.iter().filter_map(LinkPlan::need))
+    }
+}
+
+/// The plan of a job across namespaces.
+#[derive(Debug)]
+pub struct FleetPlan {
+    pub namespaces: Vec<NamespacePlan>,
+    open: bool,
+}
+
+impl FleetPlan {
+    /// What the writes need: per namespace for a named list, for every
+    /// namespace at once for `-A` and selectors.
+    pub fn needs(&self) -> Vec<Need> {
+        let all = self.namespaces.iter().flat_map(NamespacePlan::needs);
+        if self.open {
+            access::merged(all.map(Need::everywhere))
+        } else {
+            access::merged(all)
+        }
+    }
 }
 
 async fn by_name<K>(
@@ -115,91 +178,131 @@ where
     Ok(out)
 }
 
-async fn one(
-    cluster: &Cluster,
+/// Reads what the job needs, with one list per kind, and plans every namespace.
+pub async fn plan(cluster: &Cluster, scope: &Scope, job: &Job) -> Result<FleetPlan, ClusterError> {
+    let namespaces = namespaces(cluster, scope).await?;
+    let mut secret_names = job.required_secrets();
+    secret_names.extend(job.secret.as_ref().map(|s| s.name.clone()));
+    let secrets: HashMap<(String, String), Secret> = by_name(cluster, &secret_names).await?;
+    let service_accounts = job.links.as_ref().map(|(sas, _)| sas.as_slice());
+    let sas: HashMap<(String, String), ServiceAccount> =
+        by_name(cluster, service_accounts.unwrap_or_default()).await?;
+    let plans = namespaces
+        .into_iter()
+        .map(|ns| {
+            let planned = plan_one(&ns, job, &secrets, &sas);
+            let (secret, links, error) = match planned {
+                Ok((secret, links)) => (secret, links, None),
+                Err(e) => (None, Vec::new(), Some(e)),
+            };
+            NamespacePlan {
+                namespace: ns,
+                secret,
+                links,
+                error,
+            }
+        })
+        .collect();
+    Ok(FleetPlan {
+        namespaces: plans,
+        open: scope.is_open(),
+    })
+}
+
+type Listed<K> = HashMap<(String, String), K>;
+
+fn plan_one(
     ns: &str,
     job: &Job,
-    existing: Option<Secret>,
-    sas: &HashMap<(String, String), ServiceAccount>,
-) -> Result<(Option<Outcome>, Vec<LinkChange>), ClusterError> {
-    let secrets: Api<Secret> = Api::namespaced(cluster.client.clone(), ns);
-    let outcome = match &job.secret {
-        Some((name, format, creds)) => {
-            let wanted = pullsecret::build(name, ns, *format, creds);
-            Some(
-                pullsecret::apply_against(&secrets, existing, &wanted, job.dry_run, job.overwrite)
-                    .await?,
-            )
-        }
-        None if existing.is_none() => {
-            return Err(ClusterError::SecretsMissing {
-                namespace: ns.to_string(),
-                names: vec![job.secret_name.clone()],
-            });
+    secrets: &Listed<Secret>,
+    sas: &Listed<ServiceAccount>,
+) -> Result<(Option<SecretPlan>, Vec<LinkPlan>), ClusterError> {
+    let key = |name: &str| (ns.to_string(), name.to_string());
+    let missing: Vec<String> = job
+        .required_secrets()
+        .into_iter()
+        .filter(|s| !secrets.contains_key(&key(s)))
+        .collect();
+    if !missing.is_empty() {
+        return Err(ClusterError::SecretsMissing {
+            namespace: ns.to_string(),
+            names: missing,
+        });
+    }
+    let secret = match &job.secret {
+        Some(spec) => {
+            let wanted = pullsecret::build(&spec.name, ns, spec.format, &spec.credentials);
+            let existing = secrets.get(&key(&spec.name)).cloned();
+            Some(SecretPlan::decide(existing, wanted, job.overwrite)?)
         }
         None => None,
     };
-    let api: Api<ServiceAccount> = Api::namespaced(cluster.client.clone(), ns);
     let mut links = Vec::new();
-    for sa in &job.service_accounts {
-        let current =
-            sas.get(&(ns.to_string(), sa.clone()))
-                .ok_or_else(|| ClusterError::NotFound {
-                    kind: "serviceaccount",
-                    namespace: ns.to_string(),
-                    name: sa.clone(),
-                })?;
-        let names = std::slice::from_ref(&job.secret_name);
-        let change = match link::link_from(&api, current, names, job.link_for, job.dry_run).await {
-            // Someone changed it since the list: start over from a fresh read.
-            Err(e) if e.is_conflict() => {
-                link::link(cluster, ns, sa, names, job.link_for, job.dry_run).await?
-            }
-            other => other?,
-        };
-        links.push(change);
+    for (sa, edit) in job
+        .links
+        .iter()
+        .flat_map(|(sas, e)| sas.iter().map(move |s| (s, e)))
+    {
+        let current = sas.get(&key(sa)).ok_or_else(|| ClusterError::NotFound {
+            kind: "serviceaccount",
+            namespace: ns.to_string(),
+            name: sa.clone(),
+        })?;
+        links.push(LinkPlan::from_read(current, edit.clone()));
     }
-    Ok((outcome, links))
+    Ok((secret, links))
 }
 
-/// Runs `job` in every namespace of `namespaces`; `progress` is called as
-/// each finishes (the binary draws a bar with it).
-pub async fn run(
+/// Carries out the plan, `concurrency` namespaces at a time; `progress` is
+/// called as each finishes (the binary draws a bar with it). Results come
+/// in namespace order.
+pub async fn apply(
     cluster: &Cluster,
-    namespaces: &[String],
-    job: &Job,
+    plan: FleetPlan,
+    dry_run: DryRun,
+    concurrency: usize,
     progress: &(dyn Fn(&NamespaceResult) + Sync),
-) -> Result<Vec<NamespaceResult>, ClusterError> {
-    let secrets: HashMap<(String, String), Secret> =
-        by_name(cluster, std::slice::from_ref(&job.secret_name)).await?;
-    let sas: HashMap<(String, String), ServiceAccount> = if job.service_accounts.is_empty() {
-        HashMap::new()
-    } else {
-        by_name(cluster, &job.service_accounts).await?
-    };
-    let results = futures::stream::iter(namespaces.iter().cloned())
-        .map(|ns| {
-            let existing = secrets.get(&(ns.clone(), job.secret_name.clone())).cloned();
-            let sas = &sas;
-            async move {
-                let (secret, links, error) = match one(cluster, &ns, job, existing, sas).await {
-                    Ok((s, l)) => (s, l, None),
-                    Err(e) => (None, Vec::new(), Some(e)),
-                };
-                let r = NamespaceResult {
-                    namespace: ns,
-                    secret,
-                    links,
-                    error,
-                };
-                progress(&r);
-                r
-            }
+) -> Vec<NamespaceResult> {
+    let mut results = futures::stream::iter(plan.namespaces)
+        .map(|p| async move {
+            let r = apply_one(cluster, p, dry_run).await;
+            progress(&r);
+            r
         })
-        .buffer_unordered(job.concurrency.max(1))
+        .buffer_unordered(concurrency.max(1))
         .collect::<Vec<_>>()
         .await;
-    let mut results = results;
     results.sort_by(|a, b| a.namespace.cmp(&b.namespace));
-    Ok(results)
+    results
+}
+
+async fn apply_one(cluster: &Cluster, plan: NamespacePlan, dry_run: DryRun) -> NamespaceResult {
+    let mut result = NamespaceResult {
+        namespace: plan.namespace,
+        secret: None,
+        links: Vec::new(),
+        error: plan.error,
+    };
+    if result.error.is_some() {
+        return result;
+    }
+    if let Some(secret) = &plan.secret {
+        match pullsecret::write(cluster, secret, dry_run).await {
+            Ok(outcome) => result.secret = Some(outcome),
+            Err(e) => {
+                result.error = Some(e);
+                return result;
+            }
+        }
+    }
+    for link in &plan.links {
+        match crate::link::write(cluster, link, dry_run).await {
+            Ok(change) => result.links.push(change),
+            Err(e) => {
+                result.error = Some(e);
+                return result;
+            }
+        }
+    }
+    result
 }

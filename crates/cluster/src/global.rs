@@ -9,6 +9,7 @@ use kube::api::Api;
 use rhpull_core::Credential;
 use rhpull_core::authfile::{AuthFile, Change, keys};
 
+use crate::access::{Need, Verb};
 use crate::error::{ClusterError, is_conflict, is_not_found};
 use crate::{Cluster, DryRun, retry};
 
@@ -54,24 +55,102 @@ pub async fn credentials(cluster: &Cluster) -> Result<Vec<Credential>, ClusterEr
     crate::pullsecret::credentials_of(&secret)
 }
 
-async fn modify(
-    cluster: &Cluster,
-    dry_run: DryRun,
-    edit: impl Fn(&mut AuthFile) -> Change,
-) -> Result<Change, ClusterError> {
-    let api: Api<Secret> = Api::namespaced(cluster.client.clone(), NAMESPACE);
-    retry::on_conflict(|| async {
-        let (mut secret, mut file) = read(&api).await?;
-        let change = edit(&mut file);
-        if change == Change::Unchanged || dry_run == DryRun::Client {
-            return Ok(change);
+/// A change to the global pull secret, one registry at a time.
+#[derive(Clone, Debug)]
+pub enum GlobalEdit {
+    /// Add or replace these registries' entries.
+    Set(Vec<Credential>),
+    /// Remove this registry's entry.
+    Remove(String),
+}
+
+impl GlobalEdit {
+    fn apply_to(&self, file: &mut AuthFile) -> Vec<RegistryChange> {
+        match self {
+            Self::Set(creds) => creds
+                .iter()
+                .map(|c| RegistryChange {
+                    registry: keys::normalize(&c.registry),
+                    change: file.set(c),
+                })
+                .collect(),
+            Self::Remove(registry) => {
+                let registry = keys::normalize(registry);
+                let change = if file.remove(&registry) {
+                    Change::Updated
+                } else {
+                    Change::Unchanged
+                };
+                vec![RegistryChange { registry, change }]
+            }
         }
-        secret
-            .data
-            .get_or_insert_with(Default::default)
-            .insert(KEY.into(), ByteString(file.to_compact_bytes()));
-        match api.replace(NAME, &dry_run.post_params(), &secret).await {
-            Ok(_) => Ok(change),
+    }
+}
+
+/// What happens to one registry's entry.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct RegistryChange {
+    pub registry: String,
+    pub change: Change,
+}
+
+/// What an edit will change, against the pull secret as read.
+#[derive(Clone, Debug)]
+pub struct GlobalPlan {
+    pub changes: Vec<RegistryChange>,
+    edit: GlobalEdit,
+    /// The secret with the edit made (and the resourceVersion read).
+    updated: Secret,
+}
+
+impl GlobalPlan {
+    /// True when some entry changes.
+    pub fn changes_anything(&self) -> bool {
+        self.changes.iter().any(|c| c.change != Change::Unchanged)
+    }
+
+    /// The permission the write needs, if there is a write.
+    pub fn need(&self) -> Option<Need> {
+        self.changes_anything()
+            .then(|| Need::on::<Secret>(Verb::Update, Some(NAMESPACE)))
+    }
+}
+
+/// Reads the global pull secret and plans `edit` on it.
+pub async fn plan(cluster: &Cluster, edit: GlobalEdit) -> Result<GlobalPlan, ClusterError> {
+    let api: Api<Secret> = Api::namespaced(cluster.client.clone(), NAMESPACE);
+    let (mut updated, mut file) = read(&api).await?;
+    let changes = edit.apply_to(&mut file);
+    updated
+        .data
+        .get_or_insert_with(Default::default)
+        .insert(KEY.into(), ByteString(file.to_compact_bytes()));
+    Ok(GlobalPlan {
+        changes,
+        edit,
+        updated,
+    })
+}
+
+/// Carries out a plan with a conditional update; when someone else changed
+/// the secret meanwhile, the edit is planned again on a fresh read.
+pub async fn write(
+    cluster: &Cluster,
+    plan: GlobalPlan,
+    dry_run: DryRun,
+) -> Result<Vec<RegistryChange>, ClusterError> {
+    let api: Api<Secret> = Api::namespaced(cluster.client.clone(), NAMESPACE);
+    let edit = plan.edit.clone();
+    let again = async || self::plan(cluster, edit.clone()).await;
+    let write = async |plan: GlobalPlan| {
+        if !plan.changes_anything() || dry_run == DryRun::Client {
+            return Ok(plan.changes);
+        }
+        match api
+            .replace(NAME, &dry_run.post_params(), &plan.updated)
+            .await
+        {
+            Ok(_) => Ok(plan.changes),
             Err(e) if is_conflict(&e) => Err(ClusterError::Conflict {
                 kind: "secret",
                 namespace: NAMESPACE.into(),
@@ -80,8 +159,8 @@ async fn modify(
             }),
             Err(e) => Err(ClusterError::from_kube(e, "secret", NAMESPACE, NAME)),
         }
-    })
-    .await
+    };
+    retry::planned(plan, again, write).await
 }
 
 /// Adds or replaces one registry's entry, keeping all others.
@@ -90,7 +169,8 @@ pub async fn set(
     credential: &Credential,
     dry_run: DryRun,
 ) -> Result<Change, ClusterError> {
-    modify(cluster, dry_run, |file| file.set(credential)).await
+    let edit = GlobalEdit::Set(vec![credential.clone()]);
+    one_change(write(cluster, plan(cluster, edit).await?, dry_run).await?)
 }
 
 /// Removes one registry's entry; `Unchanged` when it was not there.
@@ -99,13 +179,10 @@ pub async fn remove(
     registry: &str,
     dry_run: DryRun,
 ) -> Result<Change, ClusterError> {
-    let registry = keys::normalize(registry);
-    modify(cluster, dry_run, |file| {
-        if file.remove(&registry) {
-            Change::Updated
-        } else {
-            Change::Unchanged
-        }
-    })
-    .await
+    let edit = GlobalEdit::Remove(registry.to_string());
+    one_change(write(cluster, plan(cluster, edit).await?, dry_run).await?)
+}
+
+fn one_change(changes: Vec<RegistryChange>) -> Result<Change, ClusterError> {
+    Ok(changes.first().map_or(Change::Unchanged, |c| c.change))
 }

@@ -9,6 +9,7 @@
 use k8s_openapi::api::rbac::v1::{ClusterRole, RoleBinding, RoleRef, Subject};
 use kube::api::{Api, ListParams, ObjectMeta};
 
+use crate::access::{Need, Verb};
 use crate::error::{ClusterError, is_conflict};
 use crate::{Cluster, DryRun, MANAGED_BY, MANAGED_BY_LABEL, retry};
 
@@ -88,77 +89,206 @@ pub async fn require_role(cluster: &Cluster) -> Result<(), ClusterError> {
     }
 }
 
-/// Lets `grantee` of project `from` pull images from project `to`.
-pub async fn grant(
+/// One RoleBinding write a grant or revoke makes.
+#[derive(Clone, Debug)]
+enum BindingWrite {
+    Create(RoleBinding),
+    /// The binding with its new subjects (and the resourceVersion read).
+    Replace(RoleBinding),
+    Delete(String),
+}
+
+impl BindingWrite {
+    fn need(&self, namespace: &str) -> Need {
+        let verb = match self {
+            Self::Create(_) => Verb::Create,
+            Self::Replace(_) => Verb::Update,
+            Self::Delete(_) => Verb::Delete,
+        };
+        Need::on::<RoleBinding>(verb, Some(namespace))
+    }
+}
+
+/// What a grant or revoke will change in one project.
+#[derive(Clone, Debug)]
+pub struct GrantPlan {
+    /// Changes per binding (a grant has one at most).
+    pub changes: Vec<GrantChange>,
+    to: String,
+    writes: Vec<BindingWrite>,
+}
+
+impl GrantPlan {
+    pub fn needs(&self) -> Vec<Need> {
+        self.writes.iter().map(|w| w.need(&self.to)).collect()
+    }
+
+    /// True when nothing will be written.
+    pub fn is_empty(&self) -> bool {
+        self.writes.is_empty()
+    }
+}
+
+/// Whether a plan adds or takes away.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Direction {
+    Grant,
+    Revoke,
+}
+
+/// Plans letting `grantee` of `from` pull images from `to` (or, revoking,
+/// no longer): one list of `to`'s RoleBindings.
+pub async fn plan(
     cluster: &Cluster,
+    direction: Direction,
     from: &str,
     to: &str,
     grantee: &Grantee,
-    dry_run: DryRun,
-) -> Result<GrantChange, ClusterError> {
-    require_role(cluster).await?;
+) -> Result<GrantPlan, ClusterError> {
     let api: Api<RoleBinding> = Api::namespaced(cluster.client.clone(), to);
-    let wanted = subjects(from, grantee);
+    let all = api
+        .list(&ListParams::default())
+        .await
+        .map_err(|e| ClusterError::from_kube(e, "rolebinding", to, ""))?
+        .items;
+    let subjects = subjects(from, grantee);
+    Ok(match direction {
+        Direction::Grant => plan_grant(all, from, to, &subjects),
+        Direction::Revoke => plan_revoke(all, to, &subjects),
+    })
+}
+
+fn plan_grant(all: Vec<RoleBinding>, from: &str, to: &str, wanted: &[Subject]) -> GrantPlan {
     let name = binding_name(from);
-    retry::on_conflict(|| async {
-        let all = api
-            .list(&ListParams::default())
-            .await
-            .map_err(|e| ClusterError::from_kube(e, "rolebinding", to, ""))?;
-        let already = |s: &Subject| {
-            all.items
-                .iter()
-                .filter(|rb| is_image_puller(rb))
-                .any(|rb| rb.subjects.iter().flatten().any(|x| same_subject(x, s)))
-        };
-        let missing: Vec<Subject> = wanted.iter().filter(|s| !already(s)).cloned().collect();
-        let mut change = GrantChange {
+    let already = |s: &Subject| {
+        all.iter()
+            .filter(|rb| is_image_puller(rb))
+            .any(|rb| rb.subjects.iter().flatten().any(|x| same_subject(x, s)))
+    };
+    let missing: Vec<Subject> = wanted.iter().filter(|s| !already(s)).cloned().collect();
+    let mut plan = GrantPlan {
+        changes: vec![GrantChange {
             namespace: to.to_string(),
             binding: name.clone(),
             ..GrantChange::default()
-        };
-        if missing.is_empty() {
-            return Ok(change);
+        }],
+        to: to.to_string(),
+        writes: Vec::new(),
+    };
+    if missing.is_empty() {
+        return plan;
+    }
+    plan.changes[0].subjects = missing.iter().map(subject_name).collect();
+    let existing = all
+        .into_iter()
+        .find(|rb| rb.metadata.name.as_deref() == Some(name.as_str()));
+    plan.writes.push(match existing {
+        Some(mut rb) => {
+            rb.subjects.get_or_insert_with(Vec::new).extend(missing);
+            BindingWrite::Replace(rb)
         }
-        change.subjects = missing.iter().map(subject_name).collect();
-        if dry_run == DryRun::Client {
-            return Ok(change);
+        None => BindingWrite::Create(new_binding(&name, to, missing)),
+    });
+    plan
+}
+
+fn new_binding(name: &str, namespace: &str, subjects: Vec<Subject>) -> RoleBinding {
+    RoleBinding {
+        metadata: ObjectMeta {
+            name: Some(name.to_string()),
+            namespace: Some(namespace.to_string()),
+            labels: Some([(MANAGED_BY_LABEL.to_string(), MANAGED_BY.to_string())].into()),
+            ..ObjectMeta::default()
+        },
+        role_ref: RoleRef {
+            api_group: RBAC.into(),
+            kind: "ClusterRole".into(),
+            name: IMAGE_PULLER.into(),
+        },
+        subjects: Some(subjects),
+    }
+}
+
+fn plan_revoke(all: Vec<RoleBinding>, to: &str, unwanted: &[Subject]) -> GrantPlan {
+    let mut plan = GrantPlan {
+        changes: Vec::new(),
+        to: to.to_string(),
+        writes: Vec::new(),
+    };
+    for mut rb in all.into_iter().filter(is_image_puller) {
+        let name = rb.metadata.name.clone().unwrap_or_default();
+        let (gone, kept): (Vec<Subject>, Vec<Subject>) = rb
+            .subjects
+            .take()
+            .unwrap_or_default()
+            .into_iter()
+            .partition(|s| unwanted.iter().any(|u| same_subject(s, u)));
+        if gone.is_empty() {
+            continue;
         }
-        let existing = all
-            .items
-            .iter()
-            .find(|rb| rb.metadata.name.as_deref() == Some(name.as_str()))
-            .cloned();
-        let result = match existing {
-            Some(mut rb) => {
-                rb.subjects.get_or_insert_with(Vec::new).extend(missing);
-                api.replace(&name, &dry_run.post_params(), &rb).await
+        plan.changes.push(GrantChange {
+            namespace: to.to_string(),
+            binding: name.clone(),
+            subjects: gone.iter().map(subject_name).collect(),
+            deleted_binding: kept.is_empty(),
+        });
+        plan.writes.push(if kept.is_empty() {
+            BindingWrite::Delete(name)
+        } else {
+            rb.subjects = Some(kept);
+            BindingWrite::Replace(rb)
+        });
+    }
+    plan
+}
+
+/// Carries out a plan; when a binding changed meanwhile (409, or created
+/// by someone else first), `again` plans anew from a fresh list.
+pub async fn write(
+    cluster: &Cluster,
+    plan: GrantPlan,
+    dry_run: DryRun,
+    again: impl AsyncFn() -> Result<GrantPlan, ClusterError>,
+) -> Result<Vec<GrantChange>, ClusterError> {
+    let write = async |plan: GrantPlan| {
+        write_once(cluster, &plan, dry_run).await?;
+        Ok(plan.changes)
+    };
+    retry::planned(plan, again, write).await
+}
+
+async fn write_once(
+    cluster: &Cluster,
+    plan: &GrantPlan,
+    dry_run: DryRun,
+) -> Result<(), ClusterError> {
+    if dry_run == DryRun::Client {
+        return Ok(());
+    }
+    let api: Api<RoleBinding> = Api::namespaced(cluster.client.clone(), &plan.to);
+    for w in &plan.writes {
+        let (result, name) = match w {
+            BindingWrite::Create(rb) => (
+                api.create(&dry_run.post_params(), rb).await.map(|_| ()),
+                rb.metadata.name.clone().unwrap_or_default(),
+            ),
+            BindingWrite::Replace(rb) => {
+                let name = rb.metadata.name.clone().unwrap_or_default();
+                (
+                    api.replace(&name, &dry_run.post_params(), rb)
+                        .await
+                        .map(|_| ()),
+                    name,
+                )
             }
-            None => {
-                let rb = RoleBinding {
-                    metadata: ObjectMeta {
-                        name: Some(name.clone()),
-                        namespace: Some(to.to_string()),
-                        labels: Some(
-                            [(MANAGED_BY_LABEL.to_string(), MANAGED_BY.to_string())].into(),
-                        ),
-                        ..ObjectMeta::default()
-                    },
-                    role_ref: RoleRef {
-                        api_group: RBAC.into(),
-                        kind: "ClusterRole".into(),
-                        name: IMAGE_PULLER.into(),
-                    },
-                    subjects: Some(missing),
-                };
-                api.create(&dry_run.post_params(), &rb).await
-            }
+            BindingWrite::Delete(name) => (
+                api.delete(name, &dry_run.delete_params()).await.map(|_| ()),
+                name.clone(),
+            ),
         };
-        result
-            .map(|_| change)
-            .map_err(|e| conflict_or(e, to, &name))
-    })
-    .await
+        result.map_err(|e| conflict_or(e, &plan.to, &name))?;
+    }
+    Ok(())
 }
 
 fn conflict_or(e: kube::Error, ns: &str, name: &str) -> ClusterError {
@@ -174,6 +304,21 @@ fn conflict_or(e: kube::Error, ns: &str, name: &str) -> ClusterError {
     }
 }
 
+/// Lets `grantee` of project `from` pull images from project `to`.
+pub async fn grant(
+    cluster: &Cluster,
+    from: &str,
+    to: &str,
+    grantee: &Grantee,
+    dry_run: DryRun,
+) -> Result<GrantChange, ClusterError> {
+    require_role(cluster).await?;
+    let again = async || plan(cluster, Direction::Grant, from, to, grantee).await;
+    let first = again().await?;
+    let mut changes = write(cluster, first, dry_run, again).await?;
+    Ok(changes.remove(0))
+}
+
 /// Takes `grantee` of `from` out of every image-puller binding in `to`.
 pub async fn revoke(
     cluster: &Cluster,
@@ -182,45 +327,7 @@ pub async fn revoke(
     grantee: &Grantee,
     dry_run: DryRun,
 ) -> Result<Vec<GrantChange>, ClusterError> {
-    let api: Api<RoleBinding> = Api::namespaced(cluster.client.clone(), to);
-    let unwanted = subjects(from, grantee);
-    retry::on_conflict(|| async {
-        let all = api
-            .list(&ListParams::default())
-            .await
-            .map_err(|e| ClusterError::from_kube(e, "rolebinding", to, ""))?;
-        let mut changes = Vec::new();
-        for mut rb in all.items.into_iter().filter(is_image_puller) {
-            let name = rb.metadata.name.clone().unwrap_or_default();
-            let before: Vec<Subject> = rb.subjects.clone().unwrap_or_default();
-            let (gone, kept): (Vec<Subject>, Vec<Subject>) = before
-                .into_iter()
-                .partition(|s| unwanted.iter().any(|u| same_subject(s, u)));
-            if gone.is_empty() {
-                continue;
-            }
-            let change = GrantChange {
-                namespace: to.to_string(),
-                binding: name.clone(),
-                subjects: gone.iter().map(subject_name).collect(),
-                deleted_binding: kept.is_empty(),
-            };
-            if dry_run != DryRun::Client {
-                let result = if kept.is_empty() {
-                    api.delete(&name, &dry_run.delete_params())
-                        .await
-                        .map(|_| ())
-                } else {
-                    rb.subjects = Some(kept);
-                    api.replace(&name, &dry_run.post_params(), &rb)
-                        .await
-                        .map(|_| ())
-                };
-                result.map_err(|e| conflict_or(e, to, &name))?;
-            }
-            changes.push(change);
-        }
-        Ok(changes)
-    })
-    .await
+    let again = async || plan(cluster, Direction::Revoke, from, to, grantee).await;
+    let first = again().await?;
+    write(cluster, first, dry_run, again).await
 }

@@ -20,14 +20,21 @@ pub struct PullSecretInfo {
     #[serde(rename = "type")]
     pub type_: String,
     pub managed: bool,
-    /// `(registry, username)` pairs; empty when unreadable.
-    pub logins: Vec<(String, String)>,
+    /// The logins it holds; empty when unreadable.
+    pub logins: Vec<Login>,
     /// Service accounts that have it in `imagePullSecrets`.
     pub pull: Vec<String>,
     /// Service accounts that have it in `secrets`.
     pub mount: Vec<String>,
     /// Why its content could not be read, if it could not.
     pub problem: Option<String>,
+}
+
+/// One registry login in a secret (never its secret).
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct Login {
+    pub registry: String,
+    pub username: String,
 }
 
 /// One image-puller grant.
@@ -114,7 +121,10 @@ pub async fn collect(
             Ok(creds) => (
                 creds
                     .into_iter()
-                    .map(|c| (c.registry, c.username))
+                    .map(|c| Login {
+                        registry: c.registry,
+                        username: c.username,
+                    })
                     .collect(),
                 None,
             ),
@@ -155,3 +165,56 @@ pub async fn collect(
     }
     Ok(inv)
 }
+
+/// The inventory of a fleet's namespaces, or of the cluster's namespace
+/// (`-n`) without a scope.
+pub async fn collect_in(
+    cluster: &Cluster,
+    scope: Option<&crate::fleet::Scope>,
+) -> Result<Inventory, ClusterError> {
+    use crate::fleet::Scope;
+    match scope {
+        None => collect(cluster, Some(&cluster.namespace)).await,
+        Some(Scope::All) => collect(cluster, None).await,
+        Some(s) => {
+            let only = crate::fleet::namespaces(cluster, s).await?;
+            let mut inv = collect(cluster, None).await?;
+            inv.secrets.retain(|s| only.contains(&s.namespace));
+            inv.grants.retain(|g| only.contains(&g.namespace));
+            Ok(inv)
+        }
+    }
+}
+
+/// Where OpenShift's image imports read registry credentials, and the
+/// registries there.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct ImageImports {
+    /// `namespace/name` of the secret.
+    pub source: String,
+    pub registries: Vec<String>,
+}
+
+/// The secret image imports use: the global pull secret on OpenShift 4,
+/// `openshift/imagestreamsecret` on 3.x; `None` on Kubernetes.
+pub async fn image_imports(cluster: &Cluster) -> Result<Option<ImageImports>, ClusterError> {
+    use crate::discovery::ClusterKind;
+    let (ns, name) = match cluster.kind().await? {
+        ClusterKind::Kubernetes => return Ok(None),
+        ClusterKind::OpenShift4 => (crate::global::NAMESPACE, crate::global::NAME),
+        ClusterKind::OpenShift3 => (IMAGESTREAM_NAMESPACE, IMAGESTREAM_SECRET),
+    };
+    let registries = crate::pullsecret::get(cluster, ns, name)
+        .await?
+        .and_then(|s| credentials_of(&s).ok())
+        .map(|creds| creds.into_iter().map(|c| c.registry).collect())
+        .unwrap_or_default();
+    Ok(Some(ImageImports {
+        source: format!("{ns}/{name}"),
+        registries,
+    }))
+}
+
+/// Where OKD / OpenShift 3.11 image imports find registry credentials.
+pub const IMAGESTREAM_NAMESPACE: &str = "openshift";
+pub const IMAGESTREAM_SECRET: &str = "imagestreamsecret";

@@ -2,18 +2,28 @@
 //! with kube-rs and k8s-openapi. It never prints; results are values and
 //! failures are [`ClusterError`]s the binary turns into words.
 //!
-//! - [`connect`]: kubeconfig, context and namespace as kubectl resolves them.
+//! - [`kubeconfig`]: the files merged as kubectl merges them; contexts.
+//! - [`connect`]: a client for one context, its namespace, retries, traces.
 //! - [`discovery`]: Kubernetes, OpenShift 3 or OpenShift 4.
+//! - [`kinds`]: OpenShift's resources as typed as k8s-openapi's.
 //! - [`pullsecret`]: build and apply pull secrets from `core` credentials.
 //! - [`link`]: service accounts' `imagePullSecrets` / `secrets`, kept whole.
 //! - [`grants`]: `system:image-puller` RoleBindings across projects.
 //! - [`global`]: OpenShift 4's `openshift-config/pull-secret`.
 //! - [`delegated`]: the auth-server + registry secret pair.
-//! - [`inventory`]: what holds which credential (status, rotate).
-//! - [`access`]: SelfSubjectAccessReview checks before writing.
+//! - [`inventory`]: what holds which credential (status, rotate), and
+//!   where image imports read theirs.
+//! - [`pods`]: a pod as the kubelet sees it when it pulls.
+//! - [`access`]: what a plan will write ([`access::Need`]), asked of the
+//!   API server (SelfSubjectAccessReview) before writing.
 //! - [`buildconfig`]: a BuildConfig's pull or push secret.
 //! - [`rotate`]: put a regenerated token into every secret holding it.
 //! - [`fleet`]: the same job across many namespaces, fewest requests.
+//!
+//! Every change is a plan first (reads only: what will be created,
+//! changed or left alone, and the permissions that takes), then a write of
+//! that plan that is conditional on what was read; a conflict plans again
+//! from a fresh read ([`retry`]).
 //! - [`transient`]: 429s, 5xx answers to reads and cut connections retried.
 
 pub mod access;
@@ -26,9 +36,12 @@ pub mod fleet;
 pub mod global;
 pub mod grants;
 pub mod inventory;
+pub mod kinds;
+pub mod kubeconfig;
 pub mod link;
+pub mod pods;
 pub mod pullsecret;
-mod retry;
+pub mod retry;
 pub mod rotate;
 pub mod trace;
 pub mod transient;
@@ -82,3 +95,12 @@ pub enum Outcome {
 /// The label rhpull puts on what it creates.
 pub const MANAGED_BY_LABEL: &str = "app.kubernetes.io/managed-by";
 pub const MANAGED_BY: &str = "kubectl-rhpull";
+
+/// A typed object as JSON with its `apiVersion` and `kind`, as kubectl
+/// prints it.
+pub fn to_json<K: k8s_openapi::Resource + serde::Serialize>(obj: &K) -> serde_json::Value {
+    let mut v = serde_json::to_value(obj).unwrap_or(serde_json::Value::Null);
+    v["apiVersion"] = serde_json::Value::String(K::API_VERSION.to_string());
+    v["kind"] = serde_json::Value::String(K::KIND.to_string());
+    v
+}

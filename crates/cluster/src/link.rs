@@ -9,6 +9,7 @@ use std::time::Duration;
 use k8s_openapi::api::core::v1::{LocalObjectReference, ObjectReference, Secret, ServiceAccount};
 use kube::api::Api;
 
+use crate::access::{Need, Verb};
 use crate::error::{ClusterError, is_conflict};
 use crate::{Cluster, DryRun, retry};
 
@@ -151,32 +152,121 @@ pub async fn require_secrets(
     }
 }
 
-/// Writes `updated` over `current` (conditional on its resourceVersion).
-async fn write(
-    api: &Api<ServiceAccount>,
-    name: &str,
-    updated: &ServiceAccount,
-    dry_run: DryRun,
-) -> Result<(), ClusterError> {
-    if dry_run == DryRun::Client {
-        return Ok(());
+/// What to do to a service account's lists.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum LinkEdit {
+    Add { secrets: Vec<String>, for_: LinkFor },
+    Remove { secrets: Vec<String> },
+}
+
+impl LinkEdit {
+    /// The service account edited, and what changed.
+    pub fn apply_to(&self, sa: &ServiceAccount) -> (ServiceAccount, LinkChange) {
+        match self {
+            Self::Add { secrets, for_ } => with_links(sa, secrets, *for_),
+            Self::Remove { secrets } => without_links(sa, secrets),
+        }
     }
-    let ns = updated.metadata.namespace.clone().unwrap_or_default();
-    api.replace(name, &dry_run.post_params(), updated)
+}
+
+/// What a link or unlink will change on one service account.
+#[derive(Clone, Debug)]
+pub struct LinkPlan {
+    pub change: LinkChange,
+    edit: LinkEdit,
+    /// The service account as it will be written (with the resourceVersion
+    /// read); `None` for a plan made without reading.
+    updated: Option<ServiceAccount>,
+}
+
+impl LinkPlan {
+    /// Plans `edit` against a service account already read (from a list).
+    pub fn from_read(current: &ServiceAccount, edit: LinkEdit) -> Self {
+        let (updated, change) = edit.apply_to(current);
+        Self {
+            change,
+            edit,
+            updated: Some(updated),
+        }
+    }
+
+    /// A plan made without reading (`--dry-run=client` with no cluster):
+    /// the change the edit makes to a service account with empty lists.
+    pub fn unread(namespace: &str, service_account: &str, edit: LinkEdit) -> Self {
+        let mut empty = ServiceAccount::default();
+        empty.metadata.namespace = Some(namespace.to_string());
+        empty.metadata.name = Some(service_account.to_string());
+        let (_, change) = edit.apply_to(&empty);
+        Self {
+            change,
+            edit,
+            updated: None,
+        }
+    }
+
+    /// The permission the write needs, if there is a write.
+    pub fn need(&self) -> Option<Need> {
+        (!self.change.is_empty())
+            .then(|| Need::on::<ServiceAccount>(Verb::Update, Some(&self.change.namespace)))
+    }
+}
+
+/// Reads service account `sa` and plans `edit` on it.
+pub async fn plan(
+    cluster: &Cluster,
+    namespace: &str,
+    sa: &str,
+    edit: LinkEdit,
+) -> Result<LinkPlan, ClusterError> {
+    let api: Api<ServiceAccount> = Api::namespaced(cluster.client.clone(), namespace);
+    let current = api
+        .get(sa)
         .await
-        .map(|_| ())
-        .map_err(|e| {
-            if is_conflict(&e) {
-                ClusterError::Conflict {
-                    kind: "serviceaccount",
-                    namespace: ns.clone(),
-                    name: name.to_string(),
-                    attempts: 1,
-                }
-            } else {
-                ClusterError::from_kube(e, "serviceaccount", &ns, name)
-            }
-        })
+        .map_err(|e| ClusterError::from_kube(e, "serviceaccount", namespace, sa))?;
+    Ok(LinkPlan::from_read(&current, edit))
+}
+
+/// Waits for service account `sa` (on OpenShift, until its own dockercfg
+/// secret is in, so the link does not race the controller that adds it),
+/// then plans linking `secrets`: what `create --link`, `link` and
+/// `delegated` all do.
+pub async fn plan_link(
+    cluster: &Cluster,
+    namespace: &str,
+    sa: &str,
+    secrets: &[String],
+    for_: LinkFor,
+    wait: Duration,
+) -> Result<LinkPlan, ClusterError> {
+    let current = wait_for(cluster, namespace, sa, wait).await?;
+    let edit = LinkEdit::Add {
+        secrets: secrets.to_vec(),
+        for_,
+    };
+    Ok(LinkPlan::from_read(&current, edit))
+}
+
+/// Carries out a plan with a conditional write; when the service account
+/// changed meanwhile (409), the edit is made again on a fresh read.
+pub async fn write(
+    cluster: &Cluster,
+    plan: &LinkPlan,
+    dry_run: DryRun,
+) -> Result<LinkChange, ClusterError> {
+    let c = &plan.change;
+    if plan.updated.is_none() || c.is_empty() || dry_run == DryRun::Client {
+        return Ok(c.clone());
+    }
+    let api: Api<ServiceAccount> = Api::namespaced(cluster.client.clone(), &c.namespace);
+    let again =
+        async || self::plan(cluster, &c.namespace, &c.service_account, plan.edit.clone()).await;
+    let write = async |p: LinkPlan| {
+        if let (Some(updated), false) = (&p.updated, p.change.is_empty()) {
+            replace(&api, updated, dry_run).await?;
+        }
+        Ok(p.change)
+    };
+    retry::planned(plan.clone(), again, write).await
 }
 
 /// Adds `secrets` to service account `sa` (which must exist).
@@ -188,22 +278,11 @@ pub async fn link(
     for_: LinkFor,
     dry_run: DryRun,
 ) -> Result<LinkChange, ClusterError> {
-    modify(cluster, namespace, sa, dry_run, |current| {
-        with_links(current, secrets, for_)
-    })
-    .await
-}
-
-/// As [`link`], starting from an already-read service account (from a
-/// list); a conflict is for the caller to retry with [`link`].
-pub async fn link_from(
-    api: &Api<ServiceAccount>,
-    current: &ServiceAccount,
-    secrets: &[String],
-    for_: LinkFor,
-    dry_run: DryRun,
-) -> Result<LinkChange, ClusterError> {
-    write_change(api, with_links(current, secrets, for_), dry_run).await
+    let edit = LinkEdit::Add {
+        secrets: secrets.to_vec(),
+        for_,
+    };
+    modify(cluster, namespace, sa, dry_run, &edit).await
 }
 
 /// Removes `secrets` from both lists of `sa`.
@@ -214,42 +293,48 @@ pub async fn unlink(
     secrets: &[String],
     dry_run: DryRun,
 ) -> Result<LinkChange, ClusterError> {
-    modify(cluster, namespace, sa, dry_run, |current| {
-        without_links(current, secrets)
-    })
-    .await
+    let edit = LinkEdit::Remove {
+        secrets: secrets.to_vec(),
+    };
+    modify(cluster, namespace, sa, dry_run, &edit).await
 }
 
-/// Fresh read, `edit`, conditional write when something changed; starts
+/// Fresh read, the edit, conditional write when something changed; starts
 /// over on a conflict.
 async fn modify(
     cluster: &Cluster,
     namespace: &str,
     sa: &str,
     dry_run: DryRun,
-    edit: impl Fn(&ServiceAccount) -> (ServiceAccount, LinkChange),
+    edit: &LinkEdit,
 ) -> Result<LinkChange, ClusterError> {
-    let api: Api<ServiceAccount> = Api::namespaced(cluster.client.clone(), namespace);
-    retry::on_conflict(|| async {
-        let current = api
-            .get(sa)
-            .await
-            .map_err(|e| ClusterError::from_kube(e, "serviceaccount", namespace, sa))?;
-        write_change(&api, edit(&current), dry_run).await
-    })
-    .await
+    let first = plan(cluster, namespace, sa, edit.clone()).await?;
+    write(cluster, &first, dry_run).await
 }
 
-/// Writes an edited service account, unless the edit changed nothing.
-async fn write_change(
+/// Writes `updated` (conditional on the resourceVersion it carries).
+async fn replace(
     api: &Api<ServiceAccount>,
-    (updated, change): (ServiceAccount, LinkChange),
+    updated: &ServiceAccount,
     dry_run: DryRun,
-) -> Result<LinkChange, ClusterError> {
-    if !change.is_empty() {
-        write(api, &change.service_account, &updated, dry_run).await?;
-    }
-    Ok(change)
+) -> Result<(), ClusterError> {
+    let ns = updated.metadata.namespace.clone().unwrap_or_default();
+    let name = updated.metadata.name.clone().unwrap_or_default();
+    api.replace(&name, &dry_run.post_params(), updated)
+        .await
+        .map(|_| ())
+        .map_err(|e| {
+            if is_conflict(&e) {
+                ClusterError::Conflict {
+                    kind: "serviceaccount",
+                    namespace: ns.clone(),
+                    name: name.clone(),
+                    attempts: 1,
+                }
+            } else {
+                ClusterError::from_kube(e, "serviceaccount", &ns, &name)
+            }
+        })
 }
 
 /// True when OpenShift has put the SA's own `<sa>-dockercfg-…` pull secret in.
@@ -261,16 +346,16 @@ pub fn has_openshift_dockercfg(sa: &ServiceAccount) -> bool {
     pull_names(sa).iter().any(|n| n.starts_with(&prefix))
 }
 
-/// Waits (with a watch) until service account `sa` exists — and, when
-/// `openshift` is set, until its dockercfg secret has been provisioned, so a
-/// link does not race OpenShift's controller.
+/// Waits (with a watch) until service account `sa` exists — and, on
+/// OpenShift, until its dockercfg secret has been provisioned, so a link
+/// does not race OpenShift's controller.
 pub async fn wait_for(
     cluster: &Cluster,
     namespace: &str,
     sa: &str,
     timeout: Duration,
-    openshift: bool,
 ) -> Result<ServiceAccount, ClusterError> {
+    let openshift = cluster.kind().await?.is_openshift();
     let api: Api<ServiceAccount> = Api::namespaced(cluster.client.clone(), namespace);
     let ready = move |obj: Option<&ServiceAccount>| {
         obj.is_some_and(|s| !openshift || has_openshift_dockercfg(s))

@@ -13,6 +13,7 @@ use kube::api::{Api, ObjectMeta};
 use rhpull_core::Credential;
 use rhpull_core::authfile::{AuthFile, AuthFormat, keys};
 
+use crate::access::{Need, Verb};
 use crate::error::{ClusterError, is_not_found};
 use crate::{Cluster, DryRun, MANAGED_BY, MANAGED_BY_LABEL, Outcome, secret_types};
 
@@ -179,81 +180,163 @@ fn same_content(existing: &Secret, wanted: &Secret) -> bool {
     existing.type_ == wanted.type_ && existing.data == wanted.data && ours(existing) == ours(wanted)
 }
 
-/// Creates the secret, or updates it when its content differs; `overwrite`
-/// allows replacing a secret rhpull did not create.
+/// What applying a wanted secret will do, decided from what is there.
+#[derive(Clone, Debug)]
+pub struct SecretPlan {
+    /// The secret as it will be written (for an update: the existing
+    /// object with our data, labels and annotations, and its
+    /// resourceVersion, so the write is conditional).
+    pub object: Secret,
+    pub outcome: Outcome,
+}
+
+impl SecretPlan {
+    /// Decides against `existing` (read from the cluster, or `None`):
+    /// create, update, nothing, or refuse — never over a secret rhpull did
+    /// not make unless `overwrite`, never changing a secret's type.
+    pub fn decide(
+        existing: Option<Secret>,
+        wanted: Secret,
+        overwrite: bool,
+    ) -> Result<Self, ClusterError> {
+        let Some(existing) = existing else {
+            return Ok(Self::unread(wanted));
+        };
+        if same_content(&existing, &wanted) {
+            return Ok(Self {
+                object: existing,
+                outcome: Outcome::Unchanged,
+            });
+        }
+        let (namespace, name) = (namespace_of(&wanted), name_of(&wanted));
+        if !is_managed(&existing) && !overwrite {
+            return Err(ClusterError::SecretNotManaged { namespace, name });
+        }
+        if existing.type_ != wanted.type_ {
+            return Err(ClusterError::SecretTypeDiffers {
+                namespace,
+                name,
+                existing: existing.type_.clone().unwrap_or_else(|| "Opaque".into()),
+                wanted: wanted.type_.clone().unwrap_or_default(),
+            });
+        }
+        // Keep everything of the existing object that is not ours to set.
+        let mut object = existing;
+        object.data = wanted.data;
+        object
+            .metadata
+            .labels
+            .get_or_insert_with(BTreeMap::new)
+            .extend(wanted.metadata.labels.unwrap_or_default());
+        object
+            .metadata
+            .annotations
+            .get_or_insert_with(BTreeMap::new)
+            .extend(wanted.metadata.annotations.unwrap_or_default());
+        Ok(Self {
+            object,
+            outcome: Outcome::Updated,
+        })
+    }
+
+    /// A plan made without reading the cluster (`--dry-run=client` with no
+    /// cluster): the secret would be created.
+    pub fn unread(wanted: Secret) -> Self {
+        Self {
+            object: wanted,
+            outcome: Outcome::Created,
+        }
+    }
+
+    pub fn namespace(&self) -> String {
+        namespace_of(&self.object)
+    }
+
+    /// The secret as JSON, as kubectl prints it (data included: redact
+    /// before showing).
+    pub fn to_json(&self) -> serde_json::Value {
+        crate::to_json(&self.object)
+    }
+
+    /// `(registry, username)` of every login in the secret.
+    pub fn logins(&self) -> Vec<(String, String)> {
+        credentials_of(&self.object)
+            .unwrap_or_default()
+            .into_iter()
+            .map(|c| (c.registry, c.username))
+            .collect()
+    }
+
+    pub fn name(&self) -> String {
+        name_of(&self.object)
+    }
+
+    /// The permission the write needs, if there is a write.
+    pub fn need(&self) -> Option<Need> {
+        let ns = self.namespace();
+        match self.outcome {
+            Outcome::Created => Some(Need::on::<Secret>(Verb::Create, Some(&ns))),
+            Outcome::Updated => Some(Need::on::<Secret>(Verb::Update, Some(&ns))),
+            Outcome::Unchanged => None,
+        }
+    }
+}
+
+fn namespace_of(s: &Secret) -> String {
+    s.metadata.namespace.clone().unwrap_or_default()
+}
+
+fn name_of(s: &Secret) -> String {
+    s.metadata.name.clone().unwrap_or_default()
+}
+
+/// Reads the secret `wanted` names and decides what to do.
+pub async fn plan(
+    cluster: &Cluster,
+    wanted: Secret,
+    overwrite: bool,
+) -> Result<SecretPlan, ClusterError> {
+    let ns = wanted
+        .metadata
+        .namespace
+        .clone()
+        .unwrap_or_else(|| cluster.namespace.clone());
+    let existing = get(cluster, &ns, &name_of(&wanted)).await?;
+    SecretPlan::decide(existing, wanted, overwrite)
+}
+
+/// Carries out a plan: a create, a conditional update (a concurrent change
+/// is a 409, not a loss), or nothing.
+pub async fn write(
+    cluster: &Cluster,
+    plan: &SecretPlan,
+    dry_run: DryRun,
+) -> Result<Outcome, ClusterError> {
+    if dry_run == DryRun::Client || plan.outcome == Outcome::Unchanged {
+        return Ok(plan.outcome);
+    }
+    let (ns, name) = (plan.namespace(), plan.name());
+    let api: Api<Secret> = Api::namespaced(cluster.client.clone(), &ns);
+    let params = dry_run.post_params();
+    let written = match plan.outcome {
+        Outcome::Created => api.create(&params, &plan.object).await,
+        _ => api.replace(&name, &params, &plan.object).await,
+    };
+    written.map_err(|e| ClusterError::from_kube(e, "secret", &ns, &name))?;
+    Ok(plan.outcome)
+}
+
+/// Plans and writes in one go: creates the secret, or updates it when its
+/// content differs; `overwrite` allows replacing a secret rhpull did not
+/// create.
 pub async fn apply(
     cluster: &Cluster,
     wanted: &Secret,
     dry_run: DryRun,
     overwrite: bool,
 ) -> Result<Outcome, ClusterError> {
-    let ns = wanted
-        .metadata
-        .namespace
-        .clone()
-        .unwrap_or_else(|| cluster.namespace.clone());
-    let name = wanted.metadata.name.clone().unwrap_or_default();
-    let api: Api<Secret> = Api::namespaced(cluster.client.clone(), &ns);
-    let existing = api
-        .get_opt(&name)
-        .await
-        .map_err(|e| ClusterError::from_kube(e, "secret", &ns, &name))?;
-    apply_against(&api, existing, wanted, dry_run, overwrite).await
-}
-
-/// As [`apply`], with the current object already read (from a list).
-pub async fn apply_against(
-    api: &Api<Secret>,
-    existing: Option<Secret>,
-    wanted: &Secret,
-    dry_run: DryRun,
-    overwrite: bool,
-) -> Result<Outcome, ClusterError> {
-    let ns = wanted.metadata.namespace.clone().unwrap_or_default();
-    let name = wanted.metadata.name.clone().unwrap_or_default();
-    let kube_err = |e| ClusterError::from_kube(e, "secret", &ns, &name);
-    let Some(existing) = existing else {
-        if dry_run != DryRun::Client {
-            api.create(&dry_run.post_params(), wanted)
-                .await
-                .map_err(kube_err)?;
-        }
-        return Ok(Outcome::Created);
-    };
-    if same_content(&existing, wanted) {
-        return Ok(Outcome::Unchanged);
-    }
-    if !is_managed(&existing) && !overwrite {
-        return Err(ClusterError::SecretNotManaged {
-            namespace: ns,
-            name,
-        });
-    }
-    if existing.type_ != wanted.type_ {
-        return Err(ClusterError::SecretTypeDiffers {
-            namespace: ns,
-            name,
-            existing: existing.type_.clone().unwrap_or_else(|| "Opaque".into()),
-            wanted: wanted.type_.clone().unwrap_or_default(),
-        });
-    }
-    // Keep everything of the existing object that is not ours to set.
-    let mut updated = existing.clone();
-    updated.data = wanted.data.clone();
-    let labels = updated.metadata.labels.get_or_insert_with(BTreeMap::new);
-    labels.extend(wanted.metadata.labels.clone().unwrap_or_default());
-    let ann = updated
-        .metadata
-        .annotations
-        .get_or_insert_with(BTreeMap::new);
-    ann.extend(wanted.metadata.annotations.clone().unwrap_or_default());
-    if dry_run != DryRun::Client {
-        // resourceVersion from the read: a concurrent change is a 409, not a loss.
-        api.replace(&name, &dry_run.post_params(), &updated)
-            .await
-            .map_err(kube_err)?;
-    }
-    Ok(Outcome::Updated)
+    let plan = plan(cluster, wanted.clone(), overwrite).await?;
+    write(cluster, &plan, dry_run).await
 }
 
 /// Reads a secret, `None` when it does not exist.

@@ -40,3 +40,23 @@ where
         }
     }
 }
+
+/// Writes a plan made from an earlier read; on a conflict, `again` plans
+/// anew from a fresh read and that is written — at most [`MAX_ATTEMPTS`]
+/// writes in all, as [`on_conflict`].
+pub async fn planned<P, T>(
+    first: P,
+    again: impl AsyncFn() -> Result<P, ClusterError>,
+    write: impl AsyncFn(P) -> Result<T, ClusterError>,
+) -> Result<T, ClusterError> {
+    let first = &std::cell::Cell::new(Some(first));
+    let (again, write) = (&again, &write);
+    on_conflict(move || async move {
+        let plan = match first.take() {
+            Some(p) => p,
+            None => again().await?,
+        };
+        write(plan).await
+    })
+    .await
+}

@@ -9,6 +9,7 @@ use rhpull_core::Credential;
 use rhpull_core::authfile::{Change, keys};
 use secrecy::SecretString;
 
+use crate::access::{Need, Verb};
 use crate::error::{ClusterError, is_conflict};
 use crate::inventory::Inventory;
 use crate::{Cluster, DryRun, Outcome, retry};
@@ -21,6 +22,13 @@ pub struct Target {
     pub registries: Vec<String>,
 }
 
+impl Target {
+    /// Rotating updates the secret.
+    pub fn need(&self) -> Need {
+        Need::on::<Secret>(Verb::Update, Some(&self.namespace))
+    }
+}
+
 /// The secrets in `inventory` holding `username` (at `registry` if given).
 pub fn plan(inventory: &Inventory, username: &str, registry: Option<&str>) -> Vec<Target> {
     let registry = registry.map(keys::normalize);
@@ -31,8 +39,10 @@ pub fn plan(inventory: &Inventory, username: &str, registry: Option<&str>) -> Ve
             let registries: Vec<String> = s
                 .logins
                 .iter()
-                .filter(|(r, u)| u == username && registry.as_ref().is_none_or(|want| r == want))
-                .map(|(r, _)| r.clone())
+                .filter(|l| {
+                    l.username == username && registry.as_ref().is_none_or(|r| &l.registry == r)
+                })
+                .map(|l| l.registry.clone())
                 .collect();
             (!registries.is_empty()).then(|| Target {
                 namespace: s.namespace.clone(),

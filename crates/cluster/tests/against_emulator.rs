@@ -5,9 +5,11 @@
 use std::process::Command;
 use std::time::Duration;
 
-use rhpull_cluster::access::{self, Need};
+use k8s_openapi::api::core::v1::Secret;
+use rhpull_cluster::access::{self, Need, Verb};
 use rhpull_cluster::discovery::{self, ClusterKind};
 use rhpull_cluster::grants::{self, Grantee};
+use rhpull_cluster::kubeconfig::Source;
 use rhpull_cluster::link::{self, LinkFor};
 use rhpull_cluster::pullsecret::{self, Format};
 use rhpull_cluster::{Cluster, ClusterError, ConnectOptions, DryRun, Outcome, global, inventory};
@@ -20,7 +22,7 @@ use rhpull_testkit::client_runtime as rt;
 
 async fn connect(e: &Emulator) -> Cluster {
     Cluster::connect(&ConnectOptions {
-        kubeconfig: Some(e.kubeconfig.clone()),
+        kubeconfig: rhpull_cluster::kubeconfig::Source::file(&e.kubeconfig),
         ..ConnectOptions::default()
     })
     .await
@@ -228,7 +230,7 @@ fn linking_keeps_openshifts_dockercfg_and_survives_a_concurrent_writer() {
     let c = rt.block_on(async {
         let c = connect(&e).await;
         // Wait for the SA and its dockercfg, as `link --wait` does.
-        let sa = link::wait_for(&c, "team-a", "default", Duration::from_secs(10), true).await.unwrap();
+        let sa = link::wait_for(&c, "team-a", "default", Duration::from_secs(10)).await.unwrap();
         assert!(link::has_openshift_dockercfg(&sa));
         let secret = pullsecret::build("mine", "team-a", Format::DockerConfigJson, &creds());
         pullsecret::apply(&c, &secret, DryRun::None, false).await.unwrap();
@@ -333,7 +335,7 @@ fn waiting_for_a_service_account_that_appears_later_and_one_that_never_does() {
     let e = Emulator::start(Options::default());
     rt().block_on(async {
         let c = connect(&e).await;
-        let err = link::wait_for(&c, "default", "never", Duration::from_millis(300), false)
+        let err = link::wait_for(&c, "default", "never", Duration::from_millis(300))
             .await
             .unwrap_err();
         assert!(
@@ -351,7 +353,7 @@ fn waiting_for_a_service_account_that_appears_later_and_one_that_never_does() {
                     .unwrap()
             }
         });
-        let sa = link::wait_for(&c, "default", "later", Duration::from_secs(10), false)
+        let sa = link::wait_for(&c, "default", "later", Duration::from_secs(10))
             .await
             .unwrap();
         assert_eq!(sa.metadata.name.as_deref(), Some("later"));
@@ -498,7 +500,7 @@ fn inventory_finds_secrets_links_and_grants() {
     e.create_namespace("project-a", &[]);
     rt().block_on(async {
         let c = connect(&e).await;
-        link::wait_for(&c, "project-a", "default", Duration::from_secs(10), true)
+        link::wait_for(&c, "project-a", "default", Duration::from_secs(10))
             .await
             .unwrap();
         let s = pullsecret::build("rh", "project-a", Format::DockerConfigJson, &creds());
@@ -529,10 +531,10 @@ fn inventory_finds_secrets_links_and_grants() {
         assert!(rh.managed);
         assert_eq!(
             rh.logins,
-            [(
-                "registry.redhat.io".to_string(),
-                "1234567|ci-bot".to_string()
-            )]
+            [inventory::Login {
+                registry: "registry.redhat.io".to_string(),
+                username: "1234567|ci-bot".to_string()
+            }]
         );
         assert_eq!(rh.pull, ["default"]);
         assert!(
@@ -555,9 +557,9 @@ fn missing_permissions_are_named_before_writing() {
         vec![Rule::new(&["get", "list"], &["*"], &["*"], None)],
     );
     rt().block_on(async {
-        let c = Cluster::connect(&ConnectOptions { kubeconfig: Some(limited), ..ConnectOptions::default() }).await.unwrap();
-        access::require(&c, &[Need::new("get", "", "secrets", Some("default"))]).await.unwrap();
-        let err = access::require(&c, &[Need::new("create", "", "secrets", Some("default"))]).await.unwrap_err();
+        let c = Cluster::connect(&ConnectOptions { kubeconfig: Source::file(&limited), ..ConnectOptions::default() }).await.unwrap();
+        access::require(&c, &[Need::on::<Secret>(Verb::Get, Some("default"))]).await.unwrap();
+        let err = access::require(&c, &[Need::on::<Secret>(Verb::Create, Some("default"))]).await.unwrap_err();
         assert!(matches!(&err, ClusterError::Denied { verb, resource, .. } if verb == "create" && resource == "secrets"), "{err:?}");
         let wanted = pullsecret::build("x", "default", Format::DockerConfigJson, &creds());
         let err = pullsecret::apply(&c, &wanted, DryRun::None, false).await.unwrap_err();

@@ -15,7 +15,7 @@ use rhpull_testkit::client_runtime as rt;
 
 async fn connect(e: &Emulator, timeout: Option<Duration>) -> Cluster {
     Cluster::connect(&ConnectOptions {
-        kubeconfig: Some(e.kubeconfig.clone()),
+        kubeconfig: rhpull_cluster::kubeconfig::Source::file(&e.kubeconfig),
         request_timeout: timeout,
         ..ConnectOptions::default()
     })

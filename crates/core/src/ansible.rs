@@ -16,8 +16,15 @@ fn py(s: &str) -> String {
     format!("'{}'", s.replace('\\', "\\\\").replace('\'', "\\'"))
 }
 
-/// The `[OSEv3:vars]` lines for `credentials`; `test_image` per registry.
-pub fn inventory_vars(credentials: &[Credential], test_image: impl Fn(&str) -> String) -> String {
+/// The `[OSEv3:vars]` lines for `credentials`. The installer tests a login
+/// of `openshift_additional_registry_credentials` by pulling its
+/// `test_image`; `test_image` gives one for a registry, or `None` — then
+/// the login is not tested (`test_login: False`), since a guessed image the
+/// account is not entitled to fails the installation.
+pub fn inventory_vars(
+    credentials: &[Credential],
+    test_image: impl Fn(&str) -> Option<String>,
+) -> String {
     let mut out = String::from("[OSEv3:vars]\n");
     if let Some(c) = credentials.iter().find(|c| c.registry == OREG_REGISTRY) {
         out.push_str(&format!(
@@ -33,12 +40,15 @@ pub fn inventory_vars(credentials: &[Credential], test_image: impl Fn(&str) -> S
         .iter()
         .filter(|c| c.registry != OREG_REGISTRY)
         .map(|c| {
+            let test = match test_image(&c.registry) {
+                Some(image) => format!("'test_login':'True','test_image':{}", py(&image)),
+                None => "'test_login':'False'".to_string(),
+            };
             format!(
-                "{{'host':{},'user':{},'password':{},'test_login':'True','test_image':{},'tls_verify':'True'}}",
+                "{{'host':{},'user':{},'password':{},{test},'tls_verify':'True'}}",
                 py(&c.registry),
                 py(&c.username),
                 py(c.secret.expose_secret()),
-                py(&test_image(&c.registry))
             )
         })
         .collect();
@@ -61,10 +71,21 @@ mod tests {
             Credential::new("registry.redhat.io", "1234567|sa", "tok'en"),
             Credential::new("registry.connect.redhat.com", "bob", "pw"),
         ];
-        let vars = inventory_vars(&creds, |r| format!("{r}/test/image:latest"));
+        let vars = inventory_vars(&creds, |r| Some(format!("{r}/test/image:latest")));
         assert!(vars.starts_with("[OSEv3:vars]\n"));
         assert!(vars.contains("oreg_auth_user='1234567|sa'\n"));
         assert!(vars.contains("oreg_auth_password='tok\\'en'\n"));
         assert!(vars.contains("openshift_additional_registry_credentials=[{'host':'registry.connect.redhat.com','user':'bob','password':'pw','test_login':'True','test_image':'registry.connect.redhat.com/test/image:latest','tls_verify':'True'}]"));
+    }
+
+    #[test]
+    fn without_a_test_image_the_login_is_not_tested() {
+        let creds = vec![Credential::new("registry.connect.redhat.com", "bob", "pw")];
+        let vars = inventory_vars(&creds, |_| None);
+        assert!(
+            vars.contains("'test_login':'False','tls_verify':'True'"),
+            "{vars}"
+        );
+        assert!(!vars.contains("test_image"), "{vars}");
     }
 }

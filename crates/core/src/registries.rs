@@ -25,6 +25,9 @@ pub struct Registry {
 }
 
 /// Every Red Hat registry rhpull knows, in the order users meet them.
+/// The registry rhpull means when none is named.
+pub const DEFAULT: &str = "registry.redhat.io";
+
 pub const RED_HAT_REGISTRIES: &[Registry] = &[
     Registry {
         host: "registry.redhat.io",

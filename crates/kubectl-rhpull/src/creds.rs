@@ -1,24 +1,51 @@
-//! Getting a credential from the person: flags, stdin, `RHPULL_PASSWORD`, a
-//! hidden prompt on a TTY, or an auth file someone already wrote. Without a
-//! TTY nothing waits for input: a missing value is a usage error naming the
-//! flag.
-
-use std::io::{IsTerminal as _, Read as _};
+//! Where a credential comes from: typed in (`--username` and a secret), or
+//! a login someone already stored — podman's auth files, docker's, or one
+//! file given with `--from-file` — looked up as that tool looks it up.
+//! Logins nothing downstream can use (an identity token alone) are
+//! refused by name.
 
 use rhpull_core::Credential;
-use rhpull_core::authfile::{AuthEnv, AuthFile, AuthFormat, CredentialSource, Credentials, View};
-use secrecy::SecretString;
+use rhpull_core::authfile::{
+    AuthEnv, AuthFile, AuthFormat, CredentialSource, Credentials, Selection, View,
+};
 
 use crate::cli::{SecretArgs, SourceArgs};
 use crate::error::{CliError, Exit};
-use crate::i18n::text;
-use crate::output;
+use crate::prompt;
 
 /// A credential and where it came from (for the report; never the secret).
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct Found {
     pub credential: Credential,
+    /// `None`: typed in.
     pub source: Option<CredentialSource>,
+    pub identity_token_only: bool,
+}
+
+impl Found {
+    pub fn typed(credential: Credential) -> Self {
+        Self {
+            credential,
+            source: None,
+            identity_token_only: false,
+        }
+    }
+
+    fn stored(r: rhpull_core::authfile::Resolved) -> Self {
+        Self {
+            credential: r.credential,
+            source: Some(r.source),
+            identity_token_only: r.identity_token_only,
+        }
+    }
+
+    /// The cause the check names for a login it cannot use.
+    pub fn problem(&self) -> Option<rhpull_core::sso::Cause> {
+        self.identity_token_only
+            .then(|| rhpull_core::sso::Cause::IdentityTokenOnly {
+                registry: self.credential.registry.clone(),
+            })
+    }
 }
 
 /// Where a credential came from, for tables and report headings.
@@ -30,83 +57,10 @@ pub fn source_text(source: &CredentialSource) -> String {
     }
 }
 
-pub fn interactive() -> bool {
-    std::io::stdin().is_terminal() && std::io::stderr().is_terminal()
-}
-
-/// Reads the secret for `username`: `--password` (with a warning),
-/// `--password-stdin` (one trailing newline dropped, as docker does),
-/// `RHPULL_PASSWORD`, or a hidden prompt on a TTY.
-pub fn read_secret(args: &SecretArgs, registry: &str) -> Result<SecretString, CliError> {
-    if let Some(p) = &args.password {
-        output::warn(&text("warn.password_in_argv", &[]));
-        return Ok(SecretString::from(p.clone()));
-    }
-    if args.password_stdin {
-        let mut s = String::new();
-        std::io::stdin().read_to_string(&mut s).map_err(|e| {
-            CliError::from_catalogue(Exit::Failed, "error.stdin", &[("reason", &e.to_string())])
-        })?;
-        let s = s
-            .strip_suffix('\n')
-            .map(|t| t.strip_suffix('\r').unwrap_or(t))
-            .unwrap_or(&s);
-        return Ok(SecretString::from(s.to_string()));
-    }
-    if let Ok(p) = std::env::var("RHPULL_PASSWORD") {
-        return Ok(SecretString::from(p));
-    }
-    if interactive() {
-        let prompt = text("prompt.password", &[("registry", registry)]);
-        let p = dialoguer::Password::new()
-            .with_prompt(prompt)
-            .allow_empty_password(true)
-            .interact()
-            .map_err(|e| {
-                CliError::from_catalogue(
-                    Exit::Failed,
-                    "error.prompt",
-                    &[("reason", &e.to_string())],
-                )
-            })?;
-        return Ok(SecretString::from(p));
-    }
-    Err(CliError::from_catalogue(
-        Exit::Usage,
-        "error.missing_password",
-        &[],
-    ))
-}
-
-/// The username: `--username`, else a prompt on a TTY, else a usage error.
-pub fn read_username(args: &SecretArgs, registry: &str) -> Result<String, CliError> {
-    if let Some(u) = &args.username {
-        return Ok(u.clone());
-    }
-    if interactive() {
-        let prompt = text("prompt.username", &[("registry", registry)]);
-        return dialoguer::Input::<String>::new()
-            .with_prompt(prompt)
-            .interact_text()
-            .map_err(|e| {
-                CliError::from_catalogue(
-                    Exit::Failed,
-                    "error.prompt",
-                    &[("reason", &e.to_string())],
-                )
-            });
-    }
-    Err(CliError::from_catalogue(
-        Exit::Usage,
-        "error.missing_username",
-        &[],
-    ))
-}
-
 /// A credential typed or piped in (`--username` and a secret).
 pub fn from_flags(args: &SecretArgs, registry: &str) -> Result<Credential, CliError> {
-    let username = read_username(args, registry)?;
-    let secret = read_secret(args, registry)?;
+    let username = prompt::username(args, registry)?;
+    let secret = prompt::secret(args, registry)?;
     Ok(Credential {
         registry: registry.to_string(),
         username,
@@ -114,147 +68,120 @@ pub fn from_flags(args: &SecretArgs, registry: &str) -> Result<Credential, CliEr
     })
 }
 
-/// What the files of a view hold, for "nothing matched" errors.
-fn held(creds: &Credentials) -> String {
-    let all: Vec<String> = creds
-        .all_inline()
-        .map(|v| v.into_iter().map(|r| r.credential.registry).collect())
-        .unwrap_or_default();
-    if all.is_empty() {
-        "-".into()
-    } else {
-        all.join(", ")
+/// The stored logins a source names: one file, docker's, or podman's view.
+struct Loaded {
+    creds: Credentials,
+    /// Every file the view looks at, in order (the one file for `--from-file`).
+    searched: Vec<String>,
+}
+
+impl Loaded {
+    fn read(source: &SourceArgs) -> Result<Self, CliError> {
+        let env = AuthEnv::from_process();
+        if let Some(path) = &source.from_file {
+            return Ok(Self {
+                creds: Credentials::single(read_credential_file(path)?, &env),
+                searched: vec![path.display().to_string()],
+            });
+        }
+        let view = if source.from_docker {
+            View::Docker
+        } else {
+            View::Podman
+        };
+        Ok(Self {
+            creds: Credentials::load(&env, view)?,
+            searched: env
+                .search_path(view)
+                .iter()
+                .map(|(p, _)| p.display().to_string())
+                .collect(),
+        })
+    }
+
+    /// The files read, or the error that none of the searched ones exists.
+    fn files(&self) -> Result<String, CliError> {
+        let files: Vec<String> = self
+            .creds
+            .files()
+            .iter()
+            .map(|f| f.path().display().to_string())
+            .collect();
+        if files.is_empty() {
+            return Err(CliError::from_catalogue(
+                Exit::Failed,
+                "error.no_auth_files",
+                &[("files", &self.searched.join(", "))],
+            ));
+        }
+        Ok(files.join(", "))
+    }
+
+    /// What the files hold, for "nothing matched" errors.
+    fn held(&self) -> String {
+        let all: Vec<String> = self
+            .creds
+            .all_inline()
+            .map(|v| v.into_iter().map(|r| r.credential.registry).collect())
+            .unwrap_or_default();
+        crate::render::list_or_dash(&all)
     }
 }
 
-/// A stored credential for `registry` from podman's or docker's files or
-/// one given file; `Ok(None)` with `required == false` when there is none.
-pub fn from_source(
+/// The stored login a tool would use for `target` — a registry, or with an
+/// image its `registry/repository`, so that a path-scoped login
+/// (`quay.io/org`) wins as podman and skopeo pick it. Docker looks logins up
+/// by host only. `Ok(None)` with `required == false` when there is none.
+pub fn lookup(
     source: &SourceArgs,
-    registry: &str,
+    target: &str,
     required: bool,
 ) -> Result<Option<Found>, CliError> {
-    let env = AuthEnv::from_process();
-    let creds = load_source(source, &env)?;
-    match creds.resolve(registry)? {
-        Some(r) => Ok(Some(Found {
-            credential: r.credential,
-            source: Some(r.source),
-        })),
-        None if !required => Ok(None),
-        None => {
-            let files: Vec<String> = creds
-                .files()
-                .iter()
-                .map(|f| f.path().display().to_string())
-                .collect();
-            Err(CliError::from_catalogue(
-                Exit::Failed,
-                "error.no_stored_login",
-                &[
-                    ("registry", registry),
-                    (
-                        "files",
-                        &if files.is_empty() {
-                            "-".into()
-                        } else {
-                            files.join(", ")
-                        },
-                    ),
-                    ("held", &held(&creds)),
-                ],
-            ))
-        }
-    }
-}
-
-/// Asks "proceed?" on a TTY; `--yes` skips; without a TTY it is a usage
-/// error naming `--yes`, never a wait for input.
-pub fn confirm(question: &str, yes: bool) -> Result<(), CliError> {
-    if yes {
-        return Ok(());
-    }
-    if !interactive() {
-        return Err(CliError::from_catalogue(
-            Exit::Usage,
-            "error.needs_yes",
-            &[],
-        ));
-    }
-    let ok = dialoguer::Confirm::new()
-        .with_prompt(question)
-        .default(false)
-        .interact()
-        .map_err(|e| {
-            CliError::from_catalogue(Exit::Failed, "error.prompt", &[("reason", &e.to_string())])
-        })?;
-    if ok {
-        Ok(())
+    let loaded = Loaded::read(source)?;
+    let target = if source.from_docker {
+        rhpull_core::authfile::keys::host(target)
     } else {
-        Err(CliError::from_catalogue(
-            Exit::Failed,
-            "error.declined",
-            &[],
-        ))
+        target
+    };
+    if let Some(r) = loaded.creds.resolve(target)? {
+        return Ok(Some(Found::stored(r)));
     }
+    if !required {
+        return Ok(None);
+    }
+    let files = loaded.files()?;
+    Err(CliError::from_catalogue(
+        Exit::Failed,
+        "error.no_stored_login",
+        &[
+            ("registry", target),
+            ("files", &files),
+            ("held", &loaded.held()),
+        ],
+    ))
 }
 
-/// One of `items`, chosen on a TTY; without one, a usage error listing them.
-pub fn choose(
-    prompt: &str,
-    items: &[String],
-    error_key: &str,
-    error_args: &[(&str, &str)],
-) -> Result<String, CliError> {
-    if !interactive() {
-        return Err(CliError::from_catalogue(Exit::Usage, error_key, error_args));
-    }
-    let i = dialoguer::Select::new()
-        .with_prompt(prompt)
-        .items(items)
-        .default(0)
-        .interact()
-        .map_err(|e| {
-            CliError::from_catalogue(Exit::Failed, "error.prompt", &[("reason", &e.to_string())])
-        })?;
-    Ok(items[i].clone())
-}
-
-/// Credentials for `create`, `delegated` and `global set`: typed in
-/// (`--username` for `registry`) or taken from a stored login.
+/// Credentials for `create`, `delegated`, `global set` and `export`: typed
+/// in (`--username` for `registry`) or taken from a stored login.
 pub fn gather(
     secret: &SecretArgs,
     source: &SourceArgs,
-    selection: &rhpull_core::authfile::Selection,
+    selection: &Selection,
     registry: &str,
 ) -> Result<Vec<Found>, CliError> {
-    use rhpull_core::authfile::Selection;
     if secret.username.is_some() {
-        return Ok(vec![Found {
-            credential: from_flags(secret, registry)?,
-            source: None,
-        }]);
+        return Ok(vec![Found::typed(from_flags(secret, registry)?)]);
     }
-    if !(source.from_podman || source.from_docker || source.from_file.is_some()) {
+    if !source.named() {
         return Err(CliError::from_catalogue(
             Exit::Usage,
             "error.no_source",
             &[],
         ));
     }
-    let env = AuthEnv::from_process();
-    let creds = load_source(source, &env)?;
-    let (found, missing) = creds.select(selection)?;
-    let files: Vec<String> = creds
-        .files()
-        .iter()
-        .map(|f| f.path().display().to_string())
-        .collect();
-    let files = if files.is_empty() {
-        "-".to_string()
-    } else {
-        files.join(", ")
-    };
+    let loaded = Loaded::read(source)?;
+    let (found, missing) = loaded.creds.select(selection)?;
+    let files = loaded.files()?;
     if !missing.is_empty() {
         return Err(CliError::from_catalogue(
             Exit::Failed,
@@ -262,7 +189,7 @@ pub fn gather(
             &[
                 ("registries", &missing.join(", ")),
                 ("files", &files),
-                ("held", &held(&creds)),
+                ("held", &loaded.held()),
             ],
         ));
     }
@@ -275,42 +202,59 @@ pub fn gather(
         return Err(CliError::from_catalogue(
             Exit::Failed,
             key,
-            &[("files", &files), ("held", &held(&creds))],
+            &[("files", &files), ("held", &loaded.held())],
         ));
     }
-    Ok(found
-        .into_iter()
-        .map(|r| Found {
-            credential: r.credential,
-            source: Some(r.source),
-        })
-        .collect())
+    let found: Vec<Found> = found.into_iter().map(Found::stored).collect();
+    refuse_identity_tokens(&found)?;
+    Ok(found)
 }
 
-/// The stored logins a source names: one file, docker's, or podman's view.
-fn load_source(source: &SourceArgs, env: &AuthEnv) -> Result<Credentials, CliError> {
-    Ok(if let Some(path) = &source.from_file {
-        Credentials::single(read_credential_file(path)?, env)
-    } else if source.from_docker {
-        Credentials::load(env, View::Docker)?
-    } else {
-        Credentials::load(env, View::Podman)?
-    })
+/// A login with only an identity token cannot go into a pull secret.
+pub fn refuse_identity_tokens(found: &[Found]) -> Result<(), CliError> {
+    match found.iter().find(|f| f.identity_token_only) {
+        Some(f) => Err(CliError::from_catalogue(
+            Exit::Failed,
+            "error.identity_token_only",
+            &[
+                ("registry", &f.credential.registry),
+                (
+                    "source",
+                    &f.source.as_ref().map(source_text).unwrap_or_default(),
+                ),
+            ],
+        )),
+        None => Ok(()),
+    }
 }
 
 /// Any credential file people have, recognised by content: an auth.json,
-/// a config.json, a .dockercfg, or a Secret manifest (YAML or JSON).
+/// a config.json, a .dockercfg, or a Secret manifest (YAML or JSON). Only
+/// as much is read as a credential file can hold.
 pub fn read_credential_file(path: &std::path::Path) -> Result<AuthFile, CliError> {
-    use rhpull_core::authfile::manifest::{ManifestError, read_any};
-    let bytes = std::fs::read(path).map_err(|e| {
+    use rhpull_core::authfile::manifest::{MAX_BYTES, ManifestError, read_any};
+    use std::io::Read as _;
+    let read_error = |e| {
         CliError::from(rhpull_core::authfile::AuthFileError::Read {
             path: path.to_path_buf(),
             source: e,
         })
-    })?;
+    };
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)
+        .and_then(|f| f.take(MAX_BYTES as u64 + 1).read_to_end(&mut bytes))
+        .map_err(read_error)?;
     match read_any(path, &bytes, AuthFormat::Containers) {
         Ok((file, _)) => Ok(file),
         Err(ManifestError::AuthFile(e)) => Err(e.into()),
+        Err(ManifestError::TooLarge { path, limit }) => Err(CliError::from_catalogue(
+            Exit::Failed,
+            "error.file_too_large",
+            &[
+                ("path", &path.display().to_string()),
+                ("limit", &format!("{} KiB", limit / 1024)),
+            ],
+        )),
         Err(ManifestError::Unrecognised { path, found }) => Err(CliError::from_catalogue(
             Exit::Failed,
             "error.unrecognised_file",

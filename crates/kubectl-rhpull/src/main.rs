@@ -1,7 +1,18 @@
 //! `kubectl-rhpull`: the binary. It parses the command line (clap, with every
-//! human-facing text from the message catalogue), runs one command, and turns
-//! results and typed errors into words, tables and exit codes. Logic lives in
-//! `rhpull-core` and `rhpull-cluster`; this crate stays thin.
+//! human-facing text from the message catalogue), runs one command on one
+//! tokio runtime, and turns results and typed errors into words, tables and
+//! exit codes. Logic lives in `rhpull-core` and `rhpull-cluster`; this crate
+//! stays thin.
+//!
+//! - [`cli`]: the flags; [`commands`]: one module per command, each
+//!   resolving its options and running through [`driver`] (cluster
+//!   commands) or on its own (local ones); [`render`]: every report, in
+//!   every output format.
+//! - [`connection`]: which kubeconfig and contexts; [`creds`] and
+//!   [`prompt`]: credentials from flags, files and the terminal;
+//!   [`registry_check`]: the token flow's options.
+//! - [`error`], [`i18n`], [`output`], [`progress`], [`words`], [`objects`]:
+//!   words, the catalogue, and what reaches the terminal.
 //!
 //! Exit codes follow kubectl: 0 done, 1 failed, 2 bad usage.
 
@@ -11,12 +22,20 @@ rust_i18n::i18n!("locales", fallback = "en");
 
 mod cli;
 mod commands;
+mod connection;
 mod creds;
+mod driver;
 mod error;
 mod i18n;
 mod objects;
 mod output;
-mod session;
+mod progress;
+mod prompt;
+mod registry_check;
+mod render;
+mod words;
+
+use error::{CliError, Exit};
 
 fn main() -> ExitCode {
     i18n::init_from_env();
@@ -25,7 +44,7 @@ fn main() -> ExitCode {
         Ok(m) => m,
         Err(e) => {
             // Usage errors in the user's language; help clap prints itself.
-            if let Some(err) = i18n::usage_error(&e) {
+            if let Some(err) = CliError::from_clap(&e) {
                 output::print_error(&err);
                 return ExitCode::from(err.exit_code());
             }
@@ -40,7 +59,15 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    match commands::run(cli) {
+    let result = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(|e| {
+            CliError::from_catalogue(Exit::Failed, "error.runtime", &[("reason", &e.to_string())])
+        })
+        .and_then(|rt| rt.block_on(commands::run(cli)));
+    match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
             if !err.what.is_empty() {

@@ -27,7 +27,7 @@ pub fn print_yaml<T: serde::Serialize>(value: &T) {
 }
 
 /// A kubectl-style table: upper-case headers, no borders.
-pub fn print_table(headers: &[String], rows: Vec<Vec<String>>) {
+pub fn print_table(headers: &[String], rows: &[Vec<String>]) {
     let mut table = Table::new();
     table.load_preset(NOTHING);
     table.set_header(headers.iter().map(|h| h.to_uppercase()));
@@ -43,6 +43,12 @@ pub fn print_table(headers: &[String], rows: Vec<Vec<String>>) {
 /// Text printed as it is (a file's content the user asked for).
 pub fn print_raw(text: &str) {
     print!("{text}");
+}
+
+/// A line for a person that is not the command's result (a plan, a note
+/// on how it ran): on stderr, so stdout keeps only the result.
+pub fn note(message: &str) {
+    eprintln!("{message}");
 }
 
 pub fn print_line(line: &str) {

@@ -38,6 +38,14 @@ impl AuthEntry {
         }
     }
 
+    /// True when the entry holds an `identitytoken` and nothing else: no
+    /// username or password anyone but the registry's own client can use.
+    pub fn identity_token_only(&self) -> bool {
+        self.identity_token.is_some()
+            && self.username.is_empty()
+            && secrecy::ExposeSecret::expose_secret(&self.secret).is_empty()
+    }
+
     /// Parses one entry. `Ok(None)` for an entry with no inline credential
     /// (docker writes `{}` when a credential helper holds the secret).
     pub(crate) fn parse(

@@ -19,11 +19,26 @@ pub enum Recognised {
     SecretManifest(Vec<String>),
 }
 
+/// The most a credential file may hold: real ones are a few KB, and
+/// anything larger is refused before it is parsed.
+pub const MAX_BYTES: usize = 1024 * 1024;
+
+/// The deepest `{`/`[` nesting a credential file has (a Secret manifest's
+/// data sits at depth 3 or 4). Deeper input is not parsed as YAML at all:
+/// libyaml rescans its stack of open flow levels for every token, which
+/// makes deep nesting quadratic.
+const MAX_DEPTH: usize = 64;
+
 /// Why a file was not a credential file.
 #[derive(Debug, thiserror::Error)]
 pub enum ManifestError {
     #[error(transparent)]
     AuthFile(#[from] AuthFileError),
+    #[error("{path} is larger than {limit} bytes, more than any credential file")]
+    TooLarge {
+        path: std::path::PathBuf,
+        limit: usize,
+    },
     #[error("{path} is {found}, not a registry credential file")]
     Unrecognised {
         path: std::path::PathBuf,
@@ -48,50 +63,106 @@ fn secret_items(doc: &Value) -> Vec<&Value> {
     }
 }
 
+/// The deepest nesting of `{` and `[` outside quoted strings, in one pass.
+fn flow_depth(bytes: &[u8]) -> usize {
+    let (mut depth, mut deepest) = (0usize, 0usize);
+    let mut quote: Option<u8> = None;
+    let mut escaped = false;
+    for &b in bytes {
+        match quote {
+            Some(q) => {
+                if escaped {
+                    escaped = false;
+                } else if b == b'\\' && q == b'"' {
+                    escaped = true;
+                } else if b == q {
+                    quote = None;
+                }
+            }
+            None => match b {
+                b'"' | b'\'' => quote = Some(b),
+                b'{' | b'[' => {
+                    depth += 1;
+                    deepest = deepest.max(depth);
+                }
+                b'}' | b']' => depth = depth.saturating_sub(1),
+                _ => {}
+            },
+        }
+    }
+    deepest
+}
+
 /// Reads any accepted credential file into one auth file of `modern` format.
+/// Linear in the input: at most [`MAX_BYTES`], JSON first (serde_json is
+/// linear and bounds its own depth), YAML only when not nested deeper than
+/// any credential file.
 pub fn read_any(
     path: &Path,
     bytes: &[u8],
     modern: AuthFormat,
 ) -> Result<(AuthFile, Recognised), ManifestError> {
+    if bytes.len() > MAX_BYTES {
+        return Err(ManifestError::TooLarge {
+            path: path.to_path_buf(),
+            limit: MAX_BYTES,
+        });
+    }
     // Auth files first: they are JSON objects without "kind".
     let as_json: Option<Value> = serde_json::from_slice(bytes).ok();
     let docs: Vec<Value> = match &as_json {
         Some(v) => vec![v.clone()],
-        None => {
-            // Stop at the first document that does not parse: after an error
-            // the YAML document iterator does not end by itself (found by
-            // fuzzing: `a: [` looped forever). Bounded either way.
-            let text = String::from_utf8_lossy(bytes);
-            let mut docs = Vec::new();
-            for d in serde_norway::Deserializer::from_str(&text).take(1000) {
-                match <Value as serde::Deserialize>::deserialize(d) {
-                    Ok(v) => docs.push(v),
-                    Err(_) => break,
-                }
-            }
-            docs
+        None if flow_depth(bytes) > MAX_DEPTH => {
+            return Err(ManifestError::Unrecognised {
+                path: path.to_path_buf(),
+                found: "data nested deeper than any credential file".into(),
+            });
         }
+        None => yaml_documents(bytes),
     };
     let secrets: Vec<&Value> = docs.iter().flat_map(secret_items).collect();
-    if secrets.is_empty() {
-        if as_json.as_ref().is_some_and(|v| v.get("kind").is_none()) || docs.is_empty() {
-            let file = AuthFile::detect(path, bytes, modern)?;
-            let format = file.format();
-            return Ok((file, Recognised::AuthFile(format)));
-        }
-        let found = docs
-            .first()
-            .and_then(|d| d.get("kind").and_then(Value::as_str))
-            .map_or_else(
-                || "YAML without a Secret".to_string(),
-                |k| format!("a Kubernetes {k}"),
-            );
-        return Err(ManifestError::Unrecognised {
-            path: path.to_path_buf(),
-            found,
-        });
+    if !secrets.is_empty() {
+        return merge_secrets(path, &secrets, modern);
     }
+    if as_json.as_ref().is_some_and(|v| v.get("kind").is_none()) || docs.is_empty() {
+        let file = AuthFile::detect(path, bytes, modern)?;
+        let format = file.format();
+        return Ok((file, Recognised::AuthFile(format)));
+    }
+    let found = docs
+        .first()
+        .and_then(|d| d.get("kind").and_then(Value::as_str))
+        .map_or_else(
+            || "YAML without a Secret".to_string(),
+            |k| format!("a Kubernetes {k}"),
+        );
+    Err(ManifestError::Unrecognised {
+        path: path.to_path_buf(),
+        found,
+    })
+}
+
+/// The YAML documents of `bytes`, up to the first that does not parse:
+/// after an error the YAML document iterator does not end by itself (found
+/// by fuzzing: `a: [` looped forever). Bounded either way.
+fn yaml_documents(bytes: &[u8]) -> Vec<Value> {
+    let text = String::from_utf8_lossy(bytes);
+    let mut docs = Vec::new();
+    for d in serde_norway::Deserializer::from_str(&text).take(1000) {
+        match <Value as serde::Deserialize>::deserialize(d) {
+            Ok(v) => docs.push(v),
+            Err(_) => break,
+        }
+    }
+    docs
+}
+
+/// Every login of the pull secrets in a manifest, merged into one file.
+fn merge_secrets(
+    path: &Path,
+    secrets: &[&Value],
+    modern: AuthFormat,
+) -> Result<(AuthFile, Recognised), ManifestError> {
     let mut merged = AuthFile::new_empty(path, modern);
     let mut names = Vec::new();
     for s in secrets {
@@ -223,5 +294,38 @@ mod fuzz_regressions {
                 "{input:?}"
             );
         }
+    }
+}
+
+/// Inputs that once took quadratic time (libyaml on deep flow nesting):
+/// refused by size or depth before any YAML is parsed. How long they take
+/// is measured by `cargo xtask bench`, not here.
+#[cfg(test)]
+mod pathological {
+    use super::*;
+
+    fn read(input: &[u8]) -> Result<(AuthFile, Recognised), ManifestError> {
+        read_any(Path::new("x"), input, AuthFormat::Containers)
+    }
+
+    /// `unit` repeated to just under `bytes`.
+    pub(super) fn repeated(unit: &str, bytes: usize) -> Vec<u8> {
+        unit.repeat(bytes / unit.len()).into_bytes()
+    }
+
+    #[test]
+    fn deep_nesting_is_refused_before_yaml_and_big_files_before_anything() {
+        for unit in [r#"{"auths":{"#, "[", "{a: ", r#"{"a":["#] {
+            let err = read(&repeated(unit, MAX_BYTES)).unwrap_err();
+            assert!(
+                matches!(&err, ManifestError::Unrecognised { found, .. } if found.contains("nested")),
+                "{unit:?}: {err}"
+            );
+        }
+        let err = read(&repeated(r#"{"auths":{"#, MAX_BYTES + 16)).unwrap_err();
+        assert!(matches!(err, ManifestError::TooLarge { .. }), "{err}");
+        // Brackets inside quoted strings do not count.
+        assert_eq!(flow_depth(br#"{"a": "[[[[", 'b': '{{{'}"#), 1);
+        assert_eq!(flow_depth(br#"{"a\"[": [1]}"#), 2);
     }
 }

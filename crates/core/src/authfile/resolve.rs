@@ -44,6 +44,22 @@ pub enum CredentialSource {
 pub struct Resolved {
     pub credential: Credential,
     pub source: CredentialSource,
+    /// The entry holds only an `identitytoken` (what `docker login` stores
+    /// for Azure Container Registry and others): no username or password a
+    /// kubelet, a pull secret or the token flow can use.
+    pub identity_token_only: bool,
+}
+
+impl Resolved {
+    fn from_entry(entry: &super::AuthEntry, file: &AuthFile) -> Self {
+        Self {
+            credential: entry.credential(),
+            source: CredentialSource::File {
+                path: file.path().to_path_buf(),
+            },
+            identity_token_only: entry.identity_token_only(),
+        }
+    }
 }
 
 /// Every existing auth file of one tool's view, in its order, and the PATH
@@ -119,15 +135,13 @@ impl Credentials {
                         helper: name.to_string(),
                         config: file.path().to_path_buf(),
                     },
+                    identity_token_only: false,
                 }));
             }
         }
-        Ok(file.get(&normalized)?.map(|entry| Resolved {
-            credential: entry.credential(),
-            source: CredentialSource::File {
-                path: file.path().to_path_buf(),
-            },
-        }))
+        Ok(file
+            .get(&normalized)?
+            .map(|entry| Resolved::from_entry(&entry, file)))
     }
 
     /// The credentials `create --from-podman` takes: the Red Hat registries
@@ -186,12 +200,7 @@ impl Credentials {
                 if out.iter().any(|r| r.credential.registry == entry.registry) {
                     continue;
                 }
-                out.push(Resolved {
-                    credential: entry.credential(),
-                    source: CredentialSource::File {
-                        path: file.path().to_path_buf(),
-                    },
-                });
+                out.push(Resolved::from_entry(&entry, file));
             }
         }
         Ok(out)

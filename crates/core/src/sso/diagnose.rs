@@ -16,6 +16,11 @@ pub enum Cause {
     PasteMistake {
         mistake: PasteMistake,
     },
+    /// The stored login holds only an `identitytoken`: nothing the token
+    /// flow, a pull secret or the kubelet can use.
+    IdentityTokenOnly {
+        registry: String,
+    },
     DnsFailure {
         host: String,
     },

@@ -36,6 +36,9 @@ pub struct CheckOptions {
     pub resolver: Arc<dyn Resolve>,
     /// `client_id` sent to the token endpoint.
     pub client_id: String,
+    /// What is wrong with the credential before any request (a login that
+    /// holds only an identity token); the credentials step fails with it.
+    pub credential_problem: Option<Cause>,
 }
 
 impl CheckOptions {
@@ -50,6 +53,7 @@ impl CheckOptions {
             grant: Grant::Auto,
             resolver: Arc::new(SystemResolver),
             client_id: "rhpull".into(),
+            credential_problem: None,
         }
     }
 
@@ -96,6 +100,9 @@ fn planned(opts: &CheckOptions, via_proxy: bool) -> Vec<Step> {
 /// The credential step: what was given, checked for paste mistakes before
 /// any request.
 fn credentials(opts: &CheckOptions) -> Result<((), Detail), Cause> {
+    if let Some(problem) = &opts.credential_problem {
+        return Err(problem.clone());
+    }
     match &opts.credential {
         Some(c) => match paste::check(&c.username, c.secret.expose_secret()) {
             Some(mistake) => Err(Cause::PasteMistake { mistake }),

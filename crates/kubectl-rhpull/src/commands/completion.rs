@@ -7,8 +7,9 @@ use crate::error::{CliError, Exit};
 
 pub fn run(args: &CompletionArgs) -> Result<(), CliError> {
     let mut cmd = crate::i18n::localize_command(crate::cli::command());
-    let mut out = std::io::stdout();
-    clap_complete::generate(args.shell, &mut cmd, "kubectl-rhpull", &mut out);
+    let mut script = Vec::new();
+    clap_complete::generate(args.shell, &mut cmd, "kubectl-rhpull", &mut script);
+    crate::output::print_raw(&String::from_utf8_lossy(&script));
     Ok(())
 }
 

@@ -1,104 +1,138 @@
 //! `rhpull create [NAME]`: a pull secret from a stored login (podman's,
 //! docker's, a file) or a typed one, optionally verified against the
 //! registry first and linked to service accounts — what `oc create secret
-//! docker-registry` + `oc secrets link` do by hand, idempotently.
+//! docker-registry` + `oc secrets link` do by hand, idempotently. Across
+//! namespaces with `-A`/`-l`/`--namespaces`; for image streams with
+//! `--for-imagestreams`. With `--dry-run=client` and one namespace it
+//! renders the secret without any request, as `kubectl create` does.
+
+use std::time::Duration;
 
 use rhpull_cluster::access::Need;
-use rhpull_cluster::discovery;
-use rhpull_cluster::link::{self, LinkFor};
-use rhpull_cluster::pullsecret::{self, Format};
+use rhpull_cluster::discovery::ClusterKind;
+use rhpull_cluster::fleet::{self, FleetPlan, Job, Scope, SecretSpec};
+use rhpull_cluster::global::{self, GlobalEdit, GlobalPlan};
+use rhpull_cluster::link::{self, LinkChange, LinkEdit, LinkFor, LinkPlan};
+use rhpull_cluster::pullsecret::{self, Format, SecretPlan};
+use rhpull_cluster::{DryRun, Outcome, inventory};
 use rhpull_core::Credential;
 use rhpull_core::authfile::Selection;
 
-use super::check;
-use crate::cli::{CreateArgs, ForArg, KubeArgs, SecretTypeArg};
-use crate::creds;
+use super::fleet::FleetReport;
+use super::global::GlobalChanges;
+use crate::cli::{CreateArgs, KubeArgs, SecretTypeArg};
+use crate::connection::Connection;
+use crate::driver::{self, ClusterCommand, Cx, Mode};
 use crate::error::{CliError, Exit};
 use crate::i18n::text;
-use crate::session::Session;
-use crate::{objects, output};
+use crate::render::{Block, Report};
+use crate::{creds, objects, output, registry_check, words};
 
-pub fn link_for(f: ForArg) -> LinkFor {
-    match f {
-        ForArg::Pull => LinkFor::Pull,
-        ForArg::Mount => LinkFor::Mount,
-        ForArg::Both => LinkFor::Both,
+/// `create`'s options, resolved from its flags.
+#[derive(Debug)]
+struct Options {
+    name: Option<String>,
+    selection: Selection,
+    /// The registry a typed-in login is for.
+    registry: String,
+    format: Format,
+    links: Vec<String>,
+    link_for: LinkFor,
+    wait: Duration,
+    overwrite: bool,
+    for_imagestreams: bool,
+    scope: Option<Scope>,
+    concurrency: usize,
+    mode: Mode,
+    show_secrets: bool,
+}
+
+impl Options {
+    fn resolve(args: &CreateArgs) -> Self {
+        let selection = if args.all_registries {
+            Selection::All
+        } else if !args.registries.is_empty() {
+            Selection::Named(args.registries.clone())
+        } else {
+            Selection::RedHat
+        };
+        let scope = args.fleet.scope();
+        let dry_run = DryRun::from(args.write.dry_run);
+        Self {
+            name: args.name.clone(),
+            selection,
+            registry: args
+                .registries
+                .first()
+                .cloned()
+                .unwrap_or_else(|| rhpull_core::registries::DEFAULT.into()),
+            format: args.secret_type.into(),
+            links: args.link.clone(),
+            link_for: args.link_for.into(),
+            wait: args.wait,
+            overwrite: args.overwrite,
+            for_imagestreams: args.for_imagestreams,
+            concurrency: args.fleet.concurrency,
+            mode: Mode {
+                dry_run,
+                yes: args.yes,
+                offline: dry_run == DryRun::Client && scope.is_none() && !args.for_imagestreams,
+            },
+            scope,
+            show_secrets: args.write.show_secrets,
+        }
     }
 }
 
-pub fn dry_run(d: crate::cli::DryRunArg) -> rhpull_cluster::DryRun {
-    match d {
-        crate::cli::DryRunArg::None => rhpull_cluster::DryRun::None,
-        crate::cli::DryRunArg::Client => rhpull_cluster::DryRun::Client,
-        crate::cli::DryRunArg::Server => rhpull_cluster::DryRun::Server,
-    }
+/// `create`, ready to run: its options and the credentials it will write.
+struct Create {
+    options: Options,
+    name: String,
+    credentials: Vec<Credential>,
 }
 
-/// " (dry run)" / " (server dry run)" after a result line.
-pub fn dry_suffix(d: crate::cli::DryRunArg) -> String {
-    match d {
-        crate::cli::DryRunArg::None => String::new(),
-        crate::cli::DryRunArg::Client => text("dry_run.client", &[]),
-        crate::cli::DryRunArg::Server => text("dry_run.server", &[]),
+pub async fn run(kube: &KubeArgs, args: &CreateArgs) -> Result<(), CliError> {
+    let options = Options::resolve(args);
+    let conn = Connection::resolve(kube, Some(&args.contexts))?;
+    if args.secret_type == SecretTypeArg::Podmanconfigjson {
+        output::warn(&text("create.podmanconfigjson", &[]));
     }
-}
-
-/// `secret/NAME created in NS: registry (user), …` for a written secret.
-fn secret_line(
-    name: &str,
-    ns: &str,
-    outcome: rhpull_cluster::Outcome,
-    credentials: &[Credential],
-    dry: &str,
-) -> String {
-    let logins: Vec<String> = credentials
-        .iter()
-        .map(|c| format!("{} ({})", c.registry, c.username))
-        .collect();
-    text(
-        "create.secret_line",
-        &[
-            ("name", name),
-            ("namespace", ns),
-            ("outcome", &outcome_word(outcome)),
-            ("logins", &logins.join(", ")),
-            ("dry", dry),
-        ],
-    )
-}
-
-pub fn outcome_word(o: rhpull_cluster::Outcome) -> String {
-    match o {
-        rhpull_cluster::Outcome::Created => text("outcome.created", &[]),
-        rhpull_cluster::Outcome::Updated => text("outcome.updated", &[]),
-        rhpull_cluster::Outcome::Unchanged => text("outcome.unchanged", &[]),
+    let found = creds::gather(
+        &args.secret,
+        &args.source,
+        &options.selection,
+        &options.registry,
+    )?;
+    let credentials: Vec<Credential> = found.into_iter().map(|f| f.credential).collect();
+    if args.verify {
+        verify(&credentials, args, kube).await?;
     }
-}
-
-fn selection(args: &CreateArgs) -> Selection {
-    if args.all_registries {
-        Selection::All
-    } else if !args.registries.is_empty() {
-        Selection::Named(args.registries.clone())
-    } else {
-        Selection::RedHat
-    }
+    let cmd = Create {
+        name: options
+            .name
+            .clone()
+            .unwrap_or_else(|| pullsecret::default_name(&credentials)),
+        options,
+        credentials,
+    };
+    driver::run(&cmd, &conn, args.write.output.into()).await
 }
 
 /// Runs `check` for every credential before anything is written.
-fn verify(kube: &KubeArgs, credentials: &[Credential], args: &CreateArgs) -> Result<(), CliError> {
+async fn verify(
+    credentials: &[Credential],
+    args: &CreateArgs,
+    kube: &KubeArgs,
+) -> Result<(), CliError> {
     for c in credentials {
-        let mut options = check::options(&c.registry, &args.net, kube);
+        let mut options =
+            registry_check::options(&c.registry, &args.net, kube.insecure_skip_tls_verify);
         options.credential = Some(c.clone());
-        let report = check::run_check(&options)?;
-        if !check::all_passed(&report) {
-            check::render::print(
-                &report,
-                Some(&creds::Found {
-                    credential: c.clone(),
-                    source: None,
-                }),
-            );
+        let report = registry_check::run(&options).await?;
+        if !report.passed {
+            let shown =
+                super::check::RegistryReport::new(report, Some(creds::Found::typed(c.clone())));
+            output::note(&super::check::render::lines(&shown).join("\n"));
             return Err(CliError::from_catalogue(
                 Exit::Failed,
                 "create.not_verified",
@@ -109,191 +143,247 @@ fn verify(kube: &KubeArgs, credentials: &[Credential], args: &CreateArgs) -> Res
     Ok(())
 }
 
-pub fn run(kube: &KubeArgs, args: &CreateArgs) -> Result<(), CliError> {
-    let registry = args
-        .registries
-        .first()
-        .cloned()
-        .unwrap_or_else(|| "registry.redhat.io".into());
-    let found = creds::gather(&args.secret, &args.source, &selection(args), &registry)?;
-    let credentials: Vec<Credential> = found.iter().map(|f| f.credential.clone()).collect();
-    let format = match args.secret_type {
-        SecretTypeArg::Dockercfg => Format::DockerCfg,
-        SecretTypeArg::Dockerconfigjson => Format::DockerConfigJson,
-        SecretTypeArg::Podmanconfigjson => {
-            output::warn(&text("create.podmanconfigjson", &[]));
-            Format::DockerConfigJson
-        }
-    };
-    if args.verify {
-        verify(kube, &credentials, args)?;
-    }
-    let session = Session::open(kube)?;
-    if args.for_imagestreams {
-        return for_imagestreams(&session, args, format, &credentials);
-    }
-    let name = args
-        .name
-        .clone()
-        .unwrap_or_else(|| pullsecret::default_name(&credentials));
-    if let Some(namespaces) = super::fleet::namespaces(&session, &args.fleet)? {
-        let first = namespaces.first().map(String::as_str);
-        let mut needs = vec![
-            Need::new("list", "", "secrets", None),
-            Need::new("create", "", "secrets", first),
-        ];
-        if !args.link.is_empty() {
-            needs.extend([
-                Need::new("list", "", "serviceaccounts", None),
-                Need::new("update", "", "serviceaccounts", first),
-            ]);
-        }
-        session.require(&needs, args.write.dry_run)?;
-        let job = rhpull_cluster::fleet::Job {
-            secret: Some((name.clone(), format, credentials)),
-            secret_name: name,
-            service_accounts: args.link.clone(),
-            link_for: link_for(args.link_for),
-            dry_run: dry_run(args.write.dry_run),
-            overwrite: args.overwrite,
-            concurrency: args.fleet.concurrency,
-        };
-        return super::fleet::run(
-            &session,
-            &namespaces,
-            &job,
-            args.write.output,
-            &dry_suffix(args.write.dry_run),
-        );
-    }
-    let ns = session.namespace().to_string();
-    let mut needs = vec![Need::new("create", "", "secrets", Some(&ns))];
-    if !args.link.is_empty() {
-        needs.push(Need::new("update", "", "serviceaccounts", Some(&ns)));
-    }
-    session.require(&needs, args.write.dry_run)?;
-    let secret = pullsecret::build(&name, &ns, format, &credentials);
-    let dry = dry_run(args.write.dry_run);
-    let outcome = session.block_on(pullsecret::apply(
-        &session.cluster,
-        &secret,
-        dry,
-        args.overwrite,
-    ))?;
-
-    let mut links = Vec::new();
-    if !args.link.is_empty() {
-        let openshift = session
-            .block_on(discovery::detect(&session.cluster))?
-            .is_openshift();
-        for sa in &args.link {
-            if dry != rhpull_cluster::DryRun::Client {
-                session.block_on(link::wait_for(
-                    &session.cluster,
-                    &ns,
-                    sa,
-                    args.wait,
-                    openshift,
-                ))?;
-            }
-            let change = if dry == rhpull_cluster::DryRun::Client
-                && outcome == rhpull_cluster::Outcome::Created
-            {
-                // The secret does not exist; say what the link would add.
-                link::LinkChange {
-                    namespace: ns.clone(),
-                    service_account: sa.clone(),
-                    pull: vec![name.clone()],
-                    mount: Vec::new(),
-                }
-            } else {
-                session.block_on(link::link(
-                    &session.cluster,
-                    &ns,
-                    sa,
-                    std::slice::from_ref(&name),
-                    link_for(args.link_for),
-                    dry,
-                ))?
-            };
-            links.push(change);
-        }
-    }
-
-    let value = objects::redacted(objects::to_value(&secret), args.write.show_secrets);
-    if objects::print(&[value], args.write.output) {
-        return Ok(());
-    }
-    let suffix = dry_suffix(args.write.dry_run);
-    output::print_line(&secret_line(&name, &ns, outcome, &credentials, &suffix));
-    for change in links {
-        output::print_line(&super::link::change_line(&change, &suffix));
-    }
-    Ok(())
+enum Plan {
+    One {
+        secret: SecretPlan,
+        links: Vec<LinkPlan>,
+    },
+    Fleet(FleetPlan),
+    Global(GlobalPlan),
 }
 
-/// Image imports read registry credentials from the global pull secret on
-/// OpenShift 4 and from `openshift/imagestreamsecret` on 3.x: write the one
-/// this cluster uses.
-fn for_imagestreams(
-    session: &Session,
-    args: &CreateArgs,
-    format: Format,
-    credentials: &[Credential],
-) -> Result<(), CliError> {
-    use rhpull_cluster::discovery::ClusterKind;
-    let dry = dry_run(args.write.dry_run);
-    let suffix = dry_suffix(args.write.dry_run);
-    match session.block_on(discovery::detect(&session.cluster))? {
-        ClusterKind::OpenShift4 => {
-            let ns = rhpull_cluster::global::NAMESPACE;
-            session.require(
-                &[Need::new("update", "", "secrets", Some(ns))],
-                args.write.dry_run,
-            )?;
-            if dry == rhpull_cluster::DryRun::None {
-                let registries: Vec<&str> =
-                    credentials.iter().map(|c| c.registry.as_str()).collect();
-                creds::confirm(
-                    &text(
-                        "global.confirm_set",
-                        &[("registry", &registries.join(", "))],
-                    ),
-                    args.yes,
-                )?;
+impl Create {
+    fn link_edit(&self) -> LinkEdit {
+        LinkEdit::Add {
+            secrets: vec![self.name.clone()],
+            for_: self.options.link_for,
+        }
+    }
+
+    /// One namespace: read the secret and the service accounts (waiting
+    /// for them), or with no cluster, what would be written.
+    async fn plan_one(&self, cx: &Cx<'_>) -> Result<Plan, CliError> {
+        let ns = cx.namespace.as_str();
+        let wanted = pullsecret::build(&self.name, ns, self.options.format, &self.credentials);
+        let Ok(cluster) = cx.cluster() else {
+            let links = (self.options.links.iter())
+                .map(|sa| LinkPlan::unread(ns, sa, self.link_edit()))
+                .collect();
+            return Ok(Plan::One {
+                secret: SecretPlan::unread(wanted),
+                links,
+            });
+        };
+        let secret = pullsecret::plan(cluster, wanted, self.options.overwrite).await?;
+        let mut links = Vec::new();
+        for sa in &self.options.links {
+            let names = std::slice::from_ref(&self.name);
+            let for_ = self.options.link_for;
+            links.push(link::plan_link(cluster, ns, sa, names, for_, self.options.wait).await?);
+        }
+        Ok(Plan::One { secret, links })
+    }
+
+    /// Image imports read registry credentials from the global pull secret
+    /// on OpenShift 4 and from `openshift/imagestreamsecret` on 3.x.
+    async fn plan_imagestreams(&self, cx: &Cx<'_>) -> Result<Plan, CliError> {
+        let cluster = cx.cluster()?;
+        match cluster.kind().await? {
+            ClusterKind::OpenShift4 => {
+                let edit = GlobalEdit::Set(self.credentials.clone());
+                Ok(Plan::Global(global::plan(cluster, edit).await?))
             }
-            for c in credentials {
-                let change =
-                    session.block_on(rhpull_cluster::global::set(&session.cluster, c, dry))?;
-                let key = match change {
-                    rhpull_core::authfile::Change::Added => "global.added",
-                    rhpull_core::authfile::Change::Updated => "global.updated",
-                    rhpull_core::authfile::Change::Unchanged => "global.unchanged",
+            ClusterKind::OpenShift3 => {
+                let (ns, name) = (
+                    inventory::IMAGESTREAM_NAMESPACE,
+                    inventory::IMAGESTREAM_SECRET,
+                );
+                let wanted = pullsecret::build(name, ns, self.options.format, &self.credentials);
+                let secret = pullsecret::plan(cluster, wanted, self.options.overwrite).await?;
+                Ok(Plan::One {
+                    secret,
+                    links: Vec::new(),
+                })
+            }
+            ClusterKind::Kubernetes => Err(CliError::from_catalogue(
+                Exit::Failed,
+                "create.no_imagestreams",
+                &[],
+            )),
+        }
+    }
+}
+
+impl ClusterCommand for Create {
+    type Plan = Plan;
+    type Report = CreateReport;
+
+    fn mode(&self) -> Mode {
+        self.options.mode
+    }
+
+    async fn plan(&self, cx: &Cx<'_>) -> Result<Plan, CliError> {
+        if self.options.for_imagestreams {
+            return self.plan_imagestreams(cx).await;
+        }
+        let Some(scope) = &self.options.scope else {
+            return self.plan_one(cx).await;
+        };
+        let job = Job {
+            secret: Some(SecretSpec {
+                name: self.name.clone(),
+                format: self.options.format,
+                credentials: self.credentials.clone(),
+            }),
+            links: (!self.options.links.is_empty())
+                .then(|| (self.options.links.clone(), self.link_edit())),
+            overwrite: self.options.overwrite,
+        };
+        Ok(Plan::Fleet(fleet::plan(cx.cluster()?, scope, &job).await?))
+    }
+
+    fn needs(&self, plan: &Plan) -> Vec<Need> {
+        match plan {
+            Plan::One { secret, links } => secret
+                .need()
+                .into_iter()
+                .chain(links.iter().filter_map(LinkPlan::need))
+                .collect(),
+            Plan::Fleet(f) => f.needs(),
+            Plan::Global(g) => g.need().into_iter().collect(),
+        }
+    }
+
+    fn question(&self, plan: &Plan) -> Option<String> {
+        let Plan::Global(g) = plan else {
+            return None;
+        };
+        let registries: Vec<String> = g.changes.iter().map(|c| c.registry.clone()).collect();
+        g.changes_anything().then(|| {
+            text(
+                "global.confirm_set",
+                &[("registry", &registries.join(", "))],
+            )
+        })
+    }
+
+    async fn apply(&self, cx: &Cx<'_>, plan: Plan) -> Result<CreateReport, CliError> {
+        let dry_run = self.options.mode.dry_run;
+        Ok(match plan {
+            Plan::One { secret, links } => {
+                let outcome = match cx.cluster() {
+                    Ok(c) => pullsecret::write(c, &secret, dry_run).await?,
+                    Err(_) => secret.outcome,
                 };
-                output::print_line(&text(key, &[("registry", &c.registry), ("dry", &suffix)]));
+                let mut changes = Vec::new();
+                for l in &links {
+                    changes.push(match cx.cluster() {
+                        Ok(c) => link::write(c, l, dry_run).await?,
+                        Err(_) => l.change.clone(),
+                    });
+                }
+                CreateReport::One(SecretReport {
+                    object: objects::redacted(secret.to_json(), self.options.show_secrets),
+                    name: secret.name(),
+                    namespace: secret.namespace(),
+                    logins: secret.logins(),
+                    outcome,
+                    links: changes,
+                    dry_run,
+                })
             }
-            Ok(())
+            Plan::Fleet(f) => {
+                let cluster = cx.cluster()?;
+                let report = super::fleet::apply(cluster, cx, f, dry_run, self.options.concurrency);
+                CreateReport::Fleet(report.await)
+            }
+            Plan::Global(g) => CreateReport::Global(GlobalChanges {
+                changes: global::write(cx.cluster()?, g, dry_run).await?,
+                removing: false,
+                dry_run,
+            }),
+        })
+    }
+}
+
+/// A secret written in one namespace, and the links made to it.
+#[derive(Debug)]
+pub struct SecretReport {
+    pub object: serde_json::Value,
+    pub name: String,
+    pub namespace: String,
+    pub logins: Vec<(String, String)>,
+    pub outcome: Outcome,
+    pub links: Vec<LinkChange>,
+    pub dry_run: DryRun,
+}
+
+impl Report for SecretReport {
+    fn document(&self) -> serde_json::Value {
+        self.object.clone()
+    }
+
+    fn names(&self) -> Vec<String> {
+        vec![objects::name_of(&self.object)]
+    }
+
+    fn human(&self) -> Vec<Block> {
+        let mut lines = vec![Block::Line(words::secret_line(
+            &self.name,
+            &self.namespace,
+            self.outcome,
+            &self.logins,
+            self.dry_run,
+        ))];
+        lines.extend(
+            self.links
+                .iter()
+                .map(|c| Block::Line(words::link_line(c, self.dry_run))),
+        );
+        lines
+    }
+
+    fn changed(&self) -> bool {
+        self.outcome != Outcome::Unchanged || self.links.iter().any(|l| !l.is_empty())
+    }
+}
+
+/// What `create` did.
+#[derive(Debug)]
+pub enum CreateReport {
+    One(SecretReport),
+    Fleet(FleetReport),
+    Global(GlobalChanges),
+}
+
+impl CreateReport {
+    fn inner(&self) -> &dyn Report {
+        match self {
+            Self::One(r) => r,
+            Self::Fleet(r) => r,
+            Self::Global(r) => r,
         }
-        ClusterKind::OpenShift3 => {
-            let (ns, name) = ("openshift", "imagestreamsecret");
-            session.require(
-                &[Need::new("create", "", "secrets", Some(ns))],
-                args.write.dry_run,
-            )?;
-            let secret = pullsecret::build(name, ns, format, credentials);
-            let outcome = session.block_on(pullsecret::apply(
-                &session.cluster,
-                &secret,
-                dry,
-                args.overwrite,
-            ))?;
-            output::print_line(&secret_line(name, ns, outcome, credentials, &suffix));
-            Ok(())
-        }
-        ClusterKind::Kubernetes => Err(CliError::from_catalogue(
-            Exit::Failed,
-            "create.no_imagestreams",
-            &[],
-        )),
+    }
+}
+
+impl Report for CreateReport {
+    fn document(&self) -> serde_json::Value {
+        self.inner().document()
+    }
+
+    fn names(&self) -> Vec<String> {
+        self.inner().names()
+    }
+
+    fn human(&self) -> Vec<Block> {
+        self.inner().human()
+    }
+
+    fn changed(&self) -> bool {
+        self.inner().changed()
+    }
+
+    fn verdict(&self) -> Result<(), CliError> {
+        self.inner().verdict()
     }
 }

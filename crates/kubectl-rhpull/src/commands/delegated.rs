@@ -1,126 +1,216 @@
-//! `rhpull delegated --registry R [--auth-server HOST]`: the pair of pull
+//! `rhpull delegated [--registry R] [--auth-server HOST]`: the pair of pull
 //! secrets delegated authentication needs — one for the auth server (found
 //! in the registry's own challenge unless given) and one for the registry —
 //! created with one login and linked to the same service accounts.
 
-use rhpull_cluster::discovery;
-use rhpull_cluster::link::{self, LinkFor};
-use rhpull_cluster::{delegated, pullsecret};
+use std::time::Duration;
+
+use rhpull_cluster::access::Need;
+use rhpull_cluster::link::{self, LinkFor, LinkPlan};
+use rhpull_cluster::pullsecret::{self, SecretPlan};
+use rhpull_cluster::{DryRun, delegated};
+use rhpull_core::Credential;
 use rhpull_core::authfile::{Selection, keys};
 
-use super::check;
-use super::create::{dry_run, dry_suffix, outcome_word};
+use super::create::SecretReport;
 use crate::cli::{DelegatedArgs, KubeArgs};
-use crate::creds;
+use crate::connection::Connection;
+use crate::driver::{self, ClusterCommand, Cx, Mode};
 use crate::error::{CliError, Exit};
 use crate::i18n::text;
-use crate::session::Session;
-use crate::{objects, output};
+use crate::render::{self, Block, Report};
+use crate::{creds, objects, registry_check, words};
 
-pub fn run(kube: &KubeArgs, args: &DelegatedArgs) -> Result<(), CliError> {
-    let registry = keys::normalize(&args.registry);
-    let found = creds::gather(
-        &args.secret,
-        &args.source,
-        &Selection::Named(vec![registry.clone()]),
-        &registry,
-    )?;
-    let credential = found[0].credential.clone();
+struct Delegated {
+    registry: String,
+    auth_server: String,
+    credential: Credential,
+    base_name: String,
+    service_accounts: Vec<String>,
+    wait: Duration,
+    dry_run: DryRun,
+    show_secrets: bool,
+}
+
+pub async fn run(kube: &KubeArgs, args: &DelegatedArgs) -> Result<(), CliError> {
+    let registry = keys::normalize(
+        args.registry
+            .as_deref()
+            .unwrap_or(rhpull_core::registries::DEFAULT),
+    );
+    let conn = Connection::resolve(kube, None)?;
+    let selection = Selection::Named(vec![registry.clone()]);
+    let mut found = creds::gather(&args.secret, &args.source, &selection, &registry)?;
+    let credential = found.remove(0).credential;
     let auth_server = match &args.auth_server {
         Some(h) => h.clone(),
-        None => {
-            let options = check::options(&registry, &args.net, kube);
-            let rt = crate::session::runtime()?;
-            match rt.block_on(rhpull_core::sso::flow::discover_auth_server(&options)) {
-                Ok(Some(host)) => host,
-                Ok(None) => {
-                    return Err(CliError::from_catalogue(
-                        Exit::Failed,
-                        "delegated.no_auth_needed",
-                        &[("registry", &registry)],
-                    ));
-                }
-                Err(cause) => {
-                    let (what, why, next) = check::render::cause_texts(&cause, &registry);
-                    return Err(CliError {
-                        exit: Exit::Failed,
-                        what,
-                        why,
-                        next,
-                    });
-                }
-            }
-        }
+        None => discover(&registry, args, kube).await?,
     };
-    let session = Session::open(kube)?;
-    let ns = session.namespace().to_string();
-    let base = args.name.clone().unwrap_or_else(|| {
+    let base_name = args.name.clone().unwrap_or_else(|| {
         pullsecret::default_name(std::slice::from_ref(&credential))
             .trim_end_matches("-pull-secret")
             .to_string()
     });
-    let pair = delegated::pair(&base, &ns, &registry, &auth_server, &credential);
-    let dry = dry_run(args.write.dry_run);
-    let suffix = dry_suffix(args.write.dry_run);
-    let mut lines = Vec::new();
-    for secret in &pair {
-        let outcome = session.block_on(pullsecret::apply(&session.cluster, secret, dry, false))?;
-        let name = secret.metadata.name.clone().unwrap_or_default();
-        lines.push(text(
-            "delegated.secret_line",
-            &[
-                ("name", &name),
-                ("namespace", &ns),
-                ("outcome", &outcome_word(outcome)),
-                ("dry", &suffix),
-            ],
-        ));
-    }
-    let names: Vec<String> = pair
-        .iter()
-        .filter_map(|s| s.metadata.name.clone())
-        .collect();
-    let service_accounts = if args.link.is_empty() {
-        vec!["default".to_string()]
-    } else {
-        args.link.clone()
+    let cmd = Delegated {
+        registry,
+        auth_server,
+        credential,
+        base_name,
+        service_accounts: match args.link.as_slice() {
+            [] => vec!["default".to_string()],
+            named => named.to_vec(),
+        },
+        wait: args.wait,
+        dry_run: args.write.dry_run.into(),
+        show_secrets: args.write.show_secrets,
     };
-    if dry != rhpull_cluster::DryRun::Client {
-        let openshift = session
-            .block_on(discovery::detect(&session.cluster))?
-            .is_openshift();
-        for sa in &service_accounts {
-            session.block_on(link::wait_for(
-                &session.cluster,
-                &ns,
-                sa,
-                std::time::Duration::from_secs(30),
-                openshift,
-            ))?;
-            let change = session.block_on(link::link(
-                &session.cluster,
-                &ns,
-                sa,
-                &names,
-                LinkFor::Pull,
-                dry,
-            ))?;
-            lines.push(super::link::change_line(&change, &suffix));
+    driver::run(&cmd, &conn, args.write.output.into()).await
+}
+
+/// The auth server the registry's challenge names.
+async fn discover(
+    registry: &str,
+    args: &DelegatedArgs,
+    kube: &KubeArgs,
+) -> Result<String, CliError> {
+    let options = registry_check::options(registry, &args.net, kube.insecure_skip_tls_verify);
+    match rhpull_core::sso::discover_auth_server(&options).await {
+        Ok(Some(host)) => Ok(host),
+        Ok(None) => Err(CliError::from_catalogue(
+            Exit::Failed,
+            "delegated.no_auth_needed",
+            &[("registry", registry)],
+        )),
+        Err(cause) => {
+            let (what, why, next) = super::check::render::cause_texts(&cause, registry);
+            Err(CliError {
+                exit: Exit::Failed,
+                what,
+                why,
+                next,
+            })
         }
     }
-    let values: Vec<_> = pair
-        .iter()
-        .map(|s| objects::redacted(objects::to_value(s), args.write.show_secrets))
-        .collect();
-    if objects::print(&values, args.write.output) {
-        return Ok(());
+}
+
+type Plan = (Vec<SecretPlan>, Vec<LinkPlan>);
+
+impl ClusterCommand for Delegated {
+    type Plan = Plan;
+    type Report = DelegatedReport;
+
+    fn mode(&self) -> Mode {
+        Mode {
+            dry_run: self.dry_run,
+            ..Mode::default()
+        }
     }
-    output::print_line(&text(
-        "delegated.heading",
-        &[("registry", &registry), ("auth_server", &auth_server)],
-    ));
-    for l in lines {
-        output::print_line(&l);
+
+    async fn plan(&self, cx: &Cx<'_>) -> Result<Plan, CliError> {
+        let (cluster, ns) = (cx.cluster()?, cx.namespace.as_str());
+        let pair = delegated::pair(
+            &self.base_name,
+            ns,
+            &self.registry,
+            &self.auth_server,
+            &self.credential,
+        );
+        let mut secrets = Vec::new();
+        for wanted in pair {
+            secrets.push(pullsecret::plan(cluster, wanted, false).await?);
+        }
+        let names: Vec<String> = secrets.iter().map(SecretPlan::name).collect();
+        let mut links = Vec::new();
+        for sa in &self.service_accounts {
+            let p = link::plan_link(cluster, ns, sa, &names, LinkFor::Pull, self.wait).await?;
+            links.push(p);
+        }
+        Ok((secrets, links))
     }
-    Ok(())
+
+    fn needs(&self, (secrets, links): &Plan) -> Vec<Need> {
+        let secrets = secrets.iter().filter_map(SecretPlan::need);
+        secrets
+            .chain(links.iter().filter_map(LinkPlan::need))
+            .collect()
+    }
+
+    async fn apply(
+        &self,
+        cx: &Cx<'_>,
+        (secrets, links): Plan,
+    ) -> Result<DelegatedReport, CliError> {
+        let cluster = cx.cluster()?;
+        let mut reports = Vec::new();
+        for s in &secrets {
+            reports.push(SecretReport {
+                outcome: pullsecret::write(cluster, s, self.dry_run).await?,
+                object: objects::redacted(s.to_json(), self.show_secrets),
+                name: s.name(),
+                namespace: s.namespace(),
+                logins: s.logins(),
+                links: Vec::new(),
+                dry_run: self.dry_run,
+            });
+        }
+        let mut changes = Vec::new();
+        for l in &links {
+            changes.push(link::write(cluster, l, self.dry_run).await?);
+        }
+        Ok(DelegatedReport {
+            registry: self.registry.clone(),
+            auth_server: self.auth_server.clone(),
+            secrets: reports,
+            links: changes,
+            dry_run: self.dry_run,
+        })
+    }
+}
+
+#[derive(Debug)]
+pub struct DelegatedReport {
+    registry: String,
+    auth_server: String,
+    secrets: Vec<SecretReport>,
+    links: Vec<rhpull_cluster::link::LinkChange>,
+    dry_run: DryRun,
+}
+
+impl Report for DelegatedReport {
+    fn document(&self) -> serde_json::Value {
+        let objects: Vec<serde_json::Value> =
+            self.secrets.iter().map(|s| s.object.clone()).collect();
+        render::object_list(&objects)
+    }
+
+    fn names(&self) -> Vec<String> {
+        self.secrets.iter().flat_map(Report::names).collect()
+    }
+
+    fn human(&self) -> Vec<Block> {
+        let mut lines = vec![text(
+            "delegated.heading",
+            &[
+                ("registry", &self.registry),
+                ("auth_server", &self.auth_server),
+            ],
+        )];
+        for s in &self.secrets {
+            lines.push(text(
+                "delegated.secret_line",
+                &[
+                    ("name", &s.name),
+                    ("namespace", &s.namespace),
+                    ("outcome", &words::outcome(s.outcome)),
+                    ("dry", &words::dry(self.dry_run)),
+                ],
+            ));
+        }
+        lines.extend(self.links.iter().map(|c| words::link_line(c, self.dry_run)));
+        lines.into_iter().map(Block::Line).collect()
+    }
+
+    fn changed(&self) -> bool {
+        self.secrets.iter().any(Report::changed) || self.links.iter().any(|l| !l.is_empty())
+    }
 }

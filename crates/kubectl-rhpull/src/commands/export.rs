@@ -2,21 +2,26 @@
 //! (`oreg_auth_user`, `oreg_auth_password`,
 //! `openshift_additional_registry_credentials`) from any credential source
 //! rhpull reads — written to `--output-file` (atomically, mode 0600), or to
-//! stdout only with `--show-secrets`, since they hold tokens.
+//! stdout only with `--show-secrets`, since they hold tokens. A login is
+//! tested by the installer only with a `--test-image` of its registry.
+
+use std::path::PathBuf;
 
 use rhpull_core::Credential;
 use rhpull_core::authfile::Selection;
+use rhpull_core::imageref::ImageRef;
 
 use crate::cli::ExportArgs;
 use crate::creds;
 use crate::error::{CliError, Exit};
 use crate::i18n::text;
-use crate::output;
+use crate::render::{self, Block, Report};
 
 pub fn run(args: &ExportArgs) -> Result<(), CliError> {
     if args.output_file.is_none() && !args.show_secrets {
         return Err(CliError::from_catalogue(Exit::Usage, "export.where", &[]));
     }
+    let test_images = test_images(&args.test_images)?;
     let selection = if args.registries.is_empty() {
         Selection::RedHat
     } else {
@@ -29,30 +34,74 @@ pub fn run(args: &ExportArgs) -> Result<(), CliError> {
         .unwrap_or_else(|| rhpull_core::ansible::OREG_REGISTRY.into());
     let found = creds::gather(&args.secret, &args.source, &selection, &registry)?;
     let credentials: Vec<Credential> = found.into_iter().map(|f| f.credential).collect();
-    let test_image = |r: &str| {
-        rhpull_core::registries::lookup(r).map_or_else(
-            || format!("{r}/library/hello:latest"),
-            |reg| reg.probe_image.to_string(),
-        )
+    let vars = rhpull_core::ansible::inventory_vars(&credentials, |r| {
+        (test_images.iter())
+            .find(|i| i.registry == rhpull_core::authfile::keys::host(r))
+            .map(ToString::to_string)
+    });
+    let report = Exported {
+        registries: credentials.into_iter().map(|c| c.registry).collect(),
+        path: args.output_file.clone(),
+        inventory: args.output_file.is_none().then_some(vars.clone()),
     };
-    let vars = rhpull_core::ansible::inventory_vars(&credentials, test_image);
-    match &args.output_file {
-        Some(path) => {
-            rhpull_core::authfile::write_private(path, vars.as_bytes()).map_err(|e| {
-                CliError::from(rhpull_core::authfile::AuthFileError::Write {
-                    path: path.clone(),
-                    source: e,
-                })
-            })?;
-            output::print_line(&text(
+    if let Some(path) = &args.output_file {
+        rhpull_core::authfile::write_private(path, vars.as_bytes()).map_err(|e| {
+            CliError::from(rhpull_core::authfile::AuthFileError::Write {
+                path: path.clone(),
+                source: e,
+            })
+        })?;
+    }
+    render::print(&report, args.output.into())
+}
+
+/// `--test-image` references, parsed (a usage error when one is not).
+fn test_images(given: &[String]) -> Result<Vec<ImageRef>, CliError> {
+    given
+        .iter()
+        .map(|i| {
+            ImageRef::parse(i).map_err(|e| {
+                CliError::from_catalogue(
+                    Exit::Usage,
+                    "error.bad_image",
+                    &[("image", i), ("reason", &e.to_string())],
+                )
+            })
+        })
+        .collect()
+}
+
+#[derive(Debug, serde::Serialize)]
+struct Exported {
+    registries: Vec<String>,
+    /// Where the variables were written.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    path: Option<PathBuf>,
+    /// The variables themselves, when asked for on stdout.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    inventory: Option<String>,
+}
+
+impl Report for Exported {
+    fn document(&self) -> serde_json::Value {
+        serde_json::to_value(self).unwrap_or_default()
+    }
+
+    fn names(&self) -> Vec<String> {
+        self.registries.clone()
+    }
+
+    fn human(&self) -> Vec<Block> {
+        match (&self.path, &self.inventory) {
+            (Some(path), _) => vec![Block::Line(text(
                 "export.written",
                 &[
                     ("path", &path.display().to_string()),
-                    ("count", &credentials.len().to_string()),
+                    ("count", &self.registries.len().to_string()),
                 ],
-            ));
+            ))],
+            (None, Some(vars)) => vars.lines().map(|l| Block::Line(l.to_string())).collect(),
+            (None, None) => Vec::new(),
         }
-        None => output::print_raw(&vars),
     }
-    Ok(())
 }

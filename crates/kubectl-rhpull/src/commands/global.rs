@@ -1,183 +1,257 @@
-//! `rhpull global show | set REGISTRY | remove REGISTRY`: OpenShift 4's
-//! `openshift-config/pull-secret`, changed one registry at a time, never
-//! dropping another's entry, after a confirmation (`--yes` skips it).
+//! `rhpull global show | check | set REGISTRY | remove REGISTRY`: OpenShift
+//! 4's `openshift-config/pull-secret`, changed one registry at a time, never
+//! dropping another's entry, after a confirmation (`--yes` answers it).
 
+use rhpull_cluster::DryRun;
 use rhpull_cluster::access::Need;
-use rhpull_cluster::global;
+use rhpull_cluster::global::{self, Entry, GlobalEdit, GlobalPlan, RegistryChange};
 use rhpull_core::authfile::{Change, Selection, keys};
+use rhpull_core::sso::CheckReport;
 
-use super::create::{dry_run, dry_suffix};
 use crate::cli::{
     GlobalAction, GlobalArgs, GlobalCheckArgs, GlobalRemoveArgs, GlobalSetArgs, GlobalShowArgs,
-    KubeArgs, ObjectOutput, OutputFormat,
+    KubeArgs,
 };
-use crate::creds;
-use crate::error::CliError;
+use crate::connection::Connection;
+use crate::driver::{self, ClusterCommand, Cx, Mode};
+use crate::error::{CliError, Exit};
 use crate::i18n::text;
-use crate::output;
-use crate::session::Session;
+use crate::render::{Block, Report};
+use crate::{creds, registry_check, words};
 
-pub fn run(kube: &KubeArgs, args: &GlobalArgs) -> Result<(), CliError> {
+pub async fn run(kube: &KubeArgs, args: &GlobalArgs) -> Result<(), CliError> {
     match &args.action {
-        GlobalAction::Show(a) => show(kube, a),
-        GlobalAction::Check(a) => check(kube, a),
-        GlobalAction::Set(a) => set(kube, a),
-        GlobalAction::Remove(a) => remove(kube, a),
+        GlobalAction::Show(a) => show(kube, a).await,
+        GlobalAction::Check(a) => check(kube, a).await,
+        GlobalAction::Set(a) => set(kube, a).await,
+        GlobalAction::Remove(a) => remove(kube, a).await,
     }
 }
 
-fn show(kube: &KubeArgs, args: &GlobalShowArgs) -> Result<(), CliError> {
-    let session = Session::open(kube)?;
-    let entries = session.block_on(global::show(&session.cluster))?;
-    match args.output {
-        ObjectOutput::Json => output::print_json(&entries),
-        ObjectOutput::Yaml => output::print_yaml(&entries),
-        ObjectOutput::Name => entries.iter().for_each(|e| output::print_line(&e.registry)),
-        ObjectOutput::Table => {
-            let headers = ["global.col.registry", "global.col.username"].map(|k| text(k, &[]));
-            let rows = entries
-                .iter()
-                .map(|e| vec![e.registry.clone(), e.username.clone()])
-                .collect();
-            output::print_table(&headers, rows);
-        }
-    }
-    Ok(())
+struct Show;
+
+async fn show(kube: &KubeArgs, args: &GlobalShowArgs) -> Result<(), CliError> {
+    let conn = Connection::resolve(kube, Some(&args.contexts))?;
+    driver::run(&Show, &conn, args.output.into()).await
 }
 
-#[derive(serde::Serialize)]
-struct EntryCheck {
-    registry: String,
-    username: String,
-    report: rhpull_core::sso::CheckReport,
+impl ClusterCommand for Show {
+    type Plan = Entries;
+    type Report = Entries;
+
+    async fn plan(&self, cx: &Cx<'_>) -> Result<Entries, CliError> {
+        Ok(Entries(global::show(cx.cluster()?).await?))
+    }
+
+    async fn apply(&self, _: &Cx<'_>, plan: Entries) -> Result<Entries, CliError> {
+        Ok(plan)
+    }
+}
+
+/// The registries and usernames of the global pull secret.
+#[derive(Debug)]
+pub struct Entries(Vec<Entry>);
+
+impl Report for Entries {
+    fn document(&self) -> serde_json::Value {
+        serde_json::to_value(&self.0).unwrap_or_default()
+    }
+
+    fn names(&self) -> Vec<String> {
+        self.0.iter().map(|e| e.registry.clone()).collect()
+    }
+
+    fn human(&self) -> Vec<Block> {
+        let rows = (self.0.iter())
+            .map(|e| vec![e.registry.clone(), e.username.clone()])
+            .collect();
+        vec![crate::render::table(
+            &["global.col.registry", "global.col.username"],
+            rows,
+        )]
+    }
 }
 
 /// Is the global pull secret still good? The registry flow for each entry,
 /// one line each, without printing a secret; exit 1 if any fails.
-fn check(kube: &KubeArgs, args: &GlobalCheckArgs) -> Result<(), CliError> {
-    let session = Session::open(kube)?;
-    let credentials = session.block_on(global::credentials(&session.cluster))?;
-    let mut results = Vec::new();
-    for c in credentials {
-        let mut options = super::check::options(&c.registry, &args.net, kube);
-        options.credential = Some(c.clone());
-        let report = super::check::run_check(&options)?;
-        results.push(EntryCheck {
-            registry: c.registry.clone(),
-            username: c.username.clone(),
-            report,
-        });
+struct Check<'a> {
+    args: &'a GlobalCheckArgs,
+    insecure: bool,
+}
+
+async fn check(kube: &KubeArgs, args: &GlobalCheckArgs) -> Result<(), CliError> {
+    let conn = Connection::resolve(kube, Some(&args.contexts))?;
+    let cmd = Check {
+        args,
+        insecure: kube.insecure_skip_tls_verify,
+    };
+    driver::run(&cmd, &conn, args.output.into()).await
+}
+
+#[derive(Debug, serde::Serialize)]
+struct EntryCheck {
+    registry: String,
+    username: String,
+    report: CheckReport,
+}
+
+impl ClusterCommand for Check<'_> {
+    type Plan = Checks;
+    type Report = Checks;
+
+    async fn plan(&self, cx: &Cx<'_>) -> Result<Checks, CliError> {
+        let mut checks = Vec::new();
+        for c in global::credentials(cx.cluster()?).await? {
+            let mut options = registry_check::options(&c.registry, &self.args.net, self.insecure);
+            options.credential = Some(c.clone());
+            checks.push(EntryCheck {
+                report: registry_check::run(&options).await?,
+                registry: c.registry,
+                username: c.username,
+            });
+        }
+        Ok(Checks(checks))
     }
-    let all_passed = results.iter().all(|r| r.report.passed);
-    match args.output {
-        OutputFormat::Json => output::print_json(&results),
-        OutputFormat::Table => {
-            for r in &results {
-                let failed = r
-                    .report
-                    .steps
-                    .iter()
-                    .find(|s| s.status == rhpull_core::sso::Status::Failed);
-                let line = match failed.and_then(|s| s.cause.as_ref()) {
-                    None => text(
-                        "global.check_ok",
-                        &[("registry", &r.registry), ("username", &r.username)],
-                    ),
-                    Some(cause) => {
-                        let (what, _, next) = super::check::render::cause_texts(cause, &r.registry);
-                        let next = next.map(|n| format!(" — {n}")).unwrap_or_default();
-                        text(
-                            "global.check_failed",
-                            &[
-                                ("registry", &r.registry),
-                                ("username", &r.username),
-                                ("what", &what),
-                                ("next", &next),
-                            ],
-                        )
-                    }
-                };
-                output::print_line(&line);
-            }
+
+    async fn apply(&self, _: &Cx<'_>, plan: Checks) -> Result<Checks, CliError> {
+        Ok(plan)
+    }
+}
+
+#[derive(Debug)]
+struct Checks(Vec<EntryCheck>);
+
+impl Report for Checks {
+    fn document(&self) -> serde_json::Value {
+        serde_json::to_value(&self.0).unwrap_or_default()
+    }
+
+    fn names(&self) -> Vec<String> {
+        self.0.iter().map(|c| c.registry.clone()).collect()
+    }
+
+    fn human(&self) -> Vec<Block> {
+        let line = |c: &EntryCheck| {
+            let who = [("registry", c.registry.as_str()), ("username", &c.username)];
+            let Some(cause) = c.report.cause() else {
+                return text("global.check_ok", &who);
+            };
+            let (what, _, next) = super::check::render::cause_texts(cause, &c.registry);
+            let next = next.map(|n| format!(" — {n}")).unwrap_or_default();
+            text(
+                "global.check_failed",
+                &[who[0], who[1], ("what", &what), ("next", &next)],
+            )
+        };
+        self.0.iter().map(|c| Block::Line(line(c))).collect()
+    }
+
+    fn verdict(&self) -> Result<(), CliError> {
+        if self.0.iter().all(|c| c.report.passed) {
+            Ok(())
+        } else {
+            Err(CliError::silent(Exit::Failed))
         }
     }
-    if all_passed {
-        Ok(())
-    } else {
-        Err(CliError::silent(crate::error::Exit::Failed))
-    }
 }
 
-fn change_line(change: Change, registry: &str, dry: &str) -> String {
-    let key = match change {
-        Change::Added => "global.added",
-        Change::Updated => "global.updated",
-        Change::Unchanged => "global.unchanged",
-    };
-    text(key, &[("registry", registry), ("dry", dry)])
+/// `global set` and `global remove`: one edit, planned, confirmed, written.
+struct Edit {
+    edit: GlobalEdit,
+    mode: Mode,
 }
 
-fn set(kube: &KubeArgs, args: &GlobalSetArgs) -> Result<(), CliError> {
+async fn set(kube: &KubeArgs, args: &GlobalSetArgs) -> Result<(), CliError> {
     let registry = keys::normalize(&args.registry);
-    let found = creds::gather(
-        &args.secret,
-        &args.source,
-        &Selection::Named(vec![registry.clone()]),
-        &registry,
-    )?;
-    let session = Session::open(kube)?;
-    // Read first: a missing pull secret (not OpenShift 4) fails before asking.
-    session.block_on(global::show(&session.cluster))?;
-    let dry = dry_run(args.write.dry_run);
-    session.require(
-        &[Need::new("update", "", "secrets", Some(global::NAMESPACE))],
-        args.write.dry_run,
-    )?;
-    if dry == rhpull_cluster::DryRun::None {
-        creds::confirm(
-            &text("global.confirm_set", &[("registry", &registry)]),
-            args.yes,
-        )?;
-    }
-    let change = session.block_on(global::set(&session.cluster, &found[0].credential, dry))?;
-    output::print_line(&change_line(
-        change,
-        &registry,
-        &dry_suffix(args.write.dry_run),
-    ));
-    Ok(())
+    let conn = Connection::resolve(kube, Some(&args.contexts))?;
+    let selection = Selection::Named(vec![registry.clone()]);
+    let found = creds::gather(&args.secret, &args.source, &selection, &registry)?;
+    let cmd = Edit {
+        edit: GlobalEdit::Set(found.into_iter().map(|f| f.credential).collect()),
+        mode: Mode {
+            dry_run: args.write.dry_run.into(),
+            yes: args.yes,
+            offline: false,
+        },
+    };
+    driver::run(&cmd, &conn, args.write.output.into()).await
 }
 
-fn remove(kube: &KubeArgs, args: &GlobalRemoveArgs) -> Result<(), CliError> {
-    let registry = keys::normalize(&args.registry);
-    let session = Session::open(kube)?;
-    let present = session
-        .block_on(global::show(&session.cluster))?
-        .iter()
-        .any(|e| e.registry == registry);
-    let dry = dry_run(args.write.dry_run);
-    session.require(
-        &[Need::new("update", "", "secrets", Some(global::NAMESPACE))],
-        args.write.dry_run,
-    )?;
-    if present && dry == rhpull_cluster::DryRun::None {
-        creds::confirm(
-            &text("global.confirm_remove", &[("registry", &registry)]),
-            args.yes,
-        )?;
-    }
-    let change = session.block_on(global::remove(&session.cluster, &registry, dry))?;
-    let key = if change == Change::Unchanged {
-        "global.not_there"
-    } else {
-        "global.removed"
+async fn remove(kube: &KubeArgs, args: &GlobalRemoveArgs) -> Result<(), CliError> {
+    let conn = Connection::resolve(kube, Some(&args.contexts))?;
+    let cmd = Edit {
+        edit: GlobalEdit::Remove(keys::normalize(&args.registry)),
+        mode: Mode {
+            dry_run: args.write.dry_run.into(),
+            yes: args.yes,
+            offline: false,
+        },
     };
-    output::print_line(&text(
-        key,
-        &[
-            ("registry", &registry),
-            ("dry", &dry_suffix(args.write.dry_run)),
-        ],
-    ));
-    Ok(())
+    driver::run(&cmd, &conn, args.write.output.into()).await
+}
+
+impl ClusterCommand for Edit {
+    type Plan = GlobalPlan;
+    type Report = GlobalChanges;
+
+    fn mode(&self) -> Mode {
+        self.mode
+    }
+
+    async fn plan(&self, cx: &Cx<'_>) -> Result<GlobalPlan, CliError> {
+        Ok(global::plan(cx.cluster()?, self.edit.clone()).await?)
+    }
+
+    fn needs(&self, plan: &GlobalPlan) -> Vec<Need> {
+        plan.need().into_iter().collect()
+    }
+
+    fn question(&self, plan: &GlobalPlan) -> Option<String> {
+        let registries: Vec<String> = plan.changes.iter().map(|c| c.registry.clone()).collect();
+        let key = match self.edit {
+            GlobalEdit::Set(_) => "global.confirm_set",
+            GlobalEdit::Remove(_) => "global.confirm_remove",
+        };
+        plan.changes_anything()
+            .then(|| text(key, &[("registry", &registries.join(", "))]))
+    }
+
+    async fn apply(&self, cx: &Cx<'_>, plan: GlobalPlan) -> Result<GlobalChanges, CliError> {
+        Ok(GlobalChanges {
+            changes: global::write(cx.cluster()?, plan, self.mode.dry_run).await?,
+            removing: matches!(self.edit, GlobalEdit::Remove(_)),
+            dry_run: self.mode.dry_run,
+        })
+    }
+}
+
+/// What an edit of the global pull secret did, registry by registry.
+#[derive(Debug)]
+pub struct GlobalChanges {
+    pub changes: Vec<RegistryChange>,
+    pub removing: bool,
+    pub dry_run: DryRun,
+}
+
+impl Report for GlobalChanges {
+    fn document(&self) -> serde_json::Value {
+        serde_json::json!({ "changes": self.changes })
+    }
+
+    fn names(&self) -> Vec<String> {
+        vec![format!("secret/{}", global::NAME)]
+    }
+
+    fn human(&self) -> Vec<Block> {
+        (self.changes.iter())
+            .map(|c| {
+                let line = words::global_line(&c.registry, c.change, self.removing, self.dry_run);
+                Block::Line(line)
+            })
+            .collect()
+    }
+
+    fn changed(&self) -> bool {
+        self.changes.iter().any(|c| c.change != Change::Unchanged)
+    }
 }

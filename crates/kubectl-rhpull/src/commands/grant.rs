@@ -2,131 +2,179 @@
 //! FROM may (or may no longer) pull images from each project TO — the
 //! `system:image-puller` RoleBinding `oc policy add-role-to-user` makes.
 
-use rhpull_cluster::access::Need;
-use rhpull_cluster::grants::{self, GrantChange, Grantee};
+use rhpull_cluster::access::{self, Need};
+use rhpull_cluster::grants::{self, GrantChange, GrantPlan, Grantee};
+use rhpull_cluster::{Cluster, DryRun, fleet};
 
-use super::create::{dry_run, dry_suffix};
-use crate::cli::{GrantArgs, KubeArgs, ObjectOutput};
+pub use rhpull_cluster::grants::Direction;
+
+use crate::cli::{GrantArgs, KubeArgs};
+use crate::connection::Connection;
+use crate::driver::{self, ClusterCommand, Cx, Mode};
 use crate::error::CliError;
 use crate::i18n::text;
-use crate::output;
-use crate::session::Session;
+use crate::render::{Block, Report};
 
-fn grantee(args: &GrantArgs) -> Grantee {
-    if args.all_service_accounts {
+struct Grant<'a> {
+    args: &'a GrantArgs,
+    direction: Direction,
+    grantee: Grantee,
+    dry_run: DryRun,
+}
+
+pub async fn run(kube: &KubeArgs, args: &GrantArgs, direction: Direction) -> Result<(), CliError> {
+    let grantee = if args.all_service_accounts {
         Grantee::AllServiceAccounts
     } else if args.service_accounts.is_empty() {
         Grantee::ServiceAccounts(vec!["default".into()])
     } else {
         Grantee::ServiceAccounts(args.service_accounts.clone())
-    }
+    };
+    let conn = Connection::resolve(kube, Some(&args.contexts))?;
+    let cmd = Grant {
+        args,
+        direction,
+        grantee,
+        dry_run: args.write.dry_run.into(),
+    };
+    driver::run(&cmd, &conn, args.write.output.into()).await
 }
 
-fn print(changes: &[GrantChange], format: ObjectOutput, lines: &[String]) {
-    match format {
-        ObjectOutput::Json => output::print_json(&changes),
-        ObjectOutput::Yaml => output::print_yaml(&changes),
-        ObjectOutput::Name => {
-            for c in changes {
-                output::print_line(&format!("rolebinding/{}", c.binding));
+impl Grant<'_> {
+    /// TO projects: the positional ones and those of the fleet flags.
+    async fn targets(&self, cluster: &Cluster) -> Result<Vec<String>, CliError> {
+        let mut to = self.args.to.clone();
+        if let Some(scope) = self.args.fleet.scope() {
+            for ns in fleet::namespaces(cluster, &scope).await? {
+                if ns != self.args.from && !to.contains(&ns) {
+                    to.push(ns);
+                }
             }
         }
-        ObjectOutput::Table => {
-            for l in lines {
-                output::print_line(l);
-            }
-        }
+        Ok(to)
+    }
+
+    async fn plan_for(&self, cluster: &Cluster, to: &str) -> Result<GrantPlan, CliError> {
+        let from = &self.args.from;
+        Ok(grants::plan(cluster, self.direction, from, to, &self.grantee).await?)
     }
 }
 
-/// TO projects: the positional ones and those of the fleet flags.
-fn targets(session: &Session, args: &GrantArgs) -> Result<Vec<String>, CliError> {
-    let mut to = args.to.clone();
-    for ns in super::fleet::namespaces(session, &args.fleet)?.unwrap_or_default() {
-        if ns != args.from && !to.contains(&ns) {
-            to.push(ns);
+impl ClusterCommand for Grant<'_> {
+    type Plan = Vec<(String, GrantPlan)>;
+    type Report = GrantReport;
+
+    fn mode(&self) -> Mode {
+        Mode {
+            dry_run: self.dry_run,
+            ..Mode::default()
         }
     }
-    Ok(to)
-}
 
-pub fn grant(kube: &KubeArgs, args: &GrantArgs) -> Result<(), CliError> {
-    let session = Session::open(kube)?;
-    let targets = targets(&session, args)?;
-    let needs: Vec<Need> = targets
-        .iter()
-        .map(|t| {
-            Need::new(
-                "create",
-                "rbac.authorization.k8s.io",
-                "rolebindings",
-                Some(t),
-            )
+    async fn plan(&self, cx: &Cx<'_>) -> Result<Self::Plan, CliError> {
+        let cluster = cx.cluster()?;
+        if self.direction == Direction::Grant {
+            grants::require_role(cluster).await?;
+        }
+        let mut plans = Vec::new();
+        for to in self.targets(cluster).await? {
+            let plan = self.plan_for(cluster, &to).await?;
+            plans.push((to, plan));
+        }
+        Ok(plans)
+    }
+
+    fn needs(&self, plans: &Self::Plan) -> Vec<Need> {
+        access::merged(plans.iter().flat_map(|(_, p)| p.needs()))
+    }
+
+    async fn apply(&self, cx: &Cx<'_>, plans: Self::Plan) -> Result<GrantReport, CliError> {
+        let cluster = cx.cluster()?;
+        let mut done = Vec::new();
+        for (to, plan) in plans {
+            let from = &self.args.from;
+            let again =
+                async || grants::plan(cluster, self.direction, from, &to, &self.grantee).await;
+            let changes = grants::write(cluster, plan, self.dry_run, again).await?;
+            done.push((to, changes));
+        }
+        Ok(GrantReport {
+            from: self.args.from.clone(),
+            done,
+            direction: self.direction,
+            dry_run: self.dry_run,
         })
-        .collect();
-    session.require(&needs, args.write.dry_run)?;
-    let who = grantee(args);
-    let dry = dry_run(args.write.dry_run);
-    let suffix = dry_suffix(args.write.dry_run);
-    let (mut changes, mut lines) = (Vec::new(), Vec::new());
-    for to in &targets {
-        let c = session.block_on(grants::grant(&session.cluster, &args.from, to, &who, dry))?;
-        lines.push(if c.subjects.is_empty() {
-            text(
-                "grant.unchanged",
-                &[("from", &args.from), ("to", to), ("dry", &suffix)],
-            )
-        } else {
-            text(
-                "grant.changed",
-                &[
-                    ("from", &args.from),
-                    ("to", to),
-                    ("binding", &c.binding),
-                    ("subjects", &c.subjects.join(", ")),
-                    ("dry", &suffix),
-                ],
-            )
-        });
-        changes.push(c);
     }
-    print(&changes, args.write.output, &lines);
-    Ok(())
 }
 
-pub fn revoke(kube: &KubeArgs, args: &GrantArgs) -> Result<(), CliError> {
-    let session = Session::open(kube)?;
-    let targets = targets(&session, args)?;
-    let who = grantee(args);
-    let dry = dry_run(args.write.dry_run);
-    let suffix = dry_suffix(args.write.dry_run);
-    let (mut changes, mut lines) = (Vec::new(), Vec::new());
-    for to in &targets {
-        let cs = session.block_on(grants::revoke(&session.cluster, &args.from, to, &who, dry))?;
-        if cs.is_empty() {
-            lines.push(text(
-                "revoke.unchanged",
-                &[("from", &args.from), ("to", to), ("dry", &suffix)],
-            ));
-        }
-        for c in &cs {
-            let key = if c.deleted_binding {
-                "revoke.deleted"
-            } else {
-                "revoke.changed"
-            };
-            lines.push(text(
-                key,
-                &[
-                    ("to", to),
-                    ("binding", &c.binding),
-                    ("subjects", &c.subjects.join(", ")),
-                    ("dry", &suffix),
-                ],
-            ));
-        }
-        changes.extend(cs);
+/// What `grant` or `revoke` changed, project by project.
+#[derive(Debug)]
+pub struct GrantReport {
+    from: String,
+    done: Vec<(String, Vec<GrantChange>)>,
+    direction: Direction,
+    dry_run: DryRun,
+}
+
+impl GrantReport {
+    fn changes(&self) -> impl Iterator<Item = &GrantChange> {
+        self.done.iter().flat_map(|(_, c)| c)
     }
-    print(&changes, args.write.output, &lines);
-    Ok(())
+
+    fn lines_for(&self, to: &str, changes: &[GrantChange]) -> Vec<String> {
+        let dry = crate::words::dry(self.dry_run);
+        let from = self.from.as_str();
+        let changed: Vec<&GrantChange> =
+            changes.iter().filter(|c| !c.subjects.is_empty()).collect();
+        if changed.is_empty() {
+            let key = match self.direction {
+                Direction::Grant => "grant.unchanged",
+                Direction::Revoke => "revoke.unchanged",
+            };
+            return vec![text(key, &[("from", from), ("to", to), ("dry", &dry)])];
+        }
+        changed
+            .iter()
+            .map(|c| {
+                let key = match (self.direction, c.deleted_binding) {
+                    (Direction::Grant, _) => "grant.changed",
+                    (Direction::Revoke, true) => "revoke.deleted",
+                    (Direction::Revoke, false) => "revoke.changed",
+                };
+                let args = [
+                    ("from", from),
+                    ("to", to),
+                    ("binding", c.binding.as_str()),
+                    ("subjects", &c.subjects.join(", ")),
+                    ("dry", &dry),
+                ];
+                text(key, &args)
+            })
+            .collect()
+    }
+}
+
+impl Report for GrantReport {
+    fn document(&self) -> serde_json::Value {
+        let changes: Vec<&GrantChange> = self.changes().collect();
+        serde_json::to_value(changes).unwrap_or_default()
+    }
+
+    fn names(&self) -> Vec<String> {
+        self.changes()
+            .map(|c| format!("rolebinding/{}", c.binding))
+            .collect()
+    }
+
+    fn human(&self) -> Vec<Block> {
+        self.done
+            .iter()
+            .flat_map(|(to, c)| self.lines_for(to, c))
+            .map(Block::Line)
+            .collect()
+    }
+
+    fn changed(&self) -> bool {
+        self.changes().any(|c| !c.subjects.is_empty())
+    }
 }

@@ -1,78 +1,104 @@
 //! `rhpull link SA [SECRET]...` and `rhpull unlink SA SECRET...`: as `oc
 //! secrets link`/`unlink`, keeping every other entry, retrying on conflicts,
 //! naming every secret that does not exist. With no SECRET, the one pull
-//! secret rhpull manages in the namespace is linked.
+//! secret rhpull manages in the namespace is linked. Across namespaces with
+//! `-A`/`-l`/`--namespaces`, link and unlink are the same fleet job.
+
+use std::time::Duration;
 
 use rhpull_cluster::access::Need;
-use rhpull_cluster::link::{self, LinkChange, LinkFor};
-use rhpull_cluster::{discovery, inventory};
+use rhpull_cluster::fleet::{self, FleetPlan, Job, Scope};
+use rhpull_cluster::link::{self, LinkChange, LinkEdit, LinkFor, LinkPlan};
+use rhpull_cluster::{Cluster, DryRun, inventory};
 
-use super::create::{dry_run, dry_suffix, link_for};
-use crate::cli::{KubeArgs, LinkArgs, ObjectOutput, UnlinkArgs};
-use crate::creds;
-use crate::error::CliError;
+use super::fleet::FleetReport;
+use crate::cli::{KubeArgs, LinkArgs, UnlinkArgs, WriteArgs};
+use crate::connection::Connection;
+use crate::driver::{self, ClusterCommand, Cx, Mode};
+use crate::error::{CliError, Exit};
 use crate::i18n::text;
-use crate::output;
-use crate::session::Session;
+use crate::render::{Block, Report};
+use crate::{prompt, words};
 
-/// `serviceaccount/default: linked mine (pull)` or `… unchanged`.
-pub fn change_line(c: &LinkChange, dry: &str) -> String {
-    let sa = &c.service_account;
-    if c.is_empty() {
-        return text(
-            "link.unchanged",
-            &[("sa", sa), ("namespace", &c.namespace), ("dry", dry)],
-        );
-    }
-    let mut parts = Vec::new();
-    if !c.pull.is_empty() {
-        parts.push(text("link.for_pull", &[("secrets", &c.pull.join(", "))]));
-    }
-    if !c.mount.is_empty() {
-        parts.push(text("link.for_mount", &[("secrets", &c.mount.join(", "))]));
-    }
-    text(
-        "link.changed",
-        &[
-            ("sa", sa),
-            ("namespace", &c.namespace),
-            ("what", &parts.join("; ")),
-            ("dry", dry),
-        ],
-    )
+/// `link` or `unlink`, resolved.
+struct Options {
+    service_account: String,
+    /// Empty for `link`: the one secret rhpull manages in the namespace.
+    secrets: Vec<String>,
+    /// `None` for `unlink`.
+    link_for: Option<LinkFor>,
+    wait: Duration,
+    scope: Option<Scope>,
+    concurrency: usize,
+    dry_run: DryRun,
 }
 
-fn unlink_line(c: &LinkChange, dry: &str) -> String {
-    if c.is_empty() {
-        return text(
-            "unlink.unchanged",
-            &[
-                ("sa", &c.service_account),
-                ("namespace", &c.namespace),
-                ("dry", dry),
-            ],
-        );
-    }
-    let mut all = c.pull.clone();
-    for m in &c.mount {
-        if !all.contains(m) {
-            all.push(m.clone());
+impl Options {
+    fn edit(&self, secrets: Vec<String>) -> LinkEdit {
+        match self.link_for {
+            Some(for_) => LinkEdit::Add { secrets, for_ },
+            None => LinkEdit::Remove { secrets },
         }
     }
-    text(
-        "unlink.changed",
-        &[
-            ("sa", &c.service_account),
-            ("namespace", &c.namespace),
-            ("secrets", &all.join(", ")),
-            ("dry", dry),
-        ],
-    )
 }
 
-/// The pull secret to link when none is named: rhpull's only one here.
-fn default_secret(session: &Session, ns: &str) -> Result<String, CliError> {
-    let inv = session.block_on(inventory::collect(&session.cluster, Some(ns)))?;
+pub async fn run(kube: &KubeArgs, args: &LinkArgs) -> Result<(), CliError> {
+    let scope = args.fleet.scope();
+    if scope.is_some() && args.secrets.is_empty() {
+        return Err(CliError::from_catalogue(
+            Exit::Usage,
+            "link.fleet_needs_secret",
+            &[],
+        ));
+    }
+    // `oc secrets link builder` mounts by default: builds read mounted secrets.
+    let for_ = args.link_for.map_or(
+        if args.service_account == "builder" {
+            LinkFor::Mount
+        } else {
+            LinkFor::Pull
+        },
+        LinkFor::from,
+    );
+    let options = Options {
+        service_account: args.service_account.clone(),
+        secrets: args.secrets.clone(),
+        link_for: Some(for_),
+        wait: args.wait,
+        scope,
+        concurrency: args.fleet.concurrency,
+        dry_run: args.write.dry_run.into(),
+    };
+    go(kube, &args.contexts, &args.write, options).await
+}
+
+pub async fn unlink(kube: &KubeArgs, args: &UnlinkArgs) -> Result<(), CliError> {
+    let options = Options {
+        service_account: args.service_account.clone(),
+        secrets: args.secrets.clone(),
+        link_for: None,
+        wait: Duration::ZERO,
+        scope: args.fleet.scope(),
+        concurrency: args.fleet.concurrency,
+        dry_run: args.write.dry_run.into(),
+    };
+    go(kube, &args.contexts, &args.write, options).await
+}
+
+async fn go(
+    kube: &KubeArgs,
+    contexts: &crate::cli::ContextArgs,
+    write: &WriteArgs,
+    options: Options,
+) -> Result<(), CliError> {
+    let conn = Connection::resolve(kube, Some(contexts))?;
+    driver::run(&options, &conn, write.output.into()).await
+}
+
+/// The pull secret to use when none is named: rhpull's only one in `ns`
+/// (on a terminal, the one chosen when there are several).
+pub async fn default_secret(cluster: &Cluster, ns: &str) -> Result<String, CliError> {
+    let inv = inventory::collect(cluster, Some(ns)).await?;
     let managed: Vec<String> = inv
         .secrets
         .into_iter()
@@ -81,12 +107,12 @@ fn default_secret(session: &Session, ns: &str) -> Result<String, CliError> {
         .collect();
     match managed.as_slice() {
         [] => Err(CliError::from_catalogue(
-            crate::error::Exit::Failed,
+            Exit::Failed,
             "link.no_managed_secret",
             &[("namespace", ns)],
         )),
         [one] => Ok(one.clone()),
-        many => creds::choose(
+        many => prompt::choose(
             &text("link.choose", &[("namespace", ns)]),
             many,
             "link.several_managed",
@@ -95,189 +121,126 @@ fn default_secret(session: &Session, ns: &str) -> Result<String, CliError> {
     }
 }
 
-pub fn run(kube: &KubeArgs, args: &LinkArgs) -> Result<(), CliError> {
-    let session = Session::open(kube)?;
-    let for_ = args
-        .link_for
-        .map(link_for)
-        .unwrap_or(if args.service_account == "builder" {
-            LinkFor::Mount
-        } else {
-            LinkFor::Pull
-        });
-    if let Some(namespaces) = super::fleet::namespaces(&session, &args.fleet)? {
-        if args.secrets.is_empty() {
-            return Err(CliError::from_catalogue(
-                crate::error::Exit::Usage,
-                "link.fleet_needs_secret",
-                &[],
-            ));
+pub enum Plan {
+    One(Box<LinkPlan>),
+    Fleet(FleetPlan),
+}
+
+impl ClusterCommand for Options {
+    type Plan = Plan;
+    type Report = LinkReport;
+
+    fn mode(&self) -> Mode {
+        Mode {
+            dry_run: self.dry_run,
+            ..Mode::default()
         }
-        for secret in &args.secrets {
-            let job = rhpull_cluster::fleet::Job {
+    }
+
+    async fn plan(&self, cx: &Cx<'_>) -> Result<Plan, CliError> {
+        let cluster = cx.cluster()?;
+        if let Some(scope) = &self.scope {
+            let job = Job {
                 secret: None,
-                secret_name: secret.clone(),
-                service_accounts: vec![args.service_account.clone()],
-                link_for: for_,
-                dry_run: dry_run(args.write.dry_run),
+                links: Some((
+                    vec![self.service_account.clone()],
+                    self.edit(self.secrets.clone()),
+                )),
                 overwrite: false,
-                concurrency: args.fleet.concurrency,
             };
-            super::fleet::run(
-                &session,
-                &namespaces,
-                &job,
-                args.write.output,
-                &dry_suffix(args.write.dry_run),
-            )?;
+            return Ok(Plan::Fleet(fleet::plan(cluster, scope, &job).await?));
         }
-        return Ok(());
+        let (ns, sa) = (cx.namespace.as_str(), self.service_account.as_str());
+        let Some(for_) = self.link_for else {
+            let edit = self.edit(self.secrets.clone());
+            return Ok(Plan::One(Box::new(
+                link::plan(cluster, ns, sa, edit).await?,
+            )));
+        };
+        let secrets = match self.secrets.as_slice() {
+            [] => vec![default_secret(cluster, ns).await?],
+            named => named.to_vec(),
+        };
+        link::require_secrets(cluster, ns, &secrets).await?;
+        let plan = link::plan_link(cluster, ns, sa, &secrets, for_, self.wait).await?;
+        Ok(Plan::One(Box::new(plan)))
     }
-    let ns = session.namespace().to_string();
-    let secrets = if args.secrets.is_empty() {
-        vec![default_secret(&session, &ns)?]
-    } else {
-        args.secrets.clone()
-    };
-    // `oc secrets link builder` mounts by default: builds read mounted secrets.
-    let for_ = args
-        .link_for
-        .map(link_for)
-        .unwrap_or(if args.service_account == "builder" {
-            LinkFor::Mount
-        } else {
-            LinkFor::Pull
-        });
-    let dry = dry_run(args.write.dry_run);
-    session.require(
-        &[Need::new("update", "", "serviceaccounts", Some(&ns))],
-        args.write.dry_run,
-    )?;
-    let openshift = session
-        .block_on(discovery::detect(&session.cluster))?
-        .is_openshift();
-    session.block_on(link::wait_for(
-        &session.cluster,
-        &ns,
-        &args.service_account,
-        args.wait,
-        openshift,
-    ))?;
-    session.block_on(link::require_secrets(&session.cluster, &ns, &secrets))?;
-    let change = session.block_on(link::link(
-        &session.cluster,
-        &ns,
-        &args.service_account,
-        &secrets,
-        for_,
-        dry,
-    ))?;
-    print(
-        &change,
-        args.write.output,
-        &change_line(&change, &dry_suffix(args.write.dry_run)),
-    );
-    Ok(())
-}
 
-pub fn unlink(kube: &KubeArgs, args: &UnlinkArgs) -> Result<(), CliError> {
-    use futures::StreamExt as _;
-    let session = Session::open(kube)?;
-    let dry = dry_run(args.write.dry_run);
-    let suffix = dry_suffix(args.write.dry_run);
-    let Some(namespaces) = super::fleet::namespaces(&session, &args.fleet)? else {
-        let ns = session.namespace().to_string();
-        let change = session.block_on(link::unlink(
-            &session.cluster,
-            &ns,
-            &args.service_account,
-            &args.secrets,
-            dry,
-        ))?;
-        print(&change, args.write.output, &unlink_line(&change, &suffix));
-        return Ok(());
-    };
-    let cluster = &session.cluster;
-    let mut results = session.block_on(
-        futures::stream::iter(namespaces)
-            .map(|ns| async move {
-                let (links, error) =
-                    match link::unlink(cluster, &ns, &args.service_account, &args.secrets, dry)
-                        .await
-                    {
-                        Ok(c) => (vec![c], None),
-                        Err(e) => (Vec::new(), Some(e)),
-                    };
-                rhpull_cluster::fleet::NamespaceResult {
-                    namespace: ns,
-                    secret: None,
-                    links,
-                    error,
-                }
-            })
-            .buffer_unordered(args.fleet.concurrency.max(1))
-            .collect::<Vec<_>>(),
-    );
-    results.sort_by(|a, b| a.namespace.cmp(&b.namespace));
-    super::fleet::report(&results, args.write.output, &suffix)
-}
-
-fn print(change: &LinkChange, format: ObjectOutput, line: &str) {
-    match format {
-        ObjectOutput::Json => output::print_json(change),
-        ObjectOutput::Yaml => output::print_yaml(change),
-        ObjectOutput::Name => {
-            output::print_line(&format!("serviceaccount/{}", change.service_account))
+    fn needs(&self, plan: &Plan) -> Vec<Need> {
+        match plan {
+            Plan::One(p) => p.need().into_iter().collect(),
+            Plan::Fleet(f) => f.needs(),
         }
-        ObjectOutput::Table => output::print_line(line),
+    }
+
+    async fn apply(&self, cx: &Cx<'_>, plan: Plan) -> Result<LinkReport, CliError> {
+        let cluster = cx.cluster()?;
+        Ok(match plan {
+            Plan::One(p) => LinkReport::One {
+                change: link::write(cluster, &p, self.dry_run).await?,
+                unlinking: self.link_for.is_none(),
+                dry_run: self.dry_run,
+            },
+            Plan::Fleet(f) => LinkReport::Fleet(
+                super::fleet::apply(cluster, cx, f, self.dry_run, self.concurrency).await,
+            ),
+        })
     }
 }
 
-/// `rhpull build-secret BC [SECRET] [--push]`: the BuildConfig's pull (or
-/// push) secret, default the one pull secret rhpull manages here.
-pub fn build_secret(kube: &KubeArgs, args: &crate::cli::BuildSecretArgs) -> Result<(), CliError> {
-    let session = Session::open(kube)?;
-    let ns = session.namespace().to_string();
-    let secret = match &args.secret {
-        Some(s) => s.clone(),
-        None => default_secret(&session, &ns)?,
-    };
-    session.block_on(link::require_secrets(
-        &session.cluster,
-        &ns,
-        std::slice::from_ref(&secret),
-    ))?;
-    session.require(
-        &[Need::new(
-            "patch",
-            "build.openshift.io",
-            "buildconfigs",
-            Some(&ns),
-        )],
-        args.write.dry_run,
-    )?;
-    let dry = dry_run(args.write.dry_run);
-    let outcome = session.block_on(rhpull_cluster::buildconfig::set_secret(
-        &session.cluster,
-        &ns,
-        &args.build_config,
-        &secret,
-        args.push,
-        dry,
-    ))?;
-    let key = match (outcome, args.push) {
-        (rhpull_cluster::Outcome::Unchanged, _) => "build_secret.unchanged",
-        (_, true) => "build_secret.push",
-        (_, false) => "build_secret.pull",
-    };
-    output::print_line(&text(
-        key,
-        &[
-            ("bc", &args.build_config),
-            ("namespace", &ns),
-            ("secret", &secret),
-            ("dry", &dry_suffix(args.write.dry_run)),
-        ],
-    ));
-    Ok(())
+/// What `link` or `unlink` changed.
+#[derive(Debug)]
+pub enum LinkReport {
+    One {
+        change: LinkChange,
+        unlinking: bool,
+        dry_run: DryRun,
+    },
+    Fleet(FleetReport),
+}
+
+impl Report for LinkReport {
+    fn document(&self) -> serde_json::Value {
+        match self {
+            Self::One { change, .. } => serde_json::to_value(change).unwrap_or_default(),
+            Self::Fleet(f) => f.document(),
+        }
+    }
+
+    fn names(&self) -> Vec<String> {
+        match self {
+            Self::One { change, .. } => {
+                vec![format!("serviceaccount/{}", change.service_account)]
+            }
+            Self::Fleet(f) => f.names(),
+        }
+    }
+
+    fn human(&self) -> Vec<Block> {
+        match self {
+            Self::One {
+                change,
+                unlinking: false,
+                dry_run,
+            } => vec![Block::Line(words::link_line(change, *dry_run))],
+            Self::One {
+                change, dry_run, ..
+            } => vec![Block::Line(words::unlink_line(change, *dry_run))],
+            Self::Fleet(f) => f.human(),
+        }
+    }
+
+    fn changed(&self) -> bool {
+        match self {
+            Self::One { change, .. } => !change.is_empty(),
+            Self::Fleet(f) => f.changed(),
+        }
+    }
+
+    fn verdict(&self) -> Result<(), CliError> {
+        match self {
+            Self::One { .. } => Ok(()),
+            Self::Fleet(f) => f.verdict(),
+        }
+    }
 }

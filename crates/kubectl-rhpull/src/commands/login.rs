@@ -4,21 +4,23 @@
 //! through the credential helper that owns the registry when there is one.
 //! Logout removes that registry's entry and nothing else.
 
-use rhpull_core::authfile::store::{SavedTo, remove_login, save_login};
-use rhpull_core::authfile::{AuthEnv, AuthFile, AuthFormat, Change, Credentials, View};
+use std::path::PathBuf;
 
-use super::check;
+use rhpull_core::authfile::store::{SavedTo, remove_login, save_login};
+use rhpull_core::authfile::{
+    AuthEnv, AuthFile, AuthFormat, Change, CredentialSource, Credentials, View, keys,
+};
+
+use super::check::RegistryReport;
 use crate::cli::{AuthFileArgs, KubeArgs, LoginArgs, LogoutArgs};
-use crate::creds;
+use crate::creds::{self, Found};
 use crate::error::{CliError, Exit};
 use crate::i18n::text;
-use crate::output;
+use crate::registry_check;
+use crate::render::{self, Block, Format, Report};
 
 /// The file login/logout write, and its format.
-fn target(
-    env: &AuthEnv,
-    args: &AuthFileArgs,
-) -> Result<(std::path::PathBuf, AuthFormat), CliError> {
+fn target(env: &AuthEnv, args: &AuthFileArgs) -> Result<(PathBuf, AuthFormat), CliError> {
     if let Some(p) = &args.authfile {
         return Ok((p.clone(), AuthFormat::Containers));
     }
@@ -30,38 +32,64 @@ fn target(
     found.ok_or_else(|| CliError::from_catalogue(Exit::Usage, "error.no_home", &[]))
 }
 
-pub fn login(kube: &KubeArgs, args: &LoginArgs) -> Result<(), CliError> {
-    if let Some(path) = &args.from_file {
-        let file = creds::read_credential_file(path)?;
-        let entries = file.entries()?;
-        for e in &entries {
-            save_verified(kube, args, e.credential())?;
+pub async fn login(kube: &KubeArgs, args: &LoginArgs) -> Result<(), CliError> {
+    let format = Format::from(args.output);
+    let logins = match &args.from_file {
+        Some(path) => {
+            let file = creds::read_credential_file(path)?;
+            (file.entries()?.into_iter())
+                .map(|e| Found {
+                    credential: e.credential(),
+                    source: Some(CredentialSource::File { path: path.clone() }),
+                    identity_token_only: e.identity_token_only(),
+                })
+                .collect()
         }
-        return Ok(());
+        None => {
+            let registry = keys::normalize(
+                args.registry
+                    .as_deref()
+                    .unwrap_or(rhpull_core::registries::DEFAULT),
+            );
+            vec![Found::typed(creds::from_flags(&args.secret, &registry)?)]
+        }
+    };
+    let mut saved = Vec::new();
+    for found in logins {
+        saved.push(save_verified(kube, args, found, format).await?);
     }
-    let registry = rhpull_core::authfile::keys::normalize(&args.registry);
-    let credential = creds::from_flags(&args.secret, &registry)?;
-    save_verified(kube, args, credential)
+    render::print(&LoginReport(saved), format)
 }
 
-/// Verifies `credential` with the token flow, then saves it.
-fn save_verified(
+/// What one login did.
+#[derive(Debug, serde::Serialize)]
+struct Saved {
+    registry: String,
+    /// The auth file written, or the credential helper that holds it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    path: Option<PathBuf>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    helper: Option<String>,
+    change: Change,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    backup: Option<PathBuf>,
+}
+
+/// Verifies the login with the token flow, then saves it.
+async fn save_verified(
     kube: &KubeArgs,
     args: &LoginArgs,
-    credential: rhpull_core::Credential,
-) -> Result<(), CliError> {
-    let registry = credential.registry.clone();
-    let mut options = check::options(&registry, &args.net, kube);
-    options.credential = Some(credential.clone());
-    let report = check::run_check(&options)?;
-    if !check::all_passed(&report) {
-        check::render::print(
-            &report,
-            Some(&creds::Found {
-                credential,
-                source: None,
-            }),
-        );
+    found: Found,
+    format: Format,
+) -> Result<Saved, CliError> {
+    let registry = found.credential.registry.clone();
+    let mut options = registry_check::options(&registry, &args.net, kube.insecure_skip_tls_verify);
+    options.credential = Some(found.credential.clone());
+    options.credential_problem = found.problem();
+    let report = registry_check::run(&options).await?;
+    if !report.passed {
+        // What failed, as `check` shows it; then why nothing was saved.
+        let _ = render::print(&RegistryReport::new(report, Some(found)), format);
         return Err(CliError::from_catalogue(
             Exit::Failed,
             "login.not_saved",
@@ -69,79 +97,138 @@ fn save_verified(
         ));
     }
     let env = AuthEnv::from_process();
-    let (path, format) = target(&env, &args.file)?;
-    let mut file = AuthFile::load(&path, format)?;
-    let line = match save_login(&env, &mut file, &credential)? {
+    let (path, file_format) = target(&env, &args.file)?;
+    let mut file = AuthFile::load(&path, file_format)?;
+    Ok(match save_login(&env, &mut file, &found.credential)? {
         SavedTo::File {
             path,
-            change: Change::Unchanged,
-            ..
-        } => text(
-            "login.unchanged",
-            &[
-                ("registry", &registry),
-                ("path", &path.display().to_string()),
-            ],
-        ),
-        SavedTo::File { path, backup, .. } => {
-            if let Some(b) = backup {
-                output::print_line(&text("login.backup", &[("path", &b.display().to_string())]));
+            change,
+            backup,
+        } => Saved {
+            registry,
+            path: Some(path),
+            helper: None,
+            change,
+            backup,
+        },
+        SavedTo::Helper { helper, .. } => Saved {
+            registry,
+            path: None,
+            helper: Some(format!("docker-credential-{helper}")),
+            change: Change::Updated,
+            backup: None,
+        },
+    })
+}
+
+#[derive(Debug)]
+struct LoginReport(Vec<Saved>);
+
+impl Report for LoginReport {
+    fn document(&self) -> serde_json::Value {
+        serde_json::json!({ "logins": self.0 })
+    }
+
+    fn names(&self) -> Vec<String> {
+        self.0.iter().map(|s| s.registry.clone()).collect()
+    }
+
+    fn human(&self) -> Vec<Block> {
+        let mut lines = Vec::new();
+        for s in &self.0 {
+            let registry = ("registry", s.registry.as_str());
+            if let Some(b) = &s.backup {
+                let b = b.display().to_string();
+                lines.push(text("login.backup", &[("path", &b)]));
             }
-            text(
-                "login.saved",
-                &[
-                    ("registry", &registry),
-                    ("path", &path.display().to_string()),
-                ],
-            )
+            lines.push(match (&s.path, &s.helper) {
+                (Some(p), _) => {
+                    let key = if s.change == Change::Unchanged {
+                        "login.unchanged"
+                    } else {
+                        "login.saved"
+                    };
+                    text(key, &[registry, ("path", &p.display().to_string())])
+                }
+                (None, h) => text(
+                    "login.saved_helper",
+                    &[registry, ("helper", h.as_deref().unwrap_or_default())],
+                ),
+            });
         }
-        SavedTo::Helper { helper, .. } => text(
-            "login.saved_helper",
-            &[
-                ("registry", &registry),
-                ("helper", &format!("docker-credential-{helper}")),
-            ],
-        ),
-    };
-    output::print_line(&line);
-    Ok(())
+        lines.into_iter().map(Block::Line).collect()
+    }
+
+    fn changed(&self) -> bool {
+        self.0.iter().any(|s| s.change != Change::Unchanged)
+    }
 }
 
 pub fn logout(args: &LogoutArgs) -> Result<(), CliError> {
-    let registry = rhpull_core::authfile::keys::normalize(&args.registry);
+    let registry = keys::normalize(
+        args.registry
+            .as_deref()
+            .unwrap_or(rhpull_core::registries::DEFAULT),
+    );
     let env = AuthEnv::from_process();
     let (path, format) = target(&env, &args.file)?;
     let mut file = AuthFile::load(&path, format)?;
-    if remove_login(&env, &mut file, &registry)? {
-        output::print_line(&text(
-            "logout.removed",
-            &[
-                ("registry", &registry),
-                ("path", &path.display().to_string()),
-            ],
-        ));
-        return Ok(());
-    }
-    // Not in the file we write: say where the login lives instead, if anywhere.
-    let view = if args.file.docker {
-        View::Docker
-    } else {
-        View::Podman
-    };
-    let elsewhere = Credentials::load(&env, view)?
-        .files()
-        .iter()
-        .find(|f| f.get(&registry).ok().flatten().is_some())
-        .map(|f| f.path().display().to_string());
-    match elsewhere {
-        Some(other) => Err(CliError::from_catalogue(
-            Exit::Failed,
-            "logout.elsewhere",
-            &[("registry", &registry), ("path", &other)],
-        )),
-        None => {
-            output::print_line(&text("logout.not_logged_in", &[("registry", &registry)]));
-            Ok(())
+    let removed = remove_login(&env, &mut file, &registry)?;
+    if !removed {
+        // Not in the file we write: say where the login lives instead, if anywhere.
+        let view = if args.file.docker {
+            View::Docker
+        } else {
+            View::Podman
+        };
+        let elsewhere = Credentials::load(&env, view)?
+            .files()
+            .iter()
+            .find(|f| f.get(&registry).ok().flatten().is_some())
+            .map(|f| f.path().display().to_string());
+        if let Some(other) = elsewhere {
+            return Err(CliError::from_catalogue(
+                Exit::Failed,
+                "logout.elsewhere",
+                &[("registry", &registry), ("path", &other)],
+            ));
         }
+    }
+    let report = LogoutReport {
+        registry,
+        path: removed.then_some(path),
+    };
+    render::print(&report, args.output.into())
+}
+
+#[derive(Debug, serde::Serialize)]
+struct LogoutReport {
+    registry: String,
+    /// The file the login was removed from; `None` when there was none.
+    path: Option<PathBuf>,
+}
+
+impl Report for LogoutReport {
+    fn document(&self) -> serde_json::Value {
+        serde_json::to_value(self).unwrap_or_default()
+    }
+
+    fn names(&self) -> Vec<String> {
+        vec![self.registry.clone()]
+    }
+
+    fn human(&self) -> Vec<Block> {
+        let registry = ("registry", self.registry.as_str());
+        vec![Block::Line(match &self.path {
+            Some(p) => text(
+                "logout.removed",
+                &[registry, ("path", &p.display().to_string())],
+            ),
+            None => text("logout.not_logged_in", &[registry]),
+        })]
+    }
+
+    fn changed(&self) -> bool {
+        self.path.is_some()
     }
 }

@@ -1,7 +1,11 @@
-//! One module per command; each turns parsed options into a result and
-//! prints it through `output`.
+//! One module per command. Each turns its clap arguments into resolved
+//! options (no I/O; usage errors only), gathers what it needs from this
+//! machine (credentials, the terminal), and then either runs through the
+//! [`driver`](crate::driver) (commands that talk to clusters) or does its
+//! local work; every one reports through [`render`](crate::render).
 
-pub mod check;
+mod build_secret;
+mod check;
 mod completion;
 mod create;
 mod delegated;
@@ -19,25 +23,25 @@ mod version;
 use crate::cli::{Cli, Command};
 use crate::error::CliError;
 
-pub fn run(cli: Cli) -> Result<(), CliError> {
+pub async fn run(cli: Cli) -> Result<(), CliError> {
     let kube = &cli.kube;
     match cli.command {
         Command::Version(args) => version::run(&args),
-        Command::Check(args) => check::run(kube, &args),
-        Command::Create(args) => create::run(kube, &args),
-        Command::Link(args) => link::run(kube, &args),
-        Command::Unlink(args) => link::unlink(kube, &args),
-        Command::Grant(args) => grant::grant(kube, &args),
-        Command::Revoke(args) => grant::revoke(kube, &args),
-        Command::Delegated(args) => delegated::run(kube, &args),
-        Command::Global(args) => global::run(kube, &args),
-        Command::Status(args) => status::run(kube, &args),
-        Command::Rotate(args) => rotate::run(kube, &args),
+        Command::Check(args) => check::run(kube, &args).await,
+        Command::Create(args) => create::run(kube, &args).await,
+        Command::Link(args) => link::run(kube, &args).await,
+        Command::Unlink(args) => link::unlink(kube, &args).await,
+        Command::Grant(args) => grant::run(kube, &args, grant::Direction::Grant).await,
+        Command::Revoke(args) => grant::run(kube, &args, grant::Direction::Revoke).await,
+        Command::Delegated(args) => delegated::run(kube, &args).await,
+        Command::Global(args) => global::run(kube, &args).await,
+        Command::Status(args) => status::run(kube, &args).await,
+        Command::Rotate(args) => rotate::run(kube, &args).await,
         Command::Export(args) => export::run(&args),
-        Command::BuildSecret(args) => link::build_secret(kube, &args),
+        Command::BuildSecret(args) => build_secret::run(kube, &args).await,
         Command::Completion(args) => completion::run(&args),
         Command::GenerateMan(args) => completion::man(&args),
-        Command::Login(args) => login::login(kube, &args),
+        Command::Login(args) => login::login(kube, &args).await,
         Command::Logout(args) => login::logout(&args),
         Command::Registries(args) => registries::run(&args),
     }

@@ -6,13 +6,13 @@
 use rhpull_core::authfile::{AuthEnv, CredentialSource, Credentials, Resolved, View};
 use rhpull_core::registries::{Access, RED_HAT_REGISTRIES};
 
-use crate::cli::{OutputFormat, RegistriesArgs};
+use crate::cli::RegistriesArgs;
 use crate::error::CliError;
 use crate::i18n::text;
-use crate::output;
+use crate::render::{self, Block, Report};
 
 /// One registry as shown; `-o json` prints these (never a secret).
-#[derive(serde::Serialize)]
+#[derive(Debug, serde::Serialize)]
 struct Row {
     host: String,
     /// `null` for a registry outside the Red Hat catalogue.
@@ -69,22 +69,27 @@ pub fn run(args: &RegistriesArgs) -> Result<(), CliError> {
             ));
         }
     }
-    match args.output {
-        OutputFormat::Json => output::print_json(&rows),
-        OutputFormat::Table => print_table(&rows),
-    }
-    Ok(())
+    render::print(&Rows(rows), args.output.into())
 }
 
-fn print_table(rows: &[Row]) {
-    let headers = [
-        "registries.col.registry",
-        "registries.col.access",
-        "registries.col.login",
-        "registries.col.source",
-        "registries.col.serves",
-    ]
-    .map(|k| text(k, &[]));
+#[derive(Debug)]
+struct Rows(Vec<Row>);
+
+impl Report for Rows {
+    fn document(&self) -> serde_json::Value {
+        serde_json::to_value(&self.0).unwrap_or_default()
+    }
+
+    fn names(&self) -> Vec<String> {
+        self.0.iter().map(|r| r.host.clone()).collect()
+    }
+
+    fn human(&self) -> Vec<Block> {
+        vec![table(&self.0)]
+    }
+}
+
+fn table(rows: &[Row]) -> Block {
     let none = text("registries.login.none", &[]);
     let table_rows = rows
         .iter()
@@ -108,5 +113,14 @@ fn print_table(rows: &[Row]) {
             ]
         })
         .collect();
-    output::print_table(&headers, table_rows);
+    render::table(
+        &[
+            "registries.col.registry",
+            "registries.col.access",
+            "registries.col.login",
+            "registries.col.source",
+            "registries.col.serves",
+        ],
+        table_rows,
+    )
 }

@@ -1,132 +1,232 @@
 //! `rhpull rotate --username U [--registry R] [-A]`: after a registry service
 //! account token is regenerated, find every pull secret (and the global pull
-//! secret on OpenShift 4) holding that username, show the plan, confirm, and
-//! put the new token in — keeping every other entry of each secret.
+//! secret on OpenShift 4) holding that username, show the plan (on stderr),
+//! confirm, and put the new token in — keeping every other entry.
 
-use rhpull_cluster::{ClusterError, global, rotate};
+use rhpull_cluster::access::{self, Need};
+use rhpull_cluster::global::{self, GlobalEdit, GlobalPlan};
+use rhpull_cluster::rotate::{self, Target};
+use rhpull_cluster::{ClusterError, DryRun, Outcome, inventory};
 use rhpull_core::Credential;
 use rhpull_core::authfile::keys;
+use secrecy::SecretString;
 
-use super::create::{dry_run, dry_suffix, outcome_word};
-use crate::cli::{KubeArgs, ObjectOutput, RotateArgs};
-use crate::creds;
+use crate::cli::{KubeArgs, RotateArgs};
+use crate::connection::Connection;
+use crate::driver::{self, ClusterCommand, Cx, Mode};
 use crate::error::{CliError, Exit};
 use crate::i18n::text;
-use crate::output;
-use crate::session::Session;
+use crate::render::{Block, Report};
+use crate::{output, prompt, words};
 
-#[derive(serde::Serialize)]
-struct Done<'a> {
-    target: &'a rotate::Target,
-    outcome: rhpull_cluster::Outcome,
+struct Rotate<'a> {
+    args: &'a RotateArgs,
+    /// Normalised, when only one registry's entries are to change.
+    registry: Option<String>,
+    username: String,
+    secret: SecretString,
+    mode: Mode,
 }
 
-pub fn run(kube: &KubeArgs, args: &RotateArgs) -> Result<(), CliError> {
-    let registry_hint = args
-        .registry
-        .clone()
-        .unwrap_or_else(|| "registry.redhat.io".into());
-    let username = creds::read_username(&args.secret, &registry_hint)?;
-    let session = Session::open(kube)?;
-    let (ns, inv) = super::fleet::inventory(&session, &args.fleet)?;
-    let registry = args.registry.as_deref();
-    let targets = rotate::plan(&inv, &username, registry);
-    // The global pull secret, when the cluster has one and it holds the username.
-    let global_registries: Vec<String> = match session.block_on(global::show(&session.cluster)) {
-        Ok(entries) => entries
+pub async fn run(kube: &KubeArgs, args: &RotateArgs) -> Result<(), CliError> {
+    let conn = Connection::resolve(kube, Some(&args.contexts))?;
+    let registry = args.registry.as_deref().map(keys::normalize);
+    let asked_for = registry
+        .as_deref()
+        .unwrap_or(rhpull_core::registries::DEFAULT);
+    let username = prompt::username(&args.secret, asked_for)?;
+    let secret = prompt::secret(&args.secret, asked_for)?;
+    let cmd = Rotate {
+        args,
+        registry,
+        username,
+        secret,
+        mode: Mode {
+            dry_run: args.write.dry_run.into(),
+            yes: args.yes,
+            offline: false,
+        },
+    };
+    driver::run(&cmd, &conn, args.write.output.into()).await
+}
+
+/// The secrets to rotate, and the global pull secret's part.
+pub struct Plan {
+    targets: Vec<Target>,
+    global: Option<GlobalPlan>,
+}
+
+impl Rotate<'_> {
+    /// The global pull secret's entries with the username, when the cluster
+    /// has one that rhpull may read.
+    async fn global_plan(&self, cx: &Cx<'_>) -> Result<Option<GlobalPlan>, CliError> {
+        let cluster = cx.cluster()?;
+        let entries = match global::show(cluster).await {
+            Ok(entries) => entries,
+            Err(ClusterError::NotOpenShift4(_) | ClusterError::Forbidden { .. }) => {
+                return Ok(None);
+            }
+            Err(e) => return Err(e.into()),
+        };
+        let credentials: Vec<Credential> = entries
             .into_iter()
             .filter(|e| {
-                e.username == username && registry.is_none_or(|r| keys::normalize(r) == e.registry)
+                e.username == self.username
+                    && self.registry.as_ref().is_none_or(|r| r == &e.registry)
             })
-            .map(|e| e.registry)
-            .collect(),
-        Err(ClusterError::NotOpenShift4(_) | ClusterError::Forbidden { .. }) => Vec::new(),
-        Err(e) => return Err(e.into()),
-    };
-    if targets.is_empty() && global_registries.is_empty() {
-        return Err(CliError::from_catalogue(
-            Exit::Failed,
-            "rotate.nothing",
-            &[
-                ("username", &username),
-                ("where", ns.as_deref().unwrap_or("*")),
-            ],
+            .map(|e| Credential {
+                registry: e.registry,
+                username: self.username.clone(),
+                secret: self.secret.clone(),
+            })
+            .collect();
+        if credentials.is_empty() {
+            return Ok(None);
+        }
+        Ok(Some(
+            global::plan(cluster, GlobalEdit::Set(credentials)).await?,
+        ))
+    }
+
+    /// The plan, on stderr: the result on stdout stays a document.
+    fn show(&self, plan: &Plan) {
+        output::note(&text(
+            "rotate.plan_heading",
+            &[("username", &self.username)],
         ));
+        for t in &plan.targets {
+            let registries = t.registries.join(", ");
+            output::note(&format!(
+                "  secret/{} -n {}  ({registries})",
+                t.name, t.namespace
+            ));
+        }
+        if let Some(g) = &plan.global {
+            let registries: Vec<String> = g.changes.iter().map(|c| c.registry.clone()).collect();
+            output::note(&format!(
+                "  secret/{} -n {}  ({})",
+                global::NAME,
+                global::NAMESPACE,
+                registries.join(", ")
+            ));
+        }
     }
-    output::print_line(&text("rotate.plan_heading", &[("username", &username)]));
-    for t in &targets {
-        output::print_line(&format!(
-            "  secret/{} -n {}  ({})",
-            t.name,
-            t.namespace,
-            t.registries.join(", ")
-        ));
+}
+
+impl ClusterCommand for Rotate<'_> {
+    type Plan = Plan;
+    type Report = RotateReport;
+
+    fn mode(&self) -> Mode {
+        self.mode
     }
-    if !global_registries.is_empty() {
-        output::print_line(&format!(
-            "  secret/{} -n {}  ({})",
-            global::NAME,
-            global::NAMESPACE,
-            global_registries.join(", ")
-        ));
-    }
-    let dry = dry_run(args.write.dry_run);
-    let secret = creds::read_secret(&args.secret, &registry_hint)?;
-    if dry == rhpull_cluster::DryRun::None {
-        creds::confirm(
-            &text(
-                "rotate.confirm",
-                &[(
-                    "count",
-                    &(targets.len() + usize::from(!global_registries.is_empty())).to_string(),
-                )],
-            ),
-            args.yes,
-        )?;
-    }
-    let mut done = Vec::new();
-    for t in &targets {
-        let outcome =
-            session.block_on(rotate::apply(&session.cluster, t, &username, &secret, dry))?;
-        done.push(Done { target: t, outcome });
-    }
-    for r in &global_registries {
-        let cred = Credential {
-            registry: r.clone(),
-            username: username.clone(),
-            secret: secret.clone(),
+
+    async fn plan(&self, cx: &Cx<'_>) -> Result<Plan, CliError> {
+        let scope = self.args.fleet.scope();
+        let inv = inventory::collect_in(cx.cluster()?, scope.as_ref()).await?;
+        let plan = Plan {
+            targets: rotate::plan(&inv, &self.username, self.registry.as_deref()),
+            global: self.global_plan(cx).await?,
         };
-        session.block_on(global::set(&session.cluster, &cred, dry))?;
+        if plan.targets.is_empty() && plan.global.is_none() {
+            let at = if scope.is_some() { "*" } else { &cx.namespace };
+            return Err(CliError::from_catalogue(
+                Exit::Failed,
+                "rotate.nothing",
+                &[("username", &self.username), ("where", at)],
+            ));
+        }
+        self.show(&plan);
+        Ok(plan)
     }
-    let suffix = dry_suffix(args.write.dry_run);
-    match args.write.output {
-        ObjectOutput::Json => output::print_json(&done),
-        ObjectOutput::Yaml => output::print_yaml(&done),
-        ObjectOutput::Name => done
-            .iter()
-            .for_each(|d| output::print_line(&format!("secret/{}", d.target.name))),
-        ObjectOutput::Table => {
-            for d in &done {
-                output::print_line(&text(
+
+    fn needs(&self, plan: &Plan) -> Vec<Need> {
+        let secrets = plan.targets.iter().map(Target::need);
+        access::merged(secrets.chain(plan.global.as_ref().and_then(GlobalPlan::need)))
+    }
+
+    fn question(&self, plan: &Plan) -> Option<String> {
+        let count = plan.targets.len() + usize::from(plan.global.is_some());
+        Some(text("rotate.confirm", &[("count", &count.to_string())]))
+    }
+
+    async fn apply(&self, cx: &Cx<'_>, plan: Plan) -> Result<RotateReport, CliError> {
+        let cluster = cx.cluster()?;
+        let dry_run = self.mode.dry_run;
+        let mut secrets = Vec::new();
+        for target in plan.targets {
+            let outcome =
+                rotate::apply(cluster, &target, &self.username, &self.secret, dry_run).await?;
+            secrets.push(Rotated { target, outcome });
+        }
+        let global = match plan.global {
+            Some(g) => global::write(cluster, g, dry_run).await?,
+            None => Vec::new(),
+        };
+        Ok(RotateReport {
+            secrets,
+            global: global.into_iter().map(|c| c.registry).collect(),
+            dry_run,
+        })
+    }
+}
+
+#[derive(Debug, serde::Serialize)]
+struct Rotated {
+    #[serde(flatten)]
+    target: Target,
+    outcome: Outcome,
+}
+
+/// Every secret rotated, and the registries of the global pull secret.
+#[derive(Debug, serde::Serialize)]
+pub struct RotateReport {
+    secrets: Vec<Rotated>,
+    global: Vec<String>,
+    #[serde(skip)]
+    dry_run: DryRun,
+}
+
+impl Report for RotateReport {
+    fn document(&self) -> serde_json::Value {
+        serde_json::to_value(self).unwrap_or_default()
+    }
+
+    fn names(&self) -> Vec<String> {
+        let mut names: Vec<String> = (self.secrets.iter())
+            .map(|d| format!("secret/{}", d.target.name))
+            .collect();
+        if !self.global.is_empty() {
+            names.push(format!("secret/{}", global::NAME));
+        }
+        names
+    }
+
+    fn human(&self) -> Vec<Block> {
+        let dry = words::dry(self.dry_run);
+        let mut lines: Vec<String> = (self.secrets.iter())
+            .map(|d| {
+                text(
                     "rotate.done_line",
                     &[
                         ("name", &d.target.name),
                         ("namespace", &d.target.namespace),
-                        ("outcome", &outcome_word(d.outcome)),
-                        ("dry", &suffix),
+                        ("outcome", &words::outcome(d.outcome)),
+                        ("dry", &dry),
                     ],
-                ));
-            }
-            if !global_registries.is_empty() {
-                output::print_line(&text(
-                    "rotate.global_line",
-                    &[
-                        ("registries", &global_registries.join(", ")),
-                        ("dry", &suffix),
-                    ],
-                ));
-            }
+                )
+            })
+            .collect();
+        if !self.global.is_empty() {
+            lines.push(text(
+                "rotate.global_line",
+                &[("registries", &self.global.join(", ")), ("dry", &dry)],
+            ));
         }
+        lines.into_iter().map(Block::Line).collect()
     }
-    Ok(())
+
+    fn changed(&self) -> bool {
+        self.secrets.iter().any(|d| d.outcome != Outcome::Unchanged) || !self.global.is_empty()
+    }
 }

@@ -1,10 +1,10 @@
 //! `rhpull version`: the version, the git commit it was built from, and the
 //! target it was built for.
 
-use crate::cli::{OutputFormat, VersionArgs};
+use crate::cli::VersionArgs;
 use crate::error::CliError;
 use crate::i18n::text;
-use crate::output;
+use crate::render::{self, Block, Report};
 
 #[derive(Debug, serde::Serialize)]
 struct VersionInfo {
@@ -20,16 +20,22 @@ const INFO: VersionInfo = VersionInfo {
 };
 
 pub fn run(args: &VersionArgs) -> Result<(), CliError> {
-    match args.output {
-        OutputFormat::Json => output::print_json(&INFO),
-        OutputFormat::Table => output::print_line(&text(
+    render::print(&INFO, args.output.into())
+}
+
+impl Report for VersionInfo {
+    fn document(&self) -> serde_json::Value {
+        serde_json::to_value(self).unwrap_or_default()
+    }
+
+    fn human(&self) -> Vec<Block> {
+        vec![Block::Line(text(
             "version.line",
             &[
-                ("version", INFO.version),
-                ("commit", INFO.commit),
-                ("target", INFO.target),
+                ("version", self.version),
+                ("commit", self.commit),
+                ("target", self.target),
             ],
-        )),
+        ))]
     }
-    Ok(())
 }

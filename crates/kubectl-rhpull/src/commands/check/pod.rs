@@ -1,231 +1,232 @@
 //! `rhpull check --pod POD`: why is this pod in ImagePullBackOff? For each
-//! of its images: which of the pod's own `imagePullSecrets` the kubelet
-//! would try (matched as the kubelet matches, most specific first), then the
-//! registry flow with those credentials in that order. Linking a secret to a
-//! service account fixes new pods only: when the service account has secrets
-//! the pod lacks, the pod has to be recreated, and this says so.
+//! of its images, what the kubelet tries in its order — the pod's own
+//! `imagePullSecrets`, then the node's credentials (on OpenShift 4 the
+//! global pull secret; elsewhere not visible through the API, and said so)
+//! — and the registry flow with each until one works. The fix fits a pod:
+//! link a secret and recreate the pod, or fix the global pull secret; a
+//! pod created before its service account was linked must be recreated.
 
-use k8s_openapi::api::core::v1::{Pod, ServiceAccount};
-use kube::api::Api;
-use rhpull_core::Credential;
-use rhpull_core::imageref::{ImageRef, kubelet_matches};
+use rhpull_cluster::pods::{self, ImageCheck, NodeCredentials, PodView, Source, Tried};
+use rhpull_core::imageref::ImageRef;
+use rhpull_core::sso::{Cause, CheckOptions};
 
-use super::{all_passed, options, render, run_check};
-use crate::cli::{CheckArgs, KubeArgs, OutputFormat};
-use crate::creds::Found;
+use super::render::{Next, report_lines};
+use crate::cli::{CheckArgs, KubeArgs};
+use crate::connection::Connection;
+use crate::driver::{self, ClusterCommand, Cx};
 use crate::error::{CliError, Exit};
 use crate::i18n::text;
-use crate::output;
-use crate::session::Session;
+use crate::registry_check;
+use crate::render::{Block, Report, list_or_dash};
 
-#[derive(serde::Serialize)]
-struct ImageResult {
-    image: String,
-    /// `secret (key)` in the kubelet's order.
-    tried: Vec<String>,
-    passed: bool,
-    reports: Vec<rhpull_core::sso::CheckReport>,
+struct PodCheck<'a> {
+    name: &'a str,
+    template: CheckOptions,
 }
 
-#[derive(serde::Serialize)]
-struct PodReport {
-    pod: String,
-    namespace: String,
-    service_account: String,
-    pod_secrets: Vec<String>,
-    missing_secrets: Vec<String>,
-    recreate_needed: Vec<String>,
-    images: Vec<ImageResult>,
-    passed: bool,
+pub async fn run(kube: &KubeArgs, args: &CheckArgs, name: &str) -> Result<(), CliError> {
+    let conn = Connection::resolve(kube, Some(&args.contexts))?;
+    // The registry and credential are set per image and candidate.
+    let template = registry_check::template(&args.net, kube.insecure_skip_tls_verify);
+    let cmd = PodCheck { name, template };
+    driver::run(&cmd, &conn, args.output.into()).await
 }
 
-pub fn run(kube: &KubeArgs, args: &CheckArgs, pod_name: &str) -> Result<(), CliError> {
-    let session = Session::open(kube)?;
-    let ns = session.namespace().to_string();
-    let cluster_err = |e, kind| {
-        CliError::from(rhpull_cluster::ClusterError::from_kube(
-            e, kind, &ns, pod_name,
-        ))
-    };
-    let pods: Api<Pod> = Api::namespaced(session.cluster.client.clone(), &ns);
-    let pod = session
-        .block_on(pods.get(pod_name))
-        .map_err(|e| cluster_err(e, "pod"))?;
-    let spec = pod.spec.clone().unwrap_or_default();
-    let sa_name = spec
-        .service_account_name
-        .clone()
-        .unwrap_or_else(|| "default".into());
-    let sas: Api<ServiceAccount> = Api::namespaced(session.cluster.client.clone(), &ns);
-    let sa = session
-        .block_on(sas.get_opt(&sa_name))
-        .map_err(|e| cluster_err(e, "serviceaccount"))?;
-    let pod_secrets: Vec<String> = spec
-        .image_pull_secrets
-        .iter()
-        .flatten()
-        .map(|r| r.name.clone())
-        .collect();
-    let sa_secrets: Vec<String> = sa
-        .iter()
-        .flat_map(|s| {
-            s.image_pull_secrets
-                .iter()
-                .flatten()
-                .map(|r| r.name.clone())
-        })
-        .collect();
-    let recreate_needed: Vec<String> = sa_secrets
-        .iter()
-        .filter(|s| !pod_secrets.contains(s))
-        .cloned()
-        .collect();
+impl ClusterCommand for PodCheck<'_> {
+    type Plan = PodReport;
+    type Report = PodReport;
 
-    // Every credential in the pod's own secrets, with the secret it is in.
-    let mut keyed: Vec<(String, String, Credential)> = Vec::new();
-    let mut missing_secrets = Vec::new();
-    for name in &pod_secrets {
-        match session.block_on(rhpull_cluster::pullsecret::get(&session.cluster, &ns, name))? {
-            None => missing_secrets.push(name.clone()),
-            Some(secret) => {
-                for c in rhpull_cluster::pullsecret::credentials_of(&secret).unwrap_or_default() {
-                    keyed.push((name.clone(), c.registry.clone(), c));
-                }
+    async fn plan(&self, cx: &Cx<'_>) -> Result<PodReport, CliError> {
+        let view = pods::view(cx.cluster()?, &cx.namespace, self.name).await?;
+        let mut images = Vec::new();
+        for image in &view.images {
+            let parsed = ImageRef::parse(image).map_err(|e| {
+                CliError::from_catalogue(
+                    Exit::Failed,
+                    "error.bad_image",
+                    &[("image", image), ("reason", &e.to_string())],
+                )
+            })?;
+            let candidates = view.candidates(image);
+            let check = pods::check_image(&self.template, &parsed, &candidates)
+                .await
+                .map_err(registry_check::setup_error)?;
+            images.push(check);
+        }
+        Ok(PodReport { view, images })
+    }
+
+    async fn apply(&self, _: &Cx<'_>, plan: PodReport) -> Result<PodReport, CliError> {
+        Ok(plan)
+    }
+}
+
+/// The pod, and each image's pull as the kubelet would make it.
+#[derive(Debug)]
+pub struct PodReport {
+    view: PodView,
+    images: Vec<ImageCheck>,
+}
+
+impl PodReport {
+    fn passed(&self) -> bool {
+        self.images.iter().all(|i| i.passed)
+    }
+
+    fn node_word(&self) -> &'static str {
+        match self.view.node_credentials {
+            NodeCredentials::GlobalPullSecret(_) => "global-pull-secret",
+            NodeCredentials::Unknown => "unknown",
+        }
+    }
+
+    /// `secret (key)` or `node: openshift-config/pull-secret (key)`.
+    fn tried_words(t: &Tried) -> String {
+        match &t.source {
+            Source::PodSecret { name } => format!("{name} ({})", t.key),
+            Source::Node { secret } => {
+                text("pod.node_source", &[("secret", secret), ("key", &t.key)])
             }
         }
     }
 
-    let mut images: Vec<String> = spec
-        .init_containers
-        .iter()
-        .flatten()
-        .filter_map(|c| c.image.clone())
-        .collect();
-    images.extend(spec.containers.iter().filter_map(|c| c.image.clone()));
-    images.dedup();
-    let mut results = Vec::new();
-    for image in &images {
-        let keys: Vec<&str> = keyed.iter().map(|(_, k, _)| k.as_str()).collect();
-        let order = kubelet_matches(keys.iter().copied(), image);
-        let candidates: Vec<&(String, String, Credential)> = order
-            .iter()
-            .filter_map(|k| keyed.iter().find(|(_, key, _)| key == k))
-            .collect();
-        let parsed = ImageRef::parse(image).map_err(|e| {
-            CliError::from_catalogue(
-                Exit::Failed,
-                "error.bad_image",
-                &[("image", image), ("reason", &e.to_string())],
+    /// What to do when the pull fails with `cause`, from `source` (`None`:
+    /// nothing matched, an anonymous pull): for a credential problem, a
+    /// fix that fits a pod; otherwise the cause's own.
+    fn next(&self, cause: Option<&Cause>, source: Option<&Source>, registry: &str) -> Next {
+        let credential_problem = matches!(
+            cause,
+            Some(
+                Cause::NoCredentials { .. }
+                    | Cause::InvalidCredentials { .. }
+                    | Cause::NotEntitled { .. }
+                    | Cause::TokenRejected { .. }
+                    | Cause::PasteMistake { .. }
+                    | Cause::IdentityTokenOnly { .. }
             )
-        })?;
-        let mut reports = Vec::new();
-        let mut passed = false;
-        let attempts: Vec<Option<&Credential>> = if candidates.is_empty() {
-            vec![None]
-        } else {
-            candidates.iter().map(|(_, _, c)| Some(c)).collect()
-        };
-        for cred in attempts {
-            let mut o = options(&parsed.registry, &args.net, kube);
-            o.credential = cred.cloned();
-            o.image = Some(parsed.clone());
-            let report = run_check(&o)?;
-            passed = all_passed(&report);
-            reports.push(report);
-            if passed {
-                break;
-            }
+        );
+        if !credential_problem {
+            return Next::OfCause;
         }
-        results.push(ImageResult {
-            image: image.clone(),
-            tried: candidates
-                .iter()
-                .map(|(s, k, _)| format!("{s} ({k})"))
-                .collect(),
-            passed,
-            reports,
-        });
+        let v = &self.view;
+        let args = [
+            ("registry", registry),
+            ("namespace", v.namespace.as_str()),
+            ("sa", v.service_account.as_str()),
+            ("pod", v.name.as_str()),
+        ];
+        let key = match source {
+            Some(Source::PodSecret { name }) => {
+                return Next::Instead(text(
+                    "pod.next.fix_secret",
+                    &[args[0], args[1], ("secret", name)],
+                ));
+            }
+            Some(Source::Node { .. }) => "pod.next.fix_global",
+            None if !v.recreate_needed.is_empty() => "pod.next.recreate",
+            None if matches!(v.node_credentials, NodeCredentials::GlobalPullSecret(_)) => {
+                "pod.next.link_or_global"
+            }
+            None => "pod.next.link",
+        };
+        Next::Instead(text(key, &args))
     }
-    let report = PodReport {
-        passed: results.iter().all(|r| r.passed),
-        pod: pod_name.to_string(),
-        namespace: ns.clone(),
-        service_account: sa_name,
-        pod_secrets,
-        missing_secrets,
-        recreate_needed,
-        images: results,
-    };
-    match args.output {
-        OutputFormat::Json => output::print_json(&report),
-        OutputFormat::Table => print(&report, &keyed),
-    }
-    if report.passed {
-        Ok(())
-    } else {
-        Err(CliError::silent(Exit::Failed))
+
+    fn image_blocks(&self, img: &ImageCheck) -> Vec<Block> {
+        let registry =
+            ImageRef::parse(&img.image).map_or_else(|_| img.image.clone(), |i| i.registry);
+        let tried = if img.tried.is_empty() {
+            match self.view.node_credentials {
+                NodeCredentials::Unknown => text("pod.no_secret_matches_node_unknown", &[]),
+                NodeCredentials::GlobalPullSecret(_) => text("pod.no_secret_matches", &[]),
+            }
+        } else {
+            let words: Vec<String> = img.tried.iter().map(Self::tried_words).collect();
+            words.join(", ")
+        };
+        let mut blocks = vec![
+            Block::Blank,
+            Block::Line(text(
+                "pod.image",
+                &[("image", &img.image), ("tried", &tried)],
+            )),
+        ];
+        for a in &img.attempts {
+            let source = a.source.as_ref().map(|s| match s {
+                Source::PodSecret { name } => {
+                    format!("secret {}/{name}", self.view.namespace)
+                }
+                Source::Node { secret } => text("pod.node", &[("secret", secret)]),
+            });
+            let next = self.next(a.report.cause(), a.source.as_ref(), &registry);
+            let lines = report_lines(&a.report, source.as_deref(), &next);
+            blocks.extend(lines.into_iter().map(Block::Line));
+        }
+        blocks
     }
 }
 
-fn print(r: &PodReport, keyed: &[(String, String, Credential)]) {
-    let secrets = if r.pod_secrets.is_empty() {
-        "-".to_string()
-    } else {
-        r.pod_secrets.join(", ")
-    };
-    output::print_line(&text(
-        "pod.heading",
-        &[
-            ("pod", &r.pod),
-            ("namespace", &r.namespace),
-            ("sa", &r.service_account),
-            ("secrets", &secrets),
-        ],
-    ));
-    for m in &r.missing_secrets {
-        output::print_line(&text(
-            "pod.secret_missing",
-            &[("secret", m), ("namespace", &r.namespace)],
-        ));
+impl Report for PodReport {
+    fn document(&self) -> serde_json::Value {
+        let v = &self.view;
+        serde_json::json!({
+            "pod": v.name,
+            "namespace": v.namespace,
+            "node": v.node,
+            "service_account": v.service_account,
+            "pod_secrets": v.pod_secrets,
+            "missing_secrets": v.missing_secrets,
+            "recreate_needed": v.recreate_needed,
+            "node_credentials": self.node_word(),
+            "images": self.images,
+            "passed": self.passed(),
+        })
     }
-    for img in &r.images {
-        output::print_line("");
-        let tried = if img.tried.is_empty() {
-            text("pod.no_secret_matches", &[])
-        } else {
-            img.tried.join(", ")
-        };
-        output::print_line(&text(
-            "pod.image",
-            &[("image", &img.image), ("tried", &tried)],
-        ));
-        for report in &img.reports {
-            let found = report.steps.first().and_then(|s| match &s.detail {
-                Some(rhpull_core::sso::Detail::Credential { username }) => keyed
-                    .iter()
-                    .find(|(_, _, c)| &c.username == username)
-                    .map(|(secret, _, c)| Found {
-                        credential: c.clone(),
-                        source: Some(rhpull_core::authfile::CredentialSource::Secret {
-                            namespace: r.namespace.clone(),
-                            name: secret.clone(),
-                        }),
-                    }),
-                _ => None,
-            });
-            render::print(report, found.as_ref());
-        }
+
+    fn names(&self) -> Vec<String> {
+        vec![format!("pod/{}", self.view.name)]
     }
-    if !r.recreate_needed.is_empty() {
-        output::print_line("");
-        output::print_line(&text(
-            "pod.recreate",
+
+    fn human(&self) -> Vec<Block> {
+        let v = &self.view;
+        let mut blocks = vec![Block::Line(text(
+            "pod.heading",
             &[
-                ("secrets", &r.recreate_needed.join(", ")),
-                ("sa", &r.service_account),
-                ("pod", &r.pod),
-                ("namespace", &r.namespace),
+                ("pod", &v.name),
+                ("namespace", &v.namespace),
+                ("sa", &v.service_account),
+                ("secrets", &list_or_dash(&v.pod_secrets)),
             ],
-        ));
+        ))];
+        for m in &v.missing_secrets {
+            blocks.push(Block::Line(text(
+                "pod.secret_missing",
+                &[("secret", m), ("namespace", &v.namespace)],
+            )));
+        }
+        for img in &self.images {
+            blocks.extend(self.image_blocks(img));
+        }
+        if !v.recreate_needed.is_empty() {
+            blocks.push(Block::Blank);
+            blocks.push(Block::Line(text(
+                "pod.recreate",
+                &[
+                    ("secrets", &v.recreate_needed.join(", ")),
+                    ("sa", &v.service_account),
+                    ("pod", &v.name),
+                    ("namespace", &v.namespace),
+                ],
+            )));
+        }
+        blocks
+    }
+
+    fn verdict(&self) -> Result<(), CliError> {
+        if self.passed() {
+            Ok(())
+        } else {
+            Err(CliError::silent(Exit::Failed))
+        }
     }
 }

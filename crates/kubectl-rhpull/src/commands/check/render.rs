@@ -1,13 +1,16 @@
 //! Turning a check report into lines a person reads: each step's name, mark,
 //! what it found or why it failed, and the fix — all from the catalogue.
+//! Step names are padded by display width, so results line up in every
+//! language.
 
 use rhpull_core::sso::paste::{Field, PasteMistake};
 use rhpull_core::sso::{Cause, CheckReport, Status};
 use rhpull_core::sso::{Detail, Step, StepReport};
 
-use crate::creds::Found;
+use super::RegistryReport;
 use crate::i18n::text;
 use crate::output;
+use crate::render::pad;
 
 fn step_name(step: Step) -> String {
     let key = match step {
@@ -50,7 +53,7 @@ pub fn detail(d: &Detail) -> String {
         Detail::Token { grant, expires_in } => text(
             "check.detail.token",
             &[
-                ("grant", super::grant_name(*grant)),
+                ("grant", grant_name(*grant)),
                 (
                     "seconds",
                     &expires_in.map_or_else(|| "?".into(), |s| s.to_string()),
@@ -83,94 +86,74 @@ fn paste_key(m: PasteMistake) -> &'static str {
     }
 }
 
-/// The catalogue base key and arguments for a cause.
+/// The catalogue base key and arguments for a cause (`registry` is the
+/// registry checked, unless the cause names its own).
 pub fn cause_key(cause: &Cause, registry: &str) -> (&'static str, Vec<(&'static str, String)>) {
-    let r = ("registry", registry.to_string());
+    let (key, mut args) = cause_entry(cause);
+    if !args.iter().any(|(k, _)| *k == "registry") {
+        args.push(("registry", registry.to_string()));
+    }
+    (key, args)
+}
+
+fn cause_entry(cause: &Cause) -> (&'static str, Vec<(&'static str, String)>) {
+    let one = |k: &'static str, v: &str| vec![(k, v.to_string())];
+    let status = |k: &'static str, v: &str, code: &u16| {
+        vec![(k, v.to_string()), ("status", code.to_string())]
+    };
+    let or_dash = |v: &Option<String>| v.clone().unwrap_or_else(|| "-".into());
+    let seconds = |s: &Option<u64>| s.map_or_else(|| "?".into(), |s| s.to_string());
     match cause {
-        Cause::NoCredentials { registry } => (
-            "check.cause.no_credentials",
-            vec![("registry", registry.clone())],
-        ),
-        Cause::PasteMistake { mistake } => (paste_key(*mistake), vec![r]),
-        Cause::DnsFailure { host } => ("check.cause.dns", vec![("host", host.clone()), r]),
-        Cause::ConnectionRefused { address } => {
-            ("check.cause.refused", vec![("address", address.clone()), r])
+        Cause::NoCredentials { registry } => {
+            ("check.cause.no_credentials", one("registry", registry))
         }
-        Cause::Timeout { host } => ("check.cause.timeout", vec![("host", host.clone()), r]),
-        Cause::ProxyUnreachable { proxy } => (
-            "check.cause.proxy_unreachable",
-            vec![("proxy", proxy.clone()), r],
-        ),
-        Cause::ProxyAuthRequired { proxy } => {
-            ("check.cause.proxy_auth", vec![("proxy", proxy.clone()), r])
+        Cause::PasteMistake { mistake } => (paste_key(*mistake), Vec::new()),
+        Cause::IdentityTokenOnly { registry } => {
+            ("check.cause.identity_token", one("registry", registry))
         }
-        Cause::ProxyRefused { proxy, status } => (
-            "check.cause.proxy_refused",
-            vec![("proxy", proxy.clone()), ("status", status.to_string()), r],
-        ),
-        Cause::ProxyTargetUnreachable { proxy, status } => (
-            "check.cause.proxy_target",
-            vec![("proxy", proxy.clone()), ("status", status.to_string()), r],
-        ),
-        Cause::TlsUntrusted { host } => {
-            ("check.cause.tls_untrusted", vec![("host", host.clone()), r])
+        Cause::DnsFailure { host } => ("check.cause.dns", one("host", host)),
+        Cause::ConnectionRefused { address } => ("check.cause.refused", one("address", address)),
+        Cause::Timeout { host } => ("check.cause.timeout", one("host", host)),
+        Cause::ProxyUnreachable { proxy } => ("check.cause.proxy_unreachable", one("proxy", proxy)),
+        Cause::ProxyAuthRequired { proxy } => ("check.cause.proxy_auth", one("proxy", proxy)),
+        Cause::ProxyRefused { proxy, status: c } => {
+            ("check.cause.proxy_refused", status("proxy", proxy, c))
         }
-        Cause::TlsExpired { host } => ("check.cause.tls_expired", vec![("host", host.clone()), r]),
-        Cause::TlsNameMismatch { host } => {
-            ("check.cause.tls_name", vec![("host", host.clone()), r])
+        Cause::ProxyTargetUnreachable { proxy, status: c } => {
+            ("check.cause.proxy_target", status("proxy", proxy, c))
         }
+        Cause::TlsUntrusted { host } => ("check.cause.tls_untrusted", one("host", host)),
+        Cause::TlsExpired { host } => ("check.cause.tls_expired", one("host", host)),
+        Cause::TlsNameMismatch { host } => ("check.cause.tls_name", one("host", host)),
         Cause::TlsFailed { host, detail } => (
             "check.cause.tls_failed",
-            vec![("host", host.clone()), ("detail", detail.clone()), r],
+            vec![("host", host.clone()), ("detail", detail.clone())],
         ),
         Cause::InvalidCredentials { message } => (
             "check.cause.invalid_credentials",
-            vec![
-                ("message", message.clone().unwrap_or_else(|| "-".into())),
-                r,
-            ],
+            one("message", &or_dash(message)),
         ),
         Cause::NotEntitled { repository } => (
             "check.cause.not_entitled",
-            vec![
-                (
-                    "repository",
-                    repository.clone().unwrap_or_else(|| "-".into()),
-                ),
-                r,
-            ],
+            one("repository", &or_dash(repository)),
         ),
-        Cause::TokenRejected { host } => (
-            "check.cause.token_rejected",
-            vec![("host", host.clone()), r],
-        ),
-        Cause::NotFound { what } => ("check.cause.not_found", vec![("what", what.clone()), r]),
+        Cause::TokenRejected { host } => ("check.cause.token_rejected", one("host", host)),
+        Cause::NotFound { what } => ("check.cause.not_found", one("what", what)),
         Cause::TooManyRequests { retry_after } => (
             "check.cause.too_many",
-            vec![
-                (
-                    "seconds",
-                    retry_after.map_or_else(|| "?".into(), |s| s.to_string()),
-                ),
-                r,
-            ],
+            one("seconds", &seconds(retry_after)),
         ),
-        Cause::ServerError { host, status } => (
-            "check.cause.server_error",
-            vec![("host", host.clone()), ("status", status.to_string()), r],
-        ),
-        Cause::UnexpectedStatus { host, status } => (
-            "check.cause.unexpected",
-            vec![("host", host.clone()), ("status", status.to_string()), r],
-        ),
-        Cause::MalformedChallenge { detail } => (
-            "check.cause.bad_challenge",
-            vec![("detail", detail.clone()), r],
-        ),
-        Cause::MalformedToken { detail } => {
-            ("check.cause.bad_token", vec![("detail", detail.clone()), r])
+        Cause::ServerError { host, status: c } => {
+            ("check.cause.server_error", status("host", host, c))
         }
-        Cause::Network { detail } => ("check.cause.network", vec![("detail", detail.clone()), r]),
+        Cause::UnexpectedStatus { host, status: c } => {
+            ("check.cause.unexpected", status("host", host, c))
+        }
+        Cause::MalformedChallenge { detail } => {
+            ("check.cause.bad_challenge", one("detail", detail))
+        }
+        Cause::MalformedToken { detail } => ("check.cause.bad_token", one("detail", detail)),
+        Cause::Network { detail } => ("check.cause.network", one("detail", detail)),
     }
 }
 
@@ -189,6 +172,15 @@ pub fn cause_texts(cause: &Cause, registry: &str) -> (String, Option<String>, Op
     )
 }
 
+/// The grant's name in reports.
+fn grant_name(g: rhpull_core::sso::Grant) -> &'static str {
+    match g {
+        rhpull_core::sso::Grant::Auto => "auto",
+        rhpull_core::sso::Grant::Basic => "basic",
+        rhpull_core::sso::Grant::OAuth => "oauth",
+    }
+}
+
 fn mark(status: Status) -> &'static str {
     let colour = output::stdout_colour();
     match (status, colour) {
@@ -200,66 +192,100 @@ fn mark(status: Status) -> &'static str {
     }
 }
 
-fn line(step: &StepReport, registry: &str) -> Vec<String> {
-    let mut out = Vec::new();
-    let name = step_name(step.step);
+/// The fix printed under a failed step.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Next {
+    /// The cause's own next step.
+    OfCause,
+    /// Another one, where the cause's would not fit (a pod's pull).
+    Instead(String),
+}
+
+/// The width step names are padded to: the widest name shown, plus one.
+fn name_width(report: &CheckReport) -> usize {
+    let widest = report
+        .steps
+        .iter()
+        .map(|s| unicode_width::UnicodeWidthStr::width(step_name(s.step).as_str()))
+        .max()
+        .unwrap_or(0);
+    (widest + 1).max(12)
+}
+
+fn step_lines(step: &StepReport, registry: &str, width: usize, next: &Next) -> Vec<String> {
+    let name = pad(&step_name(step.step), width);
+    let mark = mark(step.status);
     let time = text("check.ms", &[("ms", &step.elapsed_ms.to_string())]);
     match (step.status, &step.detail, &step.cause) {
         (Status::Failed, _, Some(cause)) => {
-            let (what, why, next) = cause_texts(cause, registry);
-            out.push(format!("{} {name:<12} {what}  ({time})", mark(step.status)));
-            if let Some(why) = why {
-                out.push(format!("    {}{why}", text("error.why_label", &[])));
-            }
-            if let Some(next) = next {
-                out.push(format!("    {}{next}", text("error.next_label", &[])));
-            }
+            let (what, why, own_next) = cause_texts(cause, registry);
+            let next = match next {
+                Next::OfCause => own_next,
+                Next::Instead(n) => Some(n.clone()),
+            };
+            let mut out = vec![format!("{mark} {name} {what}  ({time})")];
+            out.extend(why.map(|w| format!("    {}{w}", text("error.why_label", &[]))));
+            out.extend(next.map(|n| format!("    {}{n}", text("error.next_label", &[]))));
+            out
         }
-        (Status::Skipped, _, _) => out.push(format!(
-            "{} {name:<12} {}",
-            mark(step.status),
-            text("check.skipped", &[])
-        )),
-        (_, Some(d), _) => out.push(format!(
-            "{} {name:<12} {}  ({time})",
-            mark(step.status),
-            detail(d)
-        )),
-        _ => out.push(format!("{} {name:<12} ({time})", mark(step.status))),
+        (Status::Skipped, _, _) => vec![format!("{mark} {name} {}", text("check.skipped", &[]))],
+        (_, Some(d), _) => vec![format!("{mark} {name} {}  ({time})", detail(d))],
+        _ => vec![format!("{mark} {name} ({time})")],
     }
-    out
 }
 
-pub fn print(report: &CheckReport, found: Option<&Found>) {
-    let source = match found.and_then(|f| f.source.as_ref()) {
-        Some(s) => crate::creds::source_text(s),
-        None if found.is_some() => text("check.source.flags", &[]),
-        None => text("check.source.none", &[]),
-    };
-    let anonymous = found.is_none();
+/// The heading, one line per step, and the verdict.
+pub fn report_lines(report: &CheckReport, source: Option<&str>, next: &Next) -> Vec<String> {
     let image = report.image.clone().unwrap_or_default();
     let args = [
         ("registry", report.registry.as_str()),
         ("image", image.as_str()),
-        ("source", source.as_str()),
+        ("source", source.unwrap_or_default()),
     ];
-    let key = match (report.image.is_some(), anonymous) {
+    let key = match (report.image.is_some(), source.is_none()) {
         (true, false) => "check.heading_image",
         (true, true) => "check.heading_image_anonymous",
         (false, false) => "check.heading",
         (false, true) => "check.heading_anonymous",
     };
-    let heading = text(key, &args);
-    output::print_line(&heading);
+    let width = name_width(report);
+    let mut out = vec![text(key, &args)];
     for step in &report.steps {
-        for l in line(step, &report.registry) {
-            output::print_line(&l);
-        }
+        out.extend(step_lines(step, &report.registry, width, next));
     }
-    let summary = if report.passed {
-        text("check.passed", &[])
-    } else {
-        text("check.failed", &[])
+    out.push(text(
+        if report.passed {
+            "check.passed"
+        } else {
+            "check.failed"
+        },
+        &[],
+    ));
+    out
+}
+
+/// Where a checked login came from, as the heading names it: the file or
+/// helper, and the key it is filed under when that is not the registry
+/// itself (a path-scoped login).
+pub fn source_words(report: &RegistryReport) -> Option<String> {
+    let found = report.found.as_ref()?;
+    let source = match &found.source {
+        Some(s) => crate::creds::source_text(s),
+        None => text("check.source.flags", &[]),
     };
-    output::print_line(&summary);
+    let key = &found.credential.registry;
+    Some(if key != &report.report.registry {
+        text("check.source.key", &[("source", &source), ("key", key)])
+    } else {
+        source
+    })
+}
+
+/// A registry check as a person reads it.
+pub fn lines(report: &RegistryReport) -> Vec<String> {
+    report_lines(
+        &report.report,
+        source_words(report).as_deref(),
+        &Next::OfCause,
+    )
 }

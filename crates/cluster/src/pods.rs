@@ -1,0 +1,338 @@
+//! A pod as the kubelet sees it when it pulls an image.
+//!
+//! The ServiceAccount admission plugin copies the service account's
+//! `imagePullSecrets` into a pod when the pod is created (only when the pod
+//! names none itself); from then on the kubelet reads the pod's own list,
+//! so linking a secret later fixes new pods, not this one. For each image
+//! the kubelet builds one keyring from all of the pod's secrets and a
+//! second from the node's own credentials, and tries every matching
+//! credential of the first, then of the second (kubernetes
+//! `pkg/credentialprovider/secrets.MakeDockerKeyring`: a
+//! `UnionDockerKeyring{podSecrets, node}`; each keyring returns matches
+//! most specific key first, and for one key, in the order the secrets were
+//! added). With no match at all it pulls anonymously.
+//!
+//! The node's credentials: on OpenShift 4 the Machine Config Operator
+//! writes the global pull secret (`openshift-config/pull-secret`) to
+//! `/var/lib/kubelet/config.json` on every node. On Kubernetes and
+//! OpenShift 3.11 they are the kubelet's own `config.json` and credential
+//! provider plugins, which the API does not show.
+
+use k8s_openapi::api::core::v1::{Pod, ServiceAccount};
+use kube::api::Api;
+use rhpull_core::Credential;
+use rhpull_core::imageref::kubelet_matches;
+use rhpull_core::sso::{CheckOptions, CheckReport, CheckSetupError};
+
+use crate::Cluster;
+use crate::discovery::ClusterKind;
+use crate::error::ClusterError;
+use crate::pullsecret;
+
+/// Where a credential the kubelet tries comes from.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Source {
+    /// One of the pod's `imagePullSecrets`.
+    PodSecret { name: String },
+    /// The node's credentials: the global pull secret, on OpenShift 4.
+    Node { secret: String },
+}
+
+/// One credential with where it is and the key it is filed under.
+#[derive(Clone, Debug)]
+pub struct Keyed {
+    pub source: Source,
+    pub key: String,
+    pub credential: Credential,
+}
+
+/// The node's credentials, as far as the API shows them.
+#[derive(Clone, Debug)]
+pub enum NodeCredentials {
+    /// OpenShift 4: the global pull secret, on every node.
+    GlobalPullSecret(Vec<Keyed>),
+    /// Kubernetes and OpenShift 3.11: not readable through the API.
+    Unknown,
+}
+
+/// A pod, its service account, and every credential the kubelet could use.
+#[derive(Clone, Debug)]
+pub struct PodView {
+    pub name: String,
+    pub namespace: String,
+    pub service_account: String,
+    pub node: Option<String>,
+    /// The pod's own `imagePullSecrets`, in order.
+    pub pod_secrets: Vec<String>,
+    /// Pod secrets that do not exist.
+    pub missing_secrets: Vec<String>,
+    /// Secrets the service account has and the pod lacks: linked after the
+    /// pod was created, so only a new pod gets them.
+    pub recreate_needed: Vec<String>,
+    /// Images of the init containers, then of the containers, each once.
+    pub images: Vec<String>,
+    pub pod_credentials: Vec<Keyed>,
+    pub node_credentials: NodeCredentials,
+}
+
+impl PodView {
+    /// What the kubelet tries for `image`, in its order: the pod secrets'
+    /// matches, then the node's.
+    pub fn candidates(&self, image: &str) -> Vec<&Keyed> {
+        let mut out = in_kubelet_order(&self.pod_credentials, image);
+        if let NodeCredentials::GlobalPullSecret(node) = &self.node_credentials {
+            out.extend(in_kubelet_order(node, image));
+        }
+        out
+    }
+}
+
+/// One keyring's matches for `image`: most specific key first; for one
+/// key, every credential filed under it, in the order given.
+fn in_kubelet_order<'a>(keyring: &'a [Keyed], image: &str) -> Vec<&'a Keyed> {
+    let mut keys: Vec<&str> = keyring.iter().map(|k| k.key.as_str()).collect();
+    keys.sort_unstable();
+    keys.dedup();
+    kubelet_matches(keys, image)
+        .into_iter()
+        .flat_map(|key| keyring.iter().filter(move |k| k.key == key))
+        .collect()
+}
+
+/// Every credential in a pull secret, filed under its key, as from `source`.
+fn keyed(secret: &k8s_openapi::api::core::v1::Secret, source: &Source) -> Vec<Keyed> {
+    pullsecret::credentials_of(secret)
+        .unwrap_or_default()
+        .into_iter()
+        .map(|c| Keyed {
+            source: source.clone(),
+            key: c.registry.clone(),
+            credential: c,
+        })
+        .collect()
+}
+
+/// Reads the pod, its service account, its secrets and the node's
+/// credentials.
+pub async fn view(cluster: &Cluster, ns: &str, pod: &str) -> Result<PodView, ClusterError> {
+    let pods: Api<Pod> = Api::namespaced(cluster.client.clone(), ns);
+    let pod = pods
+        .get(pod)
+        .await
+        .map_err(|e| ClusterError::from_kube(e, "pod", ns, pod))?;
+    let mut view = view_of(cluster, &pod).await?;
+    view.node_credentials = node_credentials(cluster).await?;
+    Ok(view)
+}
+
+/// The pod's side of [`view`], for a pod already read (from a list); the
+/// node's credentials are left [`NodeCredentials::Unknown`] for the caller
+/// to fill in once.
+pub async fn view_of(cluster: &Cluster, pod: &Pod) -> Result<PodView, ClusterError> {
+    let ns = pod.metadata.namespace.clone().unwrap_or_default();
+    let spec = pod.spec.clone().unwrap_or_default();
+    let sa_name = spec
+        .service_account_name
+        .clone()
+        .unwrap_or_else(|| "default".into());
+    let sas: Api<ServiceAccount> = Api::namespaced(cluster.client.clone(), &ns);
+    let sa = sas
+        .get_opt(&sa_name)
+        .await
+        .map_err(|e| ClusterError::from_kube(e, "serviceaccount", &ns, &sa_name))?;
+    let pod_secrets: Vec<String> = spec
+        .image_pull_secrets
+        .iter()
+        .flatten()
+        .map(|r| r.name.clone())
+        .collect();
+    let recreate_needed = sa
+        .iter()
+        .flat_map(|s| s.image_pull_secrets.iter().flatten())
+        .map(|r| r.name.clone())
+        .filter(|s| !pod_secrets.contains(s))
+        .collect();
+    let (mut pod_credentials, mut missing_secrets) = (Vec::new(), Vec::new());
+    for name in &pod_secrets {
+        match pullsecret::get(cluster, &ns, name).await? {
+            None => missing_secrets.push(name.clone()),
+            Some(secret) => {
+                let source = Source::PodSecret { name: name.clone() };
+                pod_credentials.extend(keyed(&secret, &source));
+            }
+        }
+    }
+    let mut images: Vec<String> = Vec::new();
+    let containers = spec
+        .init_containers
+        .iter()
+        .flatten()
+        .chain(&spec.containers);
+    for image in containers.filter_map(|c| c.image.clone()) {
+        if !images.contains(&image) {
+            images.push(image);
+        }
+    }
+    Ok(PodView {
+        name: pod.metadata.name.clone().unwrap_or_default(),
+        namespace: ns,
+        service_account: sa_name,
+        node: spec.node_name.clone(),
+        pod_secrets,
+        missing_secrets,
+        recreate_needed,
+        images,
+        pod_credentials,
+        node_credentials: NodeCredentials::Unknown,
+    })
+}
+
+/// The node's credentials as the API shows them.
+pub async fn node_credentials(cluster: &Cluster) -> Result<NodeCredentials, ClusterError> {
+    if cluster.kind().await? != ClusterKind::OpenShift4 {
+        return Ok(NodeCredentials::Unknown);
+    }
+    let (ns, name) = (crate::global::NAMESPACE, crate::global::NAME);
+    let source = Source::Node {
+        secret: format!("{ns}/{name}"),
+    };
+    Ok(match pullsecret::get(cluster, ns, name).await? {
+        Some(secret) => NodeCredentials::GlobalPullSecret(keyed(&secret, &source)),
+        None => NodeCredentials::Unknown,
+    })
+}
+
+/// One credential tried for an image, and how its check went.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct Attempt {
+    pub source: Option<Source>,
+    pub key: Option<String>,
+    pub report: CheckReport,
+}
+
+/// What the kubelet's pull of one image would meet.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct ImageCheck {
+    pub image: String,
+    /// Every credential the kubelet would try, in its order.
+    pub tried: Vec<Tried>,
+    /// The checks run: the candidates in order until one passes (or one
+    /// anonymous check when nothing matches).
+    pub attempts: Vec<Attempt>,
+    pub passed: bool,
+}
+
+/// A candidate named for reports (never its secret).
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct Tried {
+    pub source: Source,
+    pub key: String,
+    pub username: String,
+}
+
+/// Checks `image` as the kubelet would pull it: each candidate in order
+/// until one works, or anonymously when none matches. `template` carries
+/// the trust, proxy and timeouts; its registry, credential and image are
+/// set here.
+pub async fn check_image(
+    template: &CheckOptions,
+    image: &rhpull_core::imageref::ImageRef,
+    candidates: &[&Keyed],
+) -> Result<ImageCheck, CheckSetupError> {
+    let mut options = template.clone();
+    options.registry = image.registry.clone();
+    options.image = Some(image.clone());
+    let mut attempts = Vec::new();
+    let mut passed = false;
+    let tries: Vec<Option<&Keyed>> = if candidates.is_empty() {
+        vec![None]
+    } else {
+        candidates.iter().copied().map(Some).collect()
+    };
+    for k in tries {
+        options.credential = k.map(|k| k.credential.clone());
+        let report = rhpull_core::sso::check(&options).await?;
+        passed = report.passed;
+        attempts.push(Attempt {
+            source: k.map(|k| k.source.clone()),
+            key: k.map(|k| k.key.clone()),
+            report,
+        });
+        if passed {
+            break;
+        }
+    }
+    Ok(ImageCheck {
+        image: image.to_string(),
+        tried: candidates
+            .iter()
+            .map(|k| Tried {
+                source: k.source.clone(),
+                key: k.key.clone(),
+                username: k.credential.username.clone(),
+            })
+            .collect(),
+        attempts,
+        passed,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn k(secret: &str, key: &str, user: &str) -> Keyed {
+        Keyed {
+            source: Source::PodSecret {
+                name: secret.into(),
+            },
+            key: key.into(),
+            credential: Credential::new(key, user, "t"),
+        }
+    }
+
+    #[test]
+    fn the_kubelet_tries_the_most_specific_key_first_and_every_secret_with_it() {
+        let pod = [
+            k("a", "quay.io", "host-a"),
+            k("b", "quay.io/org", "org-b"),
+            k("c", "quay.io", "host-c"),
+            k("d", "registry.redhat.io", "rh"),
+        ];
+        let order: Vec<&str> = in_kubelet_order(&pod, "quay.io/org/app:1")
+            .iter()
+            .map(|k| k.credential.username.as_str())
+            .collect();
+        assert_eq!(order, ["org-b", "host-a", "host-c"]);
+        assert!(in_kubelet_order(&pod, "docker.io/library/x").is_empty());
+    }
+
+    #[test]
+    fn node_credentials_come_after_the_pods_own() {
+        let node = Keyed {
+            source: Source::Node {
+                secret: "openshift-config/pull-secret".into(),
+            },
+            ..k("-", "quay.io", "node")
+        };
+        let view = PodView {
+            name: "p".into(),
+            namespace: "ns".into(),
+            service_account: "default".into(),
+            node: None,
+            pod_secrets: vec!["a".into()],
+            missing_secrets: Vec::new(),
+            recreate_needed: Vec::new(),
+            images: vec!["quay.io/org/app".into()],
+            pod_credentials: vec![k("a", "quay.io/org", "pod")],
+            node_credentials: NodeCredentials::GlobalPullSecret(vec![node]),
+        };
+        let users: Vec<&str> = view
+            .candidates("quay.io/org/app")
+            .iter()
+            .map(|k| k.credential.username.as_str())
+            .collect();
+        assert_eq!(users, ["pod", "node"]);
+    }
+}

@@ -1,0 +1,371 @@
+//! Each command's arguments, as clap parses them (help texts come from the
+//! catalogue). Defaults that need thought are left `None` here and decided
+//! once, where each command resolves its options.
+
+use clap::ValueEnum;
+
+use super::{
+    AuthFileArgs, ContextArgs, FleetArgs, NetArgs, ObjectOutput, ReportOutput, SecretArgs,
+    SourceArgs, WriteArgs, values,
+};
+
+#[derive(Debug, clap::Args)]
+pub struct GenerateManArgs {
+    #[arg(value_name = "DIR")]
+    pub dir: std::path::PathBuf,
+}
+
+/// Which list(s) of a service account a secret goes into.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ValueEnum)]
+pub enum ForArg {
+    #[default]
+    Pull,
+    Mount,
+    Both,
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ValueEnum)]
+pub enum SecretTypeArg {
+    #[default]
+    Dockerconfigjson,
+    Dockercfg,
+    /// Not a type the kubelet reads: accepted, and dockerconfigjson is made.
+    Podmanconfigjson,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct CreateArgs {
+    #[arg(value_name = "NAME")]
+    pub name: Option<String>,
+    #[command(flatten)]
+    pub source: SourceArgs,
+    #[command(flatten)]
+    pub secret: SecretArgs,
+    #[arg(long = "registry", value_name = "REGISTRY")]
+    pub registries: Vec<String>,
+    #[arg(long, conflicts_with = "registries")]
+    pub all_registries: bool,
+    #[arg(long = "type", value_enum, default_value_t)]
+    pub secret_type: SecretTypeArg,
+    #[arg(long = "link", value_name = "SERVICE_ACCOUNT")]
+    pub link: Vec<String>,
+    #[arg(long = "for", value_enum, default_value_t)]
+    pub link_for: ForArg,
+    #[arg(long)]
+    pub verify: bool,
+    #[arg(long)]
+    pub overwrite: bool,
+    /// For OpenShift image streams: the global pull secret (4.x) or
+    /// openshift/imagestreamsecret (3.x), whichever the cluster uses.
+    #[arg(long, conflicts_with_all = ["link", "name", "all_namespaces", "selector", "namespaces"])]
+    pub for_imagestreams: bool,
+    #[arg(short = 'y', long)]
+    pub yes: bool,
+    #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = values::duration)]
+    pub wait: std::time::Duration,
+    #[command(flatten)]
+    pub fleet: FleetArgs,
+    #[command(flatten)]
+    pub contexts: ContextArgs,
+    #[command(flatten)]
+    pub net: NetArgs,
+    #[command(flatten)]
+    pub write: WriteArgs,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct LinkArgs {
+    #[arg(value_name = "SERVICE_ACCOUNT")]
+    pub service_account: String,
+    #[arg(value_name = "SECRET")]
+    pub secrets: Vec<String>,
+    #[arg(long = "for", value_enum)]
+    pub link_for: Option<ForArg>,
+    #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = values::duration)]
+    pub wait: std::time::Duration,
+    #[command(flatten)]
+    pub fleet: FleetArgs,
+    #[command(flatten)]
+    pub contexts: ContextArgs,
+    #[command(flatten)]
+    pub write: WriteArgs,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct UnlinkArgs {
+    #[arg(value_name = "SERVICE_ACCOUNT")]
+    pub service_account: String,
+    #[arg(value_name = "SECRET", required = true)]
+    pub secrets: Vec<String>,
+    #[command(flatten)]
+    pub fleet: FleetArgs,
+    #[command(flatten)]
+    pub contexts: ContextArgs,
+    #[command(flatten)]
+    pub write: WriteArgs,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct GrantArgs {
+    #[arg(value_name = "FROM")]
+    pub from: String,
+    #[arg(value_name = "TO", required_unless_present_any = ["all_namespaces", "selector", "namespaces"])]
+    pub to: Vec<String>,
+    #[arg(
+        long = "sa",
+        value_name = "NAME",
+        conflicts_with = "all_service_accounts"
+    )]
+    pub service_accounts: Vec<String>,
+    #[arg(long)]
+    pub all_service_accounts: bool,
+    #[command(flatten)]
+    pub fleet: FleetArgs,
+    #[command(flatten)]
+    pub contexts: ContextArgs,
+    #[command(flatten)]
+    pub write: WriteArgs,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct DelegatedArgs {
+    /// Default: registry.redhat.io.
+    #[arg(long = "registry", value_name = "REGISTRY")]
+    pub registry: Option<String>,
+    #[arg(long, value_name = "HOST")]
+    pub auth_server: Option<String>,
+    #[arg(long, value_name = "NAME")]
+    pub name: Option<String>,
+    #[command(flatten)]
+    pub source: SourceArgs,
+    #[command(flatten)]
+    pub secret: SecretArgs,
+    #[arg(long = "link", value_name = "SERVICE_ACCOUNT")]
+    pub link: Vec<String>,
+    #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = values::duration)]
+    pub wait: std::time::Duration,
+    #[command(flatten)]
+    pub net: NetArgs,
+    #[command(flatten)]
+    pub write: WriteArgs,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct GlobalArgs {
+    #[command(subcommand)]
+    pub action: GlobalAction,
+}
+
+#[derive(Debug, clap::Subcommand)]
+pub enum GlobalAction {
+    Show(GlobalShowArgs),
+    Check(GlobalCheckArgs),
+    Set(GlobalSetArgs),
+    Remove(GlobalRemoveArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct GlobalShowArgs {
+    #[command(flatten)]
+    pub contexts: ContextArgs,
+    #[arg(short = 'o', long = "output", value_enum, default_value_t)]
+    pub output: ReportOutput,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct GlobalCheckArgs {
+    #[command(flatten)]
+    pub net: NetArgs,
+    #[command(flatten)]
+    pub contexts: ContextArgs,
+    #[arg(short = 'o', long = "output", value_enum, default_value_t)]
+    pub output: ReportOutput,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct GlobalSetArgs {
+    #[arg(value_name = "REGISTRY")]
+    pub registry: String,
+    #[command(flatten)]
+    pub source: SourceArgs,
+    #[command(flatten)]
+    pub secret: SecretArgs,
+    #[arg(short = 'y', long)]
+    pub yes: bool,
+    #[command(flatten)]
+    pub contexts: ContextArgs,
+    #[command(flatten)]
+    pub write: WriteArgs,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct GlobalRemoveArgs {
+    #[arg(value_name = "REGISTRY")]
+    pub registry: String,
+    #[arg(short = 'y', long)]
+    pub yes: bool,
+    #[command(flatten)]
+    pub contexts: ContextArgs,
+    #[command(flatten)]
+    pub write: WriteArgs,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct StatusArgs {
+    #[command(flatten)]
+    pub fleet: FleetArgs,
+    #[command(flatten)]
+    pub contexts: ContextArgs,
+    #[arg(short = 'o', long = "output", value_enum, default_value_t)]
+    pub output: ObjectOutput,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct RotateArgs {
+    #[arg(long = "registry", value_name = "REGISTRY")]
+    pub registry: Option<String>,
+    #[command(flatten)]
+    pub secret: SecretArgs,
+    #[command(flatten)]
+    pub fleet: FleetArgs,
+    #[command(flatten)]
+    pub contexts: ContextArgs,
+    #[arg(short = 'y', long)]
+    pub yes: bool,
+    #[command(flatten)]
+    pub write: WriteArgs,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct BuildSecretArgs {
+    #[arg(value_name = "BUILDCONFIG")]
+    pub build_config: String,
+    #[arg(value_name = "SECRET")]
+    pub secret: Option<String>,
+    #[arg(long)]
+    pub push: bool,
+    #[command(flatten)]
+    pub write: WriteArgs,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ExportArgs {
+    #[arg(value_enum)]
+    pub format: ExportFormat,
+    #[command(flatten)]
+    pub source: SourceArgs,
+    #[command(flatten)]
+    pub secret: SecretArgs,
+    #[arg(long = "registry", value_name = "REGISTRY")]
+    pub registries: Vec<String>,
+    /// An image each login is tested with by the installer; without one, the
+    /// installer does not test the login.
+    #[arg(long = "test-image", value_name = "IMAGE")]
+    pub test_images: Vec<String>,
+    #[arg(long = "output-file", value_name = "FILE")]
+    pub output_file: Option<std::path::PathBuf>,
+    #[arg(long)]
+    pub show_secrets: bool,
+    #[arg(short = 'o', long = "output", value_enum, default_value_t)]
+    pub output: ReportOutput,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ExportFormat {
+    /// OKD 3.11 installer inventory variables
+    Ansible,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct CompletionArgs {
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct CheckArgs {
+    /// Registry to check (host or host:port); default: the image's, the
+    /// secret's, else registry.redhat.io.
+    #[arg(value_name = "REGISTRY")]
+    pub registry: Option<String>,
+    #[arg(long, value_name = "IMAGE")]
+    pub image: Option<String>,
+    #[arg(long = "secret", value_name = "NAME", conflicts_with_all = ["from_podman", "from_docker", "from_file", "username", "pod"])]
+    pub cluster_secret: Option<String>,
+    #[arg(long, value_name = "POD", conflicts_with_all = ["from_podman", "from_docker", "from_file", "username"])]
+    pub pod: Option<String>,
+    #[command(flatten)]
+    pub secret: SecretArgs,
+    #[command(flatten)]
+    pub source: SourceArgs,
+    #[command(flatten)]
+    pub net: NetArgs,
+    #[command(flatten)]
+    pub contexts: ContextArgs,
+    #[arg(short = 'o', long = "output", value_enum, default_value_t)]
+    pub output: ReportOutput,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct LoginArgs {
+    /// Default: registry.redhat.io.
+    #[arg(value_name = "REGISTRY")]
+    pub registry: Option<String>,
+    /// A downloaded credential file to merge in (every login in it).
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["username", "password", "password_stdin"])]
+    pub from_file: Option<std::path::PathBuf>,
+    #[command(flatten)]
+    pub secret: SecretArgs,
+    #[command(flatten)]
+    pub file: AuthFileArgs,
+    #[command(flatten)]
+    pub net: NetArgs,
+    #[arg(short = 'o', long = "output", value_enum, default_value_t)]
+    pub output: ReportOutput,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct LogoutArgs {
+    /// Default: registry.redhat.io.
+    #[arg(value_name = "REGISTRY")]
+    pub registry: Option<String>,
+    #[command(flatten)]
+    pub file: AuthFileArgs,
+    #[arg(short = 'o', long = "output", value_enum, default_value_t)]
+    pub output: ReportOutput,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct VersionArgs {
+    #[arg(short = 'o', long = "output", value_enum, default_value_t)]
+    pub output: ReportOutput,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct RegistriesArgs {
+    #[arg(long)]
+    pub docker: bool,
+    #[arg(short = 'o', long = "output", value_enum, default_value_t)]
+    pub output: ReportOutput,
+}
+
+impl From<ObjectOutput> for crate::render::Format {
+    fn from(o: ObjectOutput) -> Self {
+        match o {
+            ObjectOutput::Table => Self::Table,
+            ObjectOutput::Json => Self::Json,
+            ObjectOutput::Yaml => Self::Yaml,
+            ObjectOutput::Name => Self::Name,
+        }
+    }
+}
+
+impl From<ReportOutput> for crate::render::Format {
+    fn from(o: ReportOutput) -> Self {
+        match o {
+            ReportOutput::Table => Self::Table,
+            ReportOutput::Json => Self::Json,
+            ReportOutput::Yaml => Self::Yaml,
+        }
+    }
+}

@@ -1,0 +1,144 @@
+//! `rhpull check --secret NAME [--image REF]`: the registry flow with the
+//! login a pull secret in the cluster holds. With an image, the login is
+//! the one the kubelet would use from that secret (its keys matched to the
+//! image, most specific first, the next tried when one fails).
+
+use rhpull_cluster::pods::{Keyed, Source};
+use rhpull_cluster::{ClusterError, pullsecret};
+use rhpull_core::authfile::{CredentialSource, keys};
+use rhpull_core::imageref::{ImageRef, kubelet_matches};
+
+use super::RegistryReport;
+use crate::cli::{CheckArgs, KubeArgs};
+use crate::connection::Connection;
+use crate::creds::Found;
+use crate::driver::{self, ClusterCommand, Cx};
+use crate::error::{CliError, Exit};
+use crate::registry_check;
+
+struct SecretCheck<'a> {
+    args: &'a CheckArgs,
+    name: &'a str,
+    image: Option<ImageRef>,
+    insecure: bool,
+}
+
+pub async fn run(
+    kube: &KubeArgs,
+    args: &CheckArgs,
+    name: &str,
+    image: Option<ImageRef>,
+) -> Result<(), CliError> {
+    let conn = Connection::resolve(kube, Some(&args.contexts))?;
+    let cmd = SecretCheck {
+        args,
+        name,
+        image,
+        insecure: kube.insecure_skip_tls_verify,
+    };
+    driver::run(&cmd, &conn, args.output.into()).await
+}
+
+impl SecretCheck<'_> {
+    /// The logins to check, in order: for an image, as the kubelet matches
+    /// them; else the one for the registry named (or the secret's only
+    /// one). Never empty.
+    fn candidates(&self, ns: &str, held: Vec<Keyed>) -> Result<Vec<Keyed>, CliError> {
+        let (wanted, picked) = match &self.image {
+            Some(image) => {
+                let keys: Vec<&str> = held.iter().map(|k| k.key.as_str()).collect();
+                let order: Vec<String> = kubelet_matches(keys, &image.to_string())
+                    .into_iter()
+                    .map(str::to_string)
+                    .collect();
+                let picked: Vec<Keyed> = (order.iter())
+                    .filter_map(|key| held.iter().find(|k| &k.key == key).cloned())
+                    .collect();
+                (image.name(), picked)
+            }
+            None => {
+                let wanted = self.args.registry.as_deref().map(keys::normalize);
+                let picked = match &wanted {
+                    Some(r) => held
+                        .iter()
+                        .filter(|k| &k.key == r)
+                        .take(1)
+                        .cloned()
+                        .collect(),
+                    None if held.len() == 1 => held.clone(),
+                    None => Vec::new(),
+                };
+                let default = rhpull_core::registries::DEFAULT.to_string();
+                (wanted.unwrap_or(default), picked)
+            }
+        };
+        if !picked.is_empty() {
+            return Ok(picked);
+        }
+        let registries: Vec<String> = held.iter().map(|k| k.key.clone()).collect();
+        Err(CliError::from_catalogue(
+            Exit::Failed,
+            "error.secret_lacks_registry",
+            &[
+                ("namespace", ns),
+                ("name", self.name),
+                ("registry", &wanted),
+                ("held", &crate::render::list_or_dash(&registries)),
+            ],
+        ))
+    }
+}
+
+impl ClusterCommand for SecretCheck<'_> {
+    type Plan = RegistryReport;
+    type Report = RegistryReport;
+
+    async fn plan(&self, cx: &Cx<'_>) -> Result<RegistryReport, CliError> {
+        let ns = cx.namespace.as_str();
+        let secret = pullsecret::get(cx.cluster()?, ns, self.name)
+            .await?
+            .ok_or_else(|| ClusterError::NotFound {
+                kind: "secret",
+                namespace: ns.to_string(),
+                name: self.name.to_string(),
+            })?;
+        let source = Source::PodSecret {
+            name: self.name.to_string(),
+        };
+        let held: Vec<Keyed> = pullsecret::credentials_of(&secret)?
+            .into_iter()
+            .map(|c| Keyed {
+                source: source.clone(),
+                key: c.registry.clone(),
+                credential: c,
+            })
+            .collect();
+        let mut reports = Vec::new();
+        for k in self.candidates(ns, held)? {
+            let registry = keys::host(&k.key).to_string();
+            let mut options = registry_check::options(&registry, &self.args.net, self.insecure);
+            options.credential = Some(k.credential.clone());
+            options.image = self.image.clone();
+            let report = registry_check::run(&options).await?;
+            let passed = report.passed;
+            let found = Found {
+                credential: k.credential,
+                source: Some(CredentialSource::Secret {
+                    namespace: ns.to_string(),
+                    name: self.name.to_string(),
+                }),
+                identity_token_only: false,
+            };
+            reports.push(RegistryReport::new(report, Some(found)));
+            if passed {
+                break;
+            }
+        }
+        // The last one tried: the one that passed, or the kubelet's last hope.
+        Ok(reports.pop().expect("candidates are never empty"))
+    }
+
+    async fn apply(&self, _: &Cx<'_>, plan: RegistryReport) -> Result<RegistryReport, CliError> {
+        Ok(plan)
+    }
+}

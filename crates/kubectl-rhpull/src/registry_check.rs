@@ -1,0 +1,63 @@
+//! Running the registry token flow from the binary: the options from the
+//! network flags (shared by `check`, `login`, `create --verify`,
+//! `delegated` and `global check`), and its setup errors in words.
+
+use rhpull_core::sso::trust::TrustConfig;
+use rhpull_core::sso::{CheckOptions, CheckReport, CheckSetupError, Grant};
+
+use crate::cli::{GrantArg, NetArgs};
+use crate::error::{CliError, Exit};
+use crate::i18n::text;
+use crate::output;
+
+/// Check options for `registry` from the network flags, and
+/// `--insecure-skip-tls-verify`, which warns each time it is used.
+pub fn options(registry: &str, net: &NetArgs, insecure: bool) -> CheckOptions {
+    if insecure {
+        output::warn(&text("warn.insecure", &[("registry", registry)]));
+    }
+    with_flags(CheckOptions::new(registry), net, insecure)
+}
+
+/// Check options for registries not known yet (a pod's images): the
+/// registry is set for each check.
+pub fn template(net: &NetArgs, insecure: bool) -> CheckOptions {
+    if insecure {
+        output::warn(&text("warn.insecure_all", &[]));
+    }
+    with_flags(CheckOptions::new(""), net, insecure)
+}
+
+fn with_flags(mut o: CheckOptions, net: &NetArgs, insecure: bool) -> CheckOptions {
+    o.trust = TrustConfig {
+        extra_ca_files: net.registry_ca.clone(),
+        insecure_skip_verify: insecure,
+        ..TrustConfig::default()
+    };
+    o.timeout = net.timeout;
+    o.grant = match net.grant {
+        GrantArg::Auto => Grant::Auto,
+        GrantArg::Basic => Grant::Basic,
+        GrantArg::Oauth => Grant::OAuth,
+    };
+    o
+}
+
+/// A check that could not start, in words.
+pub fn setup_error(e: CheckSetupError) -> CliError {
+    match e {
+        CheckSetupError::Trust(t) => CliError::from_catalogue(
+            Exit::Usage,
+            "error.registry_ca",
+            &[("reason", &t.to_string())],
+        ),
+        CheckSetupError::Client(reason) => {
+            CliError::from_catalogue(Exit::Failed, "error.http_client", &[("reason", &reason)])
+        }
+    }
+}
+
+/// Runs the check.
+pub async fn run(options: &CheckOptions) -> Result<CheckReport, CliError> {
+    rhpull_core::sso::check(options).await.map_err(setup_error)
+}

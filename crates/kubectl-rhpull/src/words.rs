@@ -1,0 +1,111 @@
+//! Words more than one command uses: what a write did, the dry-run mark,
+//! and the result lines for secrets and service-account links.
+
+use rhpull_cluster::link::LinkChange;
+use rhpull_cluster::{DryRun, Outcome};
+use rhpull_core::authfile::Change;
+
+use crate::i18n::text;
+
+/// `created` / `updated` / `unchanged`.
+pub fn outcome(o: Outcome) -> String {
+    text(
+        match o {
+            Outcome::Created => "outcome.created",
+            Outcome::Updated => "outcome.updated",
+            Outcome::Unchanged => "outcome.unchanged",
+        },
+        &[],
+    )
+}
+
+/// ` (dry run)` / ` (server dry run)` after a result line.
+pub fn dry(d: DryRun) -> String {
+    match d {
+        DryRun::None => String::new(),
+        DryRun::Client => text("dry_run.client", &[]),
+        DryRun::Server => text("dry_run.server", &[]),
+    }
+}
+
+/// `secret/NAME created in NS: registry (user), …`.
+pub fn secret_line(
+    name: &str,
+    ns: &str,
+    outcome: Outcome,
+    logins: &[(String, String)],
+    dry_run: DryRun,
+) -> String {
+    let logins: Vec<String> = logins.iter().map(|(r, u)| format!("{r} ({u})")).collect();
+    text(
+        "create.secret_line",
+        &[
+            ("name", name),
+            ("namespace", ns),
+            ("outcome", &self::outcome(outcome)),
+            ("logins", &logins.join(", ")),
+            ("dry", &dry(dry_run)),
+        ],
+    )
+}
+
+/// `serviceaccount/default in NS: linked mine for pull`, or `… unchanged`.
+pub fn link_line(c: &LinkChange, dry_run: DryRun) -> String {
+    let (sa, ns, dry) = (&c.service_account, &c.namespace, dry(dry_run));
+    if c.is_empty() {
+        return text(
+            "link.unchanged",
+            &[("sa", sa), ("namespace", ns), ("dry", &dry)],
+        );
+    }
+    let mut parts = Vec::new();
+    if !c.pull.is_empty() {
+        parts.push(text("link.for_pull", &[("secrets", &c.pull.join(", "))]));
+    }
+    if !c.mount.is_empty() {
+        parts.push(text("link.for_mount", &[("secrets", &c.mount.join(", "))]));
+    }
+    text(
+        "link.changed",
+        &[
+            ("sa", sa),
+            ("namespace", ns),
+            ("what", &parts.join("; ")),
+            ("dry", &dry),
+        ],
+    )
+}
+
+/// `serviceaccount/default in NS: unlinked mine`, or `… unchanged`.
+pub fn unlink_line(c: &LinkChange, dry_run: DryRun) -> String {
+    let (sa, ns, dry) = (&c.service_account, &c.namespace, dry(dry_run));
+    if c.is_empty() {
+        return text(
+            "unlink.unchanged",
+            &[("sa", sa), ("namespace", ns), ("dry", &dry)],
+        );
+    }
+    let mut all = c.pull.clone();
+    all.extend(c.mount.iter().filter(|m| !c.pull.contains(m)).cloned());
+    text(
+        "unlink.changed",
+        &[
+            ("sa", sa),
+            ("namespace", ns),
+            ("secrets", &all.join(", ")),
+            ("dry", &dry),
+        ],
+    )
+}
+
+/// `openshift-config/pull-secret: REGISTRY added`, and the like.
+pub fn global_line(registry: &str, change: Change, removing: bool, dry_run: DryRun) -> String {
+    let key = match (removing, change) {
+        (true, Change::Unchanged) => "global.not_there",
+        (true, _) => "global.removed",
+        (false, Change::Added) => "global.added",
+        (false, Change::Updated) => "global.updated",
+        (false, Change::Unchanged) => "global.unchanged",
+    };
+    text(key, &[("registry", registry), ("dry", &dry(dry_run))])
+}
