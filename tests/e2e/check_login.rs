@@ -3,52 +3,37 @@
 //! What rhpull saves is then used by real skopeo.
 
 use std::path::Path;
-use std::sync::OnceLock;
 
-use rhpull_e2e::{PluginPath, kubectls, stderr, stdout};
+use rhpull_e2e::env::{Env, registry};
+use rhpull_e2e::{kubectls, stderr, stdout};
 use rhpull_testkit::skopeo;
 use rhpull_testkit::world::{self, RegistryWorld};
 
 fn world() -> &'static RegistryWorld {
-    static WORLD: OnceLock<RegistryWorld> = OnceLock::new();
-    WORLD.get_or_init(RegistryWorld::start)
+    registry()
 }
 
-struct Env {
-    plugin: PluginPath,
-    home: tempfile::TempDir,
+/// Registry-only commands: `REGISTRY_AUTH_FILE` in the test's HOME, and the
+/// world's CA.
+trait Registry {
+    fn authfile_str(&self) -> String;
+    fn run(&self, args: &[&str], stdin: Option<&str>) -> std::process::Output;
+    fn login(&self, token: &str) -> std::process::Output;
 }
 
-impl Env {
-    fn new() -> Self {
-        Self {
-            plugin: PluginPath::new(),
-            home: tempfile::tempdir().unwrap(),
-        }
-    }
-    fn authfile(&self) -> std::path::PathBuf {
-        self.home.path().join("auth.json")
-    }
+impl Registry for Env {
     fn authfile_str(&self) -> String {
         self.authfile().display().to_string()
     }
-    fn ca(&self) -> String {
-        world().ca_file.display().to_string()
-    }
+
     /// `kubectl rhpull <args> --registry-ca CA` with REGISTRY_AUTH_FILE set.
     fn run(&self, args: &[&str], stdin: Option<&str>) -> std::process::Output {
         let ca = self.ca();
         let mut all: Vec<&str> = args.to_vec();
         all.extend(["--registry-ca", &ca]);
-        let auth = self.authfile_str();
-        let envs = [("REGISTRY_AUTH_FILE", auth.as_str())];
-        match stdin {
-            Some(s) => self
-                .plugin
-                .rhpull_with_stdin(self.home.path(), &envs, &all, s),
-            None => self.plugin.rhpull(self.home.path(), &envs, &all),
-        }
+        self.rhpull(&all, stdin)
     }
+
     fn login(&self, token: &str) -> std::process::Output {
         let host = world().registry.host();
         self.run(
@@ -56,6 +41,10 @@ impl Env {
             Some(&format!("{token}\n")),
         )
     }
+}
+
+fn new_env() -> Env {
+    Env::start(rhpull_testkit::kube::Options::default())
 }
 
 fn no_secret_in(out: &std::process::Output) {
@@ -70,7 +59,7 @@ fn no_secret_in(out: &std::process::Output) {
 
 #[test]
 fn login_verifies_saves_0600_and_skopeo_uses_it() {
-    let env = Env::new();
+    let env = new_env();
     // An unrelated login the user already had must survive.
     std::fs::write(
         env.authfile(),
@@ -119,7 +108,7 @@ fn login_verifies_saves_0600_and_skopeo_uses_it() {
 
 #[test]
 fn a_wrong_token_is_not_saved_and_the_cause_is_named() {
-    let env = Env::new();
+    let env = new_env();
     let out = env.login("eyJhbGciOiJSUzUxMiJ9.eyJzdWIiOiJ3cm9uZyJ9.d3Jvbmc");
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
     let text = format!("{}{}", stdout(&out), stderr(&out));
@@ -132,7 +121,7 @@ fn a_wrong_token_is_not_saved_and_the_cause_is_named() {
 
 #[test]
 fn check_uses_the_stored_login_and_every_kubectl_dispatches_it() {
-    let env = Env::new();
+    let env = new_env();
     assert!(env.login(world::TOKEN).status.success());
     let host = world().registry.host();
     let image = world().image();
@@ -192,7 +181,7 @@ fn check_uses_the_stored_login_and_every_kubectl_dispatches_it() {
 
 #[test]
 fn check_failures_exit_1_with_the_cause_in_both_languages() {
-    let env = Env::new();
+    let env = new_env();
     let host = world().registry.host();
     let image = format!("{host}/rhel9/not-there:1");
     let args = [
@@ -245,7 +234,7 @@ fn check_failures_exit_1_with_the_cause_in_both_languages() {
 
 #[test]
 fn paste_mistakes_are_named_before_any_request() {
-    let env = Env::new();
+    let env = new_env();
     // A world of its own, so other tests' token requests do not count here.
     let own = RegistryWorld::start();
     let host = own.registry.host();
@@ -291,7 +280,7 @@ fn paste_mistakes_are_named_before_any_request() {
 
 #[test]
 fn without_a_terminal_missing_values_are_usage_errors_naming_the_flag() {
-    let env = Env::new();
+    let env = new_env();
     let host = world().registry.host();
     let out = env.run(&["login", &host], None);
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
@@ -307,7 +296,7 @@ fn without_a_terminal_missing_values_are_usage_errors_naming_the_flag() {
 
 #[test]
 fn password_flags_work_but_warn_and_the_env_var_does_not() {
-    let env = Env::new();
+    let env = new_env();
     let host = world().registry.host();
     let out = env.run(
         &["check", &host, "-u", world::USERNAME, "-p", world::TOKEN],
@@ -332,7 +321,7 @@ fn password_flags_work_but_warn_and_the_env_var_does_not() {
 
 #[test]
 fn logout_removes_only_that_registry_and_is_idempotent() {
-    let env = Env::new();
+    let env = new_env();
     std::fs::write(
         env.authfile(),
         r#"{"auths":{"quay.io":{"auth":"Ym9iOnB3"}}}"#,
@@ -375,7 +364,7 @@ fn login_prompts_on_a_terminal_and_hides_the_token() {
             "tmux is not installed: run `cargo xtask test` (it installs the Debian package tmux)"
         );
     }
-    let env = Env::new();
+    let env = new_env();
     let host = world().registry.host();
     let session = format!("rhpull-login-{}", std::process::id());
     let script = env.home.path().join("run.sh");
@@ -465,7 +454,7 @@ impl Drop for KillSession {
 /// the user's file exactly as it was — never truncated.
 #[test]
 fn a_crash_mid_write_never_truncates_the_auth_file() {
-    let env = Env::new();
+    let env = new_env();
     let before = r#"{"auths":{"quay.io":{"auth":"Ym9iOnB3"}}}"#;
     std::fs::write(env.authfile(), before).unwrap();
     let host = world().registry.host();
@@ -509,7 +498,7 @@ fn a_crash_mid_write_never_truncates_the_auth_file() {
 #[test]
 fn portal_downloads_are_merged_and_read() {
     use base64::Engine as _;
-    let env = Env::new();
+    let env = new_env();
     std::fs::write(
         env.authfile(),
         r#"{"auths":{"quay.io":{"auth":"Ym9iOnB3"}}}"#,
@@ -579,7 +568,7 @@ fn portal_downloads_are_merged_and_read() {
 #[test]
 fn export_ansible_writes_the_installer_inventory_variables() {
     use base64::Engine as _;
-    let env = Env::new();
+    let env = new_env();
     let b64 = |s: &str| base64::engine::general_purpose::STANDARD.encode(s);
     let file = serde_json::json!({"auths": {
         "registry.redhat.io": {"auth": b64("1234567|sa:TOKEN-A")},

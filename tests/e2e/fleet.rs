@@ -3,40 +3,10 @@
 //! re-run, a failing namespace never stopping the others, namespace
 //! selectors, and API Priority and Fairness (429 + Retry-After) respected.
 
-use std::process::Output;
-
-use rhpull_e2e::{PluginPath, stderr, stdout};
-use rhpull_testkit::kube::{Emulator, Fault, Options};
+use rhpull_e2e::env::Env;
+use rhpull_e2e::{stderr, stdout};
+use rhpull_testkit::kube::Fault;
 use serde_json::Value;
-
-struct Env {
-    emulator: Emulator,
-    plugin: PluginPath,
-    home: tempfile::TempDir,
-}
-
-impl Env {
-    fn new(namespaces: usize) -> Self {
-        let emulator = Emulator::start(Options::default());
-        let names: Vec<String> = (0..namespaces).map(|i| format!("team-{i:03}")).collect();
-        emulator.seed_namespaces(&names);
-        Self {
-            emulator,
-            plugin: PluginPath::new(),
-            home: tempfile::tempdir().unwrap(),
-        }
-    }
-
-    fn rhpull(&self, args: &[&str], stdin: &str) -> Output {
-        let kubeconfig = self.emulator.kubeconfig.display().to_string();
-        self.plugin.rhpull_with_stdin(
-            self.home.path(),
-            &[("KUBECONFIG", kubeconfig.as_str())],
-            args,
-            stdin,
-        )
-    }
-}
 
 const TOKEN: &str = "eyJhbGciOiJSUzUxMiJ9.eyJzdWIiOiJmbGVldCJ9.ZmxlZXQtc2lnbmF0dXJl\n";
 const CREATE: &[&str] = &[
@@ -52,10 +22,10 @@ const CREATE: &[&str] = &[
 #[test]
 fn create_and_link_across_every_namespace_within_the_request_budget() {
     let n = 60;
-    let env = Env::new(n);
+    let env = Env::with_namespaces(n);
     let total_ns = n + 3; // default, kube-system, kube-public
     env.emulator.reset_counters();
-    let out = env.rhpull(CREATE, TOKEN);
+    let out = env.rhpull(CREATE, Some(TOKEN));
     assert!(out.status.success(), "{}{}", stdout(&out), stderr(&out));
     assert!(
         stdout(&out).contains(&format!(
@@ -86,7 +56,7 @@ fn create_and_link_across_every_namespace_within_the_request_budget() {
 
     // A re-run writes nothing.
     env.emulator.reset_counters();
-    let again = env.rhpull(CREATE, TOKEN);
+    let again = env.rhpull(CREATE, Some(TOKEN));
     assert!(
         stdout(&again).contains(&format!("0 changed, {total_ns} unchanged, 0 failed")),
         "{}",
@@ -97,7 +67,7 @@ fn create_and_link_across_every_namespace_within_the_request_budget() {
 
 #[test]
 fn a_failing_namespace_never_stops_the_others() {
-    let env = Env::new(10);
+    let env = Env::with_namespaces(10);
     // team-004 already has someone else's secret of that name.
     let mut cmd = std::process::Command::new("kubectl");
     cmd.args([
@@ -111,7 +81,7 @@ fn a_failing_namespace_never_stops_the_others() {
     ])
     .env("KUBECONFIG", &env.emulator.kubeconfig);
     assert!(cmd.output().unwrap().status.success());
-    let out = env.rhpull(CREATE, TOKEN);
+    let out = env.rhpull(CREATE, Some(TOKEN));
     assert_eq!(
         out.status.code(),
         Some(1),
@@ -141,7 +111,7 @@ fn a_failing_namespace_never_stops_the_others() {
         .get("Secret", "team-004", "1234567-fleet-pull-secret")
         .unwrap();
     assert_eq!(theirs["type"], "Opaque");
-    let json = env.rhpull(&[CREATE, &["-o", "json"]].concat(), TOKEN);
+    let json = env.rhpull(&[CREATE, &["-o", "json"]].concat(), Some(TOKEN));
     let v: Value = serde_json::from_slice(&json.stdout).unwrap();
     assert_eq!(v.as_array().unwrap().len(), 13);
     assert!(
@@ -154,7 +124,7 @@ fn a_failing_namespace_never_stops_the_others() {
 
 #[test]
 fn selectors_explicit_lists_and_status_across_them() {
-    let env = Env::new(6);
+    let env = Env::with_namespaces(6);
     for ns in ["team-001", "team-003"] {
         let mut cmd = std::process::Command::new("kubectl");
         cmd.args(["label", "ns", ns, "tier=gold"])
@@ -170,7 +140,7 @@ fn selectors_explicit_lists_and_status_across_them() {
             "-l",
             "tier=gold",
         ],
-        TOKEN,
+        Some(TOKEN),
     );
     assert!(
         stdout(&out).contains("2 namespaces: 2 changed"),
@@ -191,7 +161,7 @@ fn selectors_explicit_lists_and_status_across_them() {
             "--namespaces",
             "team-001,team-003",
         ],
-        "",
+        Some(""),
     );
     assert!(
         stdout(&out).contains("2 namespaces: 2 changed"),
@@ -199,7 +169,7 @@ fn selectors_explicit_lists_and_status_across_them() {
         stdout(&out),
         stderr(&out)
     );
-    let status = env.rhpull(&["status", "-l", "tier=gold", "-o", "json"], "");
+    let status = env.rhpull(&["status", "-l", "tier=gold", "-o", "json"], Some(""));
     let v: Value = serde_json::from_slice(&status.stdout).unwrap();
     let namespaces: Vec<&str> = v["secrets"]
         .as_array()
@@ -216,7 +186,7 @@ fn selectors_explicit_lists_and_status_across_them() {
             "--namespaces",
             "team-001,team-003",
         ],
-        "",
+        Some(""),
     );
     assert!(
         stdout(&out).contains("2 namespaces: 2 changed"),
@@ -228,7 +198,7 @@ fn selectors_explicit_lists_and_status_across_them() {
 
 #[test]
 fn throttling_with_retry_after_is_waited_out() {
-    let env = Env::new(4);
+    let env = Env::with_namespaces(4);
     env.emulator.add_fault(Fault {
         verb: Some("create".into()),
         resource: Some("secrets".into()),
@@ -237,7 +207,7 @@ fn throttling_with_retry_after_is_waited_out() {
         remaining: 2,
         ..Fault::default()
     });
-    let out = env.rhpull(CREATE, TOKEN);
+    let out = env.rhpull(CREATE, Some(TOKEN));
     assert!(out.status.success(), "{}{}", stdout(&out), stderr(&out));
     assert!(stdout(&out).contains("7 changed"), "{}", stdout(&out));
     assert_eq!(
@@ -250,7 +220,7 @@ fn throttling_with_retry_after_is_waited_out() {
 
 #[test]
 fn cut_connections_and_failing_writes_end_in_named_failures_and_a_rerun_finishes() {
-    let env = Env::new(4);
+    let env = Env::with_namespaces(4);
     // The first namespace list is cut mid-answer (read: asked again), and two
     // service account updates get a 500 (write: not resent, may have landed).
     env.emulator.add_fault(Fault {
@@ -266,7 +236,7 @@ fn cut_connections_and_failing_writes_end_in_named_failures_and_a_rerun_finishes
         remaining: 2,
         ..Fault::default()
     });
-    let out = env.rhpull(CREATE, TOKEN);
+    let out = env.rhpull(CREATE, Some(TOKEN));
     assert_eq!(
         out.status.code(),
         Some(1),
@@ -286,7 +256,7 @@ fn cut_connections_and_failing_writes_end_in_named_failures_and_a_rerun_finishes
 
     // The re-run does only what is missing, and kubectl sees every link.
     env.emulator.reset_counters();
-    let again = env.rhpull(CREATE, TOKEN);
+    let again = env.rhpull(CREATE, Some(TOKEN));
     assert!(
         again.status.success(),
         "{}{}",

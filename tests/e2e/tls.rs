@@ -4,15 +4,13 @@
 
 use std::path::{Path, PathBuf};
 use std::process::Output;
-use std::sync::OnceLock;
 
 use rhpull_e2e::{PluginPath, stderr, stdout};
 use rhpull_testkit::kube::{Emulator, Options};
 use rhpull_testkit::world::{self, RegistryWorld};
 
 fn world() -> &'static RegistryWorld {
-    static WORLD: OnceLock<RegistryWorld> = OnceLock::new();
-    WORLD.get_or_init(RegistryWorld::start)
+    rhpull_e2e::env::registry()
 }
 
 /// The emulator's kubeconfig with its CA line replaced by `cluster_line`.

@@ -4,6 +4,8 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+pub mod env;
+
 /// The kubectl builds users have: the default one, and the oldest and newest
 /// of the versioned ones the image carries, when present.
 pub fn kubectls() -> Vec<PathBuf> {

@@ -1,0 +1,12 @@
+//! End-to-end tests: the built `kubectl-rhpull` driven through real
+//! `kubectl` plugin dispatch against the test world (`rhpull_e2e::env`).
+//! One test binary, so the registry world starts once for all of them.
+
+mod check_login;
+mod cluster_commands;
+mod dist;
+mod fleet;
+mod no_leaks;
+mod plugin_dispatch;
+mod tls;
+mod world;

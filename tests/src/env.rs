@@ -1,0 +1,185 @@
+//! The world most end-to-end tests stand in: a Kubernetes API emulator
+//! (Kubernetes or OpenShift mode), the built plugin on a private PATH, a
+//! clean HOME with its own auth file, and — shared by every test of the
+//! binary — the real registry with token auth. Commands run through real
+//! `kubectl` plugin dispatch; what they wrote is read back with real kubectl.
+
+use std::path::PathBuf;
+use std::process::Output;
+use std::sync::OnceLock;
+
+use base64::Engine as _;
+use rhpull_testkit::kube::{Emulator, Options};
+use rhpull_testkit::world::{self, RegistryWorld};
+use serde_json::Value;
+
+use crate::{PluginPath, stderr, stdout};
+
+/// The registry world every test of this binary shares (started once).
+pub fn registry() -> &'static RegistryWorld {
+    static WORLD: OnceLock<RegistryWorld> = OnceLock::new();
+    WORLD.get_or_init(RegistryWorld::start)
+}
+
+/// One test's world.
+#[derive(Debug)]
+pub struct Env {
+    pub emulator: Emulator,
+    pub plugin: PluginPath,
+    pub home: tempfile::TempDir,
+}
+
+impl Env {
+    /// An emulator as `options` start it, and nothing else.
+    pub fn start(options: Options) -> Self {
+        Self {
+            emulator: Emulator::start(options),
+            plugin: PluginPath::new(),
+            home: tempfile::tempdir().expect("tempdir"),
+        }
+    }
+
+    /// Kubernetes (or OpenShift) with projects `project-a` and `project-b`.
+    pub fn new(openshift: bool) -> Self {
+        let options = if openshift {
+            Options::openshift()
+        } else {
+            Options::default()
+        };
+        let env = Self::start(options);
+        env.emulator.create_namespace("project-a", &[]);
+        env.emulator.create_namespace("project-b", &[]);
+        env
+    }
+
+    /// Kubernetes with `n` namespaces `team-000`… whose service accounts
+    /// already exist.
+    pub fn with_namespaces(n: usize) -> Self {
+        let env = Self::start(Options::default());
+        let names: Vec<String> = (0..n).map(|i| format!("team-{i:03}")).collect();
+        env.emulator.seed_namespaces(&names);
+        env
+    }
+
+    /// The containers auth file of this HOME (`REGISTRY_AUTH_FILE`).
+    pub fn authfile(&self) -> PathBuf {
+        self.home.path().join("auth.json")
+    }
+
+    /// The registry world's CA, for `--registry-ca`.
+    pub fn ca(&self) -> String {
+        registry().ca_file.display().to_string()
+    }
+
+    pub fn envs(&self, lang: &str) -> Vec<(String, String)> {
+        vec![
+            (
+                "KUBECONFIG".into(),
+                self.emulator.kubeconfig.display().to_string(),
+            ),
+            (
+                "REGISTRY_AUTH_FILE".into(),
+                self.authfile().display().to_string(),
+            ),
+            ("LANG".into(), lang.into()),
+        ]
+    }
+
+    /// `kubectl rhpull <args>` (stdin optional).
+    pub fn rhpull(&self, args: &[&str], stdin: Option<&str>) -> Output {
+        self.rhpull_lang("C", args, stdin)
+    }
+
+    /// `kubectl rhpull <args>` under `LANG=lang`.
+    pub fn rhpull_lang(&self, lang: &str, args: &[&str], stdin: Option<&str>) -> Output {
+        self.rhpull_with(&self.envs(lang), args, stdin)
+    }
+
+    /// `kubectl rhpull <args>` with these environment variables.
+    pub fn rhpull_with(
+        &self,
+        envs: &[(String, String)],
+        args: &[&str],
+        stdin: Option<&str>,
+    ) -> Output {
+        let envs: Vec<(&str, &str)> = envs.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        match stdin {
+            Some(s) => self
+                .plugin
+                .rhpull_with_stdin(self.home.path(), &envs, args, s),
+            None => self.plugin.rhpull(self.home.path(), &envs, args),
+        }
+    }
+
+    /// `kubectl rhpull ARGS -u <the world's service account> --password-stdin`
+    /// with the world's token on stdin.
+    pub fn rhpull_as_world(&self, args: &[&str]) -> Output {
+        let mut all = args.to_vec();
+        all.extend(["-u", world::USERNAME, "--password-stdin"]);
+        self.rhpull(&all, Some(&format!("{}\n", world::TOKEN)))
+    }
+
+    /// Real kubectl, `-o json`.
+    pub fn kubectl_json(&self, args: &[&str]) -> Value {
+        let out = std::process::Command::new("kubectl")
+            .args(args)
+            .args(["-o", "json"])
+            .env("KUBECONFIG", &self.emulator.kubeconfig)
+            .output()
+            .expect("run kubectl");
+        assert!(
+            out.status.success(),
+            "kubectl {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice(&out.stdout).expect("kubectl's JSON")
+    }
+
+    /// Logs in to the test registry with real skopeo, as `podman login` would.
+    pub fn skopeo_login(&self) {
+        let r = registry();
+        let out = rhpull_testkit::skopeo::login(
+            &self.authfile(),
+            &r.registry.cert_dir,
+            &r.registry.host(),
+            world::USERNAME,
+            world::TOKEN,
+        );
+        assert!(out.status.success(), "{}", stderr(&out));
+    }
+}
+
+/// The command's stdout, after asserting it succeeded.
+pub fn ok(out: &Output) -> String {
+    assert!(
+        out.status.success(),
+        "exit {:?}\n{}\n{}",
+        out.status.code(),
+        stdout(out),
+        stderr(out)
+    );
+    stdout(out)
+}
+
+/// A service account's `imagePullSecrets` names.
+pub fn pull_names(sa: &Value) -> Vec<String> {
+    sa["imagePullSecrets"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|i| i["name"].as_str().map(str::to_string))
+        .collect()
+}
+
+/// A pull secret's docker config, decoded.
+pub fn decoded_config(secret: &Value) -> Value {
+    let key = if secret["type"] == "kubernetes.io/dockercfg" {
+        ".dockercfg"
+    } else {
+        ".dockerconfigjson"
+    };
+    let raw = base64::engine::general_purpose::STANDARD
+        .decode(secret["data"][key].as_str().expect("the data key"))
+        .expect("base64");
+    serde_json::from_slice(&raw).expect("JSON")
+}
