@@ -2,10 +2,12 @@
 //! `kubectl` plugin dispatch against the test world (`rhpull_e2e::env`).
 //! One test binary, so the registry world starts once for all of them.
 
+mod access;
 mod check_login;
 mod cluster_commands;
 mod dist;
 mod fleet;
+mod json_output;
 mod no_leaks;
 mod plugin_dispatch;
 mod tls;

@@ -138,6 +138,36 @@ fn the_world_stands_answers_and_stops_cleanly() {
         stdout(&kubectl(&["auth", "can-i", "create", "secrets"])).trim(),
         "yes"
     );
+    // The viewer context reads everything and may write nothing: the
+    // denied paths, by hand.
+    let viewer_can = kubectl(&["auth", "can-i", "create", "secrets", "--context", "viewer"]);
+    assert_eq!(stdout(&viewer_can).trim(), "no");
+    assert!(
+        kubectl(&["get", "secrets", "-A", "--context", "viewer"])
+            .status
+            .success()
+    );
+    let denied = plugin.rhpull_with_stdin(
+        home.path(),
+        &[("KUBECONFIG", env["KUBECONFIG"].as_str())],
+        &[
+            "create",
+            "-u",
+            "bob",
+            "--password-stdin",
+            "--registry",
+            "quay.io",
+            "--context",
+            "viewer",
+        ],
+        "pw\n",
+    );
+    assert_eq!(denied.status.code(), Some(1), "{}", stderr(&denied));
+    assert!(
+        stderr(&denied).contains("you may not create secrets"),
+        "{}",
+        stderr(&denied)
+    );
     let version = kubectl(&["rhpull", "version"]);
     assert!(
         stdout(&version).starts_with("kubectl-rhpull "),

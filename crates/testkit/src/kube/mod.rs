@@ -49,6 +49,10 @@ use crate::tls::TestCa;
 /// The token of the built-in cluster-admin user.
 pub const ADMIN_TOKEN: &str = "rhpull-emulator-admin-token";
 pub const ADMIN_USER: &str = "kubernetes-admin";
+/// The token of the built-in viewer: may get, list and watch everything,
+/// and write nothing (to try the denied paths by hand).
+pub const VIEWER_TOKEN: &str = "rhpull-emulator-viewer-token";
+pub const VIEWER_USER: &str = "viewer";
 
 /// How to start the emulator.
 #[derive(Clone, Debug)]
@@ -208,14 +212,24 @@ impl Emulator {
             latency: options.latency,
             controller_delay: options.controller_delay,
         });
-        shared.lock().users.insert(
-            ADMIN_TOKEN.to_string(),
-            User {
-                name: ADMIN_USER.into(),
-                groups: vec!["system:masters".into()],
-                rules: vec![Rule::all()],
-            },
-        );
+        shared.lock().users.extend([
+            (
+                ADMIN_TOKEN.to_string(),
+                User {
+                    name: ADMIN_USER.into(),
+                    groups: vec!["system:masters".into()],
+                    rules: vec![Rule::all()],
+                },
+            ),
+            (
+                VIEWER_TOKEN.to_string(),
+                User {
+                    name: VIEWER_USER.into(),
+                    groups: vec!["system:authenticated".into()],
+                    rules: vec![Rule::new(&["get", "list", "watch"], &["*"], &["*"], None)],
+                },
+            ),
+        ]);
         seed(&shared, options.openshift, options.openshift3);
         let app = axum::Router::new()
             .fallback(handler)
@@ -269,6 +283,36 @@ impl Emulator {
         let url = format!("http://127.0.0.1:{}", running.port());
         self.admin = Some(running);
         url
+    }
+
+    /// This emulator as a cluster of a kubeconfig, with its admin context
+    /// named `context` and its viewer's `viewer_context`.
+    pub fn kubeconfig_entries(
+        &self,
+        file: kubeconfig::KubeconfigFile,
+        cluster: &str,
+        context: &str,
+        viewer_context: Option<&str>,
+    ) -> kubeconfig::KubeconfigFile {
+        let file = file
+            .cluster(cluster, &self.url(), &self.ca.cert_pem)
+            .context(
+                context,
+                cluster,
+                &format!("admin@{cluster}"),
+                ADMIN_TOKEN,
+                "default",
+            );
+        match viewer_context {
+            Some(v) => file.context(
+                v,
+                cluster,
+                &format!("viewer@{cluster}"),
+                VIEWER_TOKEN,
+                "default",
+            ),
+            None => file,
+        }
     }
 
     /// Adds a user with `token` and writes a kubeconfig for it.
