@@ -621,6 +621,29 @@ fn export_ansible_writes_the_installer_inventory_variables() {
         !vars.contains("quay.io"),
         "only the Red Hat registries by default: {vars}"
     );
+    // No guessed test image: without --test-image the login is not tested.
+    assert!(vars.contains("'test_login':'False'"), "{vars}");
+    assert!(!vars.contains("test_image"), "{vars}");
+    let image = "registry.connect.redhat.com/acme/app:1";
+    let out = env.plugin.rhpull(
+        env.home.path(),
+        &envs,
+        &[
+            "export",
+            "ansible",
+            "--from-podman",
+            "--test-image",
+            image,
+            "--output-file",
+            target.to_str().unwrap(),
+        ],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let vars = std::fs::read_to_string(&target).unwrap();
+    assert!(
+        vars.contains(&format!("'test_login':'True','test_image':'{image}'")),
+        "{vars}"
+    );
 
     let out = env.plugin.rhpull(
         env.home.path(),

@@ -119,7 +119,7 @@ fn every_command_prints_one_json_document() {
     for (line, stdin, succeeds) in CASES {
         if line.starts_with("check --pod") {
             // A pod made after the link, the way kubectl makes one.
-            run_web_pod(&env, &r.image());
+            env.kubectl_run("project-a", "web", &r.image());
         }
         let line = format!("{} -o json", fill(line));
         let args: Vec<&str> = line.split_whitespace().collect();
@@ -139,23 +139,6 @@ fn every_command_prints_one_json_document() {
             stdout(&out)
         );
     }
-}
-
-fn run_web_pod(env: &Env, image: &str) {
-    let out = std::process::Command::new("kubectl")
-        .args([
-            "run",
-            "web",
-            "-n",
-            "project-a",
-            "--image",
-            image,
-            "--restart=Never",
-        ])
-        .env("KUBECONFIG", &env.emulator.kubeconfig)
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{}", stderr(&out));
 }
 
 /// Machine output is the same document in every language.

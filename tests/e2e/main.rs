@@ -6,6 +6,7 @@ mod access;
 mod check_login;
 mod cluster_commands;
 mod dist;
+mod exactness;
 mod fleet;
 mod json_output;
 mod no_leaks;

@@ -61,6 +61,32 @@ impl Env {
         env
     }
 
+    /// Waits (at most 10 s) until the namespace's controllers have made
+    /// service account `name`, as a new namespace's `default` comes a
+    /// moment after the namespace.
+    pub fn wait_for_service_account(&self, ns: &str, name: &str) {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        while self.emulator.get("ServiceAccount", ns, name).is_none() {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "serviceaccount {ns}/{name} never appeared"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+    }
+
+    /// `kubectl run NAME --image IMAGE -n NS`: a pod admitted as the API
+    /// server admits one (its service account's pull secrets copied in).
+    pub fn kubectl_run(&self, ns: &str, name: &str, image: &str) {
+        self.wait_for_service_account(ns, "default");
+        let out = std::process::Command::new("kubectl")
+            .args(["run", name, "-n", ns, "--image", image, "--restart=Never"])
+            .env("KUBECONFIG", &self.emulator.kubeconfig)
+            .output()
+            .expect("run kubectl");
+        assert!(out.status.success(), "kubectl run: {}", stderr(&out));
+    }
+
     /// The containers auth file of this HOME (`REGISTRY_AUTH_FILE`).
     pub fn authfile(&self) -> PathBuf {
         self.home.path().join("auth.json")

@@ -16,8 +16,23 @@ use rhpull_testkit::world::{self, RegistryWorld};
 
 use crate::{cargo, workspace_root};
 
+/// A step's title, bold only when `styled`.
+fn heading(title: &str, styled: bool) -> String {
+    if styled {
+        format!("\x1b[1m## {title}\x1b[0m")
+    } else {
+        format!("## {title}")
+    }
+}
+
+/// Bold on a terminal, never with `NO_COLOR` (https://no-color.org).
+fn styled() -> bool {
+    use std::io::IsTerminal as _;
+    std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+}
+
 fn step(title: &str) {
-    println!("\n\x1b[1m## {title}\x1b[0m");
+    println!("\n{}", heading(title, styled()));
 }
 
 struct Shell {
@@ -92,7 +107,20 @@ pub fn run() -> Result<(), String> {
     let rest = std::env::var_os("PATH").unwrap_or_default();
     let path = std::env::join_paths(std::iter::once(bin_dir).chain(std::env::split_paths(&rest)))
         .map_err(|e| e.to_string())?;
+    let (cluster, w) = start_world();
+    let shell = Shell {
+        home: tempfile::tempdir().map_err(|e| e.to_string())?,
+        path,
+        ca: w.ca_file.display().to_string(),
+        kubeconfig: cluster.kubeconfig.clone(),
+    };
+    registry_steps(&shell, &w)?;
+    cluster_steps(&shell, &w, &cluster)?;
+    println!("\ndemo finished: every step above ran for real on this machine.");
+    Ok(())
+}
 
+fn start_world() -> (Emulator, RegistryWorld) {
     step(
         "The test world: an OpenShift-like API server, a registry with token auth and an SSO-like token server, on 127.0.0.1",
     );
@@ -104,22 +132,23 @@ pub fn run() -> Result<(), String> {
         cluster.url()
     );
     let w = RegistryWorld::start();
-    let host = w.registry.host();
-    println!("registry      https://{host}  (Debian docker-registry, auth: token)");
+    println!(
+        "registry      https://{}  (Debian docker-registry, auth: token)",
+        w.registry.host()
+    );
     println!("token server  {}", w.sso.realm());
     println!("image         {}", w.image());
     println!(
         "account       {}  (a registry service account; its token is in $TOKEN)",
         world::USERNAME
     );
-    let shell = Shell {
-        home: tempfile::tempdir().map_err(|e| e.to_string())?,
-        path,
-        ca: w.ca_file.display().to_string(),
-        kubeconfig: cluster.kubeconfig.clone(),
-    };
-    let tail = format!("--registry-ca {}", Path::new(&shell.ca).display());
+    (cluster, w)
+}
 
+/// The plugin, a login, and checks of it (one passing, one failing).
+fn registry_steps(shell: &Shell, w: &RegistryWorld) -> Result<(), String> {
+    let host = w.registry.host();
+    let tail = format!("--registry-ca {}", Path::new(&shell.ca).display());
     step("The plugin, found by kubectl on PATH");
     expect(
         shell.plain("kubectl rhpull version", &["version"])?,
@@ -132,29 +161,27 @@ pub fn run() -> Result<(), String> {
         world::USERNAME
     );
     let token = format!("{}\n", world::TOKEN);
-    expect(
-        shell.rhpull(
-            &login,
-            &["login", &host, "-u", world::USERNAME, "--password-stdin"],
-            Some(&token),
-        )?,
-        "login",
-    )?;
+    let args = ["login", &host, "-u", world::USERNAME, "--password-stdin"];
+    expect(shell.rhpull(&login, &args, Some(&token))?, "login")?;
 
     step("Check the stored login end to end, down to the image");
     let image = w.image();
     let check = format!("kubectl rhpull check {host} --image {image} {tail}");
-    expect(
-        shell.rhpull(&check, &["check", &host, "--image", &image], None)?,
-        "check",
-    )?;
+    let args = ["check", &host, "--image", &image];
+    expect(shell.rhpull(&check, &args, None)?, "check")?;
 
     step("When something is wrong, the failing step says why and what to do");
     let missing = format!("{host}/rhel9/no-such-image:1");
     let doctor = format!("kubectl rhpull doctor {host} --image {missing} {tail}");
     let failed = !shell.rhpull(&doctor, &["doctor", &host, "--image", &missing], None)?;
-    expect(failed, "a check of a missing image must fail")?;
+    expect(failed, "a check of a missing image must fail")
+}
 
+/// A pull secret made and linked (twice), a grant, the status, a pod's
+/// pulls explained, and the registries.
+fn cluster_steps(shell: &Shell, w: &RegistryWorld, cluster: &Emulator) -> Result<(), String> {
+    let host = w.registry.host();
+    let tail = format!("--registry-ca {}", Path::new(&shell.ca).display());
     step("Make a pull secret from that login and let project-a's default service account use it");
     let create_args = [
         "create",
@@ -173,26 +200,36 @@ pub fn run() -> Result<(), String> {
     expect(shell.plain(&create, &create_args)?, "create again")?;
 
     step("Let pods in project-a pull images from project-b");
+    let grant = ["grant", "project-a", "project-b"];
     expect(
-        shell.plain(
-            "oc rhpull grant project-a project-b",
-            &["grant", "project-a", "project-b"],
-        )?,
+        shell.plain("oc rhpull grant project-a project-b", &grant)?,
         "grant",
     )?;
 
     step("What is there now");
+    let status = ["status", "-n", "project-a"];
     expect(
-        shell.plain(
-            "kubectl rhpull status -n project-a",
-            &["status", "-n", "project-a"],
-        )?,
+        shell.plain("kubectl rhpull status -n project-a", &status)?,
         "status",
     )?;
 
     step("Why can (or can't) a pod pull? One created after the link:");
+    create_pod(shell, cluster, &w.image())?;
+    let check_pod = format!("kubectl rhpull check --pod web -n project-a {tail}");
+    let args = ["check", "--pod", "web", "-n", "project-a"];
+    expect(shell.rhpull(&check_pod, &args, None)?, "check --pod")?;
+
+    step("Which registries need a login, and who you are logged in as");
+    expect(
+        shell.plain("kubectl rhpull registries", &["registries"])?,
+        "registries",
+    )
+}
+
+/// `kubectl create -f web.json`: a pod, admitted as the API server admits one.
+fn create_pod(shell: &Shell, cluster: &Emulator, image: &str) -> Result<(), String> {
     let pod = serde_json::json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "web", "namespace": "project-a"},
-                                 "spec": {"containers": [{"name": "web", "image": w.image()}]}});
+                                 "spec": {"containers": [{"name": "web", "image": image}]}});
     let pod_file = shell.home.path().join("web.json");
     std::fs::write(&pod_file, pod.to_string()).map_err(|e| e.to_string())?;
     println!("$ kubectl create -f web.json");
@@ -202,23 +239,17 @@ pub fn run() -> Result<(), String> {
         .env("KUBECONFIG", &cluster.kubeconfig)
         .status()
         .map_err(|e| e.to_string())?;
-    expect(created.success(), "kubectl create -f web.json")?;
-    let check_pod = format!("kubectl rhpull check --pod web -n project-a {tail}");
-    expect(
-        shell.rhpull(
-            &check_pod,
-            &["check", "--pod", "web", "-n", "project-a"],
-            None,
-        )?,
-        "check --pod",
-    )?;
+    expect(created.success(), "kubectl create -f web.json")
+}
 
-    step("Which registries need a login, and who you are logged in as");
-    expect(
-        shell.plain("kubectl rhpull registries", &["registries"])?,
-        "registries",
-    )?;
+#[cfg(test)]
+mod tests {
+    use super::*;
 
-    println!("\ndemo finished: every step above ran for real on this machine.");
-    Ok(())
+    #[test]
+    fn headings_are_bold_only_when_styled() {
+        assert_eq!(heading("x", false), "## x");
+        assert!(!heading("x", false).contains('\x1b'));
+        assert_eq!(heading("x", true), "\x1b[1m## x\x1b[0m");
+    }
 }
