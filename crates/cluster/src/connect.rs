@@ -49,7 +49,7 @@ pub struct Cluster {
     /// kubeconfig's `insecure-skip-tls-verify`).
     pub tls_unverified: bool,
     /// What kind of cluster it is, asked once ([`Cluster::kind`]).
-    pub(crate) kind: Arc<tokio::sync::OnceCell<ClusterKind>>,
+    kind: Arc<tokio::sync::OnceCell<ClusterKind>>,
 }
 
 impl std::fmt::Debug for Cluster {
@@ -63,6 +63,12 @@ impl std::fmt::Debug for Cluster {
 }
 
 impl Cluster {
+    /// The kind of this cluster, asked of the API server the first time.
+    pub async fn kind(&self) -> Result<ClusterKind, ClusterError> {
+        let ask = || crate::discovery::ask(&self.client);
+        self.kind.get_or_try_init(ask).await.copied()
+    }
+
     /// Loads the kubeconfig and connects to `opts.context` (or the current one).
     pub async fn connect(opts: &ConnectOptions) -> Result<Self, ClusterError> {
         let config = kubeconfig::load(&opts.kubeconfig)?;

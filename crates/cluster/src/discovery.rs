@@ -1,8 +1,7 @@
 //! What kind of cluster this is: Kubernetes, OpenShift 3.x (image and
 //! project groups, no config.openshift.io) or OpenShift 4 (config.openshift.io).
-//! One `GET /apis` decides it, once per [`Cluster`].
+//! One `GET /apis` decides it, once per cluster (`Cluster::kind`).
 
-use crate::connect::Cluster;
 use crate::error::ClusterError;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
@@ -19,21 +18,9 @@ impl ClusterKind {
     }
 }
 
-impl Cluster {
-    /// The kind of this cluster, asked of the API server the first time.
-    pub async fn kind(&self) -> Result<ClusterKind, ClusterError> {
-        self.kind.get_or_try_init(|| ask(self)).await.copied()
-    }
-}
-
-/// The kind of `cluster` (cached: see [`Cluster::kind`]).
-pub async fn detect(cluster: &Cluster) -> Result<ClusterKind, ClusterError> {
-    cluster.kind().await
-}
-
-async fn ask(cluster: &Cluster) -> Result<ClusterKind, ClusterError> {
-    let groups = cluster
-        .client
+/// Asks the API server which kind it is.
+pub async fn ask(client: &kube::Client) -> Result<ClusterKind, ClusterError> {
+    let groups = client
         .list_api_groups()
         .await
         .map_err(|e| ClusterError::from_kube(e, "APIGroupList", "", "/apis"))?;

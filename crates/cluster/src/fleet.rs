@@ -14,8 +14,8 @@ use kube::api::{Api, ListParams};
 
 use crate::access::{self, Need};
 use crate::error::ClusterError;
-use crate::inventory::list_all;
 use crate::link::{LinkChange, LinkEdit, LinkPlan};
+use crate::list::list_all;
 use crate::pullsecret::{self, SecretPlan};
 use crate::{Cluster, DryRun, Outcome};
 

@@ -5,10 +5,10 @@
 use k8s_openapi::api::core::v1::{Secret, ServiceAccount};
 use k8s_openapi::api::rbac::v1::RoleBinding;
 use kube::api::{Api, ListParams};
-use serde::de::DeserializeOwned;
 
 use crate::error::ClusterError;
 use crate::grants::{IMAGE_PULLER, subject_name};
+use crate::list::list_all;
 use crate::pullsecret::{credentials_of, is_managed};
 use crate::{Cluster, secret_types};
 
@@ -49,28 +49,6 @@ pub struct GrantInfo {
 pub struct Inventory {
     pub secrets: Vec<PullSecretInfo>,
     pub grants: Vec<GrantInfo>,
-}
-
-/// Lists `api` page by page: 500 at a time, as kubectl does, unless the
-/// caller's params carry a limit of their own.
-pub async fn list_all<K>(api: &Api<K>, params: ListParams) -> Result<Vec<K>, kube::Error>
-where
-    K: kube::Resource + Clone + DeserializeOwned + std::fmt::Debug,
-{
-    let mut out = Vec::new();
-    let mut params = if params.limit.is_some() {
-        params
-    } else {
-        params.limit(500)
-    };
-    loop {
-        let page = api.list(&params).await?;
-        out.extend(page.items);
-        match page.metadata.continue_.filter(|c| !c.is_empty()) {
-            Some(token) => params = params.continue_token(&token),
-            None => return Ok(out),
-        }
-    }
 }
 
 fn api<K>(cluster: &Cluster, namespace: Option<&str>) -> Api<K>

@@ -18,7 +18,8 @@
 //!   API server (SelfSubjectAccessReview) before writing.
 //! - [`buildconfig`]: a BuildConfig's pull or push secret.
 //! - [`rotate`]: put a regenerated token into every secret holding it.
-//! - [`fleet`]: the same job across many namespaces, fewest requests.
+//! - [`fleet`]: the same job across many namespaces, fewest requests;
+//!   [`list`]: lists read page by page.
 //!
 //! Every change is a plan first (reads only: what will be created,
 //! changed or left alone, and the permissions that takes), then a write of
@@ -39,6 +40,7 @@ pub mod inventory;
 pub mod kinds;
 pub mod kubeconfig;
 pub mod link;
+pub mod list;
 pub mod pods;
 pub mod pullsecret;
 pub mod retry;

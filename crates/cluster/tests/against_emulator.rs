@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use k8s_openapi::api::core::v1::Secret;
 use rhpull_cluster::access::{self, Need, Verb};
-use rhpull_cluster::discovery::{self, ClusterKind};
+use rhpull_cluster::discovery::ClusterKind;
 use rhpull_cluster::grants::{self, Grantee};
 use rhpull_cluster::kubeconfig::Source;
 use rhpull_cluster::link::{self, LinkFor};
@@ -58,11 +58,11 @@ fn kind_detection() {
     let o = Emulator::start(Options::openshift());
     rt().block_on(async {
         assert_eq!(
-            discovery::detect(&connect(&k).await).await.unwrap(),
+            connect(&k).await.kind().await.unwrap(),
             ClusterKind::Kubernetes
         );
         assert_eq!(
-            discovery::detect(&connect(&o).await).await.unwrap(),
+            connect(&o).await.kind().await.unwrap(),
             ClusterKind::OpenShift4
         );
     });

@@ -1,75 +1,20 @@
 //! The Docker Registry v2 token flow as a checked sequence of steps, each
 //! timed and, on failure, named: credentials → DNS → connect (→ proxy
 //! tunnel) → TLS → challenge → token → registry → image. This module holds
-//! the options and the order; [`connect`](super::connect),
-//! [`http`](super::http) and [`grant`](super::grant) hold the steps, and
-//! [`report`](super::report) what is recorded.
-
-use std::sync::Arc;
-use std::time::Duration;
+//! the order; [`options`](super::options) what to check,
+//! [`connect`](super::connect), [`http`](super::http) and
+//! [`grant`](super::grant) the steps, and [`report`](super::report) what is
+//! recorded.
 
 use secrecy::ExposeSecret as _;
 
 use super::connect::{self, Road, split_authority};
 use super::diagnose::Cause;
-use super::grant::{self, Grant};
+use super::grant;
 use super::http::{self, Auth, Offered};
+use super::options::{CheckOptions, CheckSetupError};
 use super::paste;
-use super::proxy::ProxyConfig;
 use super::report::{CheckReport, Detail, Recorder, Step, Stop};
-use super::resolve::{Resolve, SystemResolver};
-use super::trust::{TrustConfig, TrustError};
-use crate::Credential;
-use crate::imageref::ImageRef;
-
-/// What to check.
-#[derive(Clone, Debug)]
-pub struct CheckOptions {
-    /// `host[:port]`.
-    pub registry: String,
-    pub credential: Option<Credential>,
-    pub image: Option<ImageRef>,
-    pub trust: TrustConfig,
-    pub proxy: ProxyConfig,
-    pub timeout: Duration,
-    pub grant: Grant,
-    pub resolver: Arc<dyn Resolve>,
-    /// `client_id` sent to the token endpoint.
-    pub client_id: String,
-    /// What is wrong with the credential before any request (a login that
-    /// holds only an identity token); the credentials step fails with it.
-    pub credential_problem: Option<Cause>,
-}
-
-impl CheckOptions {
-    pub fn new(registry: &str) -> Self {
-        Self {
-            registry: registry.to_string(),
-            credential: None,
-            image: None,
-            trust: TrustConfig::default(),
-            proxy: ProxyConfig::from_env(),
-            timeout: Duration::from_secs(10),
-            grant: Grant::Auto,
-            resolver: Arc::new(SystemResolver),
-            client_id: "rhpull".into(),
-            credential_problem: None,
-        }
-    }
-
-    fn authority(&self) -> &str {
-        self.registry.trim_end_matches('/')
-    }
-}
-
-/// Errors that stop a check before it starts (bad options, not a failed step).
-#[derive(Debug, thiserror::Error)]
-pub enum CheckSetupError {
-    #[error(transparent)]
-    Trust(#[from] TrustError),
-    #[error("cannot build the HTTP client: {0}")]
-    Client(String),
-}
 
 /// Why the steps stopped early.
 enum Halt {

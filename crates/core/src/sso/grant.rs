@@ -7,22 +7,11 @@ use secrecy::ExposeSecret as _;
 
 use super::challenge::Challenge;
 use super::diagnose::{Cause, Context, classify_reqwest};
-use super::flow::CheckOptions;
 use super::http::{send_patiently, status_cause};
+use super::options::{CheckOptions, Grant};
 use super::report::Detail;
 use super::token::{self, Token};
 use crate::Credential;
-
-/// How to ask the token endpoint.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Grant {
-    /// Basic-auth GET; the OAuth password grant when GET is not offered.
-    #[default]
-    Auto,
-    Basic,
-    OAuth,
-}
 
 /// What one token request names: where, for which service and scope.
 struct Ask<'a> {

@@ -11,7 +11,7 @@ use secrecy::ExposeSecret as _;
 
 use super::challenge::{self, Challenge};
 use super::diagnose::{Cause, Context, classify_reqwest, classify_status};
-use super::flow::{CheckOptions, CheckSetupError};
+use super::options::{CheckOptions, CheckSetupError};
 use super::report::Detail;
 use super::resolve::ForReqwest;
 use super::token::{self, Token};

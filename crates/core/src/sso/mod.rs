@@ -1,7 +1,7 @@
 //! The Docker Registry v2 token flow Red Hat's registries use, as a checked
 //! sequence of steps with every failure named.
 //!
-//! - [`flow`]: the options and the order of the steps ([`check`]).
+//! - [`flow`]: the order of the steps ([`check`]); [`options`]: what to check.
 //! - [`connect`]: DNS, TCP, the proxy tunnel and TLS, each its own step.
 //! - [`http`]: the challenge, registry and image requests.
 //! - [`grant`]: the token request (Basic GET or OAuth password grant).
@@ -18,6 +18,7 @@ pub mod diagnose;
 pub mod flow;
 mod grant;
 mod http;
+pub mod options;
 pub mod paste;
 pub mod proxy;
 mod report;
@@ -26,7 +27,7 @@ pub mod token;
 pub mod trust;
 
 pub use diagnose::Cause;
-pub use flow::{CheckOptions, CheckSetupError, check, discover_auth_server};
-pub use grant::Grant;
+pub use flow::{check, discover_auth_server};
 pub use http::BUSY_ATTEMPTS;
+pub use options::{CheckOptions, CheckSetupError, Grant};
 pub use report::{CheckReport, Detail, Status, Step, StepReport};

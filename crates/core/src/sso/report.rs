@@ -5,7 +5,7 @@
 use std::time::Instant;
 
 use super::Cause;
-use super::grant::Grant;
+use super::options::Grant;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
