@@ -10,7 +10,7 @@ use rhpull_core::Credential;
 use rhpull_core::authfile::{AuthFile, Change, keys};
 
 use crate::access::{Need, Verb};
-use crate::error::{ClusterError, is_conflict, is_not_found};
+use crate::error::{ClusterError, is_not_found};
 use crate::{Cluster, DryRun, retry};
 
 pub const NAMESPACE: &str = "openshift-config";
@@ -146,19 +146,10 @@ pub async fn write(
         if !plan.changes_anything() || dry_run == DryRun::Client {
             return Ok(plan.changes);
         }
-        match api
-            .replace(NAME, &dry_run.post_params(), &plan.updated)
+        api.replace(NAME, &dry_run.post_params(), &plan.updated)
             .await
-        {
-            Ok(_) => Ok(plan.changes),
-            Err(e) if is_conflict(&e) => Err(ClusterError::Conflict {
-                kind: "secret",
-                namespace: NAMESPACE.into(),
-                name: NAME.into(),
-                attempts: 1,
-            }),
-            Err(e) => Err(ClusterError::from_kube(e, "secret", NAMESPACE, NAME)),
-        }
+            .map_err(|e| ClusterError::from_kube(e, "secret", NAMESPACE, NAME))?;
+        Ok(plan.changes)
     };
     retry::planned(plan, again, write).await
 }

@@ -10,7 +10,7 @@ use k8s_openapi::api::core::v1::{LocalObjectReference, ObjectReference, Secret, 
 use kube::api::Api;
 
 use crate::access::{Need, Verb};
-use crate::error::{ClusterError, is_conflict};
+use crate::error::ClusterError;
 use crate::{Cluster, DryRun, retry};
 
 /// Which list a secret goes into.
@@ -323,18 +323,7 @@ async fn replace(
     api.replace(&name, &dry_run.post_params(), updated)
         .await
         .map(|_| ())
-        .map_err(|e| {
-            if is_conflict(&e) {
-                ClusterError::Conflict {
-                    kind: "serviceaccount",
-                    namespace: ns.clone(),
-                    name: name.clone(),
-                    attempts: 1,
-                }
-            } else {
-                ClusterError::from_kube(e, "serviceaccount", &ns, &name)
-            }
-        })
+        .map_err(|e| ClusterError::from_kube(e, "serviceaccount", &ns, &name))
 }
 
 /// True when OpenShift has put the SA's own `<sa>-dockercfg-…` pull secret in.

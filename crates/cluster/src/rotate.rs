@@ -10,7 +10,7 @@ use rhpull_core::authfile::{Change, keys};
 use secrecy::SecretString;
 
 use crate::access::{Need, Verb};
-use crate::error::{ClusterError, is_conflict};
+use crate::error::ClusterError;
 use crate::inventory::Inventory;
 use crate::{Cluster, DryRun, Outcome, retry};
 
@@ -88,16 +88,10 @@ pub async fn apply(
             .data
             .get_or_insert_with(Default::default)
             .insert(key.into(), ByteString(file.to_compact_bytes()));
-        match api.replace(name, &dry_run.post_params(), &current).await {
-            Ok(_) => Ok(Outcome::Updated),
-            Err(e) if is_conflict(&e) => Err(ClusterError::Conflict {
-                kind: "secret",
-                namespace: ns.into(),
-                name: name.into(),
-                attempts: 1,
-            }),
-            Err(e) => Err(ClusterError::from_kube(e, "secret", ns, name)),
-        }
+        api.replace(name, &dry_run.post_params(), &current)
+            .await
+            .map_err(|e| ClusterError::from_kube(e, "secret", ns, name))?;
+        Ok(Outcome::Updated)
     })
     .await
 }

@@ -39,6 +39,16 @@ pub struct Mode {
     pub offline: bool,
 }
 
+impl Mode {
+    /// A command whose only setting is `--dry-run`.
+    pub fn dry(dry_run: DryRun) -> Self {
+        Self {
+            dry_run,
+            ..Self::default()
+        }
+    }
+}
+
 /// What a command may use while it plans and applies in one cluster.
 #[derive(Debug)]
 pub struct Cx<'a> {

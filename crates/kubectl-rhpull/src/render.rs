@@ -73,6 +73,11 @@ pub fn print_blocks(blocks: &[Block]) {
     }
 }
 
+/// A value as a machine document.
+pub fn json(value: &impl serde::Serialize) -> Value {
+    serde_json::to_value(value).unwrap_or_default()
+}
+
 /// `items` joined with `, `, or `-` when there are none.
 pub fn list_or_dash(items: &[String]) -> String {
     if items.is_empty() {

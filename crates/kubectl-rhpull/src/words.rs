@@ -49,13 +49,25 @@ pub fn secret_line(
     )
 }
 
-/// `serviceaccount/default in NS: linked mine for pull`, or `… unchanged`.
-pub fn link_line(c: &LinkChange, dry_run: DryRun) -> String {
+/// `serviceaccount/default in NS: linked mine for pull` (or, unlinking,
+/// `… unlinked mine`), or `… unchanged`.
+pub fn link_line(c: &LinkChange, unlinking: bool, dry_run: DryRun) -> String {
     let (sa, ns, dry) = (&c.service_account, &c.namespace, dry(dry_run));
+    let args = [("sa", sa.as_str()), ("namespace", ns), ("dry", &dry)];
     if c.is_empty() {
+        let key = if unlinking {
+            "unlink.unchanged"
+        } else {
+            "link.unchanged"
+        };
+        return text(key, &args);
+    }
+    if unlinking {
+        let mut all = c.pull.clone();
+        all.extend(c.mount.iter().filter(|m| !c.pull.contains(m)).cloned());
         return text(
-            "link.unchanged",
-            &[("sa", sa), ("namespace", ns), ("dry", &dry)],
+            "unlink.changed",
+            &[args[0], args[1], args[2], ("secrets", &all.join(", "))],
         );
     }
     let mut parts = Vec::new();
@@ -67,34 +79,7 @@ pub fn link_line(c: &LinkChange, dry_run: DryRun) -> String {
     }
     text(
         "link.changed",
-        &[
-            ("sa", sa),
-            ("namespace", ns),
-            ("what", &parts.join("; ")),
-            ("dry", &dry),
-        ],
-    )
-}
-
-/// `serviceaccount/default in NS: unlinked mine`, or `… unchanged`.
-pub fn unlink_line(c: &LinkChange, dry_run: DryRun) -> String {
-    let (sa, ns, dry) = (&c.service_account, &c.namespace, dry(dry_run));
-    if c.is_empty() {
-        return text(
-            "unlink.unchanged",
-            &[("sa", sa), ("namespace", ns), ("dry", &dry)],
-        );
-    }
-    let mut all = c.pull.clone();
-    all.extend(c.mount.iter().filter(|m| !c.pull.contains(m)).cloned());
-    text(
-        "unlink.changed",
-        &[
-            ("sa", sa),
-            ("namespace", ns),
-            ("secrets", &all.join(", ")),
-            ("dry", &dry),
-        ],
+        &[args[0], args[1], args[2], ("what", &parts.join("; "))],
     )
 }
 

@@ -5,8 +5,8 @@
 use clap::ValueEnum;
 
 use super::{
-    AuthFileArgs, ContextArgs, FleetArgs, NetArgs, ObjectOutput, ReportOutput, SecretArgs,
-    SourceArgs, WriteArgs, values,
+    AuthFileArgs, ContextArgs, LoginsArgs, NetArgs, ObjectOutput, ReportOutput, SecretArgs,
+    SourceArgs, Where, WriteArgs, values,
 };
 
 #[derive(Debug, clap::Args)]
@@ -38,11 +38,7 @@ pub struct CreateArgs {
     #[arg(value_name = "NAME")]
     pub name: Option<String>,
     #[command(flatten)]
-    pub source: SourceArgs,
-    #[command(flatten)]
-    pub secret: SecretArgs,
-    #[arg(long = "registry", value_name = "REGISTRY")]
-    pub registries: Vec<String>,
+    pub logins: LoginsArgs,
     #[arg(long, conflicts_with = "registries")]
     pub all_registries: bool,
     #[arg(long = "type", value_enum, default_value_t)]
@@ -64,9 +60,7 @@ pub struct CreateArgs {
     #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = values::duration)]
     pub wait: std::time::Duration,
     #[command(flatten)]
-    pub fleet: FleetArgs,
-    #[command(flatten)]
-    pub contexts: ContextArgs,
+    pub at: Where,
     #[command(flatten)]
     pub net: NetArgs,
     #[command(flatten)]
@@ -84,9 +78,7 @@ pub struct LinkArgs {
     #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = values::duration)]
     pub wait: std::time::Duration,
     #[command(flatten)]
-    pub fleet: FleetArgs,
-    #[command(flatten)]
-    pub contexts: ContextArgs,
+    pub at: Where,
     #[command(flatten)]
     pub write: WriteArgs,
 }
@@ -98,9 +90,7 @@ pub struct UnlinkArgs {
     #[arg(value_name = "SECRET", required = true)]
     pub secrets: Vec<String>,
     #[command(flatten)]
-    pub fleet: FleetArgs,
-    #[command(flatten)]
-    pub contexts: ContextArgs,
+    pub at: Where,
     #[command(flatten)]
     pub write: WriteArgs,
 }
@@ -120,9 +110,7 @@ pub struct GrantArgs {
     #[arg(long)]
     pub all_service_accounts: bool,
     #[command(flatten)]
-    pub fleet: FleetArgs,
-    #[command(flatten)]
-    pub contexts: ContextArgs,
+    pub at: Where,
     #[command(flatten)]
     pub write: WriteArgs,
 }
@@ -190,18 +178,21 @@ pub struct GlobalSetArgs {
     pub source: SourceArgs,
     #[command(flatten)]
     pub secret: SecretArgs,
-    #[arg(short = 'y', long)]
-    pub yes: bool,
     #[command(flatten)]
-    pub contexts: ContextArgs,
-    #[command(flatten)]
-    pub write: WriteArgs,
+    pub change: GlobalChangeArgs,
 }
 
 #[derive(Debug, clap::Args)]
 pub struct GlobalRemoveArgs {
     #[arg(value_name = "REGISTRY")]
     pub registry: String,
+    #[command(flatten)]
+    pub change: GlobalChangeArgs,
+}
+
+/// How a change of the global pull secret runs.
+#[derive(Debug, clap::Args)]
+pub struct GlobalChangeArgs {
     #[arg(short = 'y', long)]
     pub yes: bool,
     #[command(flatten)]
@@ -213,9 +204,7 @@ pub struct GlobalRemoveArgs {
 #[derive(Debug, clap::Args)]
 pub struct StatusArgs {
     #[command(flatten)]
-    pub fleet: FleetArgs,
-    #[command(flatten)]
-    pub contexts: ContextArgs,
+    pub at: Where,
     #[arg(short = 'o', long = "output", value_enum, default_value_t)]
     pub output: ObjectOutput,
 }
@@ -227,9 +216,7 @@ pub struct RotateArgs {
     #[command(flatten)]
     pub secret: SecretArgs,
     #[command(flatten)]
-    pub fleet: FleetArgs,
-    #[command(flatten)]
-    pub contexts: ContextArgs,
+    pub at: Where,
     #[arg(short = 'y', long)]
     pub yes: bool,
     #[command(flatten)]
@@ -253,11 +240,7 @@ pub struct ExportArgs {
     #[arg(value_enum)]
     pub format: ExportFormat,
     #[command(flatten)]
-    pub source: SourceArgs,
-    #[command(flatten)]
-    pub secret: SecretArgs,
-    #[arg(long = "registry", value_name = "REGISTRY")]
-    pub registries: Vec<String>,
+    pub logins: LoginsArgs,
     /// An image each login is tested with by the installer; without one, the
     /// installer does not test the login.
     #[arg(long = "test-image", value_name = "IMAGE")]
@@ -301,7 +284,7 @@ pub struct CheckArgs {
     #[command(flatten)]
     pub net: NetArgs,
     #[command(flatten)]
-    pub contexts: ContextArgs,
+    pub at: Where,
     #[arg(short = 'o', long = "output", value_enum, default_value_t)]
     pub output: ReportOutput,
 }

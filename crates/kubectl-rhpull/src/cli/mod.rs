@@ -114,17 +114,26 @@ pub enum ReportOutput {
 pub struct FleetArgs {
     #[arg(short = 'A', long, conflicts_with_all = ["selector", "namespaces"])]
     pub all_namespaces: bool,
-    #[arg(
-        short = 'l',
-        long,
-        value_name = "SELECTOR",
-        conflicts_with = "namespaces"
-    )]
+    #[arg(short = 'l', long, value_name = "SELECTOR")]
     pub selector: Option<String>,
-    #[arg(long, value_name = "NS,NS", value_delimiter = ',')]
+    #[arg(
+        long,
+        value_name = "NS,NS",
+        value_delimiter = ',',
+        conflicts_with = "selector"
+    )]
     pub namespaces: Vec<String>,
     #[arg(long, value_name = "N", default_value = "16", value_parser = values::count)]
     pub concurrency: usize,
+}
+
+/// Where a command works: which namespaces, and which clusters.
+#[derive(Debug, Default, clap::Args)]
+pub struct Where {
+    #[command(flatten)]
+    pub fleet: FleetArgs,
+    #[command(flatten)]
+    pub contexts: ContextArgs,
 }
 
 /// Many clusters at once: contexts of the kubeconfig, worked on
@@ -163,16 +172,23 @@ pub struct WriteArgs {
 pub struct SecretArgs {
     #[arg(short = 'u', long, value_name = "USERNAME")]
     pub username: Option<String>,
-    #[arg(long)]
+    #[arg(long, conflicts_with = "password")]
     pub password_stdin: bool,
     /// Works, but warns: argv is visible to every user of the machine.
-    #[arg(
-        short = 'p',
-        long,
-        value_name = "PASSWORD",
-        conflicts_with = "password_stdin"
-    )]
+    #[arg(short, long, value_name = "PASSWORD")]
     pub password: Option<String>,
+}
+
+/// The logins a secret is made from: stored ones (`--from-podman`, …) or
+/// one typed in, for the registries named (`--registry`, repeatable).
+#[derive(Debug, Default, clap::Args)]
+pub struct LoginsArgs {
+    #[command(flatten)]
+    pub source: SourceArgs,
+    #[command(flatten)]
+    pub secret: SecretArgs,
+    #[arg(long = "registry", value_name = "REGISTRY")]
+    pub registries: Vec<String>,
 }
 
 /// Reading credentials someone already stored.

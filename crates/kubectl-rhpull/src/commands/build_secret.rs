@@ -32,10 +32,7 @@ impl ClusterCommand for BuildSecret<'_> {
     type Report = BuildSecretReport;
 
     fn mode(&self) -> Mode {
-        Mode {
-            dry_run: self.dry_run,
-            ..Mode::default()
-        }
+        Mode::dry(self.dry_run)
     }
 
     async fn plan(&self, cx: &Cx<'_>) -> Result<Self::Plan, CliError> {
@@ -84,7 +81,7 @@ pub struct BuildSecretReport {
 
 impl Report for BuildSecretReport {
     fn document(&self) -> serde_json::Value {
-        serde_json::to_value(self).unwrap_or_default()
+        crate::render::json(&self)
     }
 
     fn names(&self) -> Vec<String> {

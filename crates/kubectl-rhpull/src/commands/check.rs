@@ -86,7 +86,7 @@ impl RegistryReport {
 
 impl Report for RegistryReport {
     fn document(&self) -> serde_json::Value {
-        let mut doc = serde_json::to_value(&self.report).unwrap_or_default();
+        let mut doc = crate::render::json(&self.report);
         let found = self.found.as_ref();
         doc["source"] =
             serde_json::to_value(found.and_then(|f| f.source.as_ref())).unwrap_or_default();

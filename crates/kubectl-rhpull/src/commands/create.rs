@@ -51,17 +51,18 @@ impl Options {
     fn resolve(args: &CreateArgs) -> Self {
         let selection = if args.all_registries {
             Selection::All
-        } else if !args.registries.is_empty() {
-            Selection::Named(args.registries.clone())
+        } else if !args.logins.registries.is_empty() {
+            Selection::Named(args.logins.registries.clone())
         } else {
             Selection::RedHat
         };
-        let scope = args.fleet.scope();
+        let scope = args.at.fleet.scope();
         let dry_run = DryRun::from(args.write.dry_run);
         Self {
             name: args.name.clone(),
             selection,
             registry: args
+                .logins
                 .registries
                 .first()
                 .cloned()
@@ -72,7 +73,7 @@ impl Options {
             wait: args.wait,
             overwrite: args.overwrite,
             for_imagestreams: args.for_imagestreams,
-            concurrency: args.fleet.concurrency,
+            concurrency: args.at.fleet.concurrency,
             mode: Mode {
                 dry_run,
                 yes: args.yes,
@@ -93,13 +94,13 @@ struct Create {
 
 pub async fn run(kube: &KubeArgs, args: &CreateArgs) -> Result<(), CliError> {
     let options = Options::resolve(args);
-    let conn = Connection::resolve(kube, Some(&args.contexts))?;
+    let conn = Connection::resolve(kube, Some(&args.at.contexts))?;
     if args.secret_type == SecretTypeArg::Podmanconfigjson {
         output::warn(&text("create.podmanconfigjson", &[]));
     }
     let found = creds::gather(
-        &args.secret,
-        &args.source,
+        &args.logins.secret,
+        &args.logins.source,
         &options.selection,
         &options.registry,
     )?;
@@ -338,7 +339,7 @@ impl Report for SecretReport {
         lines.extend(
             self.links
                 .iter()
-                .map(|c| Block::Line(words::link_line(c, self.dry_run))),
+                .map(|c| Block::Line(words::link_line(c, false, self.dry_run))),
         );
         lines
     }

@@ -100,10 +100,7 @@ impl ClusterCommand for Delegated {
     type Report = DelegatedReport;
 
     fn mode(&self) -> Mode {
-        Mode {
-            dry_run: self.dry_run,
-            ..Mode::default()
-        }
+        Mode::dry(self.dry_run)
     }
 
     async fn plan(&self, cx: &Cx<'_>) -> Result<Plan, CliError> {
@@ -206,7 +203,11 @@ impl Report for DelegatedReport {
                 ],
             ));
         }
-        lines.extend(self.links.iter().map(|c| words::link_line(c, self.dry_run)));
+        lines.extend(
+            self.links
+                .iter()
+                .map(|c| words::link_line(c, false, self.dry_run)),
+        );
         lines.into_iter().map(Block::Line).collect()
     }
 

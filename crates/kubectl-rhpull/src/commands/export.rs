@@ -22,17 +22,23 @@ pub fn run(args: &ExportArgs) -> Result<(), CliError> {
         return Err(CliError::from_catalogue(Exit::Usage, "export.where", &[]));
     }
     let test_images = test_images(&args.test_images)?;
-    let selection = if args.registries.is_empty() {
+    let selection = if args.logins.registries.is_empty() {
         Selection::RedHat
     } else {
-        Selection::Named(args.registries.clone())
+        Selection::Named(args.logins.registries.clone())
     };
     let registry = args
+        .logins
         .registries
         .first()
         .cloned()
         .unwrap_or_else(|| rhpull_core::ansible::OREG_REGISTRY.into());
-    let found = creds::gather(&args.secret, &args.source, &selection, &registry)?;
+    let found = creds::gather(
+        &args.logins.secret,
+        &args.logins.source,
+        &selection,
+        &registry,
+    )?;
     let credentials: Vec<Credential> = found.into_iter().map(|f| f.credential).collect();
     let vars = rhpull_core::ansible::inventory_vars(&credentials, |r| {
         (test_images.iter())
@@ -84,7 +90,7 @@ struct Exported {
 
 impl Report for Exported {
     fn document(&self) -> serde_json::Value {
-        serde_json::to_value(self).unwrap_or_default()
+        crate::render::json(&self)
     }
 
     fn names(&self) -> Vec<String> {

@@ -41,7 +41,7 @@ impl FleetReport {
 
 impl Report for FleetReport {
     fn document(&self) -> serde_json::Value {
-        serde_json::to_value(&self.results).unwrap_or_default()
+        crate::render::json(&self.results)
     }
 
     fn names(&self) -> Vec<String> {

@@ -9,8 +9,8 @@ use rhpull_core::authfile::{Change, Selection, keys};
 use rhpull_core::sso::CheckReport;
 
 use crate::cli::{
-    GlobalAction, GlobalArgs, GlobalCheckArgs, GlobalRemoveArgs, GlobalSetArgs, GlobalShowArgs,
-    KubeArgs,
+    GlobalAction, GlobalArgs, GlobalChangeArgs, GlobalCheckArgs, GlobalRemoveArgs, GlobalSetArgs,
+    GlobalShowArgs, KubeArgs,
 };
 use crate::connection::Connection;
 use crate::driver::{self, ClusterCommand, Cx, Mode};
@@ -54,7 +54,7 @@ pub struct Entries(Vec<Entry>);
 
 impl Report for Entries {
     fn document(&self) -> serde_json::Value {
-        serde_json::to_value(&self.0).unwrap_or_default()
+        crate::render::json(&self.0)
     }
 
     fn names(&self) -> Vec<String> {
@@ -123,7 +123,7 @@ struct Checks(Vec<EntryCheck>);
 
 impl Report for Checks {
     fn document(&self) -> serde_json::Value {
-        serde_json::to_value(&self.0).unwrap_or_default()
+        crate::render::json(&self.0)
     }
 
     fn names(&self) -> Vec<String> {
@@ -163,31 +163,28 @@ struct Edit {
 
 async fn set(kube: &KubeArgs, args: &GlobalSetArgs) -> Result<(), CliError> {
     let registry = keys::normalize(&args.registry);
-    let conn = Connection::resolve(kube, Some(&args.contexts))?;
     let selection = Selection::Named(vec![registry.clone()]);
     let found = creds::gather(&args.secret, &args.source, &selection, &registry)?;
-    let cmd = Edit {
-        edit: GlobalEdit::Set(found.into_iter().map(|f| f.credential).collect()),
-        mode: Mode {
-            dry_run: args.write.dry_run.into(),
-            yes: args.yes,
-            offline: false,
-        },
-    };
-    driver::run(&cmd, &conn, args.write.output.into()).await
+    let edit = GlobalEdit::Set(found.into_iter().map(|f| f.credential).collect());
+    change(kube, &args.change, edit).await
 }
 
 async fn remove(kube: &KubeArgs, args: &GlobalRemoveArgs) -> Result<(), CliError> {
+    let edit = GlobalEdit::Remove(keys::normalize(&args.registry));
+    change(kube, &args.change, edit).await
+}
+
+async fn change(
+    kube: &KubeArgs,
+    args: &GlobalChangeArgs,
+    edit: GlobalEdit,
+) -> Result<(), CliError> {
     let conn = Connection::resolve(kube, Some(&args.contexts))?;
-    let cmd = Edit {
-        edit: GlobalEdit::Remove(keys::normalize(&args.registry)),
-        mode: Mode {
-            dry_run: args.write.dry_run.into(),
-            yes: args.yes,
-            offline: false,
-        },
+    let mode = Mode {
+        yes: args.yes,
+        ..Mode::dry(args.write.dry_run.into())
     };
-    driver::run(&cmd, &conn, args.write.output.into()).await
+    driver::run(&Edit { edit, mode }, &conn, args.write.output.into()).await
 }
 
 impl ClusterCommand for Edit {

@@ -30,7 +30,7 @@ pub async fn run(kube: &KubeArgs, args: &GrantArgs, direction: Direction) -> Res
     } else {
         Grantee::ServiceAccounts(args.service_accounts.clone())
     };
-    let conn = Connection::resolve(kube, Some(&args.contexts))?;
+    let conn = Connection::resolve(kube, Some(&args.at.contexts))?;
     let cmd = Grant {
         args,
         direction,
@@ -44,7 +44,7 @@ impl Grant<'_> {
     /// TO projects: the positional ones and those of the fleet flags.
     async fn targets(&self, cluster: &Cluster) -> Result<Vec<String>, CliError> {
         let mut to = self.args.to.clone();
-        if let Some(scope) = self.args.fleet.scope() {
+        if let Some(scope) = self.args.at.fleet.scope() {
             for ns in fleet::namespaces(cluster, &scope).await? {
                 if ns != self.args.from && !to.contains(&ns) {
                     to.push(ns);
@@ -65,10 +65,7 @@ impl ClusterCommand for Grant<'_> {
     type Report = GrantReport;
 
     fn mode(&self) -> Mode {
-        Mode {
-            dry_run: self.dry_run,
-            ..Mode::default()
-        }
+        Mode::dry(self.dry_run)
     }
 
     async fn plan(&self, cx: &Cx<'_>) -> Result<Self::Plan, CliError> {
@@ -157,7 +154,7 @@ impl GrantReport {
 impl Report for GrantReport {
     fn document(&self) -> serde_json::Value {
         let changes: Vec<&GrantChange> = self.changes().collect();
-        serde_json::to_value(changes).unwrap_or_default()
+        crate::render::json(&changes)
     }
 
     fn names(&self) -> Vec<String> {

@@ -43,7 +43,7 @@ impl Options {
 }
 
 pub async fn run(kube: &KubeArgs, args: &LinkArgs) -> Result<(), CliError> {
-    let scope = args.fleet.scope();
+    let scope = args.at.fleet.scope();
     if scope.is_some() && args.secrets.is_empty() {
         return Err(CliError::from_catalogue(
             Exit::Usage,
@@ -66,10 +66,10 @@ pub async fn run(kube: &KubeArgs, args: &LinkArgs) -> Result<(), CliError> {
         link_for: Some(for_),
         wait: args.wait,
         scope,
-        concurrency: args.fleet.concurrency,
+        concurrency: args.at.fleet.concurrency,
         dry_run: args.write.dry_run.into(),
     };
-    go(kube, &args.contexts, &args.write, options).await
+    go(kube, &args.at.contexts, &args.write, options).await
 }
 
 pub async fn unlink(kube: &KubeArgs, args: &UnlinkArgs) -> Result<(), CliError> {
@@ -78,11 +78,11 @@ pub async fn unlink(kube: &KubeArgs, args: &UnlinkArgs) -> Result<(), CliError> 
         secrets: args.secrets.clone(),
         link_for: None,
         wait: Duration::ZERO,
-        scope: args.fleet.scope(),
-        concurrency: args.fleet.concurrency,
+        scope: args.at.fleet.scope(),
+        concurrency: args.at.fleet.concurrency,
         dry_run: args.write.dry_run.into(),
     };
-    go(kube, &args.contexts, &args.write, options).await
+    go(kube, &args.at.contexts, &args.write, options).await
 }
 
 async fn go(
@@ -131,10 +131,7 @@ impl ClusterCommand for Options {
     type Report = LinkReport;
 
     fn mode(&self) -> Mode {
-        Mode {
-            dry_run: self.dry_run,
-            ..Mode::default()
-        }
+        Mode::dry(self.dry_run)
     }
 
     async fn plan(&self, cx: &Cx<'_>) -> Result<Plan, CliError> {
@@ -202,7 +199,7 @@ pub enum LinkReport {
 impl Report for LinkReport {
     fn document(&self) -> serde_json::Value {
         match self {
-            Self::One { change, .. } => serde_json::to_value(change).unwrap_or_default(),
+            Self::One { change, .. } => crate::render::json(&change),
             Self::Fleet(f) => f.document(),
         }
     }
@@ -220,12 +217,9 @@ impl Report for LinkReport {
         match self {
             Self::One {
                 change,
-                unlinking: false,
+                unlinking,
                 dry_run,
-            } => vec![Block::Line(words::link_line(change, *dry_run))],
-            Self::One {
-                change, dry_run, ..
-            } => vec![Block::Line(words::unlink_line(change, *dry_run))],
+            } => vec![Block::Line(words::link_line(change, *unlinking, *dry_run))],
             Self::Fleet(f) => f.human(),
         }
     }

@@ -210,7 +210,7 @@ struct LogoutReport {
 
 impl Report for LogoutReport {
     fn document(&self) -> serde_json::Value {
-        serde_json::to_value(self).unwrap_or_default()
+        crate::render::json(&self)
     }
 
     fn names(&self) -> Vec<String> {

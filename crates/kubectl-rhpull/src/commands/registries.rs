@@ -77,7 +77,7 @@ struct Rows(Vec<Row>);
 
 impl Report for Rows {
     fn document(&self) -> serde_json::Value {
-        serde_json::to_value(&self.0).unwrap_or_default()
+        crate::render::json(&self.0)
     }
 
     fn names(&self) -> Vec<String> {

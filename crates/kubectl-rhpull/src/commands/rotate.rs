@@ -29,7 +29,7 @@ struct Rotate<'a> {
 }
 
 pub async fn run(kube: &KubeArgs, args: &RotateArgs) -> Result<(), CliError> {
-    let conn = Connection::resolve(kube, Some(&args.contexts))?;
+    let conn = Connection::resolve(kube, Some(&args.at.contexts))?;
     let registry = args.registry.as_deref().map(keys::normalize);
     let asked_for = registry
         .as_deref()
@@ -42,9 +42,8 @@ pub async fn run(kube: &KubeArgs, args: &RotateArgs) -> Result<(), CliError> {
         username,
         secret,
         mode: Mode {
-            dry_run: args.write.dry_run.into(),
             yes: args.yes,
-            offline: false,
+            ..Mode::dry(args.write.dry_run.into())
         },
     };
     driver::run(&cmd, &conn, args.write.output.into()).await
@@ -122,7 +121,7 @@ impl ClusterCommand for Rotate<'_> {
     }
 
     async fn plan(&self, cx: &Cx<'_>) -> Result<Plan, CliError> {
-        let scope = self.args.fleet.scope();
+        let scope = self.args.at.fleet.scope();
         let inv = inventory::collect_in(cx.cluster()?, scope.as_ref()).await?;
         let plan = Plan {
             targets: rotate::plan(&inv, &self.username, self.registry.as_deref()),
@@ -189,7 +188,7 @@ pub struct RotateReport {
 
 impl Report for RotateReport {
     fn document(&self) -> serde_json::Value {
-        serde_json::to_value(self).unwrap_or_default()
+        crate::render::json(&self)
     }
 
     fn names(&self) -> Vec<String> {

@@ -16,7 +16,7 @@ struct Status<'a> {
 }
 
 pub async fn run(kube: &KubeArgs, args: &StatusArgs) -> Result<(), CliError> {
-    let conn = Connection::resolve(kube, Some(&args.contexts))?;
+    let conn = Connection::resolve(kube, Some(&args.at.contexts))?;
     driver::run(&Status { args }, &conn, args.output.into()).await
 }
 
@@ -26,7 +26,7 @@ impl ClusterCommand for Status<'_> {
 
     async fn plan(&self, cx: &Cx<'_>) -> Result<StatusReport, CliError> {
         let cluster = cx.cluster()?;
-        let scope = self.args.fleet.scope();
+        let scope = self.args.at.fleet.scope();
         Ok(StatusReport {
             inventory: inventory::collect_in(cluster, scope.as_ref()).await?,
             image_imports: inventory::image_imports(cluster).await?,
@@ -52,7 +52,7 @@ pub struct StatusReport {
 
 impl Report for StatusReport {
     fn document(&self) -> serde_json::Value {
-        serde_json::to_value(self).unwrap_or_default()
+        crate::render::json(&self)
     }
 
     fn names(&self) -> Vec<String> {

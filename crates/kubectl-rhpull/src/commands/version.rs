@@ -25,7 +25,7 @@ pub fn run(args: &VersionArgs) -> Result<(), CliError> {
 
 impl Report for VersionInfo {
     fn document(&self) -> serde_json::Value {
-        serde_json::to_value(self).unwrap_or_default()
+        crate::render::json(&self)
     }
 
     fn human(&self) -> Vec<Block> {

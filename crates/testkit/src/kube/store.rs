@@ -72,6 +72,20 @@ fn uid() -> String {
     )
 }
 
+/// An object's `metadata.name`.
+fn name_of(obj: &Value) -> String {
+    obj.pointer("/metadata/name")
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_string()
+}
+
+/// Sets `obj`'s apiVersion and kind as `r` serves them.
+fn stamp_kind(r: &Resource, obj: &mut Value) {
+    obj["apiVersion"] = json!(r.api_version());
+    obj["kind"] = json!(r.kind);
+}
+
 impl Store {
     pub fn resource_version(&self) -> u64 {
         self.rv
@@ -131,13 +145,8 @@ impl Store {
         mut obj: Value,
         dry_run: bool,
     ) -> (Value, Option<Arc<Event>>) {
-        let name = obj
-            .pointer("/metadata/name")
-            .and_then(Value::as_str)
-            .unwrap_or_default()
-            .to_string();
-        obj["apiVersion"] = json!(r.api_version());
-        obj["kind"] = json!(r.kind);
+        let name = name_of(&obj);
+        stamp_kind(r, &mut obj);
         let meta = obj["metadata"]
             .as_object_mut()
             .expect("metadata checked by the caller");
@@ -166,13 +175,8 @@ impl Store {
         mut obj: Value,
         dry_run: bool,
     ) -> (Value, Option<Arc<Event>>) {
-        let name = old
-            .pointer("/metadata/name")
-            .and_then(Value::as_str)
-            .unwrap_or_default()
-            .to_string();
-        obj["apiVersion"] = json!(r.api_version());
-        obj["kind"] = json!(r.kind);
+        let name = name_of(old);
+        stamp_kind(r, &mut obj);
         for field in ["uid", "creationTimestamp", "name", "namespace"] {
             match old["metadata"].get(field) {
                 Some(v) => obj["metadata"][field] = v.clone(),

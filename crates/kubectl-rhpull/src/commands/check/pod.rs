@@ -25,7 +25,7 @@ struct PodCheck<'a> {
 }
 
 pub async fn run(kube: &KubeArgs, args: &CheckArgs, name: &str) -> Result<(), CliError> {
-    let conn = Connection::resolve(kube, Some(&args.contexts))?;
+    let conn = Connection::resolve(kube, Some(&args.at.contexts))?;
     // The registry and credential are set per image and candidate.
     let template = registry_check::template(&args.net, kube.insecure_skip_tls_verify);
     let cmd = PodCheck { name, template };

@@ -29,7 +29,7 @@ pub async fn run(
     name: &str,
     image: Option<ImageRef>,
 ) -> Result<(), CliError> {
-    let conn = Connection::resolve(kube, Some(&args.contexts))?;
+    let conn = Connection::resolve(kube, Some(&args.at.contexts))?;
     let cmd = SecretCheck {
         args,
         name,
