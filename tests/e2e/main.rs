@@ -5,6 +5,7 @@
 mod access;
 mod check_login;
 mod cluster_commands;
+mod contexts;
 mod dist;
 mod exactness;
 mod fleet;

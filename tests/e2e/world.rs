@@ -68,35 +68,85 @@ fn get(url: &str) -> String {
         .unwrap_or_default()
 }
 
+/// A running `cargo xtask world` (the binary), and its env file.
+struct Standing {
+    child: std::process::Child,
+    env_path: std::path::PathBuf,
+    _dir: tempfile::TempDir,
+}
+
+impl Standing {
+    fn start(args: &[&str]) -> (Self, HashMap<String, String>) {
+        let dir = tempfile::tempdir().unwrap();
+        let env_path = dir.path().join("env");
+        let mut child = Command::new(workspace_binary("xtask"))
+            .args(["world", "--no-build"])
+            .args(args)
+            .arg("--dir")
+            .arg(dir.path())
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let started = Instant::now();
+        while !env_path.exists() {
+            assert!(
+                started.elapsed() < Duration::from_secs(120),
+                "no env file after 2 minutes"
+            );
+            if let Ok(Some(status)) = child.try_wait() {
+                let out = child.wait_with_output().unwrap();
+                panic!(
+                    "the world exited early ({status}): {}{}",
+                    stdout(&out),
+                    stderr(&out)
+                );
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        let env = read_env(&env_path);
+        let standing = Self {
+            child,
+            env_path,
+            _dir: dir,
+        };
+        (standing, env)
+    }
+
+    /// SIGTERM: everything stops, the env file goes, no process is left.
+    fn stop(mut self) {
+        let children = descendants(self.child.id());
+        assert!(
+            !children.is_empty(),
+            "the world should have started servers"
+        );
+        Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status()
+            .unwrap();
+        let deadline = Instant::now() + Duration::from_secs(30);
+        let status = loop {
+            if let Some(s) = self.child.try_wait().unwrap() {
+                break s;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "the world did not stop on SIGTERM"
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        };
+        assert!(status.success(), "{status}");
+        assert!(!self.env_path.exists(), "the env file must be removed");
+        std::thread::sleep(Duration::from_millis(500));
+        let left: Vec<u32> = children.into_iter().filter(|p| alive(*p)).collect();
+        assert!(left.is_empty(), "processes left behind: {left:?}");
+    }
+}
+
 #[test]
 fn the_world_stands_answers_and_stops_cleanly() {
-    let dir = tempfile::tempdir().unwrap();
-    let env_path = dir.path().join("env");
-    let mut world = Command::new(workspace_binary("xtask"))
-        .args(["world", "--no-build", "--openshift", "--dir"])
-        .arg(dir.path())
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let started = Instant::now();
-    while !env_path.exists() {
-        assert!(
-            started.elapsed() < Duration::from_secs(120),
-            "no env file after 2 minutes"
-        );
-        if let Ok(Some(status)) = world.try_wait() {
-            let out = world.wait_with_output().unwrap();
-            panic!(
-                "the world exited early ({status}): {}{}",
-                stdout(&out),
-                stderr(&out)
-            );
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    let env = read_env(&env_path);
+    let (world, env) = Standing::start(&["--openshift"]);
     for key in [
         "KUBECONFIG",
         "RHPULL_WORLD_REGISTRY",
@@ -209,29 +259,33 @@ fn the_world_stands_answers_and_stops_cleanly() {
         "{counters}"
     );
 
-    let children = descendants(world.id());
-    assert!(
-        !children.is_empty(),
-        "the world should have started servers"
-    );
-    Command::new("kill")
-        .args(["-TERM", &world.id().to_string()])
-        .status()
-        .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(30);
-    let status = loop {
-        if let Some(s) = world.try_wait().unwrap() {
-            break s;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "the world did not stop on SIGTERM"
-        );
-        std::thread::sleep(Duration::from_millis(100));
+    world.stop();
+}
+
+/// `--clusters 3 --openshift-clusters 1`: three emulators, one kubeconfig
+/// with a context each (the first in OpenShift mode) and the viewer.
+#[test]
+fn several_clusters_stand_in_one_kubeconfig() {
+    let (world, env) = Standing::start(&["--clusters", "3", "--openshift-clusters", "1"]);
+    let kubectl = |args: &[&str]| {
+        Command::new("kubectl")
+            .args(args)
+            .env("KUBECONFIG", &env["KUBECONFIG"])
+            .output()
+            .unwrap()
     };
-    assert!(status.success(), "{status}");
-    assert!(!env_path.exists(), "the env file must be removed");
-    std::thread::sleep(Duration::from_millis(500));
-    let left: Vec<u32> = children.into_iter().filter(|p| alive(*p)).collect();
-    assert!(left.is_empty(), "processes left behind: {left:?}");
+    let contexts = stdout(&kubectl(&["config", "get-contexts", "-o", "name"]));
+    let mut contexts: Vec<&str> = contexts.lines().collect();
+    contexts.sort_unstable();
+    assert_eq!(contexts, ["cluster-1", "cluster-2", "cluster-3", "viewer"]);
+    let ns = |ctx: &str| stdout(&kubectl(&["--context", ctx, "get", "ns", "-o", "name"]));
+    assert!(ns("cluster-1").contains("namespace/openshift-config"));
+    assert!(!ns("cluster-2").contains("namespace/openshift-config"));
+    assert!(ns("cluster-3").contains("namespace/default"));
+    assert_eq!(
+        env["RHPULL_WORLD_CLUSTER_ADMINS"].split(' ').count(),
+        3,
+        "{env:?}"
+    );
+    world.stop();
 }

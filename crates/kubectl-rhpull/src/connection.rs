@@ -32,6 +32,20 @@ pub enum Targets {
 impl Connection {
     /// From the flags alone: nothing is read yet.
     pub fn resolve(kube: &KubeArgs, contexts: Option<&ContextArgs>) -> Result<Self, CliError> {
+        let several = contexts.is_some_and(|c| {
+            !c.contexts.is_empty() || c.all_contexts || c.context_selector.is_some()
+        });
+        if several && kube.context.is_some() {
+            // A global flag cannot name a subcommand's in clap's conflicts.
+            return Err(CliError::from_catalogue(
+                Exit::Usage,
+                "error.usage.conflict",
+                &[
+                    ("arg", "--context"),
+                    ("other", "--contexts / --all-contexts / --context-selector"),
+                ],
+            ));
+        }
         let targets = match contexts {
             Some(c) if !c.contexts.is_empty() => Targets::Named(c.contexts.clone()),
             Some(c) if c.all_contexts => Targets::All,

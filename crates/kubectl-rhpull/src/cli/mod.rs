@@ -144,12 +144,12 @@ pub struct ContextArgs {
         long,
         value_name = "CONTEXT,CONTEXT",
         value_delimiter = ',',
-        conflicts_with_all = ["all_contexts", "context_selector", "context"]
+        conflicts_with_all = ["all_contexts", "context_selector"]
     )]
     pub contexts: Vec<String>,
-    #[arg(long, conflicts_with_all = ["context_selector", "context"])]
+    #[arg(long, conflicts_with = "context_selector")]
     pub all_contexts: bool,
-    #[arg(long, value_name = "REGEX", conflicts_with = "context")]
+    #[arg(long, value_name = "REGEX")]
     pub context_selector: Option<String>,
     #[arg(long, value_name = "N", default_value = "4", value_parser = values::count)]
     pub cluster_concurrency: usize,

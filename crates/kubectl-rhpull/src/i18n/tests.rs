@@ -229,3 +229,17 @@ fn no_user_facing_literal_bypasses_the_catalogue() {
     }
     assert!(offenders.is_empty(), "{}", offenders.join("\n"));
 }
+
+/// Every command is well formed on its own, as the man pages build each one
+/// (clap's debug assertions: no conflict names an argument the command
+/// lacks).
+#[test]
+fn every_command_is_well_formed_on_its_own() {
+    let cmd = localize_command(crate::cli::command());
+    cmd.clone().debug_assert();
+    let mut pending: Vec<clap::Command> = cmd.get_subcommands().cloned().collect();
+    while let Some(sub) = pending.pop() {
+        pending.extend(sub.get_subcommands().cloned());
+        sub.debug_assert();
+    }
+}
