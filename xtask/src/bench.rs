@@ -9,6 +9,11 @@
 //! 3. Peak RSS of rhpull (`/usr/bin/time -f %M`) for `status -A` and
 //!    create + link at N = 10,000.
 //! 4. Start-up: `kubectl rhpull version` against `kubectl version --client`.
+//! 5. Many clusters: create + link in 10 clusters × 100 namespaces, each its
+//!    own emulator, against one cluster × 100 (target: at most 2× the wall
+//!    time), with each cluster's requests within 2N + 10.
+//! 6. `--from-file` with 1 MiB of pathological input (deep nesting that
+//!    once made the parse quadratic): each must be refused in under 1 s.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -36,6 +41,18 @@ fn world(n: usize) -> Emulator {
 /// rhpull create --link default across every bench namespace; (seconds, requests, peak KiB).
 fn rhpull_create(bin: &Path, e: &Emulator) -> Result<(f64, u64, u64), String> {
     e.reset_counters();
+    let (secs, peak) = create_in(bin, &e.kubeconfig, &bench_namespaces(e), &[])?;
+    Ok((secs, e.total(), peak))
+}
+
+/// `rhpull create --link default --namespaces NAMES` with `extra` flags,
+/// timed; (seconds, peak KiB).
+fn create_in(
+    bin: &Path,
+    kubeconfig: &Path,
+    names: &str,
+    extra: &[&str],
+) -> Result<(f64, u64), String> {
     let started = Instant::now();
     let out = Command::new("/usr/bin/time")
         .args(["-f", "%M"])
@@ -50,9 +67,9 @@ fn rhpull_create(bin: &Path, e: &Emulator) -> Result<(f64, u64, u64), String> {
             "--concurrency",
             "32",
         ])
-        .args(["--namespaces"])
-        .arg(bench_namespaces(e))
-        .env("KUBECONFIG", &e.kubeconfig)
+        .args(["--namespaces", names])
+        .args(extra)
+        .env("KUBECONFIG", kubeconfig)
         .stdin(Stdio::piped())
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
@@ -73,7 +90,63 @@ fn rhpull_create(bin: &Path, e: &Emulator) -> Result<(f64, u64, u64), String> {
             String::from_utf8_lossy(&out.stderr)
         ));
     }
-    Ok((secs, e.total(), peak_kib(&out.stderr)))
+    Ok((secs, peak_kib(&out.stderr)))
+}
+
+/// Case 5: `count` clusters of `n` namespaces each, in one kubeconfig;
+/// the row compares the wall time with one cluster's (`one_cluster`).
+fn many_clusters(bin: &Path, count: usize, n: usize, one_cluster: f64) -> Result<Value, String> {
+    let emulators: Vec<Emulator> = (0..count).map(|_| world(n)).collect();
+    let mut file = rhpull_testkit::kube::kubeconfig::KubeconfigFile::default();
+    for (i, e) in emulators.iter().enumerate() {
+        let name = format!("cluster-{}", i + 1);
+        file = e.kubeconfig_entries(file, &name, &name, None);
+    }
+    let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
+    let kubeconfig = dir.path().join("kubeconfig");
+    file.write(&kubeconfig).map_err(|e| e.to_string())?;
+    let concurrency = count.to_string();
+    let extra = [
+        "--all-contexts",
+        "--cluster-concurrency",
+        concurrency.as_str(),
+    ];
+    let (secs, peak) = create_in(bin, &kubeconfig, &bench_namespaces(&emulators[0]), &extra)?;
+    let requests = emulators.iter().map(Emulator::total).max().unwrap_or(0);
+    Ok(json!({
+        "case": format!("create+link {count} clusters × N={n}"), "table": "clusters",
+        "rhpull_seconds": secs, "one_cluster_seconds": one_cluster, "ratio": secs / one_cluster,
+        "requests": requests, "request_budget": 2 * n + 10, "peak_rss_kib": peak,
+    }))
+}
+
+/// Case 6: 1 MiB files that once parsed in quadratic time, each given to
+/// `create --from-file --dry-run=client`; the slowest refusal, in seconds.
+fn pathological_files(bin: &Path) -> Result<Value, String> {
+    let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
+    let mut slowest = 0f64;
+    for (i, unit) in [r#"{"auths":{"#, "[", "{a: ", "- [", "a:\n "]
+        .iter()
+        .enumerate()
+    {
+        let path = dir.path().join(format!("bad-{i}"));
+        let bytes = unit.repeat(1024 * 1024 / unit.len());
+        std::fs::write(&path, bytes).map_err(|e| e.to_string())?;
+        let started = Instant::now();
+        let out = Command::new(bin)
+            .args(["create", "--dry-run=client", "--from-file"])
+            .arg(&path)
+            .output()
+            .map_err(|e| e.to_string())?;
+        slowest = slowest.max(started.elapsed().as_secs_f64());
+        if out.status.success() {
+            return Err(format!("{unit:?} × 1 MiB was accepted"));
+        }
+    }
+    Ok(
+        json!({"case": "--from-file, 1 MiB pathological (slowest of 5)", "table": "inputs",
+              "rhpull_seconds": slowest, "target_seconds": 1.0}),
+    )
 }
 
 fn bench_namespaces(e: &Emulator) -> String {
@@ -169,55 +242,14 @@ pub fn run() -> Result<(), String> {
     let bin: PathBuf = crate::target_dir().join("release/kubectl-rhpull");
     let out_dir = workspace_root().join("target/bench");
     std::fs::create_dir_all(&out_dir).map_err(|e| e.to_string())?;
-    let mut rows = Vec::new();
-
-    for n in [100usize, 1000] {
-        eprintln!("bench: create + link across {n} namespaces");
-        let (secs, requests, peak) = rhpull_create(&bin, &world(n))?;
-        let manual = kubectl_loop(&world(n), n)?;
-        rows.push(json!({
-            "case": format!("create+link N={n}"), "namespaces": n,
-            "rhpull_seconds": secs, "kubectl_loop_seconds": manual, "speedup": manual / secs,
-            "requests": requests, "request_budget": 2 * n + 10, "peak_rss_kib": peak,
-        }));
-    }
-    eprintln!("bench: memory at N = 10000");
-    let big = world(10_000);
-    let (secs, requests, create_peak) = rhpull_create(&bin, &big)?;
-    let status_peak = peak_status(&bin, &big)?;
-    rows.push(json!({"case": "create+link N=10000", "namespaces": 10_000, "rhpull_seconds": secs, "requests": requests,
-                     "request_budget": 2 * 10_000 + 10, "peak_rss_kib": create_peak}));
-    rows.push(
-        json!({"case": "status -A N=10000", "namespaces": 10_000, "peak_rss_kib": status_peak}),
-    );
-
-    eprintln!("bench: start-up");
-    let dir = bin.parent().expect("target/release").to_path_buf();
-    let rest = std::env::var_os("PATH").unwrap_or_default();
-    let path = std::env::join_paths(std::iter::once(dir).chain(std::env::split_paths(&rest)))
-        .map_err(|e| e.to_string())?;
-    let plugin_ms = mean_ms("kubectl", &["rhpull", "version"], &path, 20);
-    let kubectl_ms = mean_ms("kubectl", &["version", "--client"], &path, 20);
-    rows.push(json!({"case": "start-up", "kubectl_rhpull_version_ms": plugin_ms, "kubectl_version_client_ms": kubectl_ms}));
-
-    let machine = format!(
-        "{} cores, {}",
-        std::thread::available_parallelism()
-            .map(|n| n.get())
-            .unwrap_or(0),
-        std::fs::read_to_string("/proc/cpuinfo")
-            .ok()
-            .and_then(
-                |c| c.lines().find(|l| l.starts_with("model name")).map(|l| l
-                    .split(':')
-                    .nth(1)
-                    .unwrap_or("")
-                    .trim()
-                    .to_string())
-            )
-            .unwrap_or_else(|| "unknown CPU".into())
-    );
-    let results = json!({"machine": machine, "latency_ms": LATENCY.as_millis(), "results": rows});
+    let mut rows = fleet_rows(&bin)?;
+    eprintln!("bench: 10 clusters × 100 namespaces");
+    let one = rows[0]["rhpull_seconds"].as_f64().unwrap_or(f64::NAN);
+    rows.push(many_clusters(&bin, 10, 100, one)?);
+    eprintln!("bench: pathological --from-file");
+    rows.push(pathological_files(&bin)?);
+    rows.push(start_up(&bin)?);
+    let results = json!({"machine": machine(), "latency_ms": LATENCY.as_millis(), "results": rows});
     std::fs::write(
         out_dir.join("results.json"),
         serde_json::to_string_pretty(&results).expect("json"),
@@ -229,10 +261,83 @@ pub fn run() -> Result<(), String> {
     Ok(())
 }
 
+/// Cases 1–3: one cluster, N namespaces, against the kubectl loop; memory.
+fn fleet_rows(bin: &Path) -> Result<Vec<Value>, String> {
+    let mut rows = Vec::new();
+    for n in [100usize, 1000] {
+        eprintln!("bench: create + link across {n} namespaces");
+        let (secs, requests, peak) = rhpull_create(bin, &world(n))?;
+        let manual = kubectl_loop(&world(n), n)?;
+        rows.push(json!({
+            "case": format!("create+link N={n}"), "namespaces": n,
+            "rhpull_seconds": secs, "kubectl_loop_seconds": manual, "speedup": manual / secs,
+            "requests": requests, "request_budget": 2 * n + 10, "peak_rss_kib": peak,
+        }));
+    }
+    eprintln!("bench: memory at N = 10000");
+    let big = world(10_000);
+    let (secs, requests, create_peak) = rhpull_create(bin, &big)?;
+    let status_peak = peak_status(bin, &big)?;
+    rows.push(json!({"case": "create+link N=10000", "namespaces": 10_000, "rhpull_seconds": secs, "requests": requests,
+                     "request_budget": 2 * 10_000 + 10, "peak_rss_kib": create_peak}));
+    rows.push(
+        json!({"case": "status -A N=10000", "namespaces": 10_000, "peak_rss_kib": status_peak}),
+    );
+    Ok(rows)
+}
+
+/// Case 4: `kubectl rhpull version` against `kubectl version --client`.
+fn start_up(bin: &Path) -> Result<Value, String> {
+    eprintln!("bench: start-up");
+    let dir = bin.parent().expect("target/release").to_path_buf();
+    let rest = std::env::var_os("PATH").unwrap_or_default();
+    let path = std::env::join_paths(std::iter::once(dir).chain(std::env::split_paths(&rest)))
+        .map_err(|e| e.to_string())?;
+    let plugin_ms = mean_ms("kubectl", &["rhpull", "version"], &path, 20);
+    let kubectl_ms = mean_ms("kubectl", &["version", "--client"], &path, 20);
+    Ok(
+        json!({"case": "start-up", "kubectl_rhpull_version_ms": plugin_ms, "kubectl_version_client_ms": kubectl_ms}),
+    )
+}
+
+fn machine() -> String {
+    let cpu = std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|c| {
+            c.lines()
+                .find(|l| l.starts_with("model name"))
+                .map(|l| l.split(':').nth(1).unwrap_or("").trim().to_string())
+        })
+        .unwrap_or_else(|| "unknown CPU".into());
+    let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
+    format!("{cores} cores, {cpu}")
+}
+
 fn f(v: &Value, k: &str) -> String {
     match v.get(k) {
         Some(Value::Number(n)) if n.is_f64() => format!("{:.2}", n.as_f64().unwrap_or(0.0)),
         Some(Value::Number(n)) => n.to_string(),
+        _ => "-".into(),
+    }
+}
+
+fn rows_of<'a>(results: &'a Value, table: Option<&'a str>) -> impl Iterator<Item = &'a Value> {
+    results["results"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(move |r| r["table"].as_str() == table && r["case"] != "start-up")
+}
+
+fn rss(r: &Value) -> String {
+    r["peak_rss_kib"]
+        .as_u64()
+        .map_or("-".into(), |k| format!("{:.1}", k as f64 / 1024.0))
+}
+
+fn requests(r: &Value) -> String {
+    match (r.get("requests"), r.get("request_budget")) {
+        (Some(a), Some(b)) => format!("{a} ({b})"),
         _ => "-".into(),
     }
 }
@@ -243,17 +348,7 @@ fn markdown(results: &Value) -> String {
         results["machine"].as_str().unwrap_or(""),
         results["latency_ms"]
     );
-    for r in results["results"].as_array().into_iter().flatten() {
-        if r["case"] == "start-up" {
-            continue;
-        }
-        let rss = r["peak_rss_kib"]
-            .as_u64()
-            .map_or("-".into(), |k| format!("{:.1}", k as f64 / 1024.0));
-        let req = match (r.get("requests"), r.get("request_budget")) {
-            (Some(a), Some(b)) => format!("{a} ({b})"),
-            _ => "-".into(),
-        };
+    for r in rows_of(results, None) {
         let speedup = r
             .get("speedup")
             .map_or_else(|| "-".to_string(), |_| format!("{}×", f(r, "speedup")));
@@ -263,8 +358,29 @@ fn markdown(results: &Value) -> String {
             f(r, "rhpull_seconds"),
             f(r, "kubectl_loop_seconds"),
             speedup,
-            req,
-            rss
+            requests(r),
+            rss(r)
+        ));
+    }
+    md.push_str("\n| many clusters | rhpull s | one cluster s | ratio (target ≤ 2) | API requests per cluster, most (budget 2N+10) | peak RSS MiB |\n|---|---|---|---|---|---|\n");
+    for r in rows_of(results, Some("clusters")) {
+        md.push_str(&format!(
+            "| {} | {} | {} | {} | {} | {} |\n",
+            r["case"].as_str().unwrap_or(""),
+            f(r, "rhpull_seconds"),
+            f(r, "one_cluster_seconds"),
+            f(r, "ratio"),
+            requests(r),
+            rss(r)
+        ));
+    }
+    md.push_str("\n| input | rhpull s | target s |\n|---|---|---|\n");
+    for r in rows_of(results, Some("inputs")) {
+        md.push_str(&format!(
+            "| {} | {} | {} |\n",
+            r["case"].as_str().unwrap_or(""),
+            f(r, "rhpull_seconds"),
+            f(r, "target_seconds")
         ));
     }
     if let Some(s) = results["results"]
