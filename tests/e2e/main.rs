@@ -8,6 +8,7 @@ mod cluster_commands;
 mod contexts;
 mod dist;
 mod exactness;
+mod failing;
 mod fleet;
 mod json_output;
 mod no_leaks;

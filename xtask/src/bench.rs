@@ -12,7 +12,10 @@
 //! 5. Many clusters: create + link in 10 clusters × 100 namespaces, each its
 //!    own emulator, against one cluster × 100 (target: at most 2× the wall
 //!    time), with each cluster's requests within 2N + 10.
-//! 6. `--from-file` with 1 MiB of pathological input (deep nesting that
+//! 6. `check --failing -A` over 10,000 pods in 100 namespaces, 1,000 of
+//!    them failing for two reasons: API requests (lists, never a get per
+//!    pod), registry token requests (one per group), wall time, peak RSS.
+//! 7. `--from-file` with 1 MiB of pathological input (deep nesting that
 //!    once made the parse quadratic): each must be refused in under 1 s.
 
 use std::path::{Path, PathBuf};
@@ -120,7 +123,67 @@ fn many_clusters(bin: &Path, count: usize, n: usize, one_cluster: f64) -> Result
     }))
 }
 
-/// Case 6: 1 MiB files that once parsed in quadratic time, each given to
+/// Case 6: `check --failing -A` over `per_ns` pods in each of 100
+/// namespaces, a tenth of them failing: half behind a revoked token, half
+/// with no credential at all.
+fn failing_pods(bin: &Path, per_ns: usize) -> Result<Value, String> {
+    use base64::Engine as _;
+    let registry = rhpull_testkit::world::RegistryWorld::start();
+    let (host, image) = (registry.registry.host(), registry.image());
+    let e = world(100);
+    let b64 = |s: &str| base64::engine::general_purpose::STANDARD.encode(s);
+    let revoked = json!({"auths": {host.clone(): {"auth": b64("7654321|bench:revoked")}}});
+    let secret = json!({"metadata": {"name": "revoked"}, "type": "kubernetes.io/dockerconfigjson",
+                        "data": {".dockerconfigjson": b64(&revoked.to_string())}});
+    let waiting = json!({"phase": "Pending", "containerStatuses": [{"name": "app", "image": image,
+        "imageID": "", "ready": false, "restartCount": 0, "state": {"waiting": {"reason": "ImagePullBackOff"}}}]});
+    let running = json!({"phase": "Running"});
+    for n in 0..100 {
+        let ns = format!("bench-{n:05}");
+        e.put("Secret", &ns, secret.clone());
+        for i in 0..per_ns {
+            let failing = i < per_ns / 10;
+            let secrets = if failing && i % 2 == 0 {
+                json!([{"name": "revoked"}])
+            } else {
+                json!([])
+            };
+            e.put(
+                "Pod",
+                &ns,
+                json!({"metadata": {"name": format!("pod-{i:04}")}, "spec": {
+                "serviceAccountName": "default", "imagePullSecrets": secrets,
+                "containers": [{"name": "app", "image": image}]}}),
+            );
+            let status = if failing { &waiting } else { &running };
+            e.set_pod_status(&ns, &format!("pod-{i:04}"), status.clone());
+        }
+    }
+    e.reset_counters();
+    let tokens_before = registry.sso.requests();
+    let started = Instant::now();
+    let out = Command::new("/usr/bin/time")
+        .args(["-f", "%M"])
+        .arg(bin)
+        .args(["check", "--failing", "-A", "-o", "json", "--registry-ca"])
+        .arg(&registry.ca_file)
+        .env("KUBECONFIG", &e.kubeconfig)
+        .output()
+        .map_err(|e| e.to_string())?;
+    let secs = started.elapsed().as_secs_f64();
+    let groups: Value = serde_json::from_slice(&out.stdout)
+        .map_err(|err| format!("check --failing printed no JSON: {err}"))?;
+    let failing: usize = (groups.as_array().into_iter().flatten())
+        .map(|g| g["pods"].as_array().map_or(0, Vec::len))
+        .sum();
+    Ok(
+        json!({"case": format!("check --failing -A, {} pods, {failing} failing", 100 * per_ns), "table": "failing",
+              "rhpull_seconds": secs, "requests": e.total(), "groups": groups.as_array().map_or(0, Vec::len),
+              "token_requests": registry.sso.requests() - tokens_before, "peak_rss_kib": peak_kib(&out.stderr)}),
+    )
+}
+
+/// Case 7: 1 MiB files that once parsed in quadratic time, each given to
 /// `create --from-file --dry-run=client`; the slowest refusal, in seconds.
 fn pathological_files(bin: &Path) -> Result<Value, String> {
     let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
@@ -229,7 +292,14 @@ fn mean_ms(program: &str, args: &[&str], path: &std::ffi::OsStr, runs: u32) -> f
     started.elapsed().as_secs_f64() * 1000.0 / f64::from(runs)
 }
 
-pub fn run() -> Result<(), String> {
+/// The cases `cargo xtask bench [CASE…]` knows; all without one.
+pub const CASES: &[&str] = &["fleet", "clusters", "failing", "inputs", "start-up"];
+
+pub fn run(args: &[String]) -> Result<(), String> {
+    if let Some(bad) = args.iter().find(|a| !CASES.contains(&a.as_str())) {
+        return Err(format!("unknown case {bad}; cases: {}", CASES.join(", ")));
+    }
+    let wanted = |case: &str| args.is_empty() || args.iter().any(|a| a == case);
     crate::prereqs::ensure()?;
     crate::prereqs::ensure_packages(&[("/usr/bin/time", "time")])?;
     cargo(&[
@@ -242,13 +312,26 @@ pub fn run() -> Result<(), String> {
     let bin: PathBuf = crate::target_dir().join("release/kubectl-rhpull");
     let out_dir = workspace_root().join("target/bench");
     std::fs::create_dir_all(&out_dir).map_err(|e| e.to_string())?;
-    let mut rows = fleet_rows(&bin)?;
-    eprintln!("bench: 10 clusters × 100 namespaces");
-    let one = rows[0]["rhpull_seconds"].as_f64().unwrap_or(f64::NAN);
-    rows.push(many_clusters(&bin, 10, 100, one)?);
-    eprintln!("bench: pathological --from-file");
-    rows.push(pathological_files(&bin)?);
-    rows.push(start_up(&bin)?);
+    let mut rows = Vec::new();
+    if wanted("fleet") || wanted("clusters") {
+        rows.extend(fleet_rows(&bin, wanted("fleet"))?);
+    }
+    if wanted("clusters") {
+        eprintln!("bench: 10 clusters × 100 namespaces");
+        let one = rows[0]["rhpull_seconds"].as_f64().unwrap_or(f64::NAN);
+        rows.push(many_clusters(&bin, 10, 100, one)?);
+    }
+    if wanted("failing") {
+        eprintln!("bench: check --failing across 10,000 pods");
+        rows.push(failing_pods(&bin, 100)?);
+    }
+    if wanted("inputs") {
+        eprintln!("bench: pathological --from-file");
+        rows.push(pathological_files(&bin)?);
+    }
+    if wanted("start-up") {
+        rows.push(start_up(&bin)?);
+    }
     let results = json!({"machine": machine(), "latency_ms": LATENCY.as_millis(), "results": rows});
     std::fs::write(
         out_dir.join("results.json"),
@@ -262,9 +345,11 @@ pub fn run() -> Result<(), String> {
 }
 
 /// Cases 1–3: one cluster, N namespaces, against the kubectl loop; memory.
-fn fleet_rows(bin: &Path) -> Result<Vec<Value>, String> {
+/// Without `all`, only N = 100 (what the many-clusters case compares with).
+fn fleet_rows(bin: &Path, all: bool) -> Result<Vec<Value>, String> {
     let mut rows = Vec::new();
-    for n in [100usize, 1000] {
+    let sizes: &[usize] = if all { &[100, 1000] } else { &[100] };
+    for &n in sizes {
         eprintln!("bench: create + link across {n} namespaces");
         let (secs, requests, peak) = rhpull_create(bin, &world(n))?;
         let manual = kubectl_loop(&world(n), n)?;
@@ -273,6 +358,9 @@ fn fleet_rows(bin: &Path) -> Result<Vec<Value>, String> {
             "rhpull_seconds": secs, "kubectl_loop_seconds": manual, "speedup": manual / secs,
             "requests": requests, "request_budget": 2 * n + 10, "peak_rss_kib": peak,
         }));
+    }
+    if !all {
+        return Ok(rows);
     }
     eprintln!("bench: memory at N = 10000");
     let big = world(10_000);
@@ -342,47 +430,74 @@ fn requests(r: &Value) -> String {
     }
 }
 
+/// One table: its header and a row per result of `table`; nothing when no
+/// case of it ran.
+fn section(
+    results: &Value,
+    table: Option<&str>,
+    header: &str,
+    cells: impl Fn(&Value) -> Vec<String>,
+) -> String {
+    let rows: Vec<String> = rows_of(results, table)
+        .map(|r| format!("| {} |\n", cells(r).join(" | ")))
+        .collect();
+    if rows.is_empty() {
+        return String::new();
+    }
+    let columns = header.matches('|').count() - 1;
+    format!("\n{header}\n|{}\n{}", "---|".repeat(columns), rows.concat())
+}
+
 fn markdown(results: &Value) -> String {
+    let case = |r: &Value| r["case"].as_str().unwrap_or("").to_string();
     let mut md = format!(
-        "Machine: {}; {} ms injected latency per API request.\n\n| case | rhpull s | kubectl loop s | speed-up | API requests (budget 2N+10) | peak RSS MiB |\n|---|---|---|---|---|---|\n",
+        "Machine: {}; {} ms injected latency per API request.\n",
         results["machine"].as_str().unwrap_or(""),
         results["latency_ms"]
     );
-    for r in rows_of(results, None) {
-        let speedup = r
-            .get("speedup")
-            .map_or_else(|| "-".to_string(), |_| format!("{}×", f(r, "speedup")));
-        md.push_str(&format!(
-            "| {} | {} | {} | {} | {} | {} |\n",
-            r["case"].as_str().unwrap_or(""),
-            f(r, "rhpull_seconds"),
-            f(r, "kubectl_loop_seconds"),
-            speedup,
-            requests(r),
-            rss(r)
-        ));
-    }
-    md.push_str("\n| many clusters | rhpull s | one cluster s | ratio (target ≤ 2) | API requests per cluster, most (budget 2N+10) | peak RSS MiB |\n|---|---|---|---|---|---|\n");
-    for r in rows_of(results, Some("clusters")) {
-        md.push_str(&format!(
-            "| {} | {} | {} | {} | {} | {} |\n",
-            r["case"].as_str().unwrap_or(""),
-            f(r, "rhpull_seconds"),
-            f(r, "one_cluster_seconds"),
-            f(r, "ratio"),
-            requests(r),
-            rss(r)
-        ));
-    }
-    md.push_str("\n| input | rhpull s | target s |\n|---|---|---|\n");
-    for r in rows_of(results, Some("inputs")) {
-        md.push_str(&format!(
-            "| {} | {} | {} |\n",
-            r["case"].as_str().unwrap_or(""),
-            f(r, "rhpull_seconds"),
-            f(r, "target_seconds")
-        ));
-    }
+    md.push_str(&section(
+        results,
+        None,
+        "| case | rhpull s | kubectl loop s | speed-up | API requests (budget 2N+10) | peak RSS MiB |",
+        |r| {
+            let speedup = r
+                .get("speedup")
+                .map_or_else(|| "-".to_string(), |_| format!("{}×", f(r, "speedup")));
+            let loop_s = f(r, "kubectl_loop_seconds");
+            vec![case(r), f(r, "rhpull_seconds"), loop_s, speedup, requests(r), rss(r)]
+        },
+    ));
+    md.push_str(&section(
+        results,
+        Some("clusters"),
+        "| many clusters | rhpull s | one cluster s | ratio (target ≤ 2) | API requests per cluster, most (budget 2N+10) | peak RSS MiB |",
+        |r| {
+            let one = f(r, "one_cluster_seconds");
+            vec![case(r), f(r, "rhpull_seconds"), one, f(r, "ratio"), requests(r), rss(r)]
+        },
+    ));
+    md.push_str(&section(
+        results,
+        Some("failing"),
+        "| failing pods | rhpull s | API requests | groups | token requests | peak RSS MiB |",
+        |r| {
+            let tokens = f(r, "token_requests");
+            vec![
+                case(r),
+                f(r, "rhpull_seconds"),
+                f(r, "requests"),
+                f(r, "groups"),
+                tokens,
+                rss(r),
+            ]
+        },
+    ));
+    md.push_str(&section(
+        results,
+        Some("inputs"),
+        "| input | rhpull s | target s |",
+        |r| vec![case(r), f(r, "rhpull_seconds"), f(r, "target_seconds")],
+    ));
     if let Some(s) = results["results"]
         .as_array()
         .and_then(|a| a.iter().find(|r| r["case"] == "start-up"))

@@ -21,7 +21,8 @@ const USAGE: &str = "usage: cargo xtask <test|demo|world>
   test   install prerequisites (apt-get, only what is missing) and run every test
   demo   run rhpull end to end on the embedded test world
   world  stand the test world up for hands-on use: cargo xtask world [--openshift] [--latency MS] [--dir DIR]
-  bench  speed, API requests and memory against the emulator; writes target/bench/results.{json,md}
+  bench  speed, API requests and memory against the emulator; writes target/bench/results.{json,md}:
+         cargo xtask bench [fleet|clusters|failing|inputs|start-up]...
   dist   release archive for this platform, its sha256, and krew-manifest.yaml: cargo xtask dist [--debug] [--out DIR]
   fuzz   run the fuzz targets (installs cargo-fuzz): cargo xtask fuzz [--runs N] [TARGET...]";
 
@@ -31,7 +32,7 @@ fn main() -> ExitCode {
         Some("test") => test(&args[1..]),
         Some("demo") => demo::run(),
         Some("world") => world::run(&args[1..]),
-        Some("bench") => bench::run(),
+        Some("bench") => bench::run(&args[1..]),
         Some("dist") => dist::run(&args[1..]),
         Some("fuzz") => fuzz::run(&args[1..]),
         Some("-h" | "--help") => {

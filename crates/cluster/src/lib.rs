@@ -13,7 +13,8 @@
 //! - [`delegated`]: the auth-server + registry secret pair.
 //! - [`inventory`]: what holds which credential (status, rotate), and
 //!   where image imports read theirs.
-//! - [`pods`]: a pod as the kubelet sees it when it pulls.
+//! - [`pods`]: a pod as the kubelet sees it when it pulls; [`failing`]:
+//!   every pod that cannot pull, grouped by what the kubelet tries.
 //! - [`access`]: what a plan will write ([`access::Need`]), asked of the
 //!   API server (SelfSubjectAccessReview) before writing.
 //! - [`buildconfig`]: a BuildConfig's pull or push secret.
@@ -33,6 +34,7 @@ pub mod connect;
 pub mod delegated;
 pub mod discovery;
 pub mod error;
+pub mod failing;
 pub mod fleet;
 pub mod global;
 pub mod grants;

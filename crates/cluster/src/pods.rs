@@ -18,7 +18,7 @@
 //! OpenShift 3.11 they are the kubelet's own `config.json` and credential
 //! provider plugins, which the API does not show.
 
-use k8s_openapi::api::core::v1::{Pod, ServiceAccount};
+use k8s_openapi::api::core::v1::{Pod, Secret, ServiceAccount};
 use kube::api::Api;
 use rhpull_core::Credential;
 use rhpull_core::imageref::kubelet_matches;
@@ -101,7 +101,7 @@ fn in_kubelet_order<'a>(keyring: &'a [Keyed], image: &str) -> Vec<&'a Keyed> {
 }
 
 /// Every credential in a pull secret, filed under its key, as from `source`.
-fn keyed(secret: &k8s_openapi::api::core::v1::Secret, source: &Source) -> Vec<Keyed> {
+pub(crate) fn keyed(secret: &Secret, source: &Source) -> Vec<Keyed> {
     pullsecret::credentials_of(secret)
         .unwrap_or_default()
         .into_iter()
@@ -126,66 +126,93 @@ pub async fn view(cluster: &Cluster, ns: &str, pod: &str) -> Result<PodView, Clu
     Ok(view)
 }
 
-/// The pod's side of [`view`], for a pod already read (from a list); the
-/// node's credentials are left [`NodeCredentials::Unknown`] for the caller
-/// to fill in once.
+/// The pod's side of [`view`], for a pod already read: its service account
+/// and secrets read one by one. The node's credentials are left
+/// [`NodeCredentials::Unknown`] for the caller to fill in once.
 pub async fn view_of(cluster: &Cluster, pod: &Pod) -> Result<PodView, ClusterError> {
     let ns = pod.metadata.namespace.clone().unwrap_or_default();
-    let spec = pod.spec.clone().unwrap_or_default();
-    let sa_name = spec
-        .service_account_name
-        .clone()
-        .unwrap_or_else(|| "default".into());
+    let sa_name = service_account_of(pod);
     let sas: Api<ServiceAccount> = Api::namespaced(cluster.client.clone(), &ns);
     let sa = sas
         .get_opt(&sa_name)
         .await
         .map_err(|e| ClusterError::from_kube(e, "serviceaccount", &ns, &sa_name))?;
-    let pod_secrets: Vec<String> = spec
-        .image_pull_secrets
+    let mut secrets = std::collections::HashMap::new();
+    for name in pod_secret_names(pod) {
+        if let Some(s) = pullsecret::get(cluster, &ns, &name).await? {
+            secrets.insert((ns.clone(), name), s);
+        }
+    }
+    Ok(PodView::from_parts(pod, sa.as_ref(), &secrets))
+}
+
+/// `spec.serviceAccountName`, `default` when unset.
+pub fn service_account_of(pod: &Pod) -> String {
+    pod.spec
+        .as_ref()
+        .and_then(|s| s.service_account_name.clone())
+        .unwrap_or_else(|| "default".into())
+}
+
+fn pod_secret_names(pod: &Pod) -> Vec<String> {
+    let refs = pod
+        .spec
         .iter()
-        .flatten()
-        .map(|r| r.name.clone())
-        .collect();
-    let recreate_needed = sa
-        .iter()
-        .flat_map(|s| s.image_pull_secrets.iter().flatten())
-        .map(|r| r.name.clone())
-        .filter(|s| !pod_secrets.contains(s))
-        .collect();
-    let (mut pod_credentials, mut missing_secrets) = (Vec::new(), Vec::new());
-    for name in &pod_secrets {
-        match pullsecret::get(cluster, &ns, name).await? {
-            None => missing_secrets.push(name.clone()),
-            Some(secret) => {
-                let source = Source::PodSecret { name: name.clone() };
-                pod_credentials.extend(keyed(&secret, &source));
+        .flat_map(|s| s.image_pull_secrets.iter().flatten());
+    refs.map(|r| r.name.clone()).collect()
+}
+
+/// Secrets already read, by `(namespace, name)`.
+pub type SecretsByName = std::collections::HashMap<(String, String), Secret>;
+
+impl PodView {
+    /// The view of a pod from objects already read: its service account (if
+    /// it exists) and the pull secrets of its namespace. The node's
+    /// credentials are left [`NodeCredentials::Unknown`].
+    pub fn from_parts(pod: &Pod, sa: Option<&ServiceAccount>, secrets: &SecretsByName) -> Self {
+        let ns = pod.metadata.namespace.clone().unwrap_or_default();
+        let spec = pod.spec.clone().unwrap_or_default();
+        let pod_secrets = pod_secret_names(pod);
+        let recreate_needed = sa
+            .iter()
+            .flat_map(|s| s.image_pull_secrets.iter().flatten())
+            .map(|r| r.name.clone())
+            .filter(|s| !pod_secrets.contains(s))
+            .collect();
+        let (mut pod_credentials, mut missing_secrets) = (Vec::new(), Vec::new());
+        for name in &pod_secrets {
+            match secrets.get(&(ns.clone(), name.clone())) {
+                None => missing_secrets.push(name.clone()),
+                Some(secret) => {
+                    let source = Source::PodSecret { name: name.clone() };
+                    pod_credentials.extend(keyed(secret, &source));
+                }
             }
         }
-    }
-    let mut images: Vec<String> = Vec::new();
-    let containers = spec
-        .init_containers
-        .iter()
-        .flatten()
-        .chain(&spec.containers);
-    for image in containers.filter_map(|c| c.image.clone()) {
-        if !images.contains(&image) {
-            images.push(image);
+        let mut images: Vec<String> = Vec::new();
+        let containers = spec
+            .init_containers
+            .iter()
+            .flatten()
+            .chain(&spec.containers);
+        for image in containers.filter_map(|c| c.image.clone()) {
+            if !images.contains(&image) {
+                images.push(image);
+            }
+        }
+        Self {
+            name: pod.metadata.name.clone().unwrap_or_default(),
+            namespace: ns,
+            service_account: service_account_of(pod),
+            node: spec.node_name.clone(),
+            pod_secrets,
+            missing_secrets,
+            recreate_needed,
+            images,
+            pod_credentials,
+            node_credentials: NodeCredentials::Unknown,
         }
     }
-    Ok(PodView {
-        name: pod.metadata.name.clone().unwrap_or_default(),
-        namespace: ns,
-        service_account: sa_name,
-        node: spec.node_name.clone(),
-        pod_secrets,
-        missing_secrets,
-        recreate_needed,
-        images,
-        pod_credentials,
-        node_credentials: NodeCredentials::Unknown,
-    })
 }
 
 /// The node's credentials as the API shows them.

@@ -449,3 +449,115 @@ fn faults_and_counters() {
     http(&format!("{admin}/counters/reset"), "POST", "");
     assert_eq!(e.total(), 0);
 }
+
+/// Pods' status is the kubelet's, written through `/status`; kubelet events
+/// are core/v1 Events that `kubectl get events --field-selector` and
+/// `kubectl describe pod` read back, with every kubectl build.
+#[test]
+fn pod_status_through_its_subresource_and_kubelet_events() {
+    let e = Emulator::start(Options::default());
+    wait_until("the default service account", || {
+        e.get("ServiceAccount", "default", "default").is_some()
+    });
+    ok(&kubectl(
+        &e,
+        &[
+            "run",
+            "web",
+            "--image",
+            "quay.io/acme/web:1",
+            "--restart=Never",
+        ],
+    ));
+    assert_eq!(
+        json_of(&e, &["get", "pod", "web"])["status"]["phase"],
+        "Pending"
+    );
+    let waiting = r#"{"status":{"phase":"Pending","containerStatuses":[{"name":"web","image":"quay.io/acme/web:1","imageID":"","ready":false,"restartCount":0,"state":{"waiting":{"reason":"ImagePullBackOff","message":"Back-off pulling image"}}}]}}"#;
+    ok(&kubectl(
+        &e,
+        &[
+            "patch",
+            "pod",
+            "web",
+            "--subresource=status",
+            "--type=merge",
+            "-p",
+            waiting,
+        ],
+    ));
+    let pod = json_of(&e, &["get", "pod", "web"]);
+    assert_eq!(
+        pod["status"]["containerStatuses"][0]["state"]["waiting"]["reason"],
+        "ImagePullBackOff"
+    );
+    // An update of the pod itself keeps the kubelet's status.
+    ok(&kubectl(&e, &["label", "pod", "web", "tier=front"]));
+    let pod = json_of(&e, &["get", "pod", "web"]);
+    assert_eq!(pod["metadata"]["labels"]["tier"], "front");
+    assert!(pod["status"]["containerStatuses"].is_array(), "{pod}");
+    // Selectable fields, as the real server allows them.
+    let pending = json_of(
+        &e,
+        &[
+            "get",
+            "pods",
+            "-A",
+            "--field-selector",
+            "status.phase!=Succeeded,status.phase!=Failed",
+        ],
+    );
+    assert_eq!(pending["items"].as_array().unwrap().len(), 1);
+    assert!(!err(&kubectl(&e, &["get", "pods", "--field-selector", "type=x"])).is_empty());
+
+    let message = "Failed to pull image \"quay.io/acme/web:1\": unauthorized: access to the requested resource is not authorized";
+    e.add_pod_event("default", "web", "Warning", "Failed", message);
+    e.add_pod_event(
+        "default",
+        "web",
+        "Normal",
+        "Scheduled",
+        "Successfully assigned default/web to node-1",
+    );
+    for bin in rhpull_testkit_kubectls() {
+        let kc = &e.kubeconfig;
+        let events: Value = serde_json::from_str(&ok(&kubectl_at(
+            &bin,
+            kc,
+            &[
+                "get",
+                "events",
+                "--field-selector",
+                "involvedObject.name=web,reason=Failed",
+                "-o",
+                "json",
+            ],
+        )))
+        .unwrap();
+        assert_eq!(
+            events["items"].as_array().unwrap().len(),
+            1,
+            "{}",
+            bin.display()
+        );
+        assert_eq!(events["items"][0]["message"], message);
+        let described = ok(&kubectl_at(&bin, kc, &["describe", "pod", "web"]));
+        assert!(
+            described.contains(message),
+            "{}: {described}",
+            bin.display()
+        );
+    }
+}
+
+/// The kubectl builds users have, as the e2e tests run them.
+fn rhpull_testkit_kubectls() -> Vec<std::path::PathBuf> {
+    let mut out = vec![std::path::PathBuf::from("/usr/bin/kubectl")];
+    for v in ["kubectl.1.27", "kubectl.1.33"] {
+        let p = Path::new("/usr/lib/google-cloud-sdk/bin").join(v);
+        if p.is_file() {
+            out.push(p);
+        }
+    }
+    out
+}

@@ -277,6 +277,9 @@ pub struct CheckArgs {
     pub cluster_secret: Option<String>,
     #[arg(long, value_name = "POD", conflicts_with_all = ["from_podman", "from_docker", "from_file", "username"])]
     pub pod: Option<String>,
+    /// Every pod failing to pull (-n, -A, -l, --namespaces), grouped.
+    #[arg(long, conflicts_with_all = ["from_podman", "from_docker", "from_file", "username", "pod", "cluster_secret", "image", "registry"])]
+    pub failing: bool,
     #[command(flatten)]
     pub secret: SecretArgs,
     #[command(flatten)]

@@ -3,8 +3,10 @@
 //! and the fix. Exit 0 only when every step passed. With `--image`, the
 //! login used is the one podman would pick for that image's repository
 //! (path-scoped logins first). `--secret` checks a pull secret in the
-//! cluster, `--pod` a pod as its kubelet would pull.
+//! cluster, `--pod` a pod as its kubelet would pull, `--failing` every pod
+//! that cannot pull.
 
+mod failing;
 pub mod pod;
 pub mod render;
 mod secret;
@@ -22,6 +24,9 @@ use crate::render::{Block, Report};
 pub const INSTALLER_IMAGE: &str = "registry.redhat.io/openshift3/ose-pod:latest";
 
 pub async fn run(kube: &KubeArgs, args: &CheckArgs) -> Result<(), CliError> {
+    if args.failing {
+        return failing::run(kube, args).await;
+    }
     let image = image(args)?;
     if let Some(pod) = &args.pod {
         return pod::run(kube, args, pod).await;

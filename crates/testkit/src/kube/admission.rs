@@ -37,8 +37,8 @@ pub fn pod(state: &State, ns: &str, pod: &mut Value) -> Result<(), String> {
     {
         pod["spec"]["imagePullSecrets"] = list.clone();
     }
-    if pod.get("status").is_none() {
-        pod["status"] = json!({"phase": "Pending"});
-    }
+    // The pod strategy's PrepareForCreate: whatever status was sent, a new
+    // pod is Pending until the scheduler and kubelet say otherwise.
+    pod["status"] = json!({"phase": "Pending", "qosClass": "BestEffort"});
     Ok(())
 }

@@ -244,16 +244,19 @@ fn get(shared: &Shared, t: &Target, name: &str) -> ApiResult {
         .ok_or_else(|| ApiError::not_found(t.resource, name))
 }
 
-fn selectors(q: &Query) -> Result<(LabelSelector, FieldSelector), ApiError> {
+fn selectors(t: &Target, q: &Query) -> Result<(LabelSelector, FieldSelector), ApiError> {
     let labels = LabelSelector::parse(q.label_selector.as_deref().unwrap_or_default())
         .map_err(ApiError::bad_request)?;
-    let fields = FieldSelector::parse(q.field_selector.as_deref().unwrap_or_default())
-        .map_err(ApiError::bad_request)?;
+    let fields = FieldSelector::parse(
+        q.field_selector.as_deref().unwrap_or_default(),
+        t.resource.kind,
+    )
+    .map_err(ApiError::bad_request)?;
     Ok((labels, fields))
 }
 
 fn list(shared: &Shared, t: &Target, q: &Query) -> ApiResult {
-    let (labels, fields) = selectors(q)?;
+    let (labels, fields) = selectors(t, q)?;
     let state = shared.lock();
     let after: Option<(String, String)> = match &q.continue_token {
         Some(tok) => {
@@ -484,6 +487,7 @@ fn write(
         obj["metadata"] = json!({});
     }
     obj["metadata"]["name"] = json!(name);
+    let mut obj = scoped_to_subresource(t, &current, obj)?;
     validate_object(t.resource, &mut obj, Some(&current))?;
     let mut state = shared.lock();
     // Re-check under the lock: another writer may have won meanwhile.
@@ -503,6 +507,26 @@ fn write(
         shared.publish(e);
     }
     Ok((StatusCode::OK, out))
+}
+
+/// What a write may change: through `/status` only the status (what the
+/// kubelet writes), through the object itself all but a pod's status (the
+/// real pod strategy keeps the old status on update).
+fn scoped_to_subresource(t: &Target, current: &Value, obj: Value) -> Result<Value, ApiError> {
+    match (t.subresource.as_deref(), t.resource.kind) {
+        (Some("status"), _) => {
+            let mut out = current.clone();
+            out["status"] = obj.get("status").cloned().unwrap_or(json!({}));
+            Ok(out)
+        }
+        (Some(_), _) => Err(ApiError::path_not_found()),
+        (None, "Pod") => {
+            let mut out = obj;
+            out["status"] = current.get("status").cloned().unwrap_or(json!({}));
+            Ok(out)
+        }
+        (None, _) => Ok(obj),
+    }
 }
 
 fn current(shared: &Shared, t: &Target, name: &str) -> Result<Value, ApiError> {
@@ -658,7 +682,7 @@ fn watch_line(kind: &str, object: &Value) -> Bytes {
 /// A watch: past events (or the current objects as ADDED), then live ones,
 /// as a stream of JSON lines, until `timeoutSeconds` or the server stops.
 fn watch(shared: &Shared, t: &Target, q: &Query) -> Response {
-    let (labels, fields) = match selectors(q) {
+    let (labels, fields) = match selectors(t, q) {
         Ok(s) => s,
         Err(e) => return e.into_response(),
     };

@@ -422,6 +422,55 @@ impl Emulator {
         out
     }
 
+    /// Sets a pod's status as the kubelet does, through the status
+    /// subresource's rules: only `status` changes.
+    pub fn set_pod_status(&self, namespace: &str, name: &str, status: Value) {
+        let r = resources::by_kind("Pod").expect("pods");
+        let mut s = self.shared.lock();
+        let Some(old) = s.store.get(r, namespace, name).cloned() else {
+            return;
+        };
+        let mut updated = old.clone();
+        updated["status"] = status;
+        let (_, e) = s.store.replace(r, namespace, &old, updated, false);
+        drop(s);
+        if let Some(e) = e {
+            self.shared.publish(e);
+        }
+    }
+
+    /// Records an event about a pod as the kubelet reports one (core/v1,
+    /// `source.component: kubelet`): `reason` Failed with the pull error's
+    /// message, say.
+    pub fn add_pod_event(
+        &self,
+        namespace: &str,
+        pod: &str,
+        type_: &str,
+        reason: &str,
+        message: &str,
+    ) {
+        let uid = self
+            .get("Pod", namespace, pod)
+            .and_then(|p| {
+                p.pointer("/metadata/uid")
+                    .and_then(Value::as_str)
+                    .map(str::to_string)
+            })
+            .unwrap_or_default();
+        let now = store::now_rfc3339();
+        let event = json!({
+            "metadata": {"name": format!("{pod}.{}", store::random_suffix(16))},
+            "involvedObject": {"kind": "Pod", "namespace": namespace, "name": pod, "uid": uid,
+                               "apiVersion": "v1", "fieldPath": "spec.containers{app}"},
+            "reason": reason, "message": message, "type": type_,
+            "source": {"component": "kubelet", "host": "node-1"},
+            "reportingComponent": "kubelet", "reportingInstance": "node-1",
+            "firstTimestamp": now, "lastTimestamp": now, "count": 1,
+        });
+        self.put("Event", namespace, event);
+    }
+
     /// Creates a namespace (its controllers follow after their delay).
     pub fn create_namespace(&self, name: &str, labels: &[(&str, &str)]) {
         let labels: serde_json::Map<String, Value> = labels

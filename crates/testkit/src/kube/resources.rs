@@ -83,6 +83,7 @@ pub static RESOURCES: &[Resource] = &[
         false,
     ),
     r("", "v1", "pods", "Pod", true, &["po"], false),
+    r("", "v1", "events", "Event", true, &["ev"], false),
     r("", "v1", "configmaps", "ConfigMap", true, &["cm"], false),
     r(
         "rbac.authorization.k8s.io",

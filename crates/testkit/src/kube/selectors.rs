@@ -1,6 +1,9 @@
 //! Label selectors (`a=b`, `a==b`, `a!=b`, `a in (x,y)`, `a notin (x)`,
-//! `a`, `!a`) and field selectors (`metadata.name`, `metadata.namespace`,
-//! and `type` for secrets, with `=`, `==`, `!=`).
+//! `a`, `!a`) and field selectors (with `=`, `==`, `!=`) on the fields the
+//! real API server lets each resource select on: `metadata.name` and
+//! `metadata.namespace` everywhere, a secret's `type`, a pod's
+//! `status.phase`, `spec.nodeName` and the like, an event's
+//! `involvedObject.*`, `reason`, `type` and `source`.
 
 use serde_json::Value;
 
@@ -94,12 +97,44 @@ impl LabelSelector {
     }
 }
 
-/// A parsed field selector.
+/// A parsed field selector: `(JSON pointer, equal?, value)` triples.
 #[derive(Debug, Clone, Default)]
 pub struct FieldSelector(Vec<(String, bool, String)>);
 
+/// Where a selectable field of `kind` lives in the object, or `None` when
+/// the API server does not let `kind` select on it
+/// (`pkg/registry/core/*/strategy.go` `*ToSelectableFields`).
+fn field_pointer(kind: &str, field: &str) -> Option<&'static str> {
+    let pointer = match (kind, field) {
+        (_, "metadata.name") => "/metadata/name",
+        (_, "metadata.namespace") => "/metadata/namespace",
+        ("Secret", "type") => "/type",
+        ("Pod", "status.phase") => "/status/phase",
+        ("Pod", "spec.nodeName") => "/spec/nodeName",
+        ("Pod", "spec.serviceAccountName") => "/spec/serviceAccountName",
+        ("Pod", "spec.restartPolicy") => "/spec/restartPolicy",
+        ("Pod", "spec.schedulerName") => "/spec/schedulerName",
+        ("Pod", "status.podIP") => "/status/podIP",
+        ("Pod", "status.nominatedNodeName") => "/status/nominatedNodeName",
+        ("Event", "involvedObject.kind") => "/involvedObject/kind",
+        ("Event", "involvedObject.namespace") => "/involvedObject/namespace",
+        ("Event", "involvedObject.name") => "/involvedObject/name",
+        ("Event", "involvedObject.uid") => "/involvedObject/uid",
+        ("Event", "involvedObject.apiVersion") => "/involvedObject/apiVersion",
+        ("Event", "involvedObject.resourceVersion") => "/involvedObject/resourceVersion",
+        ("Event", "involvedObject.fieldPath") => "/involvedObject/fieldPath",
+        ("Event", "reason") => "/reason",
+        ("Event", "reportingComponent") => "/reportingComponent",
+        ("Event", "source") => "/source/component",
+        ("Event", "type") => "/type",
+        _ => return None,
+    };
+    Some(pointer)
+}
+
 impl FieldSelector {
-    pub fn parse(s: &str) -> Result<Self, String> {
+    /// Parses a selector for objects of `kind`.
+    pub fn parse(s: &str, kind: &str) -> Result<Self, String> {
         let mut out = Vec::new();
         for part in split_top(s) {
             let (field, eq, value) = if let Some((f, v)) = part.split_once("!=") {
@@ -110,19 +145,17 @@ impl FieldSelector {
                 return Err(format!("invalid selector: {part:?}"));
             };
             let field = field.trim();
-            if !matches!(field, "metadata.name" | "metadata.namespace" | "type") {
-                return Err(format!("field label not supported: {field}"));
-            }
-            out.push((field.to_string(), eq, value.trim().to_string()));
+            let pointer = field_pointer(kind, field)
+                .ok_or_else(|| format!("field label not supported: {field}"))?;
+            out.push((pointer.to_string(), eq, value.trim().to_string()));
         }
         Ok(Self(out))
     }
 
     pub fn matches(&self, obj: &Value) -> bool {
-        self.0.iter().all(|(field, eq, value)| {
-            let pointer = format!("/{}", field.replace('.', "/"));
+        self.0.iter().all(|(pointer, eq, value)| {
             let actual = obj
-                .pointer(&pointer)
+                .pointer(pointer)
                 .and_then(Value::as_str)
                 .unwrap_or_default();
             (actual == value) == *eq
@@ -153,10 +186,20 @@ mod tests {
     #[test]
     fn field_selectors() {
         let o = json!({"metadata": {"name": "a", "namespace": "ns"}, "type": "kubernetes.io/dockercfg"});
-        let m = |s| FieldSelector::parse(s).unwrap().matches(&o);
+        let m = |s| FieldSelector::parse(s, "Secret").unwrap().matches(&o);
         assert!(m("metadata.name=a"));
         assert!(m("metadata.namespace!=other,type=kubernetes.io/dockercfg"));
         assert!(!m("metadata.name=b"));
-        assert!(FieldSelector::parse("spec.x=1").is_err());
+        assert!(FieldSelector::parse("spec.x=1", "Secret").is_err());
+        assert!(FieldSelector::parse("type=x", "Pod").is_err());
+        let pod = json!({"metadata": {"name": "p"}, "status": {"phase": "Pending"}});
+        let on_pod = |s| FieldSelector::parse(s, "Pod").unwrap().matches(&pod);
+        assert!(on_pod("status.phase!=Succeeded,status.phase!=Failed"));
+        assert!(!on_pod("status.phase=Running"));
+        let event = json!({"involvedObject": {"kind": "Pod", "name": "p"}, "reason": "Failed", "source": {"component": "kubelet"}});
+        let on_event = |s| FieldSelector::parse(s, "Event").unwrap().matches(&event);
+        assert!(on_event(
+            "involvedObject.kind=Pod,involvedObject.name=p,reason=Failed,source=kubelet"
+        ));
     }
 }
