@@ -14,6 +14,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use rhpull_testkit::kube::kubeconfig::KubeconfigFile;
+use rhpull_testkit::kube::mco::Machines;
 use rhpull_testkit::kube::{Emulator, Options};
 use rhpull_testkit::world::{self, RegistryWorld};
 
@@ -95,6 +96,11 @@ fn start_clusters(args: &Args) -> (Vec<(Emulator, String)>, KubeconfigFile) {
         let options = Options {
             openshift: i < args.openshift,
             latency: args.latency,
+            // Slow enough to watch a pull-secret rollout with `--wait`.
+            machines: Machines {
+                delay: Duration::from_secs(2),
+                ..Machines::default()
+            },
             ..Options::default()
         };
         let mut emulator = Emulator::start(options);

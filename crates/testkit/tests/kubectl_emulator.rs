@@ -561,3 +561,152 @@ fn rhpull_testkit_kubectls() -> Vec<std::path::PathBuf> {
     }
     out
 }
+
+fn pool(e: &Emulator, name: &str) -> Value {
+    json_of(e, &["get", "mcp", name])
+}
+
+fn condition(pool: &Value, type_: &str) -> Value {
+    pool["status"]["conditions"]
+        .as_array()
+        .and_then(|c| c.iter().find(|c| c["type"] == type_).cloned())
+        .unwrap_or(Value::Null)
+}
+
+fn wait_slowly(what: &str, mut f: impl FnMut() -> bool) {
+    for _ in 0..200 {
+        if f() {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    panic!("timed out waiting for {what}");
+}
+
+/// OpenShift 4: a change of the global pull secret is rendered into a new
+/// MachineConfig and rolled out node by node; `kubectl get mcp` and
+/// `kubectl get nodes` show it as they show the real operator's work.
+#[test]
+fn the_global_pull_secret_rolls_out_pool_by_pool() {
+    let e = Emulator::start(Options {
+        machines: rhpull_testkit::kube::mco::Machines {
+            masters: 1,
+            workers: 2,
+            delay: Duration::from_millis(300),
+        },
+        ..Options::openshift()
+    });
+    let before = pool(&e, "worker");
+    let old = before["status"]["configuration"]["name"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_eq!(before["spec"]["configuration"]["name"], old);
+    assert_eq!(condition(&before, "Updated")["status"], "True");
+    assert_eq!(before["status"]["machineCount"], 2);
+    let nodes = json_of(
+        &e,
+        &["get", "nodes", "-l", "node-role.kubernetes.io/worker"],
+    );
+    assert_eq!(nodes["items"].as_array().unwrap().len(), 2);
+    let generation = before["metadata"]["generation"].as_u64().unwrap();
+
+    // The rendered config carries the pull secret as a data URL.
+    let mc = json_of(&e, &["get", "mc", &old]);
+    let file = &mc["spec"]["config"]["storage"]["files"][0];
+    assert_eq!(file["path"], "/var/lib/kubelet/config.json");
+    assert_eq!(file["mode"], 0o600);
+    assert!(
+        file["contents"]["source"]
+            .as_str()
+            .unwrap()
+            .starts_with("data:")
+    );
+
+    let pull = r#"{"auths":{"registry.example.com":{"auth":"dTpw"}}}"#;
+    let secret = e.get("Secret", "openshift-config", "pull-secret").unwrap();
+    let mut changed = secret.clone();
+    changed["data"][".dockerconfigjson"] = json!(base64_of(pull));
+    e.put("Secret", "openshift-config", changed);
+
+    wait_slowly("a new rendered config", || {
+        pool(&e, "worker")["spec"]["configuration"]["name"] != old.as_str()
+    });
+    let midway = pool(&e, "worker");
+    assert!(midway["metadata"]["generation"].as_u64().unwrap() > generation);
+    wait_slowly("the worker pool updated", || {
+        let p = pool(&e, "worker");
+        condition(&p, "Updated")["status"] == "True"
+            && p["status"]["configuration"]["name"] == p["spec"]["configuration"]["name"]
+    });
+    let done = pool(&e, "worker");
+    assert_eq!(done["status"]["updatedMachineCount"], 2);
+    assert_eq!(
+        done["status"]["observedGeneration"],
+        done["metadata"]["generation"]
+    );
+    let target = done["spec"]["configuration"]["name"].as_str().unwrap();
+    let node = json_of(&e, &["get", "node", "worker-1"]);
+    assert_eq!(
+        node["metadata"]["annotations"]["machineconfiguration.openshift.io/currentConfig"],
+        target
+    );
+
+    // A degraded node stops its pool, in the operator's words.
+    e.degrade_next_update("worker", "failed to write /var/lib/kubelet/config.json");
+    let mut again = e.get("Secret", "openshift-config", "pull-secret").unwrap();
+    again["data"][".dockerconfigjson"] = json!(base64_of(r#"{"auths":{}}"#));
+    e.put("Secret", "openshift-config", again);
+    wait_slowly("the worker pool degraded", || {
+        condition(&pool(&e, "worker"), "Degraded")["status"] == "True"
+    });
+    let degraded = pool(&e, "worker");
+    assert_eq!(
+        condition(&degraded, "NodeDegraded")["message"],
+        "Node worker-0 is reporting: \"failed to write /var/lib/kubelet/config.json\""
+    );
+    assert_eq!(degraded["status"]["degradedMachineCount"], 1);
+
+    // Paused through kubectl: the operator says it will not update.
+    ok(&kubectl(
+        &e,
+        &[
+            "patch",
+            "mcp",
+            "master",
+            "--type=merge",
+            "-p",
+            r#"{"spec":{"paused":true}}"#,
+        ],
+    ));
+    let mut third = e.get("Secret", "openshift-config", "pull-secret").unwrap();
+    third["data"][".dockerconfigjson"] =
+        json!(base64_of(r#"{"auths":{"x.example":{"auth":"eDp5"}}}"#));
+    e.put("Secret", "openshift-config", third);
+    wait_slowly("the paused master pool", || {
+        condition(&pool(&e, "master"), "Updating")["message"]
+            .as_str()
+            .is_some_and(|m| {
+                m.starts_with("Pool is paused; will not update to MachineConfig rendered-master-")
+            })
+    });
+    ok(&kubectl(
+        &e,
+        &[
+            "patch",
+            "mcp",
+            "master",
+            "--type=merge",
+            "-p",
+            r#"{"spec":{"paused":false}}"#,
+        ],
+    ));
+    wait_slowly("the master pool updated once unpaused", || {
+        condition(&pool(&e, "master"), "Updated")["status"] == "True"
+    });
+}
+
+fn base64_of(s: &str) -> String {
+    use base64::Engine as _;
+    base64::engine::general_purpose::STANDARD.encode(s)
+}

@@ -1,6 +1,9 @@
 //! The admin endpoint (plain HTTP on 127.0.0.1) for tests, benchmarks and
 //! people: `GET /counters`, `POST /counters/reset`, `POST /faults`,
-//! `DELETE /faults`. Shapes are in the testkit README.
+//! `DELETE /faults`; on OpenShift 4 `POST /machineconfigpools/degrade`
+//! (`{"pool": "worker", "message": "…"}`: the pool's next node update
+//! fails) and `POST /machineconfigpools/delay` (`{"ms": 2000}`: how long
+//! each machine takes). Shapes are in the testkit README.
 
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -18,7 +21,36 @@ pub fn router(shared: Shared) -> axum::Router {
             "/faults",
             post(add_fault).delete(clear_faults).get(list_faults),
         )
+        .route("/machineconfigpools/degrade", post(degrade))
+        .route("/machineconfigpools/delay", post(machine_delay))
         .with_state(shared)
+}
+
+#[derive(serde::Deserialize)]
+struct Degrade {
+    pool: String,
+    message: String,
+}
+
+async fn degrade(
+    State(shared): State<Shared>,
+    axum::Json(d): axum::Json<Degrade>,
+) -> impl IntoResponse {
+    super::mco::degrade_next(&shared, &d.pool, &d.message);
+    StatusCode::NO_CONTENT
+}
+
+#[derive(serde::Deserialize)]
+struct Delay {
+    ms: u64,
+}
+
+async fn machine_delay(
+    State(shared): State<Shared>,
+    axum::Json(d): axum::Json<Delay>,
+) -> impl IntoResponse {
+    shared.lock().config.machines.delay = std::time::Duration::from_millis(d.ms);
+    StatusCode::NO_CONTENT
 }
 
 pub fn counters_json(shared: &Shared) -> serde_json::Value {

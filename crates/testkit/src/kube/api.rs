@@ -510,22 +510,23 @@ fn write(
 }
 
 /// What a write may change: through `/status` only the status (what the
-/// kubelet writes), through the object itself all but a pod's status (the
-/// real pod strategy keeps the old status on update).
+/// kubelet or a controller writes); through the object itself of a kind
+/// with a status subresource, all but the status (the real strategies keep
+/// the old status on update).
 fn scoped_to_subresource(t: &Target, current: &Value, obj: Value) -> Result<Value, ApiError> {
-    match (t.subresource.as_deref(), t.resource.kind) {
-        (Some("status"), _) => {
+    match t.subresource.as_deref() {
+        Some("status") => {
             let mut out = current.clone();
             out["status"] = obj.get("status").cloned().unwrap_or(json!({}));
             Ok(out)
         }
-        (Some(_), _) => Err(ApiError::path_not_found()),
-        (None, "Pod") => {
+        Some(_) => Err(ApiError::path_not_found()),
+        None if t.resource.status_subresource => {
             let mut out = obj;
             out["status"] = current.get("status").cloned().unwrap_or(json!({}));
             Ok(out)
         }
-        (None, _) => Ok(obj),
+        None => Ok(obj),
     }
 }
 

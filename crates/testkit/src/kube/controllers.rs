@@ -3,6 +3,8 @@
 //! also `builder` and `deployer`), and in OpenShift mode a
 //! `<sa>-dockercfg-xxxxx` secret for every ServiceAccount, added to its
 //! `imagePullSecrets` and `secrets` — and added back if someone removes it.
+//! On OpenShift 4 a change of the global pull secret, or of a pool, wakes
+//! the Machine Config Operator's stand-in ([`super::mco`]).
 
 use std::sync::Arc;
 
@@ -30,10 +32,15 @@ pub async fn run(shared: Shared, mut rx: tokio::sync::broadcast::Receiver<Arc<Ev
 }
 
 async fn react(shared: &Shared, e: &Arc<Event>) {
-    let (delay, openshift) = {
+    let (delay, openshift, flavor) = {
         let s = shared.lock();
-        (s.config.controller_delay, s.config.openshift)
+        (
+            s.config.controller_delay,
+            s.config.openshift,
+            s.config.flavor,
+        )
     };
+    let openshift4 = flavor == super::resources::Flavor::OpenShift4;
     let name = e
         .object
         .pointer("/metadata/name")
@@ -52,6 +59,18 @@ async fn react(shared: &Shared, e: &Arc<Event>) {
                 ensure_service_account(shared, &name, sa);
             }
         }
+        ("Secret", "ADDED" | "MODIFIED")
+            if openshift4
+                && name == "pull-secret"
+                && e.object
+                    .pointer("/metadata/namespace")
+                    .and_then(Value::as_str)
+                    == Some("openshift-config") =>
+        {
+            tokio::time::sleep(delay).await;
+            super::mco::on_pull_secret(shared);
+        }
+        ("MachineConfigPool", "MODIFIED") => super::mco::on_pool(shared, &name),
         ("ServiceAccount", "ADDED" | "MODIFIED") if openshift => {
             let ns = e
                 .object

@@ -19,6 +19,7 @@ pub mod api;
 pub mod authz;
 pub mod controllers;
 pub mod kubeconfig;
+pub mod mco;
 pub mod openapi;
 pub mod patch;
 pub mod proto;
@@ -63,6 +64,9 @@ pub struct Options {
     pub openshift3: bool,
     pub latency: Duration,
     pub controller_delay: Duration,
+    /// OpenShift 4: machine config pools, machine counts and how long each
+    /// machine takes to get a new config.
+    pub machines: mco::Machines,
 }
 
 impl Default for Options {
@@ -72,6 +76,7 @@ impl Default for Options {
             openshift3: false,
             latency: Duration::ZERO,
             controller_delay: Duration::from_millis(100),
+            machines: mco::Machines::default(),
         }
     }
 }
@@ -211,6 +216,7 @@ impl Emulator {
             },
             latency: options.latency,
             controller_delay: options.controller_delay,
+            machines: options.machines.clone(),
         });
         shared.lock().users.extend([
             (
@@ -496,6 +502,17 @@ impl Emulator {
         }
     }
 
+    /// OpenShift 4: the next node update in `pool` fails with `message`
+    /// and the pool goes Degraded.
+    pub fn degrade_next_update(&self, pool: &str, message: &str) {
+        mco::degrade_next(&self.shared, pool, message);
+    }
+
+    /// OpenShift 4: how long each machine takes to get a new config.
+    pub fn set_machine_delay(&self, delay: Duration) {
+        self.shared.lock().config.machines.delay = delay;
+    }
+
     pub fn openshift(&self) -> bool {
         self.shared.lock().config.openshift
     }
@@ -571,5 +588,6 @@ fn seed(shared: &Shared, openshift: bool, openshift3: bool) {
             json!({"metadata": {"name": "version"}, "status": {"desired": {"version": "4.16.0"}}}),
             false,
         );
+        mco::seed(&mut s);
     }
 }

@@ -16,6 +16,12 @@ pub struct Resource {
     pub openshift: bool,
     /// `create` only (reviews).
     pub create_only: bool,
+    /// Has a `/status` subresource: writes to the object itself keep the
+    /// stored status, and only `/status` changes it.
+    pub status_subresource: bool,
+    /// Keeps `metadata.generation`, bumped on every change outside
+    /// `metadata` and `status` (custom resources, as the API server does).
+    pub generation: bool,
 }
 
 impl Resource {
@@ -67,6 +73,8 @@ const fn r(
         short_names,
         openshift,
         create_only: false,
+        status_subresource: false,
+        generation: false,
     }
 }
 
@@ -82,7 +90,14 @@ pub static RESOURCES: &[Resource] = &[
         &["sa"],
         false,
     ),
-    r("", "v1", "pods", "Pod", true, &["po"], false),
+    Resource {
+        status_subresource: true,
+        ..r("", "v1", "pods", "Pod", true, &["po"], false)
+    },
+    Resource {
+        status_subresource: true,
+        ..r("", "v1", "nodes", "Node", false, &["no"], false)
+    },
     r("", "v1", "events", "Event", true, &["ev"], false),
     r("", "v1", "configmaps", "ConfigMap", true, &["cm"], false),
     r(
@@ -169,7 +184,36 @@ pub static RESOURCES: &[Resource] = &[
         &[],
         true,
     ),
+    // The Machine Config Operator's custom resources (OpenShift 4 only).
+    Resource {
+        status_subresource: true,
+        generation: true,
+        ..r(
+            "machineconfiguration.openshift.io",
+            "v1",
+            "machineconfigpools",
+            "MachineConfigPool",
+            false,
+            &["mcp"],
+            true,
+        )
+    },
+    Resource {
+        generation: true,
+        ..r(
+            "machineconfiguration.openshift.io",
+            "v1",
+            "machineconfigs",
+            "MachineConfig",
+            false,
+            &["mc"],
+            true,
+        )
+    },
 ];
+
+/// Groups OpenShift 3.11 does not have.
+const OPENSHIFT4_GROUPS: &[&str] = &["config.openshift.io", "machineconfiguration.openshift.io"];
 
 /// Which cluster the emulator plays.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -190,7 +234,7 @@ impl Flavor {
 pub fn served(flavor: Flavor) -> impl Iterator<Item = &'static Resource> {
     RESOURCES.iter().filter(move |r| {
         (flavor.is_openshift() || !r.openshift)
-            && !(flavor == Flavor::OpenShift3 && r.group == "config.openshift.io")
+            && !(flavor == Flavor::OpenShift3 && OPENSHIFT4_GROUPS.contains(&r.group))
     })
 }
 

@@ -61,6 +61,8 @@ pub struct Config {
     pub latency: Duration,
     /// How long controllers wait before acting.
     pub controller_delay: Duration,
+    /// OpenShift 4: the Machine Config Operator's pools and pace.
+    pub machines: super::mco::Machines,
 }
 
 #[derive(Debug)]
@@ -71,6 +73,7 @@ pub struct State {
     pub counters: BTreeMap<String, u64>,
     pub total: u64,
     pub config: Config,
+    pub mco: super::mco::Operator,
 }
 
 #[derive(Clone, Debug)]
@@ -90,6 +93,7 @@ impl Shared {
                 counters: BTreeMap::new(),
                 total: 0,
                 config,
+                mco: super::mco::Operator::default(),
             })),
             events,
         }

@@ -86,6 +86,28 @@ fn stamp_kind(r: &Resource, obj: &mut Value) {
     obj["kind"] = json!(r.kind);
 }
 
+/// The API server's rule for custom resources: `metadata.generation` goes
+/// up by one when anything outside `metadata` and `status` changes.
+fn next_generation(old: &Value, new: &Value) -> u64 {
+    let generation = old
+        .pointer("/metadata/generation")
+        .and_then(Value::as_u64)
+        .unwrap_or(1);
+    let outside = |v: &Value| {
+        let mut v = v.clone();
+        if let Some(m) = v.as_object_mut() {
+            m.remove("metadata");
+            m.remove("status");
+        }
+        v
+    };
+    if outside(old) == outside(new) {
+        generation
+    } else {
+        generation + 1
+    }
+}
+
 impl Store {
     pub fn resource_version(&self) -> u64 {
         self.rv
@@ -153,6 +175,9 @@ impl Store {
         meta.insert("uid".into(), json!(uid()));
         meta.insert("creationTimestamp".into(), json!(now_rfc3339()));
         meta.remove("generateName");
+        if r.generation {
+            meta.insert("generation".into(), json!(1));
+        }
         if r.namespaced {
             meta.insert("namespace".into(), json!(ns));
         } else {
@@ -188,6 +213,9 @@ impl Store {
             }
         }
         obj["metadata"]["resourceVersion"] = old["metadata"]["resourceVersion"].clone();
+        if r.generation {
+            obj["metadata"]["generation"] = json!(next_generation(old, &obj));
+        }
         if &obj == old || dry_run {
             return (obj, None);
         }
