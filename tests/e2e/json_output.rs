@@ -73,6 +73,12 @@ const CASES: &[(&str, Option<&str>, bool)] = &[
     ("global remove cloud.openshift.com --yes", None, true),
     ("global remove quay.io --yes", None, true),
     ("global set {host} --from-podman --yes", None, true),
+    (
+        "global set {host} --from-podman --yes --wait=2m",
+        None,
+        true,
+    ),
+    ("global status", None, true),
     ("global show", None, true),
     ("global check --registry-ca {ca}", None, true),
     ("status", None, true),

@@ -13,5 +13,6 @@ mod fleet;
 mod json_output;
 mod no_leaks;
 mod plugin_dispatch;
+mod rollout;
 mod tls;
 mod world;

@@ -78,6 +78,12 @@ const CASES: &[(&str, Stdin)] = &[
     ),
     ("global show -o json", Stdin::Nothing),
     (
+        "global set {host} -u {user} --password-stdin --yes --wait=2m -o json -v=9",
+        Stdin::Token,
+    ),
+    ("global status -o json -v=9", Stdin::Nothing),
+    ("global status", Stdin::Nothing),
+    (
         "rotate -A -u {user} --password-stdin --yes -v=9",
         Stdin::NewToken,
     ),

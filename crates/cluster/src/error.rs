@@ -70,6 +70,9 @@ pub enum ClusterError {
     },
     #[error("the cluster has no ClusterRole system:image-puller")]
     NoImagePullerRole,
+    /// HyperShift / ROSA HCP: the pull secret is the HostedCluster's.
+    #[error("this cluster's control plane is hosted; its pull secret is the HostedCluster's")]
+    HostedControlPlane,
     #[error("this is not an OpenShift 4 cluster (no {0})")]
     NotOpenShift4(&'static str),
     #[error("the secret {namespace}/{name} holds no readable registry credentials: {reason}")]

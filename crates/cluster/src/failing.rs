@@ -382,6 +382,7 @@ fn names_of(keyed: &[Keyed]) -> Vec<String> {
         .map(|k| match &k.source {
             Source::PodSecret { name } => name.clone(),
             Source::Node { secret } => secret.clone(),
+            Source::NodeFile { node, .. } => format!("node/{node}"),
         })
         .collect();
     names.dedup();

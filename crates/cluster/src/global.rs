@@ -109,6 +109,10 @@ impl GlobalPlan {
         self.changes.iter().any(|c| c.change != Change::Unchanged)
     }
 
+    pub fn edit(&self) -> &GlobalEdit {
+        &self.edit
+    }
+
     /// The permission the write needs, if there is a write.
     pub fn need(&self) -> Option<Need> {
         self.changes_anything()
@@ -116,8 +120,13 @@ impl GlobalPlan {
     }
 }
 
-/// Reads the global pull secret and plans `edit` on it.
+/// Reads the global pull secret and plans `edit` on it. A hosted control
+/// plane's copy is overwritten from its HostedCluster, so an edit there
+/// would not last: refused.
 pub async fn plan(cluster: &Cluster, edit: GlobalEdit) -> Result<GlobalPlan, ClusterError> {
+    if crate::rollout::hosted(cluster).await {
+        return Err(ClusterError::HostedControlPlane);
+    }
     let api: Api<Secret> = Api::namespaced(cluster.client.clone(), NAMESPACE);
     let (mut updated, mut file) = read(&api).await?;
     let changes = edit.apply_to(&mut file);

@@ -2,8 +2,8 @@
 //! and [`Need::on`](crate::access::Need::on) use them like any other kind.
 //! Only the fields rhpull reads are typed; the rest rides along as JSON.
 
-use k8s_openapi::NamespaceResourceScope;
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
+use k8s_openapi::{ClusterResourceScope, NamespaceResourceScope};
 use serde::Deserialize;
 
 /// Implements k8s-openapi's `Resource` and `Metadata` (and so kube's
@@ -44,4 +44,113 @@ openshift_kind!(
     "v1",
     "buildconfigs",
     NamespaceResourceScope
+);
+
+/// `machineconfiguration.openshift.io/v1` MachineConfigPool (OpenShift 4):
+/// the Machine Config Operator's group of nodes sharing one rendered
+/// config. Field names and condition types as openshift/api has them.
+#[derive(Clone, Debug, Default, Deserialize)]
+pub struct MachineConfigPool {
+    pub metadata: ObjectMeta,
+    #[serde(default)]
+    pub spec: PoolSpec,
+    #[serde(default)]
+    pub status: PoolStatus,
+}
+openshift_kind!(
+    MachineConfigPool,
+    "machineconfiguration.openshift.io",
+    "v1",
+    "machineconfigpools",
+    ClusterResourceScope
+);
+
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PoolSpec {
+    /// The rendered config the pool is moving to.
+    #[serde(default)]
+    pub configuration: PoolConfiguration,
+    #[serde(default)]
+    pub paused: bool,
+    #[serde(default)]
+    pub node_selector: Option<LabelSelector>,
+}
+
+#[derive(Clone, Debug, Default, Deserialize)]
+pub struct PoolConfiguration {
+    #[serde(default)]
+    pub name: String,
+}
+
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PoolStatus {
+    #[serde(default)]
+    pub observed_generation: i64,
+    /// The rendered config every machine has (set once all are updated).
+    #[serde(default)]
+    pub configuration: PoolConfiguration,
+    #[serde(default)]
+    pub machine_count: i64,
+    #[serde(default)]
+    pub updated_machine_count: i64,
+    #[serde(default)]
+    pub degraded_machine_count: i64,
+    #[serde(default)]
+    pub conditions: Vec<PoolCondition>,
+}
+
+/// `Updated`, `Updating`, `NodeDegraded`, `RenderDegraded`, `Degraded`.
+#[derive(Clone, Debug, Default, Deserialize)]
+pub struct PoolCondition {
+    #[serde(rename = "type")]
+    pub type_: String,
+    pub status: String,
+    #[serde(default)]
+    pub reason: Option<String>,
+    #[serde(default)]
+    pub message: Option<String>,
+}
+
+impl PoolStatus {
+    /// The condition of this type, when it is `True`.
+    pub fn true_condition(&self, type_: &str) -> Option<&PoolCondition> {
+        self.conditions
+            .iter()
+            .find(|c| c.type_ == type_ && c.status == "True")
+    }
+}
+
+/// `machineconfiguration.openshift.io/v1` MachineConfig: `spec.config` is
+/// an Ignition config, read as JSON.
+#[derive(Clone, Debug, Default, Deserialize)]
+pub struct MachineConfig {
+    pub metadata: ObjectMeta,
+    #[serde(default)]
+    pub spec: serde_json::Value,
+}
+openshift_kind!(
+    MachineConfig,
+    "machineconfiguration.openshift.io",
+    "v1",
+    "machineconfigs",
+    ClusterResourceScope
+);
+
+/// `config.openshift.io/v1` Infrastructure `cluster`: only
+/// `status.controlPlaneTopology` is read (`External` on a hosted control
+/// plane, HyperShift / ROSA HCP).
+#[derive(Clone, Debug, Default, Deserialize)]
+pub struct Infrastructure {
+    pub metadata: ObjectMeta,
+    #[serde(default)]
+    pub status: serde_json::Value,
+}
+openshift_kind!(
+    Infrastructure,
+    "config.openshift.io",
+    "v1",
+    "infrastructures",
+    ClusterResourceScope
 );

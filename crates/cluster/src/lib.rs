@@ -9,7 +9,10 @@
 //! - [`pullsecret`]: build and apply pull secrets from `core` credentials.
 //! - [`link`]: service accounts' `imagePullSecrets` / `secrets`, kept whole.
 //! - [`grants`]: `system:image-puller` RoleBindings across projects.
-//! - [`global`]: OpenShift 4's `openshift-config/pull-secret`.
+//! - [`global`]: OpenShift 4's `openshift-config/pull-secret`;
+//!   [`rollout`]: how far the Machine Config Operator has taken it to the
+//!   nodes, pool by pool, and waiting for it; [`machineconfig`]: what a
+//!   rendered config writes to the kubelet's credentials file.
 //! - [`delegated`]: the auth-server + registry secret pair.
 //! - [`inventory`]: what holds which credential (status, rotate), and
 //!   where image imports read theirs.
@@ -43,9 +46,11 @@ pub mod kinds;
 pub mod kubeconfig;
 pub mod link;
 pub mod list;
+pub mod machineconfig;
 pub mod pods;
 pub mod pullsecret;
 pub mod retry;
+pub mod rollout;
 pub mod rotate;
 pub mod trace;
 pub mod transient;

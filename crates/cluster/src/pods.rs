@@ -14,9 +14,12 @@
 //!
 //! The node's credentials: on OpenShift 4 the Machine Config Operator
 //! writes the global pull secret (`openshift-config/pull-secret`) to
-//! `/var/lib/kubelet/config.json` on every node. On Kubernetes and
-//! OpenShift 3.11 they are the kubelet's own `config.json` and credential
-//! provider plugins, which the API does not show.
+//! `/var/lib/kubelet/config.json` on every node, pool by pool. What a node
+//! has now is in the MachineConfig its daemon last applied (the node's
+//! `currentConfig` annotation), so that is read when it can be; a node the
+//! rollout has not reached yet still has the previous credentials. On
+//! Kubernetes and OpenShift 3.11 they are the kubelet's own `config.json`
+//! and credential provider plugins, which the API does not show.
 
 use k8s_openapi::api::core::v1::{Pod, Secret, ServiceAccount};
 use kube::api::Api;
@@ -27,6 +30,7 @@ use rhpull_core::sso::{CheckOptions, CheckReport, CheckSetupError};
 use crate::Cluster;
 use crate::discovery::ClusterKind;
 use crate::error::ClusterError;
+use crate::machineconfig::{self, RegistryAgreement};
 use crate::pullsecret;
 
 /// Where a credential the kubelet tries comes from.
@@ -37,6 +41,8 @@ pub enum Source {
     PodSecret { name: String },
     /// The node's credentials: the global pull secret, on OpenShift 4.
     Node { secret: String },
+    /// The node's credentials file as its current rendered config wrote it.
+    NodeFile { node: String, config: String },
 }
 
 /// One credential with where it is and the key it is filed under.
@@ -50,10 +56,37 @@ pub struct Keyed {
 /// The node's credentials, as far as the API shows them.
 #[derive(Clone, Debug)]
 pub enum NodeCredentials {
-    /// OpenShift 4: the global pull secret, on every node.
+    /// OpenShift 4: the global pull secret, on every node (when the node's
+    /// own file cannot be read).
     GlobalPullSecret(Vec<Keyed>),
+    /// OpenShift 4: the node's file, from its current rendered config.
+    NodeFile(NodeFile),
     /// Kubernetes and OpenShift 3.11: not readable through the API.
     Unknown,
+}
+
+/// What one node's kubelet has, and where that differs from the global
+/// pull secret.
+#[derive(Clone, Debug)]
+pub struct NodeFile {
+    pub node: String,
+    /// The rendered MachineConfig the node runs.
+    pub config: String,
+    pub keyed: Vec<Keyed>,
+    /// Registries whose entry on the node is not the global pull secret's.
+    pub behind: Vec<RegistryAgreement>,
+}
+
+impl NodeFile {
+    /// The registries behind on this node that `image` would use.
+    pub fn behind_for(&self, image: &str) -> Vec<&RegistryAgreement> {
+        let keys: Vec<&str> = self.behind.iter().map(|a| a.registry.as_str()).collect();
+        let matching = kubelet_matches(keys, image);
+        self.behind
+            .iter()
+            .filter(|a| matching.contains(&a.registry.as_str()))
+            .collect()
+    }
 }
 
 /// A pod, its service account, and every credential the kubelet could use.
@@ -81,8 +114,10 @@ impl PodView {
     /// matches, then the node's.
     pub fn candidates(&self, image: &str) -> Vec<&Keyed> {
         let mut out = in_kubelet_order(&self.pod_credentials, image);
-        if let NodeCredentials::GlobalPullSecret(node) = &self.node_credentials {
-            out.extend(in_kubelet_order(node, image));
+        match &self.node_credentials {
+            NodeCredentials::GlobalPullSecret(node) => out.extend(in_kubelet_order(node, image)),
+            NodeCredentials::NodeFile(file) => out.extend(in_kubelet_order(&file.keyed, image)),
+            NodeCredentials::Unknown => {}
         }
         out
     }
@@ -123,7 +158,55 @@ pub async fn view(cluster: &Cluster, ns: &str, pod: &str) -> Result<PodView, Clu
         .map_err(|e| ClusterError::from_kube(e, "pod", ns, pod))?;
     let mut view = view_of(cluster, &pod).await?;
     view.node_credentials = node_credentials(cluster).await?;
+    if let (Some(node), NodeCredentials::GlobalPullSecret(global)) =
+        (&view.node, &view.node_credentials)
+        && let Some(file) = node_file(cluster, node, global).await
+    {
+        view.node_credentials = NodeCredentials::NodeFile(file);
+    }
     Ok(view)
+}
+
+/// What `node`'s kubelet has: the credentials file of the rendered config
+/// its daemon last applied, compared with the global pull secret. `None`
+/// when that cannot be read (no permission, no annotation): the caller
+/// keeps the global pull secret.
+pub async fn node_file(cluster: &Cluster, node: &str, global: &[Keyed]) -> Option<NodeFile> {
+    let nodes: Api<k8s_openapi::api::core::v1::Node> = Api::all(cluster.client.clone());
+    let n = nodes.get(node).await.ok()?;
+    let config = n
+        .metadata
+        .annotations
+        .as_ref()?
+        .get(crate::rollout::CURRENT_CONFIG)?
+        .clone();
+    let mc = machineconfig::get(cluster, &config).await.ok()??;
+    let machineconfig::NodeFile::Credentials(on_node) = machineconfig::kubelet_file(&mc) else {
+        return None;
+    };
+    let global: Vec<Credential> = global.iter().map(|k| k.credential.clone()).collect();
+    let behind = machineconfig::compare(&global, &on_node)
+        .into_iter()
+        .filter(|a| a.agreement != machineconfig::Agreement::Same)
+        .collect();
+    let source = Source::NodeFile {
+        node: node.to_string(),
+        config: config.clone(),
+    };
+    let keyed = on_node
+        .into_iter()
+        .map(|c| Keyed {
+            source: source.clone(),
+            key: c.registry.clone(),
+            credential: c,
+        })
+        .collect();
+    Some(NodeFile {
+        node: node.to_string(),
+        config,
+        keyed,
+        behind,
+    })
 }
 
 /// The pod's side of [`view`], for a pod already read: its service account

@@ -141,6 +141,7 @@ const SHARED_ARGS: &[&str] = &[
     "yes",
     "all_namespaces",
     "wait",
+    "rollout_wait",
     "link_for",
     "overwrite",
     "selector",

@@ -1,9 +1,11 @@
 //! Progress on stderr, only on a terminal (indicatif): a bar for the
-//! namespaces of a fleet run, and with several clusters one line per
-//! cluster saying what it is doing.
+//! namespaces of a fleet run, with several clusters one line per cluster
+//! saying what it is doing, and lines for the parts of a job that move on
+//! their own (a pool of a rollout: `worker 3/5 updated`).
 
+use std::collections::BTreeMap;
 use std::io::IsTerminal as _;
-use std::sync::OnceLock;
+use std::sync::{Mutex, OnceLock};
 
 use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
 
@@ -15,6 +17,8 @@ pub struct Progress {
     bar: OnceLock<ProgressBar>,
     /// With several clusters: where this cluster's line goes, and its name.
     line: Option<(MultiProgress, String)>,
+    /// Lines of the parts, by name, and where they are drawn.
+    items: Mutex<(Option<MultiProgress>, BTreeMap<String, ProgressBar>)>,
     shown: bool,
 }
 
@@ -28,6 +32,7 @@ impl Progress {
         Self {
             bar: OnceLock::new(),
             line: None,
+            items: Mutex::default(),
             shown: std::io::stderr().is_terminal(),
         }
     }
@@ -37,6 +42,7 @@ impl Progress {
         let p = Self {
             bar: OnceLock::new(),
             line: Some((multi.clone(), context.to_string())),
+            items: Mutex::new((Some(multi.clone()), BTreeMap::new())),
             shown: std::io::stderr().is_terminal(),
         };
         p.status(&text("progress.connecting", &[]));
@@ -91,8 +97,42 @@ impl Progress {
         }
     }
 
+    /// One line per part, kept up to date: `item("worker", "worker 3/5
+    /// updated")`. With several clusters the line names the cluster too.
+    pub fn item(&self, name: &str, message: &str) {
+        if !self.shown {
+            return;
+        }
+        let mut guard = self
+            .items
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let (multi, bars) = &mut *guard;
+        let multi = multi.get_or_insert_with(MultiProgress::new);
+        let bar = bars.entry(name.to_string()).or_insert_with(|| {
+            let bar = multi.add(ProgressBar::new(0));
+            match &self.line {
+                Some((_, context)) => {
+                    bar.set_style(style("{prefix:20} {msg}"));
+                    bar.set_prefix(context.clone());
+                }
+                None => bar.set_style(style("{msg}")),
+            }
+            bar
+        });
+        bar.set_message(message.to_string());
+    }
+
     /// This cluster is done: its line says so; a lone bar goes away.
     pub fn finish(&self, message: &str) {
+        let items = self
+            .items
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        for bar in items.1.values() {
+            bar.finish_and_clear();
+        }
+        drop(items);
         if let Some(b) = self.bar.get() {
             match &self.line {
                 Some(_) => {

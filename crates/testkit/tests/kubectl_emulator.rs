@@ -588,7 +588,7 @@ fn wait_slowly(what: &str, mut f: impl FnMut() -> bool) {
 /// `kubectl get nodes` show it as they show the real operator's work.
 #[test]
 fn the_global_pull_secret_rolls_out_pool_by_pool() {
-    let e = Emulator::start(Options {
+    let mut e = Emulator::start(Options {
         machines: rhpull_testkit::kube::mco::Machines {
             masters: 1,
             workers: 2,
@@ -652,8 +652,19 @@ fn the_global_pull_secret_rolls_out_pool_by_pool() {
         target
     );
 
-    // A degraded node stops its pool, in the operator's words.
-    e.degrade_next_update("worker", "failed to write /var/lib/kubelet/config.json");
+    // A degraded node stops its pool, in the operator's words (the fault
+    // and the pace set through the admin endpoint, as people do).
+    let admin = e.start_admin();
+    http(
+        &format!("{admin}/machineconfigpools/degrade"),
+        "POST",
+        r#"{"pool":"worker","message":"failed to write /var/lib/kubelet/config.json"}"#,
+    );
+    http(
+        &format!("{admin}/machineconfigpools/delay"),
+        "POST",
+        r#"{"ms":100}"#,
+    );
     let mut again = e.get("Secret", "openshift-config", "pull-secret").unwrap();
     again["data"][".dockerconfigjson"] = json!(base64_of(r#"{"auths":{}}"#));
     e.put("Secret", "openshift-config", again);

@@ -147,6 +147,7 @@ pub struct GlobalArgs {
 #[derive(Debug, clap::Subcommand)]
 pub enum GlobalAction {
     Show(GlobalShowArgs),
+    Status(GlobalShowArgs),
     Check(GlobalCheckArgs),
     Set(GlobalSetArgs),
     Remove(GlobalRemoveArgs),
@@ -195,6 +196,19 @@ pub struct GlobalRemoveArgs {
 pub struct GlobalChangeArgs {
     #[arg(short = 'y', long)]
     pub yes: bool,
+    /// OpenShift 4: follow the rollout to every node, at most this long
+    /// (`--wait` alone: 30m). `=` is required, so a registry is never
+    /// taken for a duration.
+    #[arg(
+        long = "wait",
+        id = "rollout_wait",
+        value_name = "DURATION",
+        num_args = 0..=1,
+        require_equals = true,
+        default_missing_value = "30m",
+        value_parser = values::duration
+    )]
+    pub wait: Option<std::time::Duration>,
     #[command(flatten)]
     pub contexts: ContextArgs,
     #[command(flatten)]

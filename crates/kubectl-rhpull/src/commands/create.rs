@@ -298,11 +298,14 @@ impl ClusterCommand for Create {
                 let report = super::fleet::apply(cluster, cx, f, dry_run, self.options.concurrency);
                 CreateReport::Fleet(report.await)
             }
-            Plan::Global(g) => CreateReport::Global(GlobalChanges {
-                changes: global::write(cx.cluster()?, g, dry_run).await?,
-                removing: false,
-                dry_run,
-            }),
+            Plan::Global(g) => {
+                let cluster = cx.cluster()?;
+                let edit = g.edit().clone();
+                let changes = global::write(cluster, g, dry_run).await?;
+                let mut report = GlobalChanges::new(changes, &edit, dry_run);
+                report.rollout = super::global::started(cluster, &report).await;
+                CreateReport::Global(report)
+            }
         })
     }
 }

@@ -70,6 +70,7 @@ fn entry(err: &ClusterError) -> Entry {
             object_state(err)
         }
         E::NoImagePullerRole => ("error.cluster.no_image_puller", Vec::new()),
+        E::HostedControlPlane => ("error.cluster.hosted", Vec::new()),
         E::NotOpenShift4(what) => ("error.cluster.not_openshift4", vec![("what", s(what))]),
         E::BadPullSecret {
             namespace,

@@ -1,8 +1,9 @@
 //! A Kubernetes API emulator that real `kubectl` and kube-rs talk to: HTTPS
 //! on 127.0.0.1 with a test CA, bearer tokens, discovery, and the real REST
-//! semantics for namespaces, secrets, service accounts, pods, RBAC objects
-//! and SelfSubjectAccessReviews (plus image streams, build configs, projects
-//! and cluster versions in OpenShift mode). Controllers run with a
+//! semantics for namespaces, secrets, service accounts, pods, events, nodes,
+//! RBAC objects and SelfSubjectAccessReviews (plus image streams, build
+//! configs, projects, cluster versions, infrastructures, machine config
+//! pools and machine configs in OpenShift mode). Controllers run with a
 //! configurable delay; faults can be injected per verb and resource; every
 //! request is counted.
 //!
@@ -11,6 +12,7 @@
 //!   [`status`]: their rules. [`store`]: objects, resourceVersions, events.
 //! - [`authz`]: tokens and rules. [`admission`]: pods get their SA's pull
 //!   secrets. [`controllers`]: default SAs, OpenShift dockercfg secrets.
+//!   [`mco`]: the Machine Config Operator's pull-secret rollout.
 //! - [`admin`]: counters and faults over plain HTTP. [`kubeconfig`].
 
 pub mod admin;
@@ -67,6 +69,10 @@ pub struct Options {
     /// OpenShift 4: machine config pools, machine counts and how long each
     /// machine takes to get a new config.
     pub machines: mco::Machines,
+    /// OpenShift 4 with a hosted control plane (HyperShift / ROSA HCP):
+    /// `Infrastructure` says `controlPlaneTopology: External`, and there is
+    /// no Machine Config Operator in the cluster.
+    pub hosted: bool,
 }
 
 impl Default for Options {
@@ -77,6 +83,7 @@ impl Default for Options {
             latency: Duration::ZERO,
             controller_delay: Duration::from_millis(100),
             machines: mco::Machines::default(),
+            hosted: false,
         }
     }
 }
@@ -236,7 +243,7 @@ impl Emulator {
                 },
             ),
         ]);
-        seed(&shared, options.openshift, options.openshift3);
+        seed(&shared, &options);
         let app = axum::Router::new()
             .fallback(handler)
             .with_state(shared.clone());
@@ -534,8 +541,11 @@ fn seed_service_accounts(shared: &Shared, ns: &str, openshift: bool) {
 
 /// The state a new cluster has: system namespaces with their service
 /// accounts; in OpenShift mode also `openshift`, `openshift-config` with the
-/// global `pull-secret`, and the `system:image-puller` ClusterRole.
-fn seed(shared: &Shared, openshift: bool, openshift3: bool) {
+/// global `pull-secret`, and the `system:image-puller` ClusterRole; on
+/// OpenShift 4 the ClusterVersion, the Infrastructure and (unless hosted)
+/// the Machine Config Operator's pools, nodes and rendered configs.
+fn seed(shared: &Shared, options: &Options) {
+    let (openshift, openshift3) = (options.openshift, options.openshift3);
     let mut namespaces = vec!["default", "kube-system", "kube-public"];
     if openshift {
         namespaces.extend(["openshift", "openshift-config"]);
@@ -588,6 +598,22 @@ fn seed(shared: &Shared, openshift: bool, openshift3: bool) {
             json!({"metadata": {"name": "version"}, "status": {"desired": {"version": "4.16.0"}}}),
             false,
         );
-        mco::seed(&mut s);
+        let topology = if options.hosted {
+            "External"
+        } else {
+            "HighlyAvailable"
+        };
+        let infra = resources::by_kind("Infrastructure").expect("infrastructures");
+        s.store.insert_new(
+            infra,
+            "",
+            json!({"metadata": {"name": "cluster"}, "spec": {"platformSpec": {"type": "None"}},
+                   "status": {"controlPlaneTopology": topology, "infrastructureTopology": "HighlyAvailable",
+                              "platform": "None"}}),
+            false,
+        );
+        if !options.hosted {
+            mco::seed(&mut s);
+        }
     }
 }

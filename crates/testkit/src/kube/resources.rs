@@ -184,6 +184,15 @@ pub static RESOURCES: &[Resource] = &[
         &[],
         true,
     ),
+    r(
+        "config.openshift.io",
+        "v1",
+        "infrastructures",
+        "Infrastructure",
+        false,
+        &[],
+        true,
+    ),
     // The Machine Config Operator's custom resources (OpenShift 4 only).
     Resource {
         status_subresource: true,

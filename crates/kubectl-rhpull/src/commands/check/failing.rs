@@ -213,6 +213,9 @@ fn source_name(s: &Source) -> String {
     match s {
         Source::PodSecret { name } => name.clone(),
         Source::Node { secret } => text("pod.node", &[("secret", secret)]),
+        Source::NodeFile { node, config } => {
+            text("pod.node_file", &[("node", node), ("config", config)])
+        }
     }
 }
 

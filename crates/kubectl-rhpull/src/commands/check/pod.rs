@@ -1,10 +1,12 @@
 //! `rhpull check --pod POD`: why is this pod in ImagePullBackOff? For each
 //! of its images, what the kubelet tries in its order — the pod's own
-//! `imagePullSecrets`, then the node's credentials (on OpenShift 4 the
-//! global pull secret; elsewhere not visible through the API, and said so)
-//! — and the registry flow with each until one works. The fix fits a pod:
-//! link a secret and recreate the pod, or fix the global pull secret; a
-//! pod created before its service account was linked must be recreated.
+//! `imagePullSecrets`, then the node's credentials (on OpenShift 4 the file
+//! the node's current rendered config wrote, else the global pull secret;
+//! elsewhere not visible through the API, and said so) — and the registry
+//! flow with each until one works. The fix fits a pod: link a secret and
+//! recreate the pod, fix the global pull secret, or wait for the rollout
+//! to reach a node that still has the previous credentials; a pod created
+//! before its service account was linked must be recreated.
 
 use rhpull_cluster::pods::{self, ImageCheck, NodeCredentials, PodView, Source, Tried};
 use rhpull_core::imageref::ImageRef;
@@ -76,6 +78,7 @@ impl PodReport {
     fn node_word(&self) -> &'static str {
         match self.view.node_credentials {
             NodeCredentials::GlobalPullSecret(_) => "global-pull-secret",
+            NodeCredentials::NodeFile(_) => "node-file",
             NodeCredentials::Unknown => "unknown",
         }
     }
@@ -87,7 +90,32 @@ impl PodReport {
             Source::Node { secret } => {
                 text("pod.node_source", &[("secret", secret), ("key", &t.key)])
             }
+            Source::NodeFile { node, config } => text(
+                "pod.node_file_source",
+                &[("node", node), ("config", config), ("key", &t.key)],
+            ),
         }
+    }
+
+    /// The node's file, when it is what the kubelet reads.
+    fn node_file(&self) -> Option<&pods::NodeFile> {
+        match &self.view.node_credentials {
+            NodeCredentials::NodeFile(f) => Some(f),
+            _ => None,
+        }
+    }
+
+    /// Registries `image` uses that the pod's node has not yet got as the
+    /// global pull secret has them.
+    fn node_behind(&self, image: &str) -> Vec<String> {
+        self.node_file()
+            .map(|f| {
+                f.behind_for(image)
+                    .into_iter()
+                    .map(|a| a.registry.clone())
+                    .collect()
+            })
+            .unwrap_or_default()
     }
 
     /// What to do when the pull fails with `cause`, from `source` (`None`:
@@ -122,9 +150,20 @@ impl PodReport {
                     &[args[0], args[1], ("secret", name)],
                 ));
             }
-            Some(Source::Node { .. }) => "pod.next.fix_global",
+            Some(Source::NodeFile { .. })
+                if self
+                    .node_file()
+                    .is_some_and(|f| f.behind.iter().any(|b| b.registry == registry)) =>
+            {
+                "pod.next.node_behind"
+            }
+            Some(Source::Node { .. } | Source::NodeFile { .. }) => "pod.next.fix_global",
             None if !v.recreate_needed.is_empty() => "pod.next.recreate",
-            None if matches!(v.node_credentials, NodeCredentials::GlobalPullSecret(_)) => {
+            None if matches!(
+                v.node_credentials,
+                NodeCredentials::GlobalPullSecret(_) | NodeCredentials::NodeFile(_)
+            ) =>
+            {
                 "pod.next.link_or_global"
             }
             None => "pod.next.link",
@@ -138,7 +177,9 @@ impl PodReport {
         let tried = if img.tried.is_empty() {
             match self.view.node_credentials {
                 NodeCredentials::Unknown => text("pod.no_secret_matches_node_unknown", &[]),
-                NodeCredentials::GlobalPullSecret(_) => text("pod.no_secret_matches", &[]),
+                NodeCredentials::GlobalPullSecret(_) | NodeCredentials::NodeFile(_) => {
+                    text("pod.no_secret_matches", &[])
+                }
             }
         } else {
             let words: Vec<String> = img.tried.iter().map(Self::tried_words).collect();
@@ -151,12 +192,26 @@ impl PodReport {
                 &[("image", &img.image), ("tried", &tried)],
             )),
         ];
+        let behind = self.node_behind(&img.image);
+        if let (Some(file), false) = (self.node_file(), behind.is_empty()) {
+            blocks.push(Block::Line(text(
+                "pod.node_behind",
+                &[
+                    ("node", &file.node),
+                    ("registries", &behind.join(", ")),
+                    ("config", &file.config),
+                ],
+            )));
+        }
         for a in &img.attempts {
             let source = a.source.as_ref().map(|s| match s {
                 Source::PodSecret { name } => {
                     format!("secret {}/{name}", self.view.namespace)
                 }
                 Source::Node { secret } => text("pod.node", &[("secret", secret)]),
+                Source::NodeFile { node, config } => {
+                    text("pod.node_file", &[("node", node), ("config", config)])
+                }
             });
             let next = self.next(a.report.cause(), a.source.as_ref(), &registry);
             let lines = report_lines(&a.report, source.as_deref(), &next);
@@ -178,6 +233,8 @@ impl Report for PodReport {
             "missing_secrets": v.missing_secrets,
             "recreate_needed": v.recreate_needed,
             "node_credentials": self.node_word(),
+            "node_config": self.node_file().map(|f| &f.config),
+            "node_behind": self.node_file().map(|f| &f.behind),
             "images": self.images,
             "passed": self.passed(),
         })

@@ -1,30 +1,36 @@
-//! `rhpull global show | check | set REGISTRY | remove REGISTRY`: OpenShift
-//! 4's `openshift-config/pull-secret`, changed one registry at a time, never
-//! dropping another's entry, after a confirmation (`--yes` answers it).
+//! `rhpull global show | status | check | set REGISTRY | remove REGISTRY`:
+//! OpenShift 4's `openshift-config/pull-secret`, changed one registry at a
+//! time, never dropping another's entry, after a confirmation (`--yes`
+//! answers it), and followed to the nodes.
+//!
+//! - this file: `show` and `check`;
+//! - [`edit`]: `set` and `remove`, and what they report;
+//! - [`rollout`]: `status`, and the words for a rollout followed with
+//!   `--wait`.
 
-use rhpull_cluster::DryRun;
-use rhpull_cluster::access::Need;
-use rhpull_cluster::global::{self, Entry, GlobalEdit, GlobalPlan, RegistryChange};
-use rhpull_core::authfile::{Change, Selection, keys};
+mod edit;
+mod rollout;
+
+pub use edit::{GlobalChanges, started};
+
+use rhpull_cluster::global::{self, Entry};
 use rhpull_core::sso::CheckReport;
 
-use crate::cli::{
-    GlobalAction, GlobalArgs, GlobalChangeArgs, GlobalCheckArgs, GlobalRemoveArgs, GlobalSetArgs,
-    GlobalShowArgs, KubeArgs,
-};
+use crate::cli::{GlobalAction, GlobalArgs, GlobalCheckArgs, GlobalShowArgs, KubeArgs};
 use crate::connection::Connection;
-use crate::driver::{self, ClusterCommand, Cx, Mode};
+use crate::driver::{self, ClusterCommand, Cx};
 use crate::error::{CliError, Exit};
 use crate::i18n::text;
+use crate::registry_check;
 use crate::render::{Block, Report};
-use crate::{creds, registry_check, words};
 
 pub async fn run(kube: &KubeArgs, args: &GlobalArgs) -> Result<(), CliError> {
     match &args.action {
         GlobalAction::Show(a) => show(kube, a).await,
+        GlobalAction::Status(a) => rollout::status(kube, a).await,
         GlobalAction::Check(a) => check(kube, a).await,
-        GlobalAction::Set(a) => set(kube, a).await,
-        GlobalAction::Remove(a) => remove(kube, a).await,
+        GlobalAction::Set(a) => edit::set(kube, a).await,
+        GlobalAction::Remove(a) => edit::remove(kube, a).await,
     }
 }
 
@@ -152,103 +158,5 @@ impl Report for Checks {
         } else {
             Err(CliError::silent(Exit::Failed))
         }
-    }
-}
-
-/// `global set` and `global remove`: one edit, planned, confirmed, written.
-struct Edit {
-    edit: GlobalEdit,
-    mode: Mode,
-}
-
-async fn set(kube: &KubeArgs, args: &GlobalSetArgs) -> Result<(), CliError> {
-    let registry = keys::normalize(&args.registry);
-    let selection = Selection::Named(vec![registry.clone()]);
-    let found = creds::gather(&args.secret, &args.source, &selection, &registry)?;
-    let edit = GlobalEdit::Set(found.into_iter().map(|f| f.credential).collect());
-    change(kube, &args.change, edit).await
-}
-
-async fn remove(kube: &KubeArgs, args: &GlobalRemoveArgs) -> Result<(), CliError> {
-    let edit = GlobalEdit::Remove(keys::normalize(&args.registry));
-    change(kube, &args.change, edit).await
-}
-
-async fn change(
-    kube: &KubeArgs,
-    args: &GlobalChangeArgs,
-    edit: GlobalEdit,
-) -> Result<(), CliError> {
-    let conn = Connection::resolve(kube, Some(&args.contexts))?;
-    let mode = Mode {
-        yes: args.yes,
-        ..Mode::dry(args.write.dry_run.into())
-    };
-    driver::run(&Edit { edit, mode }, &conn, args.write.output.into()).await
-}
-
-impl ClusterCommand for Edit {
-    type Plan = GlobalPlan;
-    type Report = GlobalChanges;
-
-    fn mode(&self) -> Mode {
-        self.mode
-    }
-
-    async fn plan(&self, cx: &Cx<'_>) -> Result<GlobalPlan, CliError> {
-        Ok(global::plan(cx.cluster()?, self.edit.clone()).await?)
-    }
-
-    fn needs(&self, plan: &GlobalPlan) -> Vec<Need> {
-        plan.need().into_iter().collect()
-    }
-
-    fn question(&self, plan: &GlobalPlan) -> Option<String> {
-        let registries: Vec<String> = plan.changes.iter().map(|c| c.registry.clone()).collect();
-        let key = match self.edit {
-            GlobalEdit::Set(_) => "global.confirm_set",
-            GlobalEdit::Remove(_) => "global.confirm_remove",
-        };
-        plan.changes_anything()
-            .then(|| text(key, &[("registry", &registries.join(", "))]))
-    }
-
-    async fn apply(&self, cx: &Cx<'_>, plan: GlobalPlan) -> Result<GlobalChanges, CliError> {
-        Ok(GlobalChanges {
-            changes: global::write(cx.cluster()?, plan, self.mode.dry_run).await?,
-            removing: matches!(self.edit, GlobalEdit::Remove(_)),
-            dry_run: self.mode.dry_run,
-        })
-    }
-}
-
-/// What an edit of the global pull secret did, registry by registry.
-#[derive(Debug)]
-pub struct GlobalChanges {
-    pub changes: Vec<RegistryChange>,
-    pub removing: bool,
-    pub dry_run: DryRun,
-}
-
-impl Report for GlobalChanges {
-    fn document(&self) -> serde_json::Value {
-        serde_json::json!({ "changes": self.changes })
-    }
-
-    fn names(&self) -> Vec<String> {
-        vec![format!("secret/{}", global::NAME)]
-    }
-
-    fn human(&self) -> Vec<Block> {
-        (self.changes.iter())
-            .map(|c| {
-                let line = words::global_line(&c.registry, c.change, self.removing, self.dry_run);
-                Block::Line(line)
-            })
-            .collect()
-    }
-
-    fn changed(&self) -> bool {
-        self.changes.iter().any(|c| c.change != Change::Unchanged)
     }
 }

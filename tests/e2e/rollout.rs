@@ -1,0 +1,271 @@
+//! OpenShift 4: a global pull-secret change followed to the nodes. The
+//! emulator's Machine Config Operator renders a new MachineConfig and moves
+//! one node per pool at a time; `global set --wait` follows it through a
+//! watch, names a degraded pool with the next step, gives up after
+//! `--wait=DURATION`; `global status` compares what each pool runs with the
+//! global pull secret; `check --pod` says when a pod's node still has the
+//! previous credentials. What rhpull says is checked against what real
+//! kubectl (oldest and newest too) reads from the pools and nodes.
+
+use std::time::Duration;
+
+use rhpull_e2e::env::{Env, ok, registry};
+use rhpull_e2e::{kubectls, stderr, stdout};
+use rhpull_testkit::kube::Options;
+use rhpull_testkit::kube::mco::Machines;
+use rhpull_testkit::world;
+use serde_json::Value;
+
+fn openshift(workers: u32, delay_ms: u64) -> Env {
+    Env::start(Options {
+        machines: Machines {
+            masters: 1,
+            workers,
+            delay: Duration::from_millis(delay_ms),
+        },
+        ..Options::openshift()
+    })
+}
+
+/// `global set <world registry> … --yes` with the world's token on stdin.
+fn set_world(env: &Env, extra: &[&str]) -> std::process::Output {
+    let host = registry().registry.host();
+    let mut args = vec!["global", "set", host.as_str(), "--yes"];
+    args.extend(extra);
+    env.rhpull_as_world(&args)
+}
+
+fn status_json(env: &Env) -> Value {
+    let out = ok(&env.rhpull(&["global", "status", "-o", "json"], None));
+    serde_json::from_str(&out).expect("global status -o json")
+}
+
+fn pool<'a>(status: &'a Value, name: &str) -> &'a Value {
+    status["pools"]
+        .as_array()
+        .and_then(|p| p.iter().find(|p| p["name"] == name))
+        .unwrap_or_else(|| panic!("no pool {name} in {status}"))
+}
+
+/// Every kubectl build reads the pool as done with `config`.
+fn kubectl_reads_pool_done(env: &Env, name: &str, config: &str) {
+    for bin in kubectls() {
+        let out = std::process::Command::new(&bin)
+            .args(["get", "mcp", name, "-o", "json"])
+            .env("KUBECONFIG", &env.emulator.kubeconfig)
+            .output()
+            .expect("run kubectl");
+        assert!(out.status.success(), "{}: {}", bin.display(), stderr(&out));
+        let p: Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(
+            p["status"]["configuration"]["name"],
+            config,
+            "{}",
+            bin.display()
+        );
+        assert_eq!(
+            p["status"]["updatedMachineCount"],
+            p["status"]["machineCount"],
+            "{}",
+            bin.display()
+        );
+    }
+}
+
+#[test]
+fn a_set_waits_through_a_slow_rollout_and_status_follows_it() {
+    let env = openshift(3, 300);
+    let host = registry().registry.host();
+
+    let before = status_json(&env);
+    assert_eq!(pool(&before, "worker")["holds"]["state"], "current");
+    assert_eq!(before["not_everywhere"], serde_json::json!([]));
+    let human = ok(&env.rhpull(&["global", "status"], None));
+    assert!(
+        human.contains("Every pool's nodes have the current global pull secret"),
+        "{human}"
+    );
+
+    // Without --wait: written, the rollout announced, and status sees it
+    // on its way (the worker pool takes at least 3 × 300 ms).
+    let out = set_world(&env, &[]);
+    let said = ok(&out);
+    assert!(
+        said.contains("Follow it: kubectl rhpull global status"),
+        "{said}"
+    );
+    let midway = status_json(&env);
+    let lacking = midway["not_everywhere"].as_array().unwrap();
+    assert!(
+        lacking.iter().any(|r| r["registry"] == host.as_str()),
+        "{midway}"
+    );
+    assert_ne!(
+        pool(&midway, "worker")["holds"]["state"],
+        "current",
+        "{midway}"
+    );
+
+    // Running it again with --wait writes nothing and follows to the end.
+    let out = set_world(&env, &["--wait=2m"]);
+    let said = ok(&out);
+    assert!(said.contains("already holds this login"), "{said}");
+    assert!(
+        said.contains("✓ pool worker: every node has the change"),
+        "{said}"
+    );
+    assert!(
+        said.contains("✓ pool master: every node has the change"),
+        "{said}"
+    );
+
+    let after = status_json(&env);
+    assert_eq!(after["not_everywhere"], serde_json::json!([]), "{after}");
+    let worker = pool(&after, "worker");
+    assert_eq!(worker["holds"]["state"], "current");
+    assert_eq!(worker["updated"], 3);
+    let config = worker["current"].as_str().unwrap();
+    assert!(
+        worker["registries"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r["registry"] == host.as_str() && r["agreement"] == "same"),
+        "{worker}"
+    );
+    kubectl_reads_pool_done(&env, "worker", config);
+    // No secret in what status prints.
+    let human = ok(&env.rhpull(&["global", "status"], None));
+    assert!(
+        !human.contains(world::TOKEN) && !human.contains("quay-token"),
+        "{human}"
+    );
+}
+
+#[test]
+fn a_degraded_pool_is_named_with_the_next_step_and_exit_1() {
+    let env = openshift(2, 50);
+    env.emulator.degrade_next_update(
+        "worker",
+        "failed to write /var/lib/kubelet/config.json: read-only file system",
+    );
+    let out = set_world(&env, &["--wait=1m"]);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}{}",
+        stdout(&out),
+        stderr(&out)
+    );
+    let said = stdout(&out);
+    assert!(said.contains("✗ pool worker is degraded"), "{said}");
+    assert!(said.contains("Node worker-0 is reporting"), "{said}");
+    assert!(
+        said.contains("oc describe mcp worker; oc describe node worker-0"),
+        "{said}"
+    );
+    assert!(
+        said.contains("✓ pool master: every node has the change"),
+        "{said}"
+    );
+    let doc: Value =
+        serde_json::from_str(&ok(&env.rhpull(&["global", "status", "-o", "json"], None))).unwrap();
+    assert_eq!(pool(&doc, "worker")["degraded"], 1);
+}
+
+#[test]
+fn a_wait_that_runs_out_names_the_pools_not_done_and_exits_1() {
+    let env = openshift(3, 3_000);
+    let started = std::time::Instant::now();
+    let out = set_world(&env, &["--wait=5s", "-o", "json"]);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}{}",
+        stdout(&out),
+        stderr(&out)
+    );
+    assert!(started.elapsed() < Duration::from_secs(30));
+    let doc: Value = serde_json::from_str(&stdout(&out)).expect("-o json");
+    let pools = doc["rollout"]["pools"].as_array().unwrap();
+    let worker = pools
+        .iter()
+        .find(|p| p["pool"] == "worker")
+        .expect("worker");
+    assert_eq!(worker["outcome"], "timed_out", "{doc}");
+    assert_eq!(worker["machines"], 3);
+    assert!(worker["updated"].as_i64().unwrap() < 3);
+    let human = set_world(&env, &["--wait=1s"]);
+    assert!(
+        stdout(&human).contains("✗ pool worker:") && stdout(&human).contains("when the wait ended"),
+        "{}",
+        stdout(&human)
+    );
+}
+
+#[test]
+fn check_pod_says_when_its_node_still_has_the_previous_credentials() {
+    let env = openshift(3, 20_000);
+    let host = registry().registry.host();
+    ok(&set_world(&env, &[]));
+    // The first worker is being updated; worker-2 waits its turn.
+    let image = format!("{host}/{}:latest", world::REPOSITORY);
+    env.wait_for_service_account("default", "default");
+    env.emulator.put(
+        "Pod",
+        "default",
+        serde_json::json!({"metadata": {"name": "web"}, "spec": {"nodeName": "worker-2",
+            "containers": [{"name": "app", "image": image}]}}),
+    );
+    let out = env.rhpull(&["check", "--pod", "web", "--registry-ca", &env.ca()], None);
+    let said = stdout(&out);
+    assert!(
+        said.contains("Node worker-2 still has the previous credentials for")
+            && said.contains(&host),
+        "{said}{}",
+        stderr(&out)
+    );
+    let doc: Value = serde_json::from_str(&stdout(&env.rhpull(
+        &[
+            "check",
+            "--pod",
+            "web",
+            "--registry-ca",
+            &env.ca(),
+            "-o",
+            "json",
+        ],
+        None,
+    )))
+    .unwrap();
+    assert_eq!(doc["node_credentials"], "node-file");
+    assert!(
+        doc["node_behind"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|b| b["registry"] == host.as_str() && b["agreement"] == "missing"),
+        "{doc}"
+    );
+}
+
+#[test]
+fn a_hosted_control_plane_is_left_to_its_hosted_cluster() {
+    let env = Env::start(Options {
+        hosted: true,
+        ..Options::openshift()
+    });
+    let out = set_world(&env, &[]);
+    assert_eq!(out.status.code(), Some(1));
+    let said = stderr(&out);
+    assert!(said.contains("control plane is hosted"), "{said}");
+    assert!(said.contains("HostedCluster"), "{said}");
+    assert_eq!(env.emulator.writes(), 0);
+    let status = env.rhpull(&["global", "status"], None);
+    assert_eq!(status.status.code(), Some(1));
+    assert!(
+        stderr(&status).contains("control plane is hosted"),
+        "{}",
+        stderr(&status)
+    );
+}
