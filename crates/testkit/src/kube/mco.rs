@@ -250,6 +250,31 @@ fn condition(type_: &str, status: bool, reason: &str, message: &str, old: &Value
            "lastTransitionTime": since})
 }
 
+/// `Updated` and `Updating`, with the operator's messages.
+fn update_conditions(pool: &Value, all_updated: bool) -> (Value, Value) {
+    let line = format!("MachineConfig {}", str_at(pool, "/spec/configuration/name"));
+    let paused = pool.pointer("/spec/paused").and_then(Value::as_bool) == Some(true);
+    if all_updated {
+        let message = format!("All nodes are updated with {line}");
+        (
+            condition("Updated", true, "", &message, pool),
+            condition("Updating", false, "", "", pool),
+        )
+    } else if paused {
+        let message = format!("Pool is paused; will not update to {line}");
+        (
+            condition("Updated", false, "", "", pool),
+            condition("Updating", false, "", &message, pool),
+        )
+    } else {
+        let message = format!("All nodes are updating to {line}");
+        (
+            condition("Updated", false, "", "", pool),
+            condition("Updating", true, "", &message, pool),
+        )
+    }
+}
+
 /// The pool's status, as the node controller computes it (`status.go`).
 fn pool_status(pool: &Value, nodes: &[Value]) -> Value {
     let target = str_at(pool, "/spec/configuration/name");
@@ -267,42 +292,7 @@ fn pool_status(pool: &Value, nodes: &[Value]) -> Value {
         .filter(|n| !(done_at(n, annotation(n, CURRENT_CONFIG)) || failing(n)))
         .count();
     let all_updated = updated == count && unavailable == 0;
-    let line = format!("MachineConfig {target}");
-    let paused = pool.pointer("/spec/paused").and_then(Value::as_bool) == Some(true);
-    let (updated_c, updating_c) = if all_updated {
-        (
-            condition(
-                "Updated",
-                true,
-                "",
-                &format!("All nodes are updated with {line}"),
-                pool,
-            ),
-            condition("Updating", false, "", "", pool),
-        )
-    } else if paused {
-        (
-            condition("Updated", false, "", "", pool),
-            condition(
-                "Updating",
-                false,
-                "",
-                &format!("Pool is paused; will not update to {line}"),
-                pool,
-            ),
-        )
-    } else {
-        (
-            condition("Updated", false, "", "", pool),
-            condition(
-                "Updating",
-                true,
-                "",
-                &format!("All nodes are updating to {line}"),
-                pool,
-            ),
-        )
-    };
+    let (updated_c, updating_c) = update_conditions(pool, all_updated);
     let reasons: Vec<String> = degraded
         .iter()
         .map(|n| {
