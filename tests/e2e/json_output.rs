@@ -94,6 +94,11 @@ const CASES: &[(&str, Option<&str>, bool)] = &[
         None,
         true,
     ),
+    (
+        "export acm-policy -n project-a --from-podman --registry {host} --hub-secret hub-pull --namespaces a,b --link default",
+        None,
+        true,
+    ),
     ("logout {host}", None, true),
 ];
 

@@ -3,6 +3,7 @@
 //! One test binary, so the registry world starts once for all of them.
 
 mod access;
+mod acm;
 mod check_login;
 mod cluster_commands;
 mod contexts;

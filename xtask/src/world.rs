@@ -1,5 +1,5 @@
 //! `cargo xtask world [--openshift] [--clusters N] [--openshift-clusters K]
-//! [--latency MS] [--dir DIR]`: the test world, standing, for hands-on use —
+//! [--hub] [--latency MS] [--dir DIR]`: the test world, standing, for hands-on use —
 //! Kubernetes API emulators, the SSO-like token server and the real
 //! registry with token auth (one image pushed with skopeo), the same parts
 //! the tests use. It writes `DIR/env` (default `target/world/env`) once
@@ -9,6 +9,9 @@
 //! The kubeconfig has a context per cluster (`rhpull-emulator` for one,
 //! `cluster-1`… for several; the first is current) and a `viewer` context
 //! on the first cluster whose token may read everything and write nothing.
+//! With `--hub` the first cluster also serves Open Cluster Management's
+//! Policy, ConfigurationPolicy, PlacementBinding and Placement, checked
+//! against their schemas, to apply `export acm-policy` output to.
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -20,12 +23,14 @@ use rhpull_testkit::world::{self, RegistryWorld};
 
 use crate::{cargo, workspace_root};
 
-const USAGE: &str = "usage: cargo xtask world [--openshift] [--clusters N] [--openshift-clusters K] [--latency MS] [--dir DIR]";
+const USAGE: &str = "usage: cargo xtask world [--openshift] [--clusters N] [--openshift-clusters K] [--hub] [--latency MS] [--dir DIR]";
 
 struct Args {
     clusters: usize,
     /// How many of the clusters play OpenShift 4 (the first ones).
     openshift: usize,
+    /// The first cluster is also a hub.
+    hub: bool,
     /// Tests build first and run the binary behind `cargo xtask world`.
     no_build: bool,
     latency: Duration,
@@ -44,6 +49,7 @@ fn parse(args: &[String]) -> Result<Args, String> {
     let mut out = Args {
         clusters: 1,
         openshift: 0,
+        hub: false,
         no_build: false,
         latency: Duration::ZERO,
         dir: workspace_root().join("target/world"),
@@ -53,6 +59,7 @@ fn parse(args: &[String]) -> Result<Args, String> {
     while let Some(a) = it.next() {
         match a.as_str() {
             "--openshift" => all_openshift = true,
+            "--hub" => out.hub = true,
             "--no-build" => out.no_build = true,
             "--clusters" => out.clusters = number(&mut it, a)? as usize,
             "--openshift-clusters" => out.openshift = number(&mut it, a)? as usize,
@@ -95,6 +102,7 @@ fn start_clusters(args: &Args) -> (Vec<(Emulator, String)>, KubeconfigFile) {
     for i in 0..args.clusters {
         let options = Options {
             openshift: i < args.openshift,
+            hub: args.hub && i == 0,
             latency: args.latency,
             // Slow enough to watch a pull-secret rollout with `--wait`.
             machines: Machines {
@@ -186,10 +194,11 @@ fn describe(
         kubeconfig.display()
     );
     for (i, (emulator, admin)) in clusters.iter().enumerate() {
-        let mode = if emulator.openshift() {
-            "OpenShift mode"
-        } else {
-            "Kubernetes mode"
+        let mode = match (emulator.openshift(), args.hub && i == 0) {
+            (true, true) => "OpenShift mode, hub",
+            (true, false) => "OpenShift mode",
+            (false, true) => "Kubernetes mode, hub",
+            (false, false) => "Kubernetes mode",
         };
         println!(
             "  context {:<16} {}  ({mode}; admin {admin}/counters, {admin}/faults)",

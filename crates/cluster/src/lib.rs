@@ -18,6 +18,9 @@
 //!   where image imports read theirs.
 //! - [`pods`]: a pod as the kubelet sees it when it pulls; [`failing`]:
 //!   every pod that cannot pull, grouped by what the kubelet tries.
+//! - [`acm`]: a Policy, Placement and PlacementBinding that distribute a
+//!   pull secret from a hub; [`selector`]: kubectl's label selector syntax
+//!   spelled out as a `LabelSelector`.
 //! - [`access`]: what a plan will write ([`access::Need`]), asked of the
 //!   API server (SelfSubjectAccessReview) before writing.
 //! - [`buildconfig`]: a BuildConfig's pull or push secret.
@@ -32,6 +35,7 @@
 //! - [`transient`]: 429s, 5xx answers to reads and cut connections retried.
 
 pub mod access;
+pub mod acm;
 pub mod buildconfig;
 pub mod connect;
 pub mod delegated;
@@ -52,6 +56,7 @@ pub mod pullsecret;
 pub mod retry;
 pub mod rollout;
 pub mod rotate;
+pub mod selector;
 pub mod trace;
 pub mod transient;
 

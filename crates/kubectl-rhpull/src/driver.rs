@@ -35,7 +35,8 @@ pub struct Mode {
     pub dry_run: DryRun,
     /// `--yes`: confirmations are answered without a terminal.
     pub yes: bool,
-    /// Plans without any request (`create --dry-run=client`).
+    /// Plans without any request (`create --dry-run=client`, an export
+    /// that writes nothing to a cluster).
     pub offline: bool,
 }
 
@@ -100,7 +101,9 @@ pub async fn run<C: ClusterCommand>(
 ) -> Result<(), CliError> {
     let mode = cmd.mode();
     let config = if mode.offline {
-        output::note(&text("dry_run.offline", &[]));
+        if mode.dry_run == DryRun::Client {
+            output::note(&text("dry_run.offline", &[]));
+        }
         kubeconfig::load(&conn.options.kubeconfig).ok()
     } else {
         Some(kubeconfig::load(&conn.options.kubeconfig)?)

@@ -5,8 +5,8 @@
 use clap::ValueEnum;
 
 use super::{
-    AuthFileArgs, ContextArgs, LoginsArgs, NetArgs, ObjectOutput, ReportOutput, SecretArgs,
-    SourceArgs, Where, WriteArgs, values,
+    AuthFileArgs, ContextArgs, DryRunArg, LoginsArgs, NetArgs, ObjectOutput, ReportOutput,
+    SecretArgs, SourceArgs, Where, WriteArgs, values,
 };
 
 #[derive(Debug, clap::Args)]
@@ -251,8 +251,19 @@ pub struct BuildSecretArgs {
 
 #[derive(Debug, clap::Args)]
 pub struct ExportArgs {
-    #[arg(value_enum)]
+    #[command(subcommand)]
     pub format: ExportFormat,
+}
+
+#[derive(Debug, clap::Subcommand)]
+pub enum ExportFormat {
+    Ansible(AnsibleArgs),
+    AcmPolicy(AcmPolicyArgs),
+}
+
+/// `export ansible`: OKD 3.11 installer inventory variables.
+#[derive(Debug, clap::Args)]
+pub struct AnsibleArgs {
     #[command(flatten)]
     pub logins: LoginsArgs,
     /// An image each login is tested with by the installer; without one, the
@@ -267,10 +278,66 @@ pub struct ExportArgs {
     pub output: ReportOutput,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
-pub enum ExportFormat {
-    /// OKD 3.11 installer inventory variables
-    Ansible,
+/// `export acm-policy`: a Policy, Placement and PlacementBinding for a hub.
+#[derive(Debug, clap::Args)]
+pub struct AcmPolicyArgs {
+    /// Name of the Policy, Placement and PlacementBinding (default: the
+    /// secret's).
+    #[arg(value_name = "NAME")]
+    pub name: Option<String>,
+    #[command(flatten)]
+    pub logins: LoginsArgs,
+    /// The secret's name on the managed clusters (default: as the portal
+    /// names it, from the login).
+    #[arg(long, value_name = "NAME")]
+    pub secret_name: Option<String>,
+    /// Create or update this Secret on the hub, in the policy's namespace.
+    #[arg(long, value_name = "NAME")]
+    pub hub_secret: Option<String>,
+    #[arg(long, value_name = "SELECTOR")]
+    pub cluster_selector: Option<String>,
+    #[arg(
+        long = "namespaces",
+        id = "managed_namespaces",
+        value_name = "NS,NS",
+        value_delimiter = ',',
+        required_unless_present_any = ["namespace_selector", "global"],
+        conflicts_with = "namespace_selector"
+    )]
+    pub namespaces: Vec<String>,
+    #[arg(long, value_name = "SELECTOR")]
+    pub namespace_selector: Option<String>,
+    #[arg(long = "link", value_name = "SA")]
+    pub link: Vec<String>,
+    #[arg(long)]
+    pub inform: bool,
+    #[arg(long)]
+    pub global: bool,
+    #[arg(long)]
+    pub overwrite: bool,
+    #[arg(long = "dry-run", value_enum, default_value_t, num_args = 0..=1, default_missing_value = "client")]
+    pub dry_run: DryRunArg,
+    #[arg(short = 'o', long = "output", value_enum, default_value_t)]
+    pub output: ManifestOutput,
+}
+
+/// `-o` for commands whose output is manifests.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ValueEnum)]
+pub enum ManifestOutput {
+    #[default]
+    Yaml,
+    Json,
+    Name,
+}
+
+impl From<ManifestOutput> for crate::render::Format {
+    fn from(o: ManifestOutput) -> Self {
+        match o {
+            ManifestOutput::Yaml => Self::Yaml,
+            ManifestOutput::Json => Self::Json,
+            ManifestOutput::Name => Self::Name,
+        }
+    }
 }
 
 #[derive(Debug, clap::Args)]

@@ -37,7 +37,7 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
         Command::Global(args) => global::run(kube, &args).await,
         Command::Status(args) => status::run(kube, &args).await,
         Command::Rotate(args) => rotate::run(kube, &args).await,
-        Command::Export(args) => export::run(&args),
+        Command::Export(args) => export::run(kube, &args).await,
         Command::BuildSecret(args) => build_secret::run(kube, &args).await,
         Command::Completion(args) => completion::run(&args),
         Command::GenerateMan(args) => completion::man(&args),

@@ -33,12 +33,14 @@ pub enum Route {
     GroupList,
     ResourceList(Value),
     OpenApi(Option<Value>),
+    /// `/openapi/v2`, which kubectl reads as protobuf only.
+    OpenApiV2,
     Resource(Target),
     NotFound,
 }
 
 /// Parses `/api/v1/...` and `/apis/GROUP/VERSION/...`.
-pub fn route(flavor: resources::Flavor, path: &str) -> Route {
+pub fn route(serves: resources::Serves, path: &str) -> Route {
     let segs: Vec<&str> = path
         .trim_matches('/')
         .split('/')
@@ -48,9 +50,10 @@ pub fn route(flavor: resources::Flavor, path: &str) -> Route {
         ["version"] => return Route::Version,
         ["api"] => return Route::ApiVersions,
         ["apis"] => return Route::GroupList,
-        ["openapi", "v3"] => return Route::OpenApi(Some(super::openapi::index(flavor))),
+        ["openapi", "v2"] => return Route::OpenApiV2,
+        ["openapi", "v3"] => return Route::OpenApi(Some(super::openapi::index(serves))),
         ["openapi", "v3", rest @ ..] => {
-            return Route::OpenApi(super::openapi::group_version(flavor, &rest.join("/")));
+            return Route::OpenApi(super::openapi::group_version(serves, &rest.join("/")));
         }
         _ => {}
     }
@@ -60,10 +63,10 @@ pub fn route(flavor: resources::Flavor, path: &str) -> Route {
         _ => return Route::NotFound,
     };
     if rest.is_empty() {
-        return resources::resource_list(flavor, group, version)
+        return resources::resource_list(serves, group, version)
             .map_or(Route::NotFound, Route::ResourceList);
     }
-    let find = |plural: &str| resources::find(flavor, group, version, plural);
+    let find = |plural: &str| resources::find(serves, group, version, plural);
     let target = match rest {
         ["namespaces", ns, plural, tail @ ..] if find(plural).is_some_and(|r| r.namespaced) => {
             Target {
@@ -110,6 +113,9 @@ pub struct Query {
     pub timeout_seconds: Option<u64>,
     pub dry_run: bool,
     pub allow_bookmarks: bool,
+    /// `fieldValidation=Strict` (kubectl's default): unknown fields are an
+    /// error rather than dropped.
+    pub strict: bool,
 }
 
 impl Query {
@@ -128,6 +134,7 @@ impl Query {
                 "timeoutSeconds" => q.timeout_seconds = v.parse().ok(),
                 "dryRun" => q.dry_run = v == "All",
                 "allowWatchBookmarks" => q.allow_bookmarks = v == "true",
+                "fieldValidation" => q.strict = v == "Strict",
                 _ => {}
             }
         }
@@ -182,17 +189,28 @@ pub fn version(flavor: resources::Flavor) -> Response {
     )
 }
 
-pub fn discovery(route: &Route, flavor: resources::Flavor) -> Option<Response> {
+pub fn discovery(route: &Route, serves: resources::Serves) -> Option<Response> {
     match route {
-        Route::Version => Some(version(flavor)),
+        Route::Version => Some(version(serves.flavor)),
         Route::ApiVersions => Some(json_response(StatusCode::OK, &resources::api_versions())),
         Route::GroupList => Some(json_response(
             StatusCode::OK,
-            &resources::api_group_list(flavor),
+            &resources::api_group_list(serves),
         )),
         Route::ResourceList(v) => Some(json_response(StatusCode::OK, v)),
         Route::OpenApi(Some(v)) => Some(json_response(StatusCode::OK, v)),
         Route::OpenApi(None) => Some(ApiError::path_not_found().into_response()),
+        Route::OpenApiV2 => Some(
+            (
+                StatusCode::OK,
+                [(
+                    header::CONTENT_TYPE,
+                    "application/com.github.proto-openapi.spec.v2.v1.0+protobuf",
+                )],
+                super::openapi::v2_protobuf(),
+            )
+                .into_response(),
+        ),
         _ => None,
     }
 }
@@ -349,6 +367,7 @@ fn validate_object(
     r: &'static Resource,
     obj: &mut Value,
     old: Option<&Value>,
+    strict: bool,
 ) -> Result<(), ApiError> {
     let name = obj
         .pointer("/metadata/name")
@@ -379,6 +398,22 @@ fn validate_object(
         }
         "RoleBinding" | "ClusterRoleBinding" => errs.extend(validate::binding(obj, old)),
         _ => {}
+    }
+    if let Some(schema) = r.hub.then(|| super::crds::schema(r.kind)).flatten() {
+        let problems = super::schema::check(schema, obj);
+        if strict && !problems.unknown.is_empty() {
+            let fields: Vec<String> = (problems.unknown.iter())
+                .map(|f| format!("unknown field \"{f}\""))
+                .collect();
+            return Err(ApiError::bad_request(format!(
+                "{} in version \"{}\" cannot be handled as a {}: strict decoding error: {}",
+                r.kind,
+                r.version,
+                r.kind,
+                fields.join(", ")
+            )));
+        }
+        errs.extend(problems.invalid);
     }
     if errs.is_empty() {
         Ok(())
@@ -433,7 +468,7 @@ fn create(shared: &Shared, t: &Target, q: &Query, body: &Bytes) -> ApiResult {
             "the namespace of the provided object does not match the namespace sent on the request",
         ));
     }
-    validate_object(t.resource, &mut obj, None)?;
+    validate_object(t.resource, &mut obj, None, q.strict)?;
     let mut state = shared.lock();
     require_namespace(&state, t)?;
     if state.store.get(t.resource, ns_of(t), &name).is_some() {
@@ -488,7 +523,7 @@ fn write(
     }
     obj["metadata"]["name"] = json!(name);
     let mut obj = scoped_to_subresource(t, &current, obj)?;
-    validate_object(t.resource, &mut obj, Some(&current))?;
+    validate_object(t.resource, &mut obj, Some(&current), q.strict)?;
     let mut state = shared.lock();
     // Re-check under the lock: another writer may have won meanwhile.
     let latest = state

@@ -20,12 +20,14 @@ pub mod admission;
 pub mod api;
 pub mod authz;
 pub mod controllers;
+pub mod crds;
 pub mod kubeconfig;
 pub mod mco;
 pub mod openapi;
 pub mod patch;
 pub mod proto;
 pub mod resources;
+pub mod schema;
 pub mod selectors;
 pub mod state;
 pub mod status;
@@ -73,6 +75,10 @@ pub struct Options {
     /// `Infrastructure` says `controlPlaneTopology: External`, and there is
     /// no Machine Config Operator in the cluster.
     pub hosted: bool,
+    /// A hub: serves Open Cluster Management's Policy,
+    /// ConfigurationPolicy, PlacementBinding and Placement, checked against
+    /// their CRDs' schemas.
+    pub hub: bool,
 }
 
 impl Default for Options {
@@ -84,6 +90,7 @@ impl Default for Options {
             controller_delay: Duration::from_millis(100),
             machines: mco::Machines::default(),
             hosted: false,
+            hub: false,
         }
     }
 }
@@ -134,13 +141,13 @@ async fn handler(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let flavor = shared.lock().config.flavor;
+    let serves = shared.lock().config.serves();
     let user = bearer(&headers).and_then(|t| shared.lock().users.get(t).cloned());
     let Some(user) = user else {
         return ApiError::unauthorized().into_response();
     };
-    let route = api::route(flavor, uri.path());
-    if let Some(resp) = api::discovery(&route, flavor) {
+    let route = api::route(serves, uri.path());
+    if let Some(resp) = api::discovery(&route, serves) {
         let (latency, _) = shared.count_and_fault("get", "discovery");
         tokio::time::sleep(latency).await;
         return resp;
@@ -224,6 +231,7 @@ impl Emulator {
             latency: options.latency,
             controller_delay: options.controller_delay,
             machines: options.machines.clone(),
+            hub: options.hub,
         });
         shared.lock().users.extend([
             (

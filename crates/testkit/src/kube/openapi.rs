@@ -6,7 +6,7 @@
 
 use serde_json::{Map, Value, json};
 
-use super::resources::{Flavor, Resource, served};
+use super::resources::{Resource, Serves, served};
 
 fn gv_path(r: &Resource) -> String {
     if r.group.is_empty() {
@@ -16,10 +16,26 @@ fn gv_path(r: &Resource) -> String {
     }
 }
 
+/// `GET /openapi/v2`: a document with no definitions, in the protobuf
+/// kubectl asks for (gnostic's `openapi_v2.Document`: `swagger` = 1,
+/// `info` = 2 with `title` = 1 and `version` = 2). kubectl reads it to
+/// validate what v3 cannot describe — a `v1 List` given to `apply -f` —
+/// and leaves a kind it finds no definition for to the server, which
+/// checks every item itself.
+pub fn v2_protobuf() -> Vec<u8> {
+    fn field(number: u8, bytes: &[u8]) -> Vec<u8> {
+        let mut out = vec![(number << 3) | 2, u8::try_from(bytes.len()).expect("short")];
+        out.extend_from_slice(bytes);
+        out
+    }
+    let info = [field(1, b"Kubernetes"), field(2, b"v1.32.4")].concat();
+    [field(1, b"2.0"), field(2, &info)].concat()
+}
+
 /// `GET /openapi/v3`.
-pub fn index(flavor: Flavor) -> Value {
+pub fn index(serves: Serves) -> Value {
     let mut paths = Map::new();
-    for r in served(flavor) {
+    for r in served(serves) {
         let p = gv_path(r);
         paths.insert(
             p.clone(),
@@ -30,9 +46,9 @@ pub fn index(flavor: Flavor) -> Value {
 }
 
 /// `GET /openapi/v3/api/v1` and `/openapi/v3/apis/GROUP/VERSION`.
-pub fn group_version(flavor: Flavor, path: &str) -> Option<Value> {
+pub fn group_version(serves: Serves, path: &str) -> Option<Value> {
     let mut paths = Map::new();
-    for r in served(flavor).filter(|r| gv_path(r) == path && !r.create_only) {
+    for r in served(serves).filter(|r| gv_path(r) == path && !r.create_only) {
         let url = if r.namespaced {
             format!(
                 "/{}/namespaces/{{namespace}}/{}/{{name}}",

@@ -22,6 +22,8 @@ pub struct Resource {
     /// Keeps `metadata.generation`, bumped on every change outside
     /// `metadata` and `status` (custom resources, as the API server does).
     pub generation: bool,
+    /// Only on a hub (Open Cluster Management's CRDs installed).
+    pub hub: bool,
 }
 
 impl Resource {
@@ -75,6 +77,7 @@ const fn r(
         create_only: false,
         status_subresource: false,
         generation: false,
+        hub: false,
     }
 }
 
@@ -221,6 +224,54 @@ pub static RESOURCES: &[Resource] = &[
     },
 ];
 
+/// Open Cluster Management's hub resources: custom resources with a
+/// status subresource, checked against their CRDs' schemas.
+const fn hub(
+    group: &'static str,
+    version: &'static str,
+    plural: &'static str,
+    kind: &'static str,
+    short_names: &'static [&'static str],
+) -> Resource {
+    Resource {
+        status_subresource: true,
+        generation: true,
+        hub: true,
+        ..r(group, version, plural, kind, true, short_names, false)
+    }
+}
+
+pub static HUB_RESOURCES: &[Resource] = &[
+    hub(
+        "policy.open-cluster-management.io",
+        "v1",
+        "policies",
+        "Policy",
+        &["plc"],
+    ),
+    hub(
+        "policy.open-cluster-management.io",
+        "v1",
+        "configurationpolicies",
+        "ConfigurationPolicy",
+        &[],
+    ),
+    hub(
+        "policy.open-cluster-management.io",
+        "v1",
+        "placementbindings",
+        "PlacementBinding",
+        &["pb"],
+    ),
+    hub(
+        "cluster.open-cluster-management.io",
+        "v1beta1",
+        "placements",
+        "Placement",
+        &[],
+    ),
+];
+
 /// Groups OpenShift 3.11 does not have.
 const OPENSHIFT4_GROUPS: &[&str] = &["config.openshift.io", "machineconfiguration.openshift.io"];
 
@@ -239,22 +290,34 @@ impl Flavor {
     }
 }
 
-/// The resources served by a flavour.
-pub fn served(flavor: Flavor) -> impl Iterator<Item = &'static Resource> {
-    RESOURCES.iter().filter(move |r| {
-        (flavor.is_openshift() || !r.openshift)
+/// What a cluster serves: its flavour, and whether it is a hub.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Serves {
+    pub flavor: Flavor,
+    pub hub: bool,
+}
+
+/// The resources a cluster serves.
+pub fn served(serves: Serves) -> impl Iterator<Item = &'static Resource> {
+    let flavor = serves.flavor;
+    RESOURCES.iter().chain(HUB_RESOURCES).filter(move |r| {
+        (serves.hub || !r.hub)
+            && (flavor.is_openshift() || !r.openshift)
             && !(flavor == Flavor::OpenShift3 && OPENSHIFT4_GROUPS.contains(&r.group))
     })
 }
 
 /// Finds a resource by group, version and plural.
-pub fn find(flavor: Flavor, group: &str, version: &str, plural: &str) -> Option<&'static Resource> {
-    served(flavor).find(|r| r.group == group && r.version == version && r.plural == plural)
+pub fn find(serves: Serves, group: &str, version: &str, plural: &str) -> Option<&'static Resource> {
+    served(serves).find(|r| r.group == group && r.version == version && r.plural == plural)
 }
 
 /// Finds a resource by kind (for objects created in tests).
 pub fn by_kind(kind: &str) -> Option<&'static Resource> {
-    RESOURCES.iter().find(|r| r.kind == kind)
+    RESOURCES
+        .iter()
+        .chain(HUB_RESOURCES)
+        .find(|r| r.kind == kind)
 }
 
 pub fn api_versions() -> Value {
@@ -265,9 +328,9 @@ pub fn api_versions() -> Value {
     })
 }
 
-fn groups(flavor: Flavor) -> Vec<(&'static str, &'static str)> {
+fn groups(serves: Serves) -> Vec<(&'static str, &'static str)> {
     let mut out: Vec<(&'static str, &'static str)> = Vec::new();
-    for r in served(flavor).filter(|r| !r.group.is_empty()) {
+    for r in served(serves).filter(|r| !r.group.is_empty()) {
         if !out.contains(&(r.group, r.version)) {
             out.push((r.group, r.version));
         }
@@ -275,8 +338,8 @@ fn groups(flavor: Flavor) -> Vec<(&'static str, &'static str)> {
     out
 }
 
-pub fn api_group_list(flavor: Flavor) -> Value {
-    let groups: Vec<Value> = groups(flavor)
+pub fn api_group_list(serves: Serves) -> Value {
+    let groups: Vec<Value> = groups(serves)
         .into_iter()
         .map(|(g, v)| {
             let gv = json!({"groupVersion": format!("{g}/{v}"), "version": v});
@@ -287,8 +350,8 @@ pub fn api_group_list(flavor: Flavor) -> Value {
 }
 
 /// `APIResourceList` for a group/version, or `None` when not served.
-pub fn resource_list(flavor: Flavor, group: &str, version: &str) -> Option<Value> {
-    let items: Vec<Value> = served(flavor)
+pub fn resource_list(serves: Serves, group: &str, version: &str) -> Option<Value> {
+    let items: Vec<Value> = served(serves)
         .filter(|r| r.group == group && r.version == version)
         .map(|r| {
             let mut v = json!({

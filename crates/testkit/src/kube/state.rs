@@ -57,12 +57,23 @@ impl Default for Fault {
 pub struct Config {
     pub openshift: bool,
     pub flavor: super::resources::Flavor,
+    /// Serves Open Cluster Management's hub CRDs.
+    pub hub: bool,
     /// Added to every API request (the benchmark's setting).
     pub latency: Duration,
     /// How long controllers wait before acting.
     pub controller_delay: Duration,
     /// OpenShift 4: the Machine Config Operator's pools and pace.
     pub machines: super::mco::Machines,
+}
+
+impl Config {
+    pub fn serves(&self) -> super::resources::Serves {
+        super::resources::Serves {
+            flavor: self.flavor,
+            hub: self.hub,
+        }
+    }
 }
 
 #[derive(Debug)]

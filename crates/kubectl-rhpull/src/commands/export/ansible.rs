@@ -11,13 +11,13 @@ use rhpull_core::Credential;
 use rhpull_core::authfile::Selection;
 use rhpull_core::imageref::ImageRef;
 
-use crate::cli::ExportArgs;
+use crate::cli::AnsibleArgs;
 use crate::creds;
 use crate::error::{CliError, Exit};
 use crate::i18n::text;
 use crate::render::{self, Block, Report};
 
-pub fn run(args: &ExportArgs) -> Result<(), CliError> {
+pub fn run(args: &AnsibleArgs) -> Result<(), CliError> {
     if args.output_file.is_none() && !args.show_secrets {
         return Err(CliError::from_catalogue(Exit::Usage, "export.where", &[]));
     }

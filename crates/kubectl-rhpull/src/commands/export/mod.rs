@@ -1,0 +1,16 @@
+//! `rhpull export ansible | acm-policy`: what rhpull knows, for another
+//! tool — the OKD 3.11 installer's inventory ([`ansible`]), or a hub's
+//! policy that distributes a pull secret to managed clusters ([`acm`]).
+
+mod acm;
+mod ansible;
+
+use crate::cli::{ExportArgs, ExportFormat, KubeArgs};
+use crate::error::CliError;
+
+pub async fn run(kube: &KubeArgs, args: &ExportArgs) -> Result<(), CliError> {
+    match &args.format {
+        ExportFormat::Ansible(a) => ansible::run(a),
+        ExportFormat::AcmPolicy(a) => acm::run(kube, a).await,
+    }
+}
