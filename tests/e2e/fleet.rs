@@ -292,3 +292,53 @@ fn cut_connections_and_failing_writes_end_in_named_failures_and_a_rerun_finishes
         .collect();
     assert_eq!(linked.len(), 7, "{list}");
 }
+
+/// A named list of namespaces costs one permission review per verb, not
+/// one per namespace; a user with rights only in those namespaces (a Role
+/// in each) is asked namespace by namespace, and gets the job done.
+#[test]
+fn a_named_fleet_asks_for_permission_once_and_per_namespace_only_when_it_must() {
+    let n = 40;
+    let env = Env::with_namespaces(n);
+    let names: Vec<String> = (0..n).map(|i| format!("team-{i:03}")).collect();
+    let list = names.join(",");
+    let mut args: Vec<&str> = CREATE[..CREATE.len() - 1].to_vec();
+    args.extend(["--namespaces", &list]);
+    env.emulator.reset_counters();
+    let out = env.rhpull(&args, Some(TOKEN));
+    assert!(out.status.success(), "{}{}", stdout(&out), stderr(&out));
+    let requests = env.emulator.total();
+    assert!(
+        requests <= 2 * n as u64 + 10,
+        "{requests} requests for {n} namespaces: {}",
+        env.emulator.counters()
+    );
+    assert_eq!(env.emulator.count("create", "selfsubjectaccessreviews"), 2);
+
+    // Rights in these namespaces only: the cluster-wide review says no,
+    // each namespace says yes.
+    let ns: Vec<&str> = names.iter().map(String::as_str).collect();
+    let kubeconfig = env.emulator.add_user(
+        "team-token",
+        "team-admin",
+        vec![rhpull_testkit::kube::Rule::new(
+            &["*"],
+            &["*"],
+            &["*"],
+            Some(&ns),
+        )],
+    );
+    let mut envs = env.envs("C");
+    envs[0].1 = kubeconfig.display().to_string();
+    args[2] = "1234567|other";
+    env.emulator.reset_counters();
+    let out = env.rhpull_with(&envs, &args, Some(TOKEN));
+    assert!(out.status.success(), "{}{}", stdout(&out), stderr(&out));
+    assert_eq!(
+        env.emulator.count("create", "selfsubjectaccessreviews"),
+        2 + 2 * n as u64,
+        "{}",
+        env.emulator.counters()
+    );
+    assert_eq!(env.emulator.count("create", "secrets"), n as u64);
+}

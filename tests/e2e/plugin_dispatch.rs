@@ -25,6 +25,18 @@ fn kubectl_dispatches_version_to_the_plugin() {
         assert_eq!(v["version"], env!("CARGO_PKG_VERSION"));
         assert!(v["commit"].as_str().is_some_and(|c| !c.is_empty()));
         assert!(v["target"].as_str().is_some_and(|t| t.contains("linux")));
+        // The compiler that built it: the one building these tests.
+        let rustc = std::process::Command::new(std::env::var("RUSTC").unwrap_or("rustc".into()))
+            .arg("--version")
+            .output()
+            .unwrap();
+        let rustc = String::from_utf8_lossy(&rustc.stdout).to_string();
+        let rust = v["rust"].as_str().unwrap();
+        assert!(
+            rust.starts_with("1.") && rustc.contains(rust),
+            "{rust} vs {rustc}"
+        );
+        assert!(v["dirty"].is_boolean(), "{v}");
     }
 }
 

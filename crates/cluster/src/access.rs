@@ -75,36 +75,67 @@ pub fn merged(needs: impl IntoIterator<Item = Need>) -> Vec<Need> {
 }
 
 /// Fails with [`ClusterError::Denied`] for the first permission missing.
+///
+/// The same verb on the same resource in several namespaces is asked once
+/// for every namespace first: allowed there means allowed in each, so a
+/// fleet of N namespaces costs one review, not N. Only when that is denied
+/// (a user with rights per namespace) is each namespace asked.
 pub async fn require(cluster: &Cluster, needs: &[Need]) -> Result<(), ClusterError> {
     let api: Api<SelfSubjectAccessReview> = Api::all(cluster.client.clone());
-    for need in needs {
-        let review = SelfSubjectAccessReview {
-            spec: SelfSubjectAccessReviewSpec {
-                resource_attributes: Some(ResourceAttributes {
-                    verb: Some(need.verb.as_str().into()),
-                    group: Some(need.group.into()),
-                    resource: Some(need.resource.into()),
+    for group in by_permission(needs) {
+        if group.len() > 1 && allowed(&api, &group[0].clone().everywhere()).await? {
+            continue;
+        }
+        for need in group {
+            if !allowed(&api, need).await? {
+                return Err(ClusterError::Denied {
+                    verb: need.verb.as_str().into(),
+                    group: need.group.into(),
+                    resource: need.resource.into(),
                     namespace: need.namespace.clone(),
-                    ..ResourceAttributes::default()
-                }),
-                ..SelfSubjectAccessReviewSpec::default()
-            },
-            ..SelfSubjectAccessReview::default()
-        };
-        let answer = api
-            .create(&PostParams::default(), &review)
-            .await
-            .map_err(|e| ClusterError::from_kube(e, "selfsubjectaccessreview", "", ""))?;
-        if !answer.status.is_some_and(|s| s.allowed) {
-            return Err(ClusterError::Denied {
-                verb: need.verb.as_str().into(),
-                group: need.group.into(),
-                resource: need.resource.into(),
-                namespace: need.namespace.clone(),
-            });
+                });
+            }
         }
     }
     Ok(())
+}
+
+/// `needs` grouped by verb and resource, in their order.
+fn by_permission(needs: &[Need]) -> Vec<Vec<&Need>> {
+    let mut groups: Vec<Vec<&Need>> = Vec::new();
+    for need in needs {
+        let same = |g: &&mut Vec<&Need>| {
+            let first = g[0];
+            (first.verb, first.group, first.resource) == (need.verb, need.group, need.resource)
+        };
+        match groups.iter_mut().find(same) {
+            Some(g) => g.push(need),
+            None => groups.push(vec![need]),
+        }
+    }
+    groups
+}
+
+/// One SelfSubjectAccessReview.
+async fn allowed(api: &Api<SelfSubjectAccessReview>, need: &Need) -> Result<bool, ClusterError> {
+    let review = SelfSubjectAccessReview {
+        spec: SelfSubjectAccessReviewSpec {
+            resource_attributes: Some(ResourceAttributes {
+                verb: Some(need.verb.as_str().into()),
+                group: Some(need.group.into()),
+                resource: Some(need.resource.into()),
+                namespace: need.namespace.clone(),
+                ..ResourceAttributes::default()
+            }),
+            ..SelfSubjectAccessReviewSpec::default()
+        },
+        ..SelfSubjectAccessReview::default()
+    };
+    let answer = api
+        .create(&PostParams::default(), &review)
+        .await
+        .map_err(|e| ClusterError::from_kube(e, "selfsubjectaccessreview", "", ""))?;
+    Ok(answer.status.is_some_and(|s| s.allowed))
 }
 
 #[cfg(test)]
@@ -124,5 +155,18 @@ mod tests {
         );
         let all = merged([a.clone(), rb.clone(), a.clone(), a.clone().everywhere()]);
         assert_eq!(all.len(), 3);
+    }
+
+    #[test]
+    fn needs_group_by_verb_and_resource() {
+        let needs = [
+            Need::on::<Secret>(Verb::Create, Some("a")),
+            Need::on::<RoleBinding>(Verb::Update, Some("a")),
+            Need::on::<Secret>(Verb::Create, Some("b")),
+        ];
+        let groups = by_permission(&needs);
+        let sizes: Vec<usize> = groups.iter().map(Vec::len).collect();
+        assert_eq!(sizes, [2, 1]);
+        assert_eq!(groups[0][1].namespace.as_deref(), Some("b"));
     }
 }

@@ -142,9 +142,14 @@ impl FleetPlan {
     }
 }
 
+/// Objects of `names` in every namespace, one list per name. A user who
+/// may not list across namespaces, working on a named list of them, is
+/// read namespace by namespace instead (one more read per namespace and
+/// name: the price of rights granted project by project).
 async fn by_name<K>(
     cluster: &Cluster,
     names: &[String],
+    scope: &Scope,
 ) -> Result<HashMap<(String, String), K>, ClusterError>
 where
     K: kube::Resource<Scope = k8s_openapi::NamespaceResourceScope>
@@ -153,7 +158,6 @@ where
         + std::fmt::Debug,
     <K as kube::Resource>::DynamicType: Default,
 {
-    let api: Api<K> = Api::all(cluster.client.clone());
     let mut out = HashMap::new();
     for name in names {
         // Objects of one name, one per namespace at most: large pages keep a
@@ -161,9 +165,22 @@ where
         let params = ListParams::default()
             .fields(&format!("metadata.name={name}"))
             .limit(5000);
-        let items = list_all(&api, params)
-            .await
-            .map_err(|e| ClusterError::from_kube(e, "list", "", name))?;
+        let everywhere: Api<K> = Api::all(cluster.client.clone());
+        let items = match (list_all(&everywhere, params.clone()).await, scope) {
+            (Ok(items), _) => items,
+            (Err(e), Scope::Namespaces(list)) if is_forbidden(&e) => {
+                let mut items = Vec::new();
+                for ns in list {
+                    let api: Api<K> = Api::namespaced(cluster.client.clone(), ns);
+                    let found = list_all(&api, params.clone())
+                        .await
+                        .map_err(|e| ClusterError::from_kube(e, "list", ns, name))?;
+                    items.extend(found);
+                }
+                items
+            }
+            (Err(e), _) => return Err(ClusterError::from_kube(e, "list", "", name)),
+        };
         for o in items {
             let meta = o.meta();
             out.insert(
@@ -178,15 +195,19 @@ where
     Ok(out)
 }
 
+fn is_forbidden(e: &kube::Error) -> bool {
+    matches!(e, kube::Error::Api(s) if s.code == 403)
+}
+
 /// Reads what the job needs, with one list per kind, and plans every namespace.
 pub async fn plan(cluster: &Cluster, scope: &Scope, job: &Job) -> Result<FleetPlan, ClusterError> {
     let namespaces = namespaces(cluster, scope).await?;
     let mut secret_names = job.required_secrets();
     secret_names.extend(job.secret.as_ref().map(|s| s.name.clone()));
-    let secrets: HashMap<(String, String), Secret> = by_name(cluster, &secret_names).await?;
+    let secrets: HashMap<(String, String), Secret> = by_name(cluster, &secret_names, scope).await?;
     let service_accounts = job.links.as_ref().map(|(sas, _)| sas.as_slice());
     let sas: HashMap<(String, String), ServiceAccount> =
-        by_name(cluster, service_accounts.unwrap_or_default()).await?;
+        by_name(cluster, service_accounts.unwrap_or_default(), scope).await?;
     let plans = namespaces
         .into_iter()
         .map(|ns| {

@@ -1,5 +1,6 @@
-//! `rhpull version`: the version, the git commit it was built from, and the
-//! target it was built for.
+//! `rhpull version`: the version, the git commit it was built from (and
+//! whether the tree had uncommitted changes), the target it was built for
+//! and the Rust compiler that built it.
 
 use crate::cli::VersionArgs;
 use crate::error::CliError;
@@ -10,17 +11,24 @@ use crate::render::{self, Block, Report};
 struct VersionInfo {
     version: &'static str,
     commit: &'static str,
+    /// `None` when it could not be told (no git at build time).
+    dirty: Option<bool>,
     target: &'static str,
+    rust: &'static str,
 }
 
-const INFO: VersionInfo = VersionInfo {
-    version: env!("CARGO_PKG_VERSION"),
-    commit: env!("RHPULL_GIT_COMMIT"),
-    target: env!("RHPULL_TARGET"),
-};
+fn info() -> VersionInfo {
+    VersionInfo {
+        version: env!("CARGO_PKG_VERSION"),
+        commit: env!("RHPULL_GIT_COMMIT"),
+        dirty: env!("RHPULL_GIT_DIRTY").parse().ok(),
+        target: env!("RHPULL_TARGET"),
+        rust: env!("RHPULL_RUST_VERSION"),
+    }
+}
 
 pub fn run(args: &VersionArgs) -> Result<(), CliError> {
-    render::print(&INFO, args.output.into())
+    render::print(&info(), args.output.into())
 }
 
 impl Report for VersionInfo {
@@ -29,12 +37,17 @@ impl Report for VersionInfo {
     }
 
     fn human(&self) -> Vec<Block> {
+        let commit = match self.dirty {
+            Some(true) => text("version.dirty", &[("commit", self.commit)]),
+            _ => self.commit.to_string(),
+        };
         vec![Block::Line(text(
             "version.line",
             &[
                 ("version", self.version),
-                ("commit", self.commit),
+                ("commit", &commit),
                 ("target", self.target),
+                ("rust", self.rust),
             ],
         ))]
     }
