@@ -188,7 +188,7 @@ fn the_hub_refuses_what_the_schema_does_not_allow() {
         None,
     );
     let yaml = ok(&out);
-    let list: Value = serde_norway::from_str(&yaml).unwrap();
+    let list: Value = serde_saphyr::from_str(&yaml).unwrap();
     assert_valid(&list);
     assert_eq!(list["items"][0]["spec"]["remediationAction"], "inform");
     let selector = &list["items"][0]["spec"]["policy-templates"][0]["objectDefinition"]["spec"]["namespaceSelector"];

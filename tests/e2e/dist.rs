@@ -33,7 +33,7 @@ fn dist_dir() -> PathBuf {
 fn the_manifest_follows_krew_index_rules_and_the_checksums_are_right() {
     let dir = dist_dir();
     let m: serde_json::Value =
-        serde_norway::from_str(&std::fs::read_to_string(dir.join("krew-manifest.yaml")).unwrap())
+        serde_saphyr::from_str(&std::fs::read_to_string(dir.join("krew-manifest.yaml")).unwrap())
             .unwrap();
     assert_eq!(
         m["apiVersion"],

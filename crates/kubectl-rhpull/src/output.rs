@@ -20,7 +20,7 @@ pub fn print_json<T: serde::Serialize>(value: &T) {
 
 /// Prints a value as YAML on stdout (machine output: never localised).
 pub fn print_yaml<T: serde::Serialize>(value: &T) {
-    match serde_norway::to_string(value) {
+    match serde_saphyr::to_string(value) {
         Ok(s) => print!("{s}"),
         Err(e) => eprintln!("{e}"),
     }

@@ -142,19 +142,15 @@ pub fn read_any(
     })
 }
 
-/// The YAML documents of `bytes`, up to the first that does not parse:
-/// after an error the YAML document iterator does not end by itself (found
-/// by fuzzing: `a: [` looped forever). Bounded either way.
+/// The YAML documents of `bytes`, up to the first that does not parse,
+/// and at most 1,000 of them (a YAML document iterator that does not end by
+/// itself after an error was found by fuzzing: `a: [`).
 fn yaml_documents(bytes: &[u8]) -> Vec<Value> {
-    let text = String::from_utf8_lossy(bytes);
-    let mut docs = Vec::new();
-    for d in serde_norway::Deserializer::from_str(&text).take(1000) {
-        match <Value as serde::Deserialize>::deserialize(d) {
-            Ok(v) => docs.push(v),
-            Err(_) => break,
-        }
-    }
-    docs
+    let mut reader = std::io::Cursor::new(bytes);
+    serde_saphyr::read::<_, Value>(&mut reader)
+        .take(1000)
+        .map_while(Result::ok)
+        .collect()
 }
 
 /// Every login of the pull secrets in a manifest, merged into one file.

@@ -54,9 +54,14 @@ fn placeholders_fill_in() {
     rust_i18n::set_locale("en");
     let line = text(
         "version.line",
-        &[("version", "1"), ("commit", "abc"), ("target", "t")],
+        &[
+            ("version", "1"),
+            ("commit", "abc"),
+            ("target", "t"),
+            ("rust", "1.95.0"),
+        ],
     );
-    assert_eq!(line, "kubectl-rhpull 1 (commit abc, t)");
+    assert_eq!(line, "kubectl-rhpull 1 (commit abc, t, Rust 1.95.0)");
 }
 
 /// Every string literal in the binary's sources shaped like a catalogue key
@@ -140,7 +145,7 @@ fn placeholders(s: &str) -> std::collections::BTreeSet<String> {
 fn both_catalogues_are_complete_with_the_same_placeholders() {
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("locales/app.yml");
     let doc: serde_json::Value =
-        serde_norway::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+        serde_saphyr::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
     let mut problems = Vec::new();
     let mut count = 0;
     for (key, langs) in doc.as_object().unwrap() {

@@ -29,7 +29,7 @@ pub fn all() -> &'static [Value] {
     CRDS.get_or_init(|| {
         FILES
             .iter()
-            .map(|f| serde_norway::from_str(f).expect("an upstream CRD"))
+            .map(|f| serde_saphyr::from_str(f).expect("an upstream CRD"))
             .collect()
     })
 }
