@@ -1,11 +1,13 @@
 //! `cargo xtask dist`: a release archive for the host target with
 //! `kubectl-rhpull`, `LICENSE`, `README.md`, man pages and completion
-//! scripts, its sha256, and `krew-manifest.yaml` rendered from
-//! `dist/krew-manifest.tmpl.yaml` with each archive's uri and sha256. Only
-//! platforms with an archive are listed; the release workflow builds the
-//! others and renders the full manifest with `--manifest-from DIR`.
+//! scripts, its sha256, its CycloneDX SBOM (`sbom.rs`), and
+//! `krew-manifest.yaml` rendered from the repository's template of that
+//! name with each archive's uri and sha256. Only platforms with an archive
+//! are listed; the release workflow builds the others and renders the full
+//! manifest with `--manifest-from DIR`.
 //!
-//! `--debug` packs the debug build (for tests); `--out DIR` picks where.
+//! Everything is written under `--out DIR` (default `target/dist`; `--debug`
+//! packs the debug build, for tests): the working tree stays as it was.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -73,7 +75,7 @@ pub fn krew_platform(triple: &str) -> Option<(&'static str, &'static str)> {
     Some((os, arch))
 }
 
-fn host_triple() -> Result<String, String> {
+pub fn host_triple() -> Result<String, String> {
     let out = Command::new("rustc")
         .arg("-vV")
         .output()
@@ -153,10 +155,37 @@ fn pack(binary: &Path, os: &str, arch: &str, out: &Path) -> Result<PathBuf, Stri
     Ok(archive)
 }
 
-/// The manifest for every `kubectl-rhpull-vVER-OS-ARCH.tar.gz` in `dir`.
-pub fn render_manifest(dir: &Path) -> Result<String, String> {
-    let template = std::fs::read_to_string(workspace_root().join("dist/krew-manifest.tmpl.yaml"))
-        .map_err(|e| e.to_string())?;
+/// The Rust target a release archive was built for, from its krew platform
+/// (the release workflow's matrix).
+fn triple_of(archive: &Path) -> Result<String, String> {
+    let file = archive
+        .file_name()
+        .expect("file")
+        .to_string_lossy()
+        .to_string();
+    let platform = file
+        .trim_start_matches(&format!("kubectl-rhpull-v{}-", version()))
+        .trim_end_matches(".tar.gz");
+    let triple = match platform {
+        "linux-amd64" => "x86_64-unknown-linux-gnu",
+        "linux-arm64" => "aarch64-unknown-linux-gnu",
+        "darwin-amd64" => "x86_64-apple-darwin",
+        "darwin-arm64" => "aarch64-apple-darwin",
+        "windows-amd64" => "x86_64-pc-windows-msvc",
+        "windows-arm64" => "aarch64-pc-windows-msvc",
+        other => return Err(format!("no Rust target known for {other} ({file})")),
+    };
+    Ok(triple.to_string())
+}
+
+/// The SBOM beside an archive: `….tar.gz` → `….cdx.json`.
+pub fn sbom_path(archive: &Path) -> PathBuf {
+    let name = archive.file_name().expect("file").to_string_lossy();
+    archive.with_file_name(format!("{}.cdx.json", name.trim_end_matches(".tar.gz")))
+}
+
+/// Every `kubectl-rhpull-vVER-OS-ARCH.tar.gz` in `dir`, in name order.
+fn archives(dir: &Path) -> Result<Vec<PathBuf>, String> {
     let prefix = format!("kubectl-rhpull-v{}-", version());
     let mut archives: Vec<PathBuf> = std::fs::read_dir(dir)
         .map_err(|e| format!("{}: {e}", dir.display()))?
@@ -172,6 +201,15 @@ pub fn render_manifest(dir: &Path) -> Result<String, String> {
     if archives.is_empty() {
         return Err(format!("no {prefix}*.tar.gz in {}", dir.display()));
     }
+    Ok(archives)
+}
+
+/// The manifest for every `kubectl-rhpull-vVER-OS-ARCH.tar.gz` in `dir`.
+pub fn render_manifest(dir: &Path) -> Result<String, String> {
+    let template = std::fs::read_to_string(workspace_root().join("krew-manifest.yaml"))
+        .map_err(|e| e.to_string())?;
+    let prefix = format!("kubectl-rhpull-v{}-", version());
+    let archives = archives(dir)?;
     let mut platforms = String::new();
     for a in &archives {
         let file = a.file_name().expect("file").to_string_lossy().to_string();
@@ -190,15 +228,33 @@ pub fn render_manifest(dir: &Path) -> Result<String, String> {
             sha = sha256_file(a)?,
         ));
     }
-    Ok(template
+    let marker = "  platforms: [] # {{platforms}}: one entry per release archive\n";
+    if !template.contains(marker) {
+        return Err("krew-manifest.yaml has no platforms marker".into());
+    }
+    let body = template
+        .lines()
+        .skip_while(|l| l.starts_with('#'))
+        .map(|l| format!("{l}\n"))
+        .collect::<String>();
+    Ok(body
         .replace("{{version}}", &version())
-        .replace("{{platforms}}\n", &platforms))
+        .replace(marker, &format!("  platforms:\n{platforms}")))
 }
 
 pub fn run(args: &[String]) -> Result<(), String> {
     let args = parse(args)?;
     std::fs::create_dir_all(&args.out).map_err(|e| e.to_string())?;
     if let Some(dir) = &args.manifest_from {
+        for archive in archives(dir)? {
+            let triple = triple_of(&archive)?;
+            crate::sbom::write(
+                &triple,
+                &args
+                    .out
+                    .join(sbom_path(&archive).file_name().expect("file")),
+            )?;
+        }
         let manifest = render_manifest(dir)?;
         std::fs::write(args.out.join("krew-manifest.yaml"), &manifest)
             .map_err(|e| e.to_string())?;
@@ -222,16 +278,14 @@ pub fn run(args: &[String]) -> Result<(), String> {
         krew_platform(&triple).ok_or_else(|| format!("krew has no platform for {triple}"))?;
     let binary = crate::target_dir().join(profile).join("kubectl-rhpull");
     let archive = pack(&binary, os, arch, &args.out)?;
+    let sbom = sbom_path(&archive);
+    crate::sbom::write(&triple, &sbom)?;
     let manifest = render_manifest(&args.out)?;
     std::fs::write(args.out.join("krew-manifest.yaml"), &manifest).map_err(|e| e.to_string())?;
-    if !args.debug {
-        // The repository's copy, for the krew-index submission.
-        std::fs::write(workspace_root().join("krew-manifest.yaml"), &manifest)
-            .map_err(|e| e.to_string())?;
-    }
     println!(
-        "{}\n{}",
+        "{}\n{}\n{}",
         archive.display(),
+        sbom.display(),
         args.out.join("krew-manifest.yaml").display()
     );
     Ok(())

@@ -5,25 +5,32 @@
 //! - `demo`: the main job end to end on the embedded test world, printed as
 //!   a user would see it.
 //! - `world`: the test world standing, for hands-on use (`world.rs`).
+//! - `deny`: cargo-deny's checks, offline (`deny.rs`); `test` runs them.
+//! - `sbom`: a CycloneDX SBOM of the binary (`sbom.rs`); `dist` writes one.
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
 mod bench;
 mod demo;
+mod deny;
 mod dist;
 mod fuzz;
 mod prereqs;
+mod sbom;
 mod world;
 
 use std::process::{Command, ExitCode};
 
 const USAGE: &str = "usage: cargo xtask <test|demo|world>
 
-  test   install prerequisites (apt-get, only what is missing) and run every test
+  test   install prerequisites (apt-get, only what is missing), check the supply chain and run every test
+  deny   licences, duplicates, sources and advisories (offline) with cargo-deny (installed if missing)
   demo   run rhpull end to end on the embedded test world
   world  stand the test world up for hands-on use: cargo xtask world [--openshift] [--latency MS] [--dir DIR]
   bench  speed, API requests and memory against the emulator; writes target/bench/results.{json,md}:
          cargo xtask bench [fleet|clusters|failing|inputs|start-up]...
-  dist   release archive for this platform, its sha256, and krew-manifest.yaml: cargo xtask dist [--debug] [--out DIR]
+  dist   release archive for this platform, its sha256, its SBOM and the rendered krew manifest, all under target/:
+         cargo xtask dist [--debug] [--out DIR]
+  sbom   CycloneDX SBOM of the binary for one target: cargo xtask sbom [--target TRIPLE] [--out FILE]
   fuzz   run the fuzz targets (installs cargo-fuzz): cargo xtask fuzz [--runs N] [TARGET...]";
 
 fn main() -> ExitCode {
@@ -34,6 +41,8 @@ fn main() -> ExitCode {
         Some("world") => world::run(&args[1..]),
         Some("bench") => bench::run(&args[1..]),
         Some("dist") => dist::run(&args[1..]),
+        Some("deny") => deny::run(),
+        Some("sbom") => sbom::run(&args[1..]),
         Some("fuzz") => fuzz::run(&args[1..]),
         Some("-h" | "--help") => {
             println!("{USAGE}");
@@ -82,15 +91,24 @@ pub fn workspace_root() -> std::path::PathBuf {
 
 fn test(extra: &[String]) -> Result<(), String> {
     prereqs::ensure()?;
+    deny::run()?;
     // The end-to-end tests run the built binary through real kubectl, and
     // unpack the release archive as krew would.
     cargo(&["build", "--workspace", "--bins"])?;
     let dist_dir = workspace_root().join("target/dist-test");
+    let before = git_status()?;
     dist::run(&[
         "--debug".into(),
         "--out".into(),
         dist_dir.display().to_string(),
     ])?;
+    // dist writes under target/ only: the working tree is as it was.
+    let after = git_status()?;
+    if after != before {
+        return Err(format!(
+            "cargo xtask dist changed the working tree:\n{after}\n(was:\n{before})"
+        ));
+    }
     let mut args = vec!["test", "--workspace", "--all-targets"];
     args.extend(extra.iter().map(String::as_str));
     let mut total = cargo_test(&args)?;
@@ -105,6 +123,22 @@ fn test(extra: &[String]) -> Result<(), String> {
         return Err("no test ran".into());
     }
     Ok(())
+}
+
+/// `git status --porcelain` of the workspace (untracked files included).
+fn git_status() -> Result<String, String> {
+    let out = Command::new("git")
+        .args(["status", "--porcelain", "--untracked-files=all"])
+        .current_dir(workspace_root())
+        .output()
+        .map_err(|e| format!("cannot run git: {e}"))?;
+    if !out.status.success() {
+        return Err(format!(
+            "git status failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        ));
+    }
+    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
 }
 
 /// Counts summed over every `test result:` line cargo prints.
