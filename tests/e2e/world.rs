@@ -138,9 +138,21 @@ impl Standing {
         };
         assert!(status.success(), "{status}");
         assert!(!self.env_path.exists(), "the env file must be removed");
-        std::thread::sleep(Duration::from_millis(500));
-        let left: Vec<u32> = children.into_iter().filter(|p| alive(*p)).collect();
-        assert!(left.is_empty(), "processes left behind: {left:?}");
+        // Children get SIGTERM, then SIGKILL after their grace period; on a
+        // busy machine that takes a moment, so wait for it (bounded).
+        let deadline = Instant::now() + Duration::from_secs(15);
+        let mut left: Vec<u32> = children;
+        while !left.is_empty() && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(100));
+            left.retain(|p| alive(*p));
+        }
+        let named: Vec<String> = (left.iter())
+            .map(|p| {
+                let cmd = std::fs::read_to_string(format!("/proc/{p}/cmdline")).unwrap_or_default();
+                format!("{p} {}", cmd.replace('\0', " "))
+            })
+            .collect();
+        assert!(left.is_empty(), "processes left behind: {named:?}");
     }
 }
 

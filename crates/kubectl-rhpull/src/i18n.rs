@@ -31,17 +31,68 @@ pub fn locale_from(get: impl Fn(&str) -> Option<String>) -> &'static str {
         .map_or("en", |v| locale_for(&v))
 }
 
+/// Tests that switch the process-wide locale hold this, so that they do
+/// not switch it under each other.
+#[cfg(test)]
+pub fn locale_lock() -> std::sync::MutexGuard<'static, ()> {
+    static LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    LOCK.lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
 pub fn init_from_env() {
     rust_i18n::set_locale(locale_from(|v| std::env::var(v).ok()));
 }
 
 /// The catalogue text for `key` with `%{name}` placeholders filled in.
 pub fn text(key: &str, args: &[(&str, &str)]) -> String {
-    let mut s = rust_i18n::t!(key).into_owned();
-    for (name, value) in args {
-        s = s.replace(&format!("%{{{name}}}"), value);
+    let template = rust_i18n::t!(key).into_owned();
+    fill(&template, args, rust_i18n::locale().starts_with("zh"))
+}
+
+/// Fills `%{name}` placeholders. In Chinese (`cjk`), the catalogue spaces
+/// a placeholder off its neighbours for Latin words, paths and commands
+/// (`来自 registry.redhat.io 的`); where the value begins or ends with a
+/// Chinese character next to a Chinese neighbour, that space goes (`来自
+/// 命令行 的` → `来自命令行的`), as Chinese takes no space between Chinese
+/// words. The value itself is never changed.
+pub fn fill(template: &str, args: &[(&str, &str)], cjk: bool) -> String {
+    let mut out = String::with_capacity(template.len());
+    let mut rest = template;
+    while let Some(at) = rest.find("%{") {
+        let Some(close) = rest[at..].find('}') else {
+            break;
+        };
+        let name = &rest[at + 2..at + close];
+        let Some((_, value)) = args.iter().find(|(n, _)| *n == name) else {
+            out.push_str(&rest[..at + close + 1]);
+            rest = &rest[at + close + 1..];
+            continue;
+        };
+        out.push_str(&rest[..at]);
+        rest = &rest[at + close + 1..];
+        if cjk && value.chars().next().is_some_and(is_cjk) && out.ends_with(' ') {
+            let before = out.trim_end_matches(' ').chars().last();
+            if before.is_some_and(is_cjk) {
+                out.truncate(out.trim_end_matches(' ').len());
+            }
+        }
+        out.push_str(value);
+        if cjk && value.chars().last().is_some_and(is_cjk) && rest.starts_with(' ') {
+            let after = rest.trim_start_matches(' ').chars().next();
+            if after.is_some_and(is_cjk) {
+                rest = rest.trim_start_matches(' ');
+            }
+        }
     }
-    s
+    out.push_str(rest);
+    out
+}
+
+/// Han characters and CJK or full-width punctuation.
+fn is_cjk(c: char) -> bool {
+    matches!(c as u32,
+        0x3000..=0x303F | 0x3400..=0x4DBF | 0x4E00..=0x9FFF | 0xF900..=0xFAFF | 0xFF00..=0xFFEF)
 }
 
 /// True when the catalogue has `key` in `locale`.
@@ -66,8 +117,17 @@ fn localize_at(mut cmd: clap::Command, path: &str) -> clap::Command {
     if has(&long, "en") {
         cmd = cmd.long_about(text(&long, &[]));
     }
+    // clap's `[aliases: …]` is English: the aliases stay, the words are ours.
+    let aliases: Vec<&str> = cmd.get_all_aliases().collect();
+    let mut about = text(&format!("help.{path}.about"), &[]);
+    if !aliases.is_empty() {
+        about = format!(
+            "{about} {}",
+            text("help.note.aliases", &[("aliases", &aliases.join(", "))])
+        );
+    }
     cmd = cmd
-        .about(text(&format!("help.{path}.about"), &[]))
+        .about(about)
         .help_template(template)
         .subcommand_help_heading(text("help.heading.commands", &[]))
         .disable_help_flag(true)
@@ -98,7 +158,15 @@ fn localize_at(mut cmd: clap::Command, path: &str) -> clap::Command {
             } else {
                 "help.heading.options"
             };
-            a.help(text(&key, &[])).help_heading(text(heading, &[]))
+            let help = value_notes(&a)
+                .into_iter()
+                .fold(text(&key, &[]), |h, note| format!("{h} {note}"));
+            let a = a.help(help).help_heading(text(heading, &[]));
+            if a.get_action().takes_values() {
+                a.hide_default_value(true).hide_possible_values(true)
+            } else {
+                a
+            }
         });
     }
     let subs: Vec<String> = cmd
@@ -114,6 +182,31 @@ fn localize_at(mut cmd: clap::Command, path: &str) -> clap::Command {
         cmd = cmd.mut_subcommand(name, |s| localize_at(s, &sub_path));
     }
     cmd
+}
+
+/// What clap would add to an argument's help in English — its default and
+/// its possible values — in the catalogue's words.
+fn value_notes(a: &clap::Arg) -> Vec<String> {
+    if !a.get_action().takes_values() {
+        return Vec::new();
+    }
+    let mut notes = Vec::new();
+    let defaults: Vec<String> = (a.get_default_values().iter())
+        .map(|v| v.to_string_lossy().into_owned())
+        .collect();
+    if !defaults.is_empty() && !a.is_hide_default_value_set() {
+        let value = defaults.join(" ");
+        notes.push(text("help.note.default", &[("value", &value)]));
+    }
+    let possible: Vec<String> = (a.get_possible_values().iter())
+        .filter(|p| !p.is_hide_set())
+        .map(|p| p.get_name().to_string())
+        .collect();
+    if !possible.is_empty() && !a.is_hide_possible_values_set() {
+        let values = possible.join(", ");
+        notes.push(text("help.note.possible", &[("values", &values)]));
+    }
+    notes
 }
 
 /// Flags that mean the same in every command share one text.

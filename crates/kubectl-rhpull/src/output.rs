@@ -30,7 +30,15 @@ pub fn print_yaml<T: serde::Serialize>(value: &T) {
 pub fn print_table(headers: &[String], rows: &[Vec<String>]) {
     let mut table = Table::new();
     table.load_preset(NOTHING);
-    table.set_header(headers.iter().map(|h| h.to_uppercase()));
+    // kubectl's headers are upper case; Chinese has no case, and a Latin
+    // word inside Chinese stays as it is written (`拉取 Secret`).
+    table.set_header(headers.iter().map(|h| {
+        if h.is_ascii() {
+            h.to_uppercase()
+        } else {
+            h.clone()
+        }
+    }));
     for row in rows {
         table.add_row(row);
     }

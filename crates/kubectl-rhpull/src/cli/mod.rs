@@ -59,7 +59,8 @@ pub struct KubeArgs {
 pub enum Command {
     Login(LoginArgs),
     Logout(LogoutArgs),
-    #[command(visible_alias = "doctor")]
+    // Shown from the catalogue (see i18n), not by clap.
+    #[command(alias = "doctor")]
     Check(CheckArgs),
     Create(CreateArgs),
     Link(LinkArgs),

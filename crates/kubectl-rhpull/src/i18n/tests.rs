@@ -51,6 +51,7 @@ fn every_help_text_of_the_command_tree_is_in_both_catalogues() {
 fn placeholders_fill_in() {
     let s = rust_i18n::t!("version.line", locale = "en");
     assert!(s.contains("%{version}"));
+    let _locale = locale_lock();
     rust_i18n::set_locale("en");
     let line = text(
         "version.line",
@@ -247,4 +248,78 @@ fn every_command_is_well_formed_on_its_own() {
         pending.extend(sub.get_subcommands().cloned());
         sub.debug_assert();
     }
+}
+
+#[test]
+fn a_space_between_chinese_words_goes_and_one_beside_latin_stays() {
+    let t = "正在使用来自 %{source} 的登录检查 %{registry}";
+    assert_eq!(
+        fill(
+            t,
+            &[("source", "命令行"), ("registry", "registry.redhat.io")],
+            true
+        ),
+        "正在使用来自命令行的登录检查 registry.redhat.io"
+    );
+    assert_eq!(
+        fill(
+            t,
+            &[
+                ("source", "/root/.docker/config.json"),
+                ("registry", "quay.io")
+            ],
+            true
+        ),
+        "正在使用来自 /root/.docker/config.json 的登录检查 quay.io"
+    );
+    // The value is never changed, nor English text.
+    assert_eq!(
+        fill("来自 %{p} 的", &[("p", "我的 文件")], true),
+        "来自我的 文件的"
+    );
+    assert_eq!(
+        fill("from %{s} now", &[("s", "命令行")], false),
+        "from 命令行 now"
+    );
+    assert_eq!(
+        fill("%{a} and %{a}, %{b}", &[("a", "x")], false),
+        "x and x, %{b}"
+    );
+}
+
+/// clap's own English phrases never show in Chinese help, short or long,
+/// for any command; the catalogue's words are there instead.
+#[test]
+fn no_chinese_help_carries_clap_english_phrases() {
+    let _locale = locale_lock();
+    rust_i18n::set_locale("zh-CN");
+    let mut cmd = localize_command(crate::cli::command());
+    cmd.build();
+    let mut helps = Vec::new();
+    fn walk(cmd: &mut clap::Command, helps: &mut Vec<String>) {
+        helps.push(cmd.render_help().to_string());
+        helps.push(cmd.render_long_help().to_string());
+        for sub in cmd.get_subcommands_mut() {
+            walk(sub, helps);
+        }
+    }
+    walk(&mut cmd, &mut helps);
+    rust_i18n::set_locale("en");
+    let all = helps.join("\n");
+    for phrase in [
+        "[default:",
+        "[possible values:",
+        "[aliases:",
+        "[alias:",
+        "Possible values:",
+        "[env:",
+    ] {
+        assert!(!all.contains(phrase), "{phrase} in Chinese help");
+    }
+    assert!(
+        all.contains("[默认值：30s]"),
+        "the catalogue's words are there"
+    );
+    assert!(all.contains("[可选值：table, json, yaml, name]"));
+    assert!(all.contains("[别名：doctor]"));
 }

@@ -289,3 +289,113 @@ pub fn lines(report: &RegistryReport) -> Vec<String> {
         &Next::OfCause,
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use unicode_width::UnicodeWidthStr as _;
+
+    use super::*;
+
+    fn step(
+        step: Step,
+        status: Status,
+        detail: Option<Detail>,
+        cause: Option<Cause>,
+    ) -> StepReport {
+        StepReport {
+            step,
+            status,
+            elapsed_ms: 7,
+            detail,
+            cause,
+        }
+    }
+
+    fn report() -> CheckReport {
+        let host = "registry.example.com".to_string();
+        CheckReport {
+            registry: host.clone(),
+            image: None,
+            steps: vec![
+                step(
+                    Step::Credentials,
+                    Status::Passed,
+                    Some(Detail::Credential {
+                        username: "u".into(),
+                    }),
+                    None,
+                ),
+                step(
+                    Step::Dns,
+                    Status::Passed,
+                    Some(Detail::Addresses {
+                        addresses: vec!["127.0.0.1".into()],
+                    }),
+                    None,
+                ),
+                step(Step::Connect, Status::Passed, None, None),
+                step(
+                    Step::Tls,
+                    Status::Passed,
+                    Some(Detail::Tls {
+                        version: "TLSv1_3".into(),
+                    }),
+                    None,
+                ),
+                step(
+                    Step::Challenge,
+                    Status::Passed,
+                    Some(Detail::BasicChallenge),
+                    None,
+                ),
+                step(
+                    Step::Token,
+                    Status::Failed,
+                    None,
+                    Some(Cause::NoCredentials { registry: host }),
+                ),
+                step(Step::Registry, Status::Skipped, None, None),
+                step(Step::Image, Status::Skipped, None, None),
+            ],
+            passed: false,
+        }
+    }
+
+    /// Where each step line's result starts, in terminal columns.
+    fn result_columns(lines: &[String], names: &[String]) -> Vec<usize> {
+        lines
+            .iter()
+            .filter_map(|l| {
+                let (mark, rest) = l.split_once(' ')?;
+                if !["✓", "✗", "-"].contains(&mark) {
+                    return None;
+                }
+                let name = names.iter().find(|n| rest.starts_with(n.as_str()))?;
+                let after = &rest[name.len()..];
+                let spaces = after.len() - after.trim_start_matches(' ').len();
+                Some(mark.width() + 1 + name.width() + spaces)
+            })
+            .collect()
+    }
+
+    /// Chinese step names are two columns a character: results still start
+    /// in one column, in both languages.
+    #[test]
+    fn results_line_up_by_display_width_in_both_languages() {
+        let _locale = crate::i18n::locale_lock();
+        for locale in ["en", "zh-CN"] {
+            rust_i18n::set_locale(locale);
+            let r = report();
+            let names: Vec<String> = r.steps.iter().map(|s| step_name(s.step)).collect();
+            let lines = report_lines(&r, Some("auth.json"), &Next::OfCause);
+            let columns = result_columns(&lines, &names);
+            assert_eq!(columns.len(), r.steps.len(), "{locale}: {lines:#?}");
+            assert!(
+                columns.windows(2).all(|w| w[0] == w[1]),
+                "{locale}: {columns:?}\n{}",
+                lines.join("\n")
+            );
+        }
+        rust_i18n::set_locale("en");
+    }
+}
