@@ -323,3 +323,26 @@ fn no_chinese_help_carries_clap_english_phrases() {
     assert!(all.contains("[可选值：table, json, yaml, name]"));
     assert!(all.contains("[别名：doctor]"));
 }
+
+/// No Chinese text in the catalogue puts a space between two Chinese
+/// characters (spaces stay only around Latin words, paths and commands).
+#[test]
+fn no_chinese_text_spaces_chinese_words() {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("locales/app.yml");
+    let doc: serde_json::Value =
+        serde_saphyr::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let mut found = Vec::new();
+    for (key, langs) in doc.as_object().unwrap() {
+        let Some(zh) = langs.get("zh-CN").and_then(|v| v.as_str()) else {
+            continue;
+        };
+        let chars: Vec<char> = zh.chars().collect();
+        if chars
+            .windows(3)
+            .any(|w| w[1] == ' ' && is_cjk(w[0]) && is_cjk(w[2]))
+        {
+            found.push(format!("{key}: {zh}"));
+        }
+    }
+    assert!(found.is_empty(), "{}", found.join("\n"));
+}
