@@ -16,6 +16,22 @@ use serde_json::Value;
 
 const NS: &str = "rhpull-policies";
 
+/// Every choice `export acm-policy` offers, with a hub Secret.
+const FULL: &[&str] = &[
+    "--hub-secret",
+    "rh-pull",
+    "--cluster-selector",
+    "env=prod,region in (eu,us)",
+    "--namespaces",
+    "team-a,team-b",
+    "--link",
+    "default",
+    "--link",
+    "builder",
+    "-o",
+    "json",
+];
+
 fn hub() -> Env {
     let env = Env::start(Options {
         hub: true,
@@ -52,6 +68,13 @@ fn assert_valid(list: &Value) {
     }
 }
 
+/// `export acm-policy -n NS --secret-name x ARGS`: no login, no hub write.
+fn offline_export(env: &Env, args: &[&str]) -> std::process::Output {
+    let mut all = vec!["export", "acm-policy", "-n", NS, "--secret-name", "x"];
+    all.extend(args);
+    env.rhpull(&all, None)
+}
+
 fn export(env: &Env, args: &[&str]) -> std::process::Output {
     let host = registry().registry.host();
     let mut all = vec![
@@ -69,23 +92,7 @@ fn export(env: &Env, args: &[&str]) -> std::process::Output {
 #[test]
 fn the_policy_validates_applies_and_reads_its_secret_on_the_hub() {
     let env = hub();
-    let out = export(
-        &env,
-        &[
-            "--hub-secret",
-            "rh-pull",
-            "--cluster-selector",
-            "env=prod,region in (eu,us)",
-            "--namespaces",
-            "team-a,team-b",
-            "--link",
-            "default",
-            "--link",
-            "builder",
-            "-o",
-            "json",
-        ],
-    );
+    let out = export(&env, FULL);
     let said = ok(&out);
     assert!(
         stderr(&out).contains("secret/rh-pull created in rhpull-policies"),
@@ -149,23 +156,7 @@ fn the_policy_validates_applies_and_reads_its_secret_on_the_hub() {
     ));
 
     // Run again: the hub Secret is unchanged; the documents are the same.
-    let again = export(
-        &env,
-        &[
-            "--hub-secret",
-            "rh-pull",
-            "--cluster-selector",
-            "env=prod,region in (eu,us)",
-            "--namespaces",
-            "team-a,team-b",
-            "--link",
-            "default",
-            "--link",
-            "builder",
-            "-o",
-            "json",
-        ],
-    );
+    let again = export(&env, FULL);
     assert_eq!(ok(&again), said);
     assert!(stderr(&again).contains("unchanged"), "{}", stderr(&again));
 }
@@ -173,19 +164,9 @@ fn the_policy_validates_applies_and_reads_its_secret_on_the_hub() {
 #[test]
 fn the_hub_refuses_what_the_schema_does_not_allow() {
     let env = hub();
-    let out = env.rhpull(
-        &[
-            "export",
-            "acm-policy",
-            "-n",
-            NS,
-            "--secret-name",
-            "x",
-            "--namespace-selector",
-            "team in (a,b),!legacy",
-            "--inform",
-        ],
-        None,
+    let out = offline_export(
+        &env,
+        &["--namespace-selector", "team in (a,b),!legacy", "--inform"],
     );
     let yaml = ok(&out);
     let list: Value = serde_saphyr::from_str(&yaml).unwrap();
@@ -243,18 +224,7 @@ fn a_hub_secret_someone_else_made_is_not_replaced_and_global_is_refused() {
     );
 
     let writes = env.emulator.writes();
-    let refused = env.rhpull(
-        &[
-            "export",
-            "acm-policy",
-            "-n",
-            NS,
-            "--secret-name",
-            "x",
-            "--global",
-        ],
-        None,
-    );
+    let refused = offline_export(&env, &["--global"]);
     assert_eq!(refused.status.code(), Some(2));
     let said = stderr(&refused);
     assert!(

@@ -9,7 +9,7 @@
 
 use std::time::Duration;
 
-use rhpull_e2e::env::{Env, ok, registry};
+use rhpull_e2e::env::{Env, failed, ok, registry, says};
 use rhpull_e2e::{kubectls, stderr, stdout};
 use rhpull_testkit::kube::Options;
 use rhpull_testkit::kube::mco::Machines;
@@ -108,15 +108,13 @@ fn a_set_waits_through_a_slow_rollout_and_status_follows_it() {
 
     // Running it again with --wait writes nothing and follows to the end.
     let out = set_world(&env, &["--wait=2m"]);
-    let said = ok(&out);
-    assert!(said.contains("already holds this login"), "{said}");
-    assert!(
-        said.contains("✓ pool worker: every node has the change"),
-        "{said}"
-    );
-    assert!(
-        said.contains("✓ pool master: every node has the change"),
-        "{said}"
+    says(
+        &ok(&out),
+        &[
+            "already holds this login",
+            "✓ pool worker: every node has the change",
+            "✓ pool master: every node has the change",
+        ],
     );
 
     let after = status_json(&env);
@@ -149,24 +147,15 @@ fn a_degraded_pool_is_named_with_the_next_step_and_exit_1() {
         "worker",
         "failed to write /var/lib/kubelet/config.json: read-only file system",
     );
-    let out = set_world(&env, &["--wait=1m"]);
-    assert_eq!(
-        out.status.code(),
-        Some(1),
-        "{}{}",
-        stdout(&out),
-        stderr(&out)
-    );
-    let said = stdout(&out);
-    assert!(said.contains("✗ pool worker is degraded"), "{said}");
-    assert!(said.contains("Node worker-0 is reporting"), "{said}");
-    assert!(
-        said.contains("oc describe mcp worker; oc describe node worker-0"),
-        "{said}"
-    );
-    assert!(
-        said.contains("✓ pool master: every node has the change"),
-        "{said}"
+    let said = failed(&set_world(&env, &["--wait=1m"]));
+    says(
+        &said,
+        &[
+            "✗ pool worker is degraded",
+            "Node worker-0 is reporting",
+            "oc describe mcp worker; oc describe node worker-0",
+            "✓ pool master: every node has the change",
+        ],
     );
     let doc: Value =
         serde_json::from_str(&ok(&env.rhpull(&["global", "status", "-o", "json"], None))).unwrap();
@@ -177,16 +166,9 @@ fn a_degraded_pool_is_named_with_the_next_step_and_exit_1() {
 fn a_wait_that_runs_out_names_the_pools_not_done_and_exits_1() {
     let env = openshift(3, 3_000);
     let started = std::time::Instant::now();
-    let out = set_world(&env, &["--wait=5s", "-o", "json"]);
-    assert_eq!(
-        out.status.code(),
-        Some(1),
-        "{}{}",
-        stdout(&out),
-        stderr(&out)
-    );
+    let out = failed(&set_world(&env, &["--wait=5s", "-o", "json"]));
     assert!(started.elapsed() < Duration::from_secs(30));
-    let doc: Value = serde_json::from_str(&stdout(&out)).expect("-o json");
+    let doc: Value = serde_json::from_str(&out).expect("-o json");
     let pools = doc["rollout"]["pools"].as_array().unwrap();
     let worker = pools
         .iter()

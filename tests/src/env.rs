@@ -187,6 +187,25 @@ pub fn ok(out: &Output) -> String {
     stdout(out)
 }
 
+/// The command's stdout, after asserting it failed with exit 1.
+pub fn failed(out: &Output) -> String {
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}\n{}",
+        stdout(out),
+        stderr(out)
+    );
+    stdout(out)
+}
+
+/// Asserts that `said` holds every one of `phrases`.
+pub fn says(said: &str, phrases: &[&str]) {
+    for p in phrases {
+        assert!(said.contains(p), "{p:?} missing from:\n{said}");
+    }
+}
+
 /// A service account's `imagePullSecrets` names.
 pub fn pull_names(sa: &Value) -> Vec<String> {
     sa["imagePullSecrets"]

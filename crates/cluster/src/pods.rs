@@ -137,8 +137,15 @@ fn in_kubelet_order<'a>(keyring: &'a [Keyed], image: &str) -> Vec<&'a Keyed> {
 
 /// Every credential in a pull secret, filed under its key, as from `source`.
 pub(crate) fn keyed(secret: &Secret, source: &Source) -> Vec<Keyed> {
-    pullsecret::credentials_of(secret)
-        .unwrap_or_default()
+    keyed_credentials(
+        pullsecret::credentials_of(secret).unwrap_or_default(),
+        source,
+    )
+}
+
+/// Credentials filed under their keys, as from `source`.
+pub fn keyed_credentials(credentials: Vec<Credential>, source: &Source) -> Vec<Keyed> {
+    credentials
         .into_iter()
         .map(|c| Keyed {
             source: source.clone(),
@@ -193,14 +200,7 @@ pub async fn node_file(cluster: &Cluster, node: &str, global: &[Keyed]) -> Optio
         node: node.to_string(),
         config: config.clone(),
     };
-    let keyed = on_node
-        .into_iter()
-        .map(|c| Keyed {
-            source: source.clone(),
-            key: c.registry.clone(),
-            credential: c,
-        })
-        .collect();
+    let keyed = keyed_credentials(on_node, &source);
     Some(NodeFile {
         node: node.to_string(),
         config,

@@ -47,8 +47,14 @@ fn json_of(e: &Emulator, args: &[&str]) -> Value {
     serde_json::from_str(&ok(&kubectl(e, &a))).unwrap()
 }
 
-fn wait_until(what: &str, mut f: impl FnMut() -> bool) {
-    for _ in 0..100 {
+fn wait_until(what: &str, f: impl FnMut() -> bool) {
+    wait_within(what, Duration::from_secs(5), f);
+}
+
+/// Polls `f` every 50 ms until it holds, at most `limit`.
+fn wait_within(what: &str, limit: Duration, mut f: impl FnMut() -> bool) {
+    let deadline = std::time::Instant::now() + limit;
+    while std::time::Instant::now() < deadline {
         if f() {
             return;
         }
@@ -573,14 +579,17 @@ fn condition(pool: &Value, type_: &str) -> Value {
         .unwrap_or(Value::Null)
 }
 
-fn wait_slowly(what: &str, mut f: impl FnMut() -> bool) {
-    for _ in 0..200 {
-        if f() {
-            return;
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    panic!("timed out waiting for {what}");
+/// `kubectl patch mcp POOL --type=merge`: pause or unpause a pool.
+fn set_paused(e: &Emulator, pool: &str, paused: bool) {
+    let patch = format!(r#"{{"spec":{{"paused":{paused}}}}}"#);
+    ok(&kubectl(
+        e,
+        &["patch", "mcp", pool, "--type=merge", "-p", &patch],
+    ));
+}
+
+fn wait_slowly(what: &str, f: impl FnMut() -> bool) {
+    wait_within(what, Duration::from_secs(20), f);
 }
 
 /// OpenShift 4: a change of the global pull secret is rendered into a new
@@ -679,17 +688,7 @@ fn the_global_pull_secret_rolls_out_pool_by_pool() {
     assert_eq!(degraded["status"]["degradedMachineCount"], 1);
 
     // Paused through kubectl: the operator says it will not update.
-    ok(&kubectl(
-        &e,
-        &[
-            "patch",
-            "mcp",
-            "master",
-            "--type=merge",
-            "-p",
-            r#"{"spec":{"paused":true}}"#,
-        ],
-    ));
+    set_paused(&e, "master", true);
     let mut third = e.get("Secret", "openshift-config", "pull-secret").unwrap();
     third["data"][".dockerconfigjson"] =
         json!(base64_of(r#"{"auths":{"x.example":{"auth":"eDp5"}}}"#));
@@ -701,17 +700,7 @@ fn the_global_pull_secret_rolls_out_pool_by_pool() {
                 m.starts_with("Pool is paused; will not update to MachineConfig rendered-master-")
             })
     });
-    ok(&kubectl(
-        &e,
-        &[
-            "patch",
-            "mcp",
-            "master",
-            "--type=merge",
-            "-p",
-            r#"{"spec":{"paused":false}}"#,
-        ],
-    ));
+    set_paused(&e, "master", false);
     wait_slowly("the master pool updated once unpaused", || {
         condition(&pool(&e, "master"), "Updated")["status"] == "True"
     });

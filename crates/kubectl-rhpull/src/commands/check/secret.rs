@@ -3,7 +3,7 @@
 //! the one the kubelet would use from that secret (its keys matched to the
 //! image, most specific first, the next tried when one fails).
 
-use rhpull_cluster::pods::{Keyed, Source};
+use rhpull_cluster::pods::{self, Keyed, Source};
 use rhpull_cluster::{ClusterError, pullsecret};
 use rhpull_core::authfile::{CredentialSource, keys};
 use rhpull_core::imageref::{ImageRef, kubelet_matches};
@@ -105,14 +105,7 @@ impl ClusterCommand for SecretCheck<'_> {
         let source = Source::PodSecret {
             name: self.name.to_string(),
         };
-        let held: Vec<Keyed> = pullsecret::credentials_of(&secret)?
-            .into_iter()
-            .map(|c| Keyed {
-                source: source.clone(),
-                key: c.registry.clone(),
-                credential: c,
-            })
-            .collect();
+        let held = pods::keyed_credentials(pullsecret::credentials_of(&secret)?, &source);
         let mut reports = Vec::new();
         for k in self.candidates(ns, held)? {
             let registry = keys::host(&k.key).to_string();
