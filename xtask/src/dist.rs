@@ -75,17 +75,6 @@ pub fn krew_platform(triple: &str) -> Option<(&'static str, &'static str)> {
     Some((os, arch))
 }
 
-pub fn host_triple() -> Result<String, String> {
-    let out = Command::new("rustc")
-        .arg("-vV")
-        .output()
-        .map_err(|e| e.to_string())?;
-    String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .find_map(|l| l.strip_prefix("host: ").map(str::to_string))
-        .ok_or_else(|| "rustc -vV printed no host".into())
-}
-
 fn run_ok(cmd: &mut Command, what: &str) -> Result<(), String> {
     let status = cmd.status().map_err(|e| format!("{what}: {e}"))?;
     if status.success() {
@@ -273,7 +262,7 @@ pub fn run(args: &[String]) -> Result<(), String> {
             "kubectl-rhpull",
         ])?;
     }
-    let triple = host_triple()?;
+    let triple = crate::host_triple()?;
     let (os, arch) =
         krew_platform(&triple).ok_or_else(|| format!("krew has no platform for {triple}"))?;
     let binary = crate::target_dir().join(profile).join("kubectl-rhpull");

@@ -82,6 +82,18 @@ pub fn target_dir() -> std::path::PathBuf {
         .map_or_else(|| workspace_root().join("target"), std::path::PathBuf::from)
 }
 
+/// The Rust target this machine builds for (`rustc -vV`'s host).
+pub fn host_triple() -> Result<String, String> {
+    let out = Command::new("rustc")
+        .arg("-vV")
+        .output()
+        .map_err(|e| e.to_string())?;
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .find_map(|l| l.strip_prefix("host: ").map(str::to_string))
+        .ok_or_else(|| "rustc -vV printed no host".into())
+}
+
 pub fn workspace_root() -> std::path::PathBuf {
     std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
         .parent()

@@ -205,7 +205,7 @@ pub fn run(args: &[String]) -> Result<(), String> {
     }
     let target = match target {
         Some(t) => t,
-        None => crate::dist::host_triple()?,
+        None => crate::host_triple()?,
     };
     let out = out
         .unwrap_or_else(|| crate::target_dir().join(format!("kubectl-rhpull-{target}.cdx.json")));

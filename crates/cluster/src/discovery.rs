@@ -1,6 +1,7 @@
 //! What kind of cluster this is: Kubernetes, OpenShift 3.x (image and
 //! project groups, no config.openshift.io) or OpenShift 4 (config.openshift.io).
-//! One `GET /apis` decides it, once per cluster (`Cluster::kind`).
+//! One `GET /apis` decides it, once per cluster (`Cluster::kind`). And
+//! whether its control plane is hosted elsewhere ([`hosted`]).
 
 use crate::error::ClusterError;
 
@@ -31,5 +32,18 @@ pub async fn ask(client: &kube::Client) -> Result<ClusterKind, ClusterError> {
         ClusterKind::OpenShift3
     } else {
         ClusterKind::Kubernetes
+    })
+}
+
+/// True when the cluster's control plane is hosted elsewhere (HyperShift /
+/// ROSA HCP: `Infrastructure` `cluster` says `controlPlaneTopology:
+/// External`). Unknown (not readable) counts as not hosted.
+pub async fn hosted(client: &kube::Client) -> bool {
+    let api: kube::Api<crate::kinds::Infrastructure> = kube::Api::all(client.clone());
+    api.get("cluster").await.is_ok_and(|i| {
+        i.status
+            .get("controlPlaneTopology")
+            .and_then(|t| t.as_str())
+            == Some("External")
     })
 }

@@ -124,7 +124,7 @@ impl GlobalPlan {
 /// plane's copy is overwritten from its HostedCluster, so an edit there
 /// would not last: refused.
 pub async fn plan(cluster: &Cluster, edit: GlobalEdit) -> Result<GlobalPlan, ClusterError> {
-    if crate::rollout::hosted(cluster).await {
+    if crate::discovery::hosted(&cluster.client).await {
         return Err(ClusterError::HostedControlPlane);
     }
     let api: Api<Secret> = Api::namespaced(cluster.client.clone(), NAMESPACE);

@@ -14,7 +14,7 @@
 //! Hosted control planes (HyperShift, ROSA HCP; `Infrastructure`
 //! `status.controlPlaneTopology: External`) have no pools: the pull secret
 //! is the HostedCluster's, on the management cluster, and the hosted
-//! cluster's copy is overwritten from it ([`hosted`]).
+//! cluster's copy is overwritten from it ([`crate::discovery::hosted`]).
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -26,7 +26,7 @@ use rhpull_core::Credential;
 
 use crate::Cluster;
 use crate::error::{ClusterError, is_not_found};
-use crate::kinds::{Infrastructure, MachineConfigPool};
+use crate::kinds::MachineConfigPool;
 use crate::machineconfig::{self, Agreement, NodeFile, RegistryAgreement};
 
 /// The node annotations the Machine Config Daemon keeps.
@@ -115,18 +115,6 @@ impl Pool {
     }
 }
 
-/// True when the cluster's control plane is hosted elsewhere (HyperShift /
-/// ROSA HCP). Unknown (not readable) counts as not hosted.
-pub async fn hosted(cluster: &Cluster) -> bool {
-    let api: Api<Infrastructure> = Api::all(cluster.client.clone());
-    api.get("cluster").await.is_ok_and(|i| {
-        i.status
-            .get("controlPlaneTopology")
-            .and_then(|t| t.as_str())
-            == Some("External")
-    })
-}
-
 /// Every pool; a cluster without any says why.
 pub async fn pools(cluster: &Cluster) -> Result<Vec<Pool>, ClusterError> {
     let api: Api<MachineConfigPool> = Api::all(cluster.client.clone());
@@ -139,7 +127,7 @@ pub async fn pools(cluster: &Cluster) -> Result<Vec<Pool>, ClusterError> {
 }
 
 async fn no_pools(cluster: &Cluster) -> ClusterError {
-    if hosted(cluster).await {
+    if crate::discovery::hosted(&cluster.client).await {
         ClusterError::HostedControlPlane
     } else {
         ClusterError::NotOpenShift4("MachineConfigPools")

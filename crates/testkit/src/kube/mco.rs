@@ -29,13 +29,13 @@
 //! Each node update takes the configured machine delay; a fault makes the
 //! next node update of a pool fail ([`degrade_next`]).
 
-use std::time::Duration;
 
 use base64::Engine as _;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
 use super::resources::{self, Resource};
+pub use super::state::{Machines, Operator};
 use super::state::{Shared, State};
 use super::store::{Event, now_rfc3339};
 
@@ -47,33 +47,6 @@ pub const STATE: &str = "machineconfiguration.openshift.io/state";
 pub const REASON: &str = "machineconfiguration.openshift.io/reason";
 /// Where the kubelet and CRI-O read the node's pull credentials.
 pub const KUBELET_CONFIG: &str = "/var/lib/kubelet/config.json";
-
-/// The pools a new cluster has, and how many machines each.
-#[derive(Clone, Debug)]
-pub struct Machines {
-    pub masters: u32,
-    pub workers: u32,
-    /// How long the daemon takes to apply a config on one node.
-    pub delay: Duration,
-}
-
-impl Default for Machines {
-    fn default() -> Self {
-        Self {
-            masters: 3,
-            workers: 3,
-            delay: Duration::from_millis(50),
-        }
-    }
-}
-
-/// What the operator is doing: pools being rolled out, and pools whose next
-/// node update fails with a message.
-#[derive(Debug, Default)]
-pub struct Operator {
-    pub rolling: std::collections::BTreeSet<String>,
-    pub degrade: std::collections::BTreeMap<String, String>,
-}
 
 fn res(kind: &str) -> &'static Resource {
     resources::by_kind(kind).expect("served kind")

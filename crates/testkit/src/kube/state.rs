@@ -1,7 +1,7 @@
 //! The emulator's shared state: objects, users, faults, request counters and
 //! the event broadcast that watches and controllers listen to.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
@@ -53,6 +53,33 @@ impl Default for Fault {
     }
 }
 
+/// The pools a new cluster has, and how many machines each.
+#[derive(Clone, Debug)]
+pub struct Machines {
+    pub masters: u32,
+    pub workers: u32,
+    /// How long the daemon takes to apply a config on one node.
+    pub delay: Duration,
+}
+
+impl Default for Machines {
+    fn default() -> Self {
+        Self {
+            masters: 3,
+            workers: 3,
+            delay: Duration::from_millis(50),
+        }
+    }
+}
+
+/// What the operator is doing: pools being rolled out, and pools whose next
+/// node update fails with a message.
+#[derive(Debug, Default)]
+pub struct Operator {
+    pub rolling: BTreeSet<String>,
+    pub degrade: BTreeMap<String, String>,
+}
+
 #[derive(Debug, Clone)]
 pub struct Config {
     pub openshift: bool,
@@ -64,7 +91,7 @@ pub struct Config {
     /// How long controllers wait before acting.
     pub controller_delay: Duration,
     /// OpenShift 4: the Machine Config Operator's pools and pace.
-    pub machines: super::mco::Machines,
+    pub machines: Machines,
 }
 
 impl Config {
@@ -84,7 +111,7 @@ pub struct State {
     pub counters: BTreeMap<String, u64>,
     pub total: u64,
     pub config: Config,
-    pub mco: super::mco::Operator,
+    pub mco: Operator,
 }
 
 #[derive(Clone, Debug)]
@@ -104,7 +131,7 @@ impl Shared {
                 counters: BTreeMap::new(),
                 total: 0,
                 config,
-                mco: super::mco::Operator::default(),
+                mco: Operator::default(),
             })),
             events,
         }
