@@ -341,3 +341,38 @@ fn several_kubeconfig_files_merge_as_kubectl_merges_them() {
     assert!(dev.get("Secret", "default", SECRET).is_some());
     assert!(stage.get("Secret", "default", SECRET).is_none());
 }
+
+/// `check --failing` and `global status` run in every named cluster too,
+/// keyed by context: no failing pod anywhere is exit 0; every OpenShift 4
+/// cluster's pools are reported.
+#[test]
+fn failing_pods_and_rollouts_are_looked_up_in_every_context() {
+    let c = Clusters::start();
+    let out = c.rhpull(
+        &[
+            "check",
+            "--failing",
+            "-A",
+            "--contexts",
+            "dev,stage,prod",
+            "-o",
+            "json",
+        ],
+        "",
+    );
+    assert!(out.status.success(), "{}{}", stdout(&out), stderr(&out));
+    let doc: Value = serde_json::from_str(&stdout(&out)).unwrap();
+    for ctx in ["dev", "stage", "prod"] {
+        assert_eq!(doc[ctx], serde_json::json!([]), "{doc}");
+    }
+    let out = c.rhpull(
+        &["global", "status", "--contexts", "stage,prod", "-o", "json"],
+        "",
+    );
+    assert!(out.status.success(), "{}{}", stdout(&out), stderr(&out));
+    let doc: Value = serde_json::from_str(&stdout(&out)).unwrap();
+    for ctx in ["stage", "prod"] {
+        let pools = doc[ctx]["pools"].as_array().unwrap();
+        assert_eq!(pools.len(), 2, "{doc}");
+    }
+}

@@ -29,7 +29,6 @@
 //! Each node update takes the configured machine delay; a fault makes the
 //! next node update of a pool fail ([`degrade_next`]).
 
-
 use base64::Engine as _;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
