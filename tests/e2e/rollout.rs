@@ -243,6 +243,50 @@ fn a_hosted_control_plane_is_left_to_its_hosted_cluster() {
     assert!(said.contains("control plane is hosted"), "{said}");
     assert!(said.contains("HostedCluster"), "{said}");
     assert_eq!(env.emulator.writes(), 0);
+    // rotate does what it may and leaves the HostedCluster's copy alone.
+    use base64::Engine as _;
+    let b64 = |s: &str| base64::engine::general_purpose::STANDARD.encode(s);
+    let config = format!(
+        r#"{{"auths":{{"quay.io":{{"auth":"{}"}}}}}}"#,
+        b64("quay-user:old")
+    );
+    env.emulator.put(
+        "Secret",
+        "default",
+        serde_json::json!({"metadata": {"name": "team-pull"}, "type": "kubernetes.io/dockerconfigjson",
+                           "data": {".dockerconfigjson": b64(&config)}}),
+    );
+    let global_before = env
+        .emulator
+        .get("Secret", "openshift-config", "pull-secret");
+    let rotated = env.rhpull(
+        &[
+            "rotate",
+            "-u",
+            "quay-user",
+            "--password-stdin",
+            "--yes",
+            "-A",
+        ],
+        Some("new-token\n"),
+    );
+    assert!(rotated.status.success(), "{}", stderr(&rotated));
+    assert!(
+        stderr(&rotated).contains("HostedCluster"),
+        "{}",
+        stderr(&rotated)
+    );
+    assert_eq!(
+        env.emulator.count("update", "secrets"),
+        1,
+        "{}",
+        env.emulator.counters()
+    );
+    assert_eq!(
+        env.emulator
+            .get("Secret", "openshift-config", "pull-secret"),
+        global_before
+    );
     let status = env.rhpull(&["global", "status"], None);
     assert_eq!(status.status.code(), Some(1));
     assert!(

@@ -4,6 +4,7 @@
 //! confirm, and put the new token in — keeping every other entry.
 
 use rhpull_cluster::access::{self, Need};
+use rhpull_cluster::discovery::ClusterKind;
 use rhpull_cluster::global::{self, GlobalEdit, GlobalPlan};
 use rhpull_cluster::rotate::{self, Target};
 use rhpull_cluster::{ClusterError, DryRun, Outcome, inventory};
@@ -82,9 +83,15 @@ impl Rotate<'_> {
         if credentials.is_empty() {
             return Ok(None);
         }
-        Ok(Some(
-            global::plan(cluster, GlobalEdit::Set(credentials)).await?,
-        ))
+        match global::plan(cluster, GlobalEdit::Set(credentials)).await {
+            Ok(plan) => Ok(Some(plan)),
+            // A hosted control plane's copy is the HostedCluster's to change.
+            Err(ClusterError::HostedControlPlane) => {
+                output::note(&text("rotate.hosted_global", &[]));
+                Ok(None)
+            }
+            Err(e) => Err(e.into()),
+        }
     }
 
     /// The plan, on stderr: the result on stdout stays a document.
@@ -122,9 +129,18 @@ impl ClusterCommand for Rotate<'_> {
 
     async fn plan(&self, cx: &Cx<'_>) -> Result<Plan, CliError> {
         let scope = self.args.at.fleet.scope();
-        let inv = inventory::collect_in(cx.cluster()?, scope.as_ref()).await?;
+        let cluster = cx.cluster()?;
+        let inv = inventory::collect_in(cluster, scope.as_ref()).await?;
+        let mut targets = rotate::plan(&inv, &self.username, self.registry.as_deref());
+        // On OpenShift 4 the global pull secret is rotated as the global one
+        // (and left alone on a hosted control plane), never as any secret.
+        if matches!(cluster.kind().await, Ok(ClusterKind::OpenShift4)) {
+            targets.retain(|t| {
+                (t.namespace.as_str(), t.name.as_str()) != (global::NAMESPACE, global::NAME)
+            });
+        }
         let plan = Plan {
-            targets: rotate::plan(&inv, &self.username, self.registry.as_deref()),
+            targets,
             global: self.global_plan(cx).await?,
         };
         if plan.targets.is_empty() && plan.global.is_none() {
