@@ -1,7 +1,8 @@
 //! Fleet scale through real kubectl dispatch: create + link across many
 //! namespaces within the request budget (2N + 10), nothing written on a
 //! re-run, a failing namespace never stopping the others, namespace
-//! selectors, and API Priority and Fairness (429 + Retry-After) respected.
+//! selectors, API Priority and Fairness (429 + Retry-After) respected, and
+//! HTTP/2 to the API server where it is offered (HTTP/1.1 where it is not).
 
 use rhpull_e2e::env::Env;
 use rhpull_e2e::{stderr, stdout};
@@ -45,6 +46,11 @@ fn create_and_link_across_every_namespace_within_the_request_budget() {
         env.emulator.count("update", "serviceaccounts"),
         total_ns as u64
     );
+    // HTTP/2, as kubectl: the whole run shares one connection instead of
+    // a TLS handshake per namespace in flight.
+    let (http2, http1) = env.emulator.connections();
+    assert_eq!(http1, 0, "no HTTP/1.1 connection");
+    assert!(http2 <= 2, "{http2} HTTP/2 connections for one run");
     let sa = env
         .emulator
         .get("ServiceAccount", "team-042", "default")
@@ -63,6 +69,34 @@ fn create_and_link_across_every_namespace_within_the_request_budget() {
         stdout(&again)
     );
     assert_eq!(env.emulator.writes(), 0, "{}", env.emulator.counters());
+}
+
+#[test]
+fn an_api_server_that_speaks_only_http1_gets_http1() {
+    // Behind a proxy or load balancer without HTTP/2, rhpull falls back to
+    // HTTP/1.1 as client-go does: the same job, the same requests.
+    let env = Env::start(rhpull_testkit::kube::Options {
+        http1_only: true,
+        ..Default::default()
+    });
+    let names: Vec<String> = (0..12).map(|i| format!("team-{i:03}")).collect();
+    env.emulator.seed_namespaces(&names);
+    env.emulator.reset_counters();
+    let out = env.rhpull(CREATE, Some(TOKEN));
+    assert!(out.status.success(), "{}{}", stdout(&out), stderr(&out));
+    assert!(
+        stdout(&out).contains("15 namespaces: 15 changed, 0 unchanged, 0 failed"),
+        "{}",
+        stdout(&out)
+    );
+    let (http2, http1) = env.emulator.connections();
+    assert_eq!(http2, 0);
+    assert!(http1 >= 1);
+    assert!(
+        env.emulator.total() <= 2 * 15 + 10,
+        "{}",
+        env.emulator.counters()
+    );
 }
 
 #[test]

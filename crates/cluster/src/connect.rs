@@ -103,8 +103,7 @@ impl Cluster {
             .trim_end_matches('/')
             .to_string();
         let tls_unverified = config.accept_invalid_certs && server.starts_with("https:");
-        let builder = kube::client::ClientBuilder::try_from(config)
-            .map_err(|e| ClusterError::Connection(e.to_string()))?;
+        let builder = crate::transport::builder(&config)?;
         // Tracing inside retrying: `-v` shows every attempt.
         let retry = TransientRetryLayer::new(opts.trace.clone());
         let client = match &opts.trace {

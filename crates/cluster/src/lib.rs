@@ -59,6 +59,7 @@ pub mod rotate;
 pub mod selector;
 pub mod trace;
 pub mod transient;
+pub mod transport;
 
 pub use connect::{Cluster, ConnectOptions};
 pub use error::ClusterError;

@@ -272,8 +272,10 @@ fn backoff(attempt: u32) -> Duration {
 }
 
 /// Connection trouble worth another try: reset, closed early, cut mid-body,
-/// timed out. Not a refused connection, a TLS failure or an auth error —
-/// those would fail the same way again.
+/// timed out; on HTTP/2, a stream the server reset or refused, or a
+/// connection it is closing (GOAWAY). Not a refused connection, a TLS
+/// failure, an HTTP/2 protocol error or an auth error — those would fail
+/// the same way again.
 fn is_transient(err: &(dyn std::error::Error + 'static)) -> bool {
     let mut cur = Some(err);
     while let Some(e) = cur {
@@ -292,6 +294,19 @@ fn is_transient(err: &(dyn std::error::Error + 'static)) -> bool {
         }
         if let Some(h) = e.downcast_ref::<hyper::Error>()
             && (h.is_incomplete_message() || h.is_closed() || h.is_canceled() || h.is_timeout())
+        {
+            return true;
+        }
+        if let Some(h2) = e.downcast_ref::<h2::Error>()
+            && h2.reason().is_some_and(|r| {
+                [
+                    h2::Reason::NO_ERROR,
+                    h2::Reason::INTERNAL_ERROR,
+                    h2::Reason::REFUSED_STREAM,
+                    h2::Reason::CANCEL,
+                ]
+                .contains(&r)
+            })
         {
             return true;
         }
@@ -411,6 +426,15 @@ mod tests {
         assert!(!is_transient(&refused));
         let tls = std::io::Error::new(std::io::ErrorKind::InvalidData, "bad certificate");
         assert!(!is_transient(&tls));
+        // HTTP/2: a stream the server reset or refused is tried again; a
+        // protocol error would be the same the next time.
+        let reset_stream = GaveUp {
+            attempts: 1,
+            source: Box::new(h2::Error::from(h2::Reason::INTERNAL_ERROR)),
+        };
+        assert!(is_transient(&reset_stream));
+        assert!(is_transient(&h2::Error::from(h2::Reason::REFUSED_STREAM)));
+        assert!(!is_transient(&h2::Error::from(h2::Reason::PROTOCOL_ERROR)));
     }
 
     #[test]

@@ -106,6 +106,10 @@ fn every_kubectl_build_reads_and_writes_through_the_emulator() {
             &["delete", "secret", &name],
         ));
     }
+    // Every build agreed on HTTP/2 over ALPN, as with a real API server.
+    let (http2, http1) = e.connections();
+    assert!(http2 >= kubectls.len() as u64, "{http2} HTTP/2 connections");
+    assert_eq!(http1, 0, "HTTP/1.1 connections");
 }
 
 #[test]

@@ -48,7 +48,7 @@ pub use state::Fault;
 use state::{Config, Shared};
 use status::ApiError;
 
-use crate::server::{Running, serve, serve_with};
+use crate::server::{Protocols, Running, serve, serve_with};
 use crate::tls::TestCa;
 
 /// The token of the built-in cluster-admin user.
@@ -79,6 +79,9 @@ pub struct Options {
     /// ConfigurationPolicy, PlacementBinding and Placement, checked against
     /// their CRDs' schemas.
     pub hub: bool,
+    /// Offers only HTTP/1.1 over ALPN, as an API server behind a proxy or
+    /// load balancer that does not speak HTTP/2.
+    pub http1_only: bool,
 }
 
 impl Default for Options {
@@ -91,6 +94,7 @@ impl Default for Options {
             machines: mco::Machines::default(),
             hosted: false,
             hub: false,
+            http1_only: false,
         }
     }
 }
@@ -262,6 +266,11 @@ impl Emulator {
                 shared.clone(),
                 shared.subscribe(),
             ))),
+            if options.http1_only {
+                Protocols::Http1Only
+            } else {
+                Protocols::Both
+            },
         );
         let kubeconfig = dir.path().join("kubeconfig");
         let server = format!("https://127.0.0.1:{}", running.port());
@@ -393,7 +402,13 @@ impl Emulator {
         self.shared.lock().total
     }
 
+    /// Connections accepted so far: (HTTP/2, HTTP/1.x).
+    pub fn connections(&self) -> (u64, u64) {
+        self.running.connections.counts()
+    }
+
     pub fn reset_counters(&self) {
+        self.running.connections.reset();
         let mut s = self.shared.lock();
         s.total = 0;
         s.counters.clear();
