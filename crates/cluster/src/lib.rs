@@ -3,7 +3,8 @@
 //! failures are [`ClusterError`]s the binary turns into words.
 //!
 //! - [`kubeconfig`]: the files merged as kubectl merges them; contexts.
-//! - [`connect`]: a client for one context, its namespace, retries, traces.
+//! - [`connect`]: a client for one context, its namespace, retries, traces;
+//!   [`transport`]: HTTP/2 to the API server where it is offered.
 //! - [`discovery`]: Kubernetes, OpenShift 3 or OpenShift 4.
 //! - [`kinds`]: OpenShift's resources as typed as k8s-openapi's.
 //! - [`pullsecret`]: build and apply pull secrets from `core` credentials.

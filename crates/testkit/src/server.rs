@@ -102,18 +102,20 @@ fn server_config(cert: &ServerCert, protocols: Protocols) -> Arc<rustls::ServerC
 
 /// Serves `app` over TLS (or plain HTTP when `cert` is `None`) on 127.0.0.1.
 pub fn serve(app: axum::Router, cert: Option<&ServerCert>) -> Running {
-    serve_with(app, cert, None, Protocols::Both)
+    serve_with(app, cert, None, Protocols::Both, 2)
 }
 
 /// A task to run on the server's runtime beside it (controllers).
 pub type Background = std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>>;
 
-/// As [`serve`], also running `background` until the server stops.
+/// As [`serve`], also running `background` until the server stops, with
+/// `protocols` offered and `workers` threads.
 pub fn serve_with(
     app: axum::Router,
     cert: Option<&ServerCert>,
     background: Option<Background>,
     protocols: Protocols,
+    workers: usize,
 ) -> Running {
     let tls = cert.map(|c| tokio_rustls::TlsAcceptor::from(server_config(c, protocols)));
     let std_listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1");
@@ -123,14 +125,17 @@ pub fn serve_with(
     let connections = Arc::new(Connections::default());
     let counted = connections.clone();
     let thread = std::thread::spawn(move || {
-        // One worker: a test world runs many servers on two cores, and the
-        // bench times rhpull against ten emulators at once; more threads
-        // per server only add switching between them.
-        let rt = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(1)
-            .enable_all()
-            .build()
-            .expect("tokio runtime");
+        // One worker is this thread alone: no second thread to hand work to.
+        let rt = if workers <= 1 {
+            tokio::runtime::Builder::new_current_thread()
+        } else {
+            let mut b = tokio::runtime::Builder::new_multi_thread();
+            b.worker_threads(workers);
+            b
+        }
+        .enable_all()
+        .build()
+        .expect("tokio runtime");
         rt.block_on(async move {
             if let Some(task) = background {
                 tokio::spawn(task);

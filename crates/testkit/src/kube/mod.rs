@@ -82,6 +82,10 @@ pub struct Options {
     /// Offers only HTTP/1.1 over ALPN, as an API server behind a proxy or
     /// load balancer that does not speak HTTP/2.
     pub http1_only: bool,
+    /// Worker threads of the emulator's runtime (2). The bench runs ten
+    /// emulators at once on two cores with one each: more threads than
+    /// cores only add switching between them.
+    pub workers: usize,
 }
 
 impl Default for Options {
@@ -95,6 +99,7 @@ impl Default for Options {
             hosted: false,
             hub: false,
             http1_only: false,
+            workers: 2,
         }
     }
 }
@@ -271,6 +276,7 @@ impl Emulator {
             } else {
                 Protocols::Both
             },
+            options.workers,
         );
         let kubeconfig = dir.path().join("kubeconfig");
         let server = format!("https://127.0.0.1:{}", running.port());
