@@ -75,12 +75,13 @@ fn create_and_link_across_every_namespace_within_the_request_budget() {
 fn an_api_server_that_speaks_only_http1_gets_http1() {
     // Behind a proxy or load balancer without HTTP/2, rhpull falls back to
     // HTTP/1.1 as client-go does: the same job, the same requests.
-    let env = Env::start(rhpull_testkit::kube::Options {
-        http1_only: true,
-        ..Default::default()
-    });
-    let names: Vec<String> = (0..12).map(|i| format!("team-{i:03}")).collect();
-    env.emulator.seed_namespaces(&names);
+    let env = Env::with_namespaces_on(
+        rhpull_testkit::kube::Options {
+            protocols: rhpull_testkit::kube::Protocols::Http1Only,
+            ..Default::default()
+        },
+        12,
+    );
     env.emulator.reset_counters();
     let out = env.rhpull(CREATE, Some(TOKEN));
     assert!(out.status.success(), "{}{}", stdout(&out), stderr(&out));

@@ -55,7 +55,12 @@ impl Env {
     /// Kubernetes with `n` namespaces `team-000`… whose service accounts
     /// already exist.
     pub fn with_namespaces(n: usize) -> Self {
-        let env = Self::start(Options::default());
+        Self::with_namespaces_on(Options::default(), n)
+    }
+
+    /// As [`Env::with_namespaces`], on an emulator started with `options`.
+    pub fn with_namespaces_on(options: Options, n: usize) -> Self {
+        let env = Self::start(options);
         let names: Vec<String> = (0..n).map(|i| format!("team-{i:03}")).collect();
         env.emulator.seed_namespaces(&names);
         env

@@ -32,8 +32,8 @@ impl Running {
 /// Connections a server accepted: HTTP/2 (ALPN `h2`) and the rest.
 #[derive(Debug, Default)]
 pub struct Connections {
-    pub http2: AtomicU64,
-    pub http1: AtomicU64,
+    http2: AtomicU64,
+    http1: AtomicU64,
 }
 
 impl Connections {
@@ -72,10 +72,9 @@ impl Drop for Running {
 }
 
 /// What a server offers over ALPN.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Protocols {
     /// HTTP/2 and HTTP/1.1, as an API server, a registry or an SSO endpoint.
-    #[default]
     Both,
     /// HTTP/1.1 only, as a server behind a proxy that does not speak HTTP/2.
     Http1Only,
@@ -102,8 +101,11 @@ fn server_config(cert: &ServerCert, protocols: Protocols) -> Arc<rustls::ServerC
 
 /// Serves `app` over TLS (or plain HTTP when `cert` is `None`) on 127.0.0.1.
 pub fn serve(app: axum::Router, cert: Option<&ServerCert>) -> Running {
-    serve_with(app, cert, None, Protocols::Both, 2)
+    serve_with(app, cert, None, Protocols::Both, WORKERS)
 }
+
+/// Worker threads a server's runtime has unless told otherwise.
+pub const WORKERS: usize = 2;
 
 /// A task to run on the server's runtime beside it (controllers).
 pub type Background = std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>>;

@@ -48,7 +48,8 @@ pub use state::Fault;
 use state::{Config, Shared};
 use status::ApiError;
 
-use crate::server::{Protocols, Running, serve, serve_with};
+pub use crate::server::Protocols;
+use crate::server::{Running, serve, serve_with};
 use crate::tls::TestCa;
 
 /// The token of the built-in cluster-admin user.
@@ -79,10 +80,11 @@ pub struct Options {
     /// ConfigurationPolicy, PlacementBinding and Placement, checked against
     /// their CRDs' schemas.
     pub hub: bool,
-    /// Offers only HTTP/1.1 over ALPN, as an API server behind a proxy or
-    /// load balancer that does not speak HTTP/2.
-    pub http1_only: bool,
-    /// Worker threads of the emulator's runtime (2). The bench runs ten
+    /// What it offers over ALPN: HTTP/2 and HTTP/1.1 as an API server does,
+    /// or HTTP/1.1 only, as one behind a proxy or load balancer that does
+    /// not speak HTTP/2.
+    pub protocols: Protocols,
+    /// Worker threads of the emulator's runtime. The bench runs ten
     /// emulators at once on two cores with one each: more threads than
     /// cores only add switching between them.
     pub workers: usize,
@@ -98,8 +100,8 @@ impl Default for Options {
             machines: mco::Machines::default(),
             hosted: false,
             hub: false,
-            http1_only: false,
-            workers: 2,
+            protocols: Protocols::Both,
+            workers: crate::server::WORKERS,
         }
     }
 }
@@ -271,11 +273,7 @@ impl Emulator {
                 shared.clone(),
                 shared.subscribe(),
             ))),
-            if options.http1_only {
-                Protocols::Http1Only
-            } else {
-                Protocols::Both
-            },
+            options.protocols,
             options.workers,
         );
         let kubeconfig = dir.path().join("kubeconfig");
