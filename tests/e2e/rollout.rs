@@ -233,10 +233,7 @@ fn check_pod_says_when_its_node_still_has_the_previous_credentials() {
 
 #[test]
 fn a_hosted_control_plane_is_left_to_its_hosted_cluster() {
-    let env = Env::start(Options {
-        hosted: true,
-        ..Options::openshift()
-    });
+    let env = Env::start(Options::hosted());
     let out = set_world(&env, &[]);
     assert_eq!(out.status.code(), Some(1));
     let said = stderr(&out);

@@ -18,7 +18,7 @@ use std::time::Duration;
 
 use rhpull_testkit::kube::kubeconfig::KubeconfigFile;
 use rhpull_testkit::kube::mco::Machines;
-use rhpull_testkit::kube::{Emulator, Options};
+use rhpull_testkit::kube::{Emulator, Flavour, Options};
 use rhpull_testkit::world::{self, RegistryWorld};
 
 use crate::{cargo, workspace_root};
@@ -101,7 +101,11 @@ fn start_clusters(args: &Args) -> (Vec<(Emulator, String)>, KubeconfigFile) {
     let mut clusters = Vec::new();
     for i in 0..args.clusters {
         let options = Options {
-            openshift: i < args.openshift,
+            flavour: if i < args.openshift {
+                Flavour::OpenShift4
+            } else {
+                Flavour::Kubernetes
+            },
             hub: args.hub && i == 0,
             latency: args.latency,
             // Slow enough to watch a pull-secret rollout with `--wait`.

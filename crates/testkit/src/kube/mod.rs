@@ -60,22 +60,46 @@ pub const ADMIN_USER: &str = "kubernetes-admin";
 pub const VIEWER_TOKEN: &str = "rhpull-emulator-viewer-token";
 pub const VIEWER_USER: &str = "viewer";
 
+/// What kind of cluster the emulator plays.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Flavour {
+    #[default]
+    Kubernetes,
+    /// OKD / OpenShift 3.11: OpenShift's groups without config.openshift.io,
+    /// no global pull secret; image streams use `openshift/imagestreamsecret`.
+    OpenShift3,
+    /// OpenShift 4, with the Machine Config Operator.
+    OpenShift4,
+    /// OpenShift 4 with a hosted control plane (HyperShift / ROSA HCP):
+    /// `Infrastructure` says `controlPlaneTopology: External`, and there is
+    /// no Machine Config Operator in the cluster.
+    Hosted,
+}
+
+impl Flavour {
+    pub fn is_openshift(self) -> bool {
+        self != Self::Kubernetes
+    }
+
+    /// The API groups it serves.
+    fn served(self) -> resources::Flavor {
+        match self {
+            Self::Kubernetes => resources::Flavor::Kubernetes,
+            Self::OpenShift3 => resources::Flavor::OpenShift3,
+            Self::OpenShift4 | Self::Hosted => resources::Flavor::OpenShift4,
+        }
+    }
+}
+
 /// How to start the emulator.
 #[derive(Clone, Debug)]
 pub struct Options {
-    pub openshift: bool,
-    /// With `openshift`: play OKD / OpenShift 3.11 (no config.openshift.io,
-    /// no global pull secret; image streams use `openshift/imagestreamsecret`).
-    pub openshift3: bool,
+    pub flavour: Flavour,
     pub latency: Duration,
     pub controller_delay: Duration,
     /// OpenShift 4: machine config pools, machine counts and how long each
     /// machine takes to get a new config.
     pub machines: mco::Machines,
-    /// OpenShift 4 with a hosted control plane (HyperShift / ROSA HCP):
-    /// `Infrastructure` says `controlPlaneTopology: External`, and there is
-    /// no Machine Config Operator in the cluster.
-    pub hosted: bool,
     /// A hub: serves Open Cluster Management's Policy,
     /// ConfigurationPolicy, PlacementBinding and Placement, checked against
     /// their CRDs' schemas.
@@ -93,12 +117,10 @@ pub struct Options {
 impl Default for Options {
     fn default() -> Self {
         Self {
-            openshift: false,
-            openshift3: false,
+            flavour: Flavour::Kubernetes,
             latency: Duration::ZERO,
             controller_delay: Duration::from_millis(100),
             machines: mco::Machines::default(),
-            hosted: false,
             hub: false,
             protocols: Protocols::Both,
             workers: crate::server::WORKERS,
@@ -107,19 +129,24 @@ impl Default for Options {
 }
 
 impl Options {
-    pub fn openshift() -> Self {
+    /// Kubernetes, or with `flavour` another kind of cluster.
+    pub fn of(flavour: Flavour) -> Self {
         Self {
-            openshift: true,
+            flavour,
             ..Self::default()
         }
     }
 
+    pub fn openshift() -> Self {
+        Self::of(Flavour::OpenShift4)
+    }
+
     pub fn openshift3() -> Self {
-        Self {
-            openshift: true,
-            openshift3: true,
-            ..Self::default()
-        }
+        Self::of(Flavour::OpenShift3)
+    }
+
+    pub fn hosted() -> Self {
+        Self::of(Flavour::Hosted)
     }
 }
 
@@ -233,12 +260,8 @@ impl Emulator {
         let ca_file = ca.write_ca(&dir.path().join("ca"));
         let cert = ca.server_cert(&dir.path().join("tls"), "apiserver");
         let shared = Shared::new(Config {
-            openshift: options.openshift,
-            flavor: match (options.openshift, options.openshift3) {
-                (false, _) => resources::Flavor::Kubernetes,
-                (true, true) => resources::Flavor::OpenShift3,
-                (true, false) => resources::Flavor::OpenShift4,
-            },
+            openshift: options.flavour.is_openshift(),
+            flavor: options.flavour.served(),
             latency: options.latency,
             controller_delay: options.controller_delay,
             machines: options.machines.clone(),
@@ -426,10 +449,6 @@ impl Emulator {
         self.shared.lock().faults.clear();
     }
 
-    pub fn set_latency(&self, latency: Duration) {
-        self.shared.lock().config.latency = latency;
-    }
-
     /// An object as stored, or `None`.
     pub fn get(&self, kind: &str, namespace: &str, name: &str) -> Option<Value> {
         let r = resources::by_kind(kind).expect("known kind");
@@ -542,11 +561,6 @@ impl Emulator {
         mco::degrade_next(&self.shared, pool, message);
     }
 
-    /// OpenShift 4: how long each machine takes to get a new config.
-    pub fn set_machine_delay(&self, delay: Duration) {
-        self.shared.lock().config.machines.delay = delay;
-    }
-
     pub fn openshift(&self) -> bool {
         self.shared.lock().config.openshift
     }
@@ -572,7 +586,7 @@ fn seed_service_accounts(shared: &Shared, ns: &str, openshift: bool) {
 /// OpenShift 4 the ClusterVersion, the Infrastructure and (unless hosted)
 /// the Machine Config Operator's pools, nodes and rendered configs.
 fn seed(shared: &Shared, options: &Options) {
-    let (openshift, openshift3) = (options.openshift, options.openshift3);
+    let openshift = options.flavour.is_openshift();
     let mut namespaces = vec!["default", "kube-system", "kube-public"];
     if openshift {
         namespaces.extend(["openshift", "openshift-config"]);
@@ -606,7 +620,7 @@ fn seed(shared: &Shared, options: &Options) {
             "cloud.openshift.com": {"auth": b64("cloud-user:cloud-token"), "email": "ops@example.com"},
             "quay.io": {"auth": b64("quay-user:quay-token"), "email": "ops@example.com"},
         }});
-        if openshift3 {
+        if options.flavour == Flavour::OpenShift3 {
             // OKD 3.11 has no cluster-wide pull secret object.
             return;
         }
@@ -625,7 +639,8 @@ fn seed(shared: &Shared, options: &Options) {
             json!({"metadata": {"name": "version"}, "status": {"desired": {"version": "4.16.0"}}}),
             false,
         );
-        let topology = if options.hosted {
+        let hosted = options.flavour == Flavour::Hosted;
+        let topology = if hosted {
             "External"
         } else {
             "HighlyAvailable"
@@ -639,7 +654,7 @@ fn seed(shared: &Shared, options: &Options) {
                               "platform": "None"}}),
             false,
         );
-        if !options.hosted {
+        if !hosted {
             mco::seed(&mut s);
         }
     }

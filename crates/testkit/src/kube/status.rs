@@ -129,6 +129,7 @@ impl ApiError {
             503 => "ServiceUnavailable",
             504 => "Timeout",
             409 => "Conflict",
+            422 => "Invalid",
             _ => "Unknown",
         };
         Self::new(code, reason, format!("injected fault: {reason}"), json!({}))

@@ -1,219 +1,23 @@
-//! The REST API: routing a request to discovery or to a resource, then get,
-//! list (selectors, paging), watch, create, update, patch and delete with
-//! the real semantics (resourceVersion conflicts, AlreadyExists, 422
-//! validation, dryRun, no-op writes that change nothing).
+//! The verbs on a resource with the API server's semantics: get, list
+//! (selectors, paging), create, update, patch and delete
+//! (resourceVersion conflicts, AlreadyExists, 422 validation, `dryRun`,
+//! writes that change nothing), and access reviews.
 
-use axum::body::{Body, Bytes};
-use axum::http::{HeaderMap, Method, StatusCode, Uri, header};
+use axum::body::Bytes;
+use axum::http::{HeaderMap, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use base64::Engine as _;
 use serde_json::{Value, json};
 
-use super::authz::User;
-use super::resources::{self, Resource};
-use super::selectors::{FieldSelector, LabelSelector};
-use super::state::Shared;
-use super::status::{ApiError, success};
-use super::store::{Event, random_suffix};
-use super::{admission, patch, validate};
-
-/// What a request addresses.
-#[derive(Debug, Clone)]
-pub struct Target {
-    pub resource: &'static Resource,
-    pub namespace: Option<String>,
-    pub name: Option<String>,
-    pub subresource: Option<String>,
-}
-
-#[derive(Debug)]
-pub enum Route {
-    Version,
-    ApiVersions,
-    GroupList,
-    ResourceList(Value),
-    OpenApi(Option<Value>),
-    /// `/openapi/v2`, which kubectl reads as protobuf only.
-    OpenApiV2,
-    Resource(Target),
-    NotFound,
-}
-
-/// Parses `/api/v1/...` and `/apis/GROUP/VERSION/...`.
-pub fn route(serves: resources::Serves, path: &str) -> Route {
-    let segs: Vec<&str> = path
-        .trim_matches('/')
-        .split('/')
-        .filter(|s| !s.is_empty())
-        .collect();
-    match segs.as_slice() {
-        ["version"] => return Route::Version,
-        ["api"] => return Route::ApiVersions,
-        ["apis"] => return Route::GroupList,
-        ["openapi", "v2"] => return Route::OpenApiV2,
-        ["openapi", "v3"] => return Route::OpenApi(Some(super::openapi::index(serves))),
-        ["openapi", "v3", rest @ ..] => {
-            return Route::OpenApi(super::openapi::group_version(serves, &rest.join("/")));
-        }
-        _ => {}
-    }
-    let (group, version, rest) = match segs.as_slice() {
-        ["api", v, rest @ ..] => ("", *v, rest),
-        ["apis", g, v, rest @ ..] => (*g, *v, rest),
-        _ => return Route::NotFound,
-    };
-    if rest.is_empty() {
-        return resources::resource_list(serves, group, version)
-            .map_or(Route::NotFound, Route::ResourceList);
-    }
-    let find = |plural: &str| resources::find(serves, group, version, plural);
-    let target = match rest {
-        ["namespaces", ns, plural, tail @ ..] if find(plural).is_some_and(|r| r.namespaced) => {
-            Target {
-                resource: find(plural).expect("checked"),
-                namespace: Some((*ns).to_string()),
-                name: tail.first().map(|s| (*s).to_string()),
-                subresource: tail.get(1).map(|s| (*s).to_string()),
-            }
-        }
-        [plural, tail @ ..] if find(plural).is_some() => Target {
-            resource: find(plural).expect("checked"),
-            namespace: None,
-            name: tail.first().map(|s| (*s).to_string()),
-            subresource: tail.get(1).map(|s| (*s).to_string()),
-        },
-        _ => return Route::NotFound,
-    };
-    Route::Resource(target)
-}
-
-/// The verb of a resource request, as RBAC names it.
-pub fn verb(method: &Method, target: &Target, query: &Query) -> &'static str {
-    match (method.as_str(), target.name.is_some()) {
-        ("GET", true) => "get",
-        ("GET", false) if query.watch => "watch",
-        ("GET", false) => "list",
-        ("POST", _) => "create",
-        ("PUT", _) => "update",
-        ("PATCH", _) => "patch",
-        ("DELETE", true) => "delete",
-        ("DELETE", false) => "deletecollection",
-        _ => "unknown",
-    }
-}
-
-#[derive(Debug, Default)]
-pub struct Query {
-    pub watch: bool,
-    pub label_selector: Option<String>,
-    pub field_selector: Option<String>,
-    pub limit: Option<usize>,
-    pub continue_token: Option<String>,
-    pub resource_version: Option<String>,
-    pub timeout_seconds: Option<u64>,
-    pub dry_run: bool,
-    pub allow_bookmarks: bool,
-    /// `fieldValidation=Strict` (kubectl's default): unknown fields are an
-    /// error rather than dropped.
-    pub strict: bool,
-}
-
-impl Query {
-    pub fn parse(uri: &Uri) -> Self {
-        let mut q = Self::default();
-        for pair in uri.query().unwrap_or_default().split('&') {
-            let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
-            let v = percent_decode(v);
-            match k {
-                "watch" => q.watch = v == "1" || v == "true",
-                "labelSelector" => q.label_selector = Some(v),
-                "fieldSelector" => q.field_selector = Some(v),
-                "limit" => q.limit = v.parse().ok().filter(|n| *n > 0),
-                "continue" => q.continue_token = Some(v).filter(|s| !s.is_empty()),
-                "resourceVersion" => q.resource_version = Some(v).filter(|s| !s.is_empty()),
-                "timeoutSeconds" => q.timeout_seconds = v.parse().ok(),
-                "dryRun" => q.dry_run = v == "All",
-                "allowWatchBookmarks" => q.allow_bookmarks = v == "true",
-                "fieldValidation" => q.strict = v == "Strict",
-                _ => {}
-            }
-        }
-        q
-    }
-}
-
-fn percent_decode(s: &str) -> String {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        match bytes[i] {
-            b'+' => out.push(b' '),
-            b'%' if i + 2 < bytes.len() => match u8::from_str_radix(&s[i + 1..i + 3], 16) {
-                Ok(b) => {
-                    out.push(b);
-                    i += 2;
-                }
-                Err(_) => out.push(b'%'),
-            },
-            b => out.push(b),
-        }
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
-}
-
-fn json_response(code: StatusCode, v: &Value) -> Response {
-    (
-        code,
-        [(header::CONTENT_TYPE, "application/json")],
-        v.to_string(),
-    )
-        .into_response()
-}
-
-pub fn version(flavor: resources::Flavor) -> Response {
-    // OKD 3.11 runs Kubernetes 1.11.
-    let (minor, git) = match flavor {
-        resources::Flavor::OpenShift3 => ("11", "v1.11.0+d4cacc0"),
-        resources::Flavor::OpenShift4 => ("32", "v1.32.4+openshift"),
-        resources::Flavor::Kubernetes => ("32", "v1.32.4"),
-    };
-    json_response(
-        StatusCode::OK,
-        &json!({
-            "major": "1", "minor": minor, "gitVersion": git, "gitCommit": "rhpull-emulator",
-            "gitTreeState": "clean", "buildDate": "2026-01-01T00:00:00Z", "goVersion": "go1.23.0",
-            "compiler": "gc", "platform": "linux/amd64",
-        }),
-    )
-}
-
-pub fn discovery(route: &Route, serves: resources::Serves) -> Option<Response> {
-    match route {
-        Route::Version => Some(version(serves.flavor)),
-        Route::ApiVersions => Some(json_response(StatusCode::OK, &resources::api_versions())),
-        Route::GroupList => Some(json_response(
-            StatusCode::OK,
-            &resources::api_group_list(serves),
-        )),
-        Route::ResourceList(v) => Some(json_response(StatusCode::OK, v)),
-        Route::OpenApi(Some(v)) => Some(json_response(StatusCode::OK, v)),
-        Route::OpenApi(None) => Some(ApiError::path_not_found().into_response()),
-        Route::OpenApiV2 => Some(
-            (
-                StatusCode::OK,
-                [(
-                    header::CONTENT_TYPE,
-                    "application/com.github.proto-openapi.spec.v2.v1.0+protobuf",
-                )],
-                super::openapi::v2_protobuf(),
-            )
-                .into_response(),
-        ),
-        _ => None,
-    }
-}
+use super::super::authz::User;
+use super::super::resources::{self, Resource};
+use super::super::selectors::{FieldSelector, LabelSelector};
+use super::super::state::Shared;
+use super::super::status::{ApiError, success};
+use super::super::store::random_suffix;
+use super::super::{admission, patch, validate};
+use super::route::{Query, Target, json_response};
+use super::watch::watch;
 
 /// Handles a resource request for an authorised user.
 pub async fn handle(
@@ -262,7 +66,7 @@ fn get(shared: &Shared, t: &Target, name: &str) -> ApiResult {
         .ok_or_else(|| ApiError::not_found(t.resource, name))
 }
 
-fn selectors(t: &Target, q: &Query) -> Result<(LabelSelector, FieldSelector), ApiError> {
+pub(super) fn selectors(t: &Target, q: &Query) -> Result<(LabelSelector, FieldSelector), ApiError> {
     let labels = LabelSelector::parse(q.label_selector.as_deref().unwrap_or_default())
         .map_err(ApiError::bad_request)?;
     let fields = FieldSelector::parse(
@@ -351,7 +155,7 @@ fn parse_body(body: &Bytes) -> Result<Value, ApiError> {
     Ok(v)
 }
 
-fn require_namespace(state: &super::state::State, t: &Target) -> Result<(), ApiError> {
+fn require_namespace(state: &super::super::state::State, t: &Target) -> Result<(), ApiError> {
     if t.resource.namespaced {
         let ns = ns_of(t);
         let ns_res = resources::by_kind("Namespace").expect("namespaces");
@@ -399,8 +203,8 @@ fn validate_object(
         "RoleBinding" | "ClusterRoleBinding" => errs.extend(validate::binding(obj, old)),
         _ => {}
     }
-    if let Some(schema) = r.hub.then(|| super::crds::schema(r.kind)).flatten() {
-        let problems = super::schema::check(schema, obj);
+    if let Some(schema) = r.hub.then(|| super::super::crds::schema(r.kind)).flatten() {
+        let problems = super::super::schema::check(schema, obj);
         if strict && !problems.unknown.is_empty() {
             let fields: Vec<String> = (problems.unknown.iter())
                 .map(|f| format!("unknown field \"{f}\""))
@@ -695,197 +499,4 @@ fn review(user: &User, body: &Bytes) -> ApiResult {
         json!({"allowed": false})
     };
     Ok((StatusCode::CREATED, obj))
-}
-
-fn watch_matches(e: &Event, t: &Target, labels: &LabelSelector, fields: &FieldSelector) -> bool {
-    (e.resource.group, e.resource.plural) == (t.resource.group, t.resource.plural)
-        && (!t.resource.namespaced
-            || t.namespace.is_none()
-            || e.object
-                .pointer("/metadata/namespace")
-                .and_then(Value::as_str)
-                == t.namespace.as_deref())
-        && labels.matches(&e.object)
-        && fields.matches(&e.object)
-}
-
-fn watch_line(kind: &str, object: &Value) -> Bytes {
-    let mut s = json!({"type": kind, "object": object}).to_string();
-    s.push('\n');
-    Bytes::from(s)
-}
-
-/// A watch: past events (or the current objects as ADDED), then live ones,
-/// as a stream of JSON lines, until `timeoutSeconds` or the server stops.
-fn watch(shared: &Shared, t: &Target, q: &Query) -> Response {
-    let (labels, fields) = match selectors(t, q) {
-        Ok(s) => s,
-        Err(e) => return e.into_response(),
-    };
-    let state = shared.lock();
-    let mut rx = shared.subscribe();
-    let mut backlog: Vec<Bytes> = Vec::new();
-    let since = q
-        .resource_version
-        .as_deref()
-        .and_then(|rv| rv.parse::<u64>().ok())
-        .filter(|rv| *rv > 0);
-    let start_rv = state.store.resource_version();
-
-    match since {
-        None => {
-            let ns = if t.resource.namespaced {
-                t.namespace.as_deref()
-            } else {
-                None
-            };
-            for (_, v) in state.store.list(t.resource, ns) {
-                if labels.matches(v) && fields.matches(v) {
-                    backlog.push(watch_line("ADDED", v));
-                }
-            }
-        }
-        Some(rv) => match state.store.events_since(rv) {
-            Some(events) => {
-                for e in events
-                    .iter()
-                    .filter(|e| watch_matches(e, t, &labels, &fields))
-                {
-                    backlog.push(watch_line(e.kind, &e.object));
-                }
-            }
-            None => {
-                let gone = ApiError::gone(format!(
-                    "too old resource version: {rv} ({})",
-                    state.store.oldest_event_rv()
-                ));
-                backlog.push(watch_line("ERROR", &gone.status_body()));
-                drop(state);
-                return stream_response(futures_lite(backlog, None));
-            }
-        },
-    }
-    drop(state);
-    let t = t.clone();
-    let timeout = q.timeout_seconds.map(std::time::Duration::from_secs);
-    let live = async_stream(move |tx: tokio::sync::mpsc::Sender<Bytes>| async move {
-        let deadline = timeout.map(|d| tokio::time::Instant::now() + d);
-        loop {
-            let next = async {
-                loop {
-                    match rx.recv().await {
-                        Ok(e) if e.rv > start_rv && watch_matches(&e, &t, &labels, &fields) => {
-                            return Some(e);
-                        }
-                        Ok(_) => continue,
-                        Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => continue,
-                        Err(_) => return None,
-                    }
-                }
-            };
-            let event = match deadline {
-                Some(d) => tokio::time::timeout_at(d, next).await.unwrap_or_default(),
-                None => next.await,
-            };
-            let Some(e) = event else { break };
-            if tx.send(watch_line(e.kind, &e.object)).await.is_err() {
-                break;
-            }
-        }
-    });
-    stream_response(futures_lite(backlog, Some(live)))
-}
-
-fn stream_response(rx: tokio::sync::mpsc::Receiver<Bytes>) -> Response {
-    let stream = tokio_stream_from(rx);
-    Response::builder()
-        .status(StatusCode::OK)
-        .header(header::CONTENT_TYPE, "application/json")
-        .header(header::TRANSFER_ENCODING, "chunked")
-        .body(Body::from_stream(stream))
-        .expect("watch response")
-}
-
-/// Runs `f` with a channel's sender on the runtime; returns the receiver.
-fn async_stream<F, Fut>(f: F) -> tokio::sync::mpsc::Receiver<Bytes>
-where
-    F: FnOnce(tokio::sync::mpsc::Sender<Bytes>) -> Fut + Send + 'static,
-    Fut: std::future::Future<Output = ()> + Send + 'static,
-{
-    let (tx, rx) = tokio::sync::mpsc::channel(256);
-    tokio::spawn(f(tx));
-    rx
-}
-
-/// The backlog first, then whatever `live` yields.
-fn futures_lite(
-    backlog: Vec<Bytes>,
-    live: Option<tokio::sync::mpsc::Receiver<Bytes>>,
-) -> tokio::sync::mpsc::Receiver<Bytes> {
-    async_stream(move |tx| async move {
-        for b in backlog {
-            if tx.send(b).await.is_err() {
-                return;
-            }
-        }
-        if let Some(mut live) = live {
-            while let Some(b) = live.recv().await {
-                if tx.send(b).await.is_err() {
-                    return;
-                }
-            }
-        }
-    })
-}
-
-fn tokio_stream_from(
-    mut rx: tokio::sync::mpsc::Receiver<Bytes>,
-) -> impl futures_core::Stream<Item = Result<Bytes, std::io::Error>> + Send {
-    futures_util_unfold(move |cx| rx.poll_recv(cx).map(|o| o.map(Ok)))
-}
-
-/// `poll_fn` as a stream, without pulling in a stream-utilities crate.
-fn futures_util_unfold<F>(f: F) -> PollFnStream<F>
-where
-    F: FnMut(&mut std::task::Context<'_>) -> std::task::Poll<Option<Result<Bytes, std::io::Error>>>,
-{
-    PollFnStream(f)
-}
-
-pub struct PollFnStream<F>(F);
-
-impl<F> std::fmt::Debug for PollFnStream<F> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("PollFnStream")
-    }
-}
-
-impl<F> futures_core::Stream for PollFnStream<F>
-where
-    F: FnMut(&mut std::task::Context<'_>) -> std::task::Poll<Option<Result<Bytes, std::io::Error>>>
-        + Unpin,
-{
-    type Item = Result<Bytes, std::io::Error>;
-    fn poll_next(
-        mut self: std::pin::Pin<&mut Self>,
-        cx: &mut std::task::Context<'_>,
-    ) -> std::task::Poll<Option<Self::Item>> {
-        (self.0)(cx)
-    }
-}
-
-/// Answers for a watch or a request that the fault injector drops: the
-/// body fails mid-stream, so the client sees the connection cut.
-pub fn dropped() -> Response {
-    let stream = PollFnStream(|_cx: &mut std::task::Context<'_>| {
-        std::task::Poll::Ready(Some(Err(std::io::Error::new(
-            std::io::ErrorKind::ConnectionReset,
-            "dropped by fault injection",
-        ))))
-    });
-    Response::builder()
-        .status(StatusCode::OK)
-        .header(header::CONTENT_TYPE, "application/json")
-        .body(Body::from_stream(stream))
-        .expect("dropped response")
 }
