@@ -46,19 +46,19 @@ const CASES: &[(&str, &str)] = &[
     ),
     (
         "link deployer {secret} -n project-a",
-        "you may not update serviceaccounts (API group \"\") in namespace project-a",
+        "you may not patch serviceaccounts (API group \"\") in namespace project-a",
     ),
     (
         "link deployer {secret} -A",
-        "you may not update serviceaccounts (API group \"\") in every namespace",
+        "you may not patch serviceaccounts (API group \"\") in every namespace",
     ),
     (
         "unlink default {secret} -n project-a",
-        "you may not update serviceaccounts (API group \"\") in namespace project-a",
+        "you may not patch serviceaccounts (API group \"\") in namespace project-a",
     ),
     (
         "unlink default {secret} -A",
-        "you may not update serviceaccounts (API group \"\") in every namespace",
+        "you may not patch serviceaccounts (API group \"\") in every namespace",
     ),
     (
         "grant project-a project-b --sa builder",

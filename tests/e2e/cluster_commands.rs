@@ -3,7 +3,7 @@
 //! auth; what rhpull wrote is read back with real kubectl.
 
 use base64::Engine as _;
-use rhpull_e2e::env::{Env, decoded_config, ok, pull_names, registry};
+use rhpull_e2e::env::{Env, decoded_config, ok, pull_names, registry, says};
 use rhpull_e2e::{stderr, stdout};
 use rhpull_testkit::kube::{Emulator, Options};
 use rhpull_testkit::world;
@@ -296,21 +296,19 @@ fn link_unlink_and_their_errors() {
     assert!(text.contains("unlinked"), "{text}");
     assert!(pull_names(&env.kubectl_json(&["get", "sa", "default", "-n", "project-a"])).is_empty());
 
-    // A service account that never appears.
-    let out = env.rhpull(
-        &[
-            "link",
-            "ghost",
-            "second",
-            "-n",
-            "project-a",
-            "--wait",
-            "300ms",
-        ],
-        None,
-    );
+    // A service account the cluster never makes: at once, not after the
+    // wait, naming what is there and the closest name.
+    let started = std::time::Instant::now();
+    let out = env.rhpull(&["link", "ghost", "second", "-n", "project-a"], None);
     assert_eq!(out.status.code(), Some(1));
-    assert!(stderr(&out).contains("did not appear"), "{}", stderr(&out));
+    assert!(started.elapsed() < std::time::Duration::from_secs(10));
+    says(
+        &stderr(&out),
+        &["service account ghost does not exist in project-a; it has: default"],
+    );
+    let out = env.rhpull(&["link", "defualt", "second", "-n", "project-a"], None);
+    assert_eq!(out.status.code(), Some(1));
+    says(&stderr(&out), &["did you mean default?"]);
 }
 
 #[test]

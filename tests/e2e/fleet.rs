@@ -43,7 +43,7 @@ fn create_and_link_across_every_namespace_within_the_request_budget() {
     );
     assert_eq!(env.emulator.count("create", "secrets"), total_ns as u64);
     assert_eq!(
-        env.emulator.count("update", "serviceaccounts"),
+        env.emulator.count("patch", "serviceaccounts"),
         total_ns as u64
     );
     // HTTP/2, as kubectl: the whole run shares one connection instead of
@@ -149,12 +149,13 @@ fn a_failing_namespace_never_stops_the_others() {
     let json = env.rhpull(&[CREATE, &["-o", "json"]].concat(), Some(TOKEN));
     let v: Value = serde_json::from_slice(&json.stdout).unwrap();
     assert_eq!(v.as_array().unwrap().len(), 13);
-    assert!(
-        v.as_array()
-            .unwrap()
-            .iter()
-            .any(|r| r["namespace"] == "team-004" && r["error"].is_string())
-    );
+    let failed: Vec<&Value> = (v.as_array().unwrap().iter())
+        .filter(|r| r.get("reason").is_some())
+        .collect();
+    assert_eq!(failed.len(), 1, "{v}");
+    assert_eq!(failed[0]["namespace"], "team-004");
+    assert_eq!(failed[0]["reason"], "SecretNotManaged");
+    assert_eq!(failed[0]["error"]["name"], "1234567-fleet-pull-secret");
 }
 
 #[test]
@@ -265,7 +266,7 @@ fn cut_connections_and_failing_writes_end_in_named_failures_and_a_rerun_finishes
         ..Fault::default()
     });
     env.emulator.add_fault(Fault {
-        verb: Some("update".into()),
+        verb: Some("patch".into()),
         resource: Some("serviceaccounts".into()),
         status: Some(500),
         remaining: 2,
@@ -287,7 +288,7 @@ fn cut_connections_and_failing_writes_end_in_named_failures_and_a_rerun_finishes
         "{}",
         stderr(&out)
     );
-    assert_eq!(env.emulator.count("update", "serviceaccounts"), 7);
+    assert_eq!(env.emulator.count("patch", "serviceaccounts"), 7);
 
     // The re-run does only what is missing, and kubectl sees every link.
     env.emulator.reset_counters();

@@ -4,6 +4,7 @@
 
 mod access;
 mod acm;
+mod causes;
 mod check_login;
 mod cluster_commands;
 mod contexts;

@@ -115,7 +115,7 @@ fn faults() -> [Fault; 3] {
         },
         Fault {
             status: Some(500),
-            ..on("update", "serviceaccounts")
+            ..on("patch", "serviceaccounts")
         },
     ]
 }

@@ -321,7 +321,9 @@ fn mean_ms(program: &str, args: &[&str], path: &std::ffi::OsStr, runs: u32) -> f
 }
 
 /// The cases `cargo xtask bench [CASE…]` knows; all without one.
-pub const CASES: &[&str] = &["fleet", "clusters", "failing", "inputs", "start-up"];
+pub const CASES: &[&str] = &[
+    "fleet", "memory", "clusters", "failing", "inputs", "start-up",
+];
 
 pub fn run(args: &[String]) -> Result<(), String> {
     if let Some(bad) = args.iter().find(|a| !CASES.contains(&a.as_str())) {
@@ -368,6 +370,8 @@ pub fn run(args: &[String]) -> Result<(), String> {
     let mut rows = Vec::new();
     if wanted("fleet") || wanted("clusters") {
         rows.extend(fleet_rows(&bin, wanted("fleet"))?);
+    } else if wanted("memory") {
+        rows.extend(memory_rows(&bin)?);
     }
     if wanted("clusters") {
         eprintln!("bench: 10 clusters × 100 namespaces");
@@ -414,9 +418,16 @@ fn fleet_rows(bin: &Path, all: bool) -> Result<Vec<Value>, String> {
             "requests": requests, "request_budget": 2 * n + 10, "peak_rss_kib": peak,
         }));
     }
-    if !all {
-        return Ok(rows);
+    if all {
+        rows.extend(memory_rows(bin)?);
     }
+    Ok(rows)
+}
+
+/// Case 3: peak memory (and time, requests) at N = 10,000, for create +
+/// link and for `status -A`.
+fn memory_rows(bin: &Path) -> Result<Vec<Value>, String> {
+    let mut rows = Vec::new();
     eprintln!("bench: memory at N = 10000");
     let big = world(10_000);
     let (secs, requests, create_peak) = rhpull_create(bin, &big)?;

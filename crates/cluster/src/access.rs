@@ -134,7 +134,7 @@ async fn allowed(api: &Api<SelfSubjectAccessReview>, need: &Need) -> Result<bool
     let answer = api
         .create(&PostParams::default(), &review)
         .await
-        .map_err(|e| ClusterError::from_kube(e, "selfsubjectaccessreview", "", ""))?;
+        .map_err(|e| ClusterError::from_kube::<SelfSubjectAccessReview>(e, "", ""))?;
     Ok(answer.status.is_some_and(|s| s.allowed))
 }
 

@@ -28,6 +28,64 @@ impl BuildSecretPlan {
     }
 }
 
+/// A BuildConfig as read: only its `spec`.
+#[derive(Clone, Debug)]
+pub struct Read {
+    namespace: String,
+    build_config: String,
+    spec: Value,
+}
+
+/// Reads BuildConfig `bc` (a missing namespace is named as one).
+pub async fn read(cluster: &Cluster, ns: &str, bc: &str) -> Result<Read, ClusterError> {
+    let api: Api<BuildConfig> = Api::namespaced(cluster.client.clone(), ns);
+    let spec = match api.get(bc).await {
+        Ok(found) => found.spec,
+        Err(e) => {
+            let err = ClusterError::from_kube::<BuildConfig>(e, ns, bc);
+            return Err(crate::namespaces::blame(cluster, err).await);
+        }
+    };
+    Ok(Read {
+        namespace: ns.to_string(),
+        build_config: bc.to_string(),
+        spec,
+    })
+}
+
+impl Read {
+    /// Plans setting its pull (or, with `push`, push) secret to `secret`.
+    pub fn plan(&self, secret: &str, push: bool) -> BuildSecretPlan {
+        let spec = &self.spec;
+        let (pointer, patch) = if push {
+            (
+                "/output/pushSecret/name".to_string(),
+                json!({"spec": {"output": {"pushSecret": {"name": secret}}}}),
+            )
+        } else {
+            let strategy = ["sourceStrategy", "dockerStrategy", "customStrategy"]
+                .into_iter()
+                .find(|s| spec.pointer(&format!("/strategy/{s}")).is_some())
+                .unwrap_or("sourceStrategy");
+            (
+                format!("/strategy/{strategy}/pullSecret/name"),
+                json!({"spec": {"strategy": {strategy: {"pullSecret": {"name": secret}}}}}),
+            )
+        };
+        let outcome = if spec.pointer(&pointer).and_then(Value::as_str) == Some(secret) {
+            Outcome::Unchanged
+        } else {
+            Outcome::Updated
+        };
+        BuildSecretPlan {
+            namespace: self.namespace.clone(),
+            build_config: self.build_config.clone(),
+            outcome,
+            patch,
+        }
+    }
+}
+
 /// Reads BuildConfig `bc` and plans setting its pull (or, with `push`,
 /// push) secret to `secret`.
 pub async fn plan(
@@ -37,38 +95,7 @@ pub async fn plan(
     secret: &str,
     push: bool,
 ) -> Result<BuildSecretPlan, ClusterError> {
-    let api: Api<BuildConfig> = Api::namespaced(cluster.client.clone(), ns);
-    let spec = api
-        .get(bc)
-        .await
-        .map_err(|e| ClusterError::from_kube(e, "buildconfig", ns, bc))?
-        .spec;
-    let (pointer, patch) = if push {
-        (
-            "/output/pushSecret/name".to_string(),
-            json!({"spec": {"output": {"pushSecret": {"name": secret}}}}),
-        )
-    } else {
-        let strategy = ["sourceStrategy", "dockerStrategy", "customStrategy"]
-            .into_iter()
-            .find(|s| spec.pointer(&format!("/strategy/{s}")).is_some())
-            .unwrap_or("sourceStrategy");
-        (
-            format!("/strategy/{strategy}/pullSecret/name"),
-            json!({"spec": {"strategy": {strategy: {"pullSecret": {"name": secret}}}}}),
-        )
-    };
-    let outcome = if spec.pointer(&pointer).and_then(Value::as_str) == Some(secret) {
-        Outcome::Unchanged
-    } else {
-        Outcome::Updated
-    };
-    Ok(BuildSecretPlan {
-        namespace: ns.to_string(),
-        build_config: bc.to_string(),
-        outcome,
-        patch,
-    })
+    Ok(read(cluster, ns, bc).await?.plan(secret, push))
 }
 
 /// Carries out a plan: one merge patch of that field.
@@ -89,6 +116,6 @@ pub async fn write(
     };
     api.patch(bc, &params, &Patch::Merge(&plan.patch))
         .await
-        .map_err(|e| ClusterError::from_kube(e, "buildconfig", ns, bc))?;
+        .map_err(|e| ClusterError::from_kube::<BuildConfig>(e, ns, bc))?;
     Ok(plan.outcome)
 }

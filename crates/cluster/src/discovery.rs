@@ -21,10 +21,16 @@ impl ClusterKind {
 
 /// Asks the API server which kind it is.
 pub async fn ask(client: &kube::Client) -> Result<ClusterKind, ClusterError> {
-    let groups = client
-        .list_api_groups()
-        .await
-        .map_err(|e| ClusterError::from_kube(e, "APIGroupList", "", "/apis"))?;
+    let groups = client.list_api_groups().await.map_err(|e| {
+        let at = crate::error::At {
+            kind: "APIGroupList",
+            group: "",
+            resource: "apis",
+            namespace: "",
+            name: "",
+        };
+        ClusterError::from_kube_at(e, at)
+    })?;
     let has = |name: &str| groups.groups.iter().any(|g| g.name == name);
     Ok(if has("config.openshift.io") {
         ClusterKind::OpenShift4

@@ -6,7 +6,7 @@
 //! the service account — and checked against the registry once per group,
 //! so a thousand pods behind one revoked token cost one token request.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use k8s_openapi::api::core::v1::{ContainerStatus, Event, Pod, Secret, ServiceAccount};
 use kube::api::{Api, ListParams};
@@ -15,7 +15,7 @@ use rhpull_core::sso::{Cause, CheckOptions, CheckSetupError, Step};
 
 use crate::error::ClusterError;
 use crate::fleet::Scope;
-use crate::list::list_all;
+use crate::list;
 use crate::pods::{self, ImageCheck, Keyed, PodView, SecretsByName, Source};
 use crate::{Cluster, secret_types};
 
@@ -36,53 +36,86 @@ pub struct FailingPod {
 }
 
 /// Where to look: `-n`'s namespace (`None`), some, or all.
-async fn list_in<K>(
-    cluster: &Cluster,
-    scope: Option<&Scope>,
-    params: &ListParams,
-) -> Result<Vec<K>, ClusterError>
-where
-    K: kube::Resource<Scope = k8s_openapi::NamespaceResourceScope>
-        + Clone
-        + serde::de::DeserializeOwned
-        + std::fmt::Debug,
-    <K as kube::Resource>::DynamicType: Default,
-{
-    let kind = K::kind(&Default::default()).to_lowercase();
-    let err = |e, ns: &str| ClusterError::from_kube(e, "list", ns, &kind);
-    let namespaces = match scope {
-        None => vec![cluster.namespace.clone()],
-        Some(Scope::Namespaces(list)) => list.clone(),
-        Some(other) => {
-            let all = Api::<K>::all(cluster.client.clone());
-            let only = match other {
-                Scope::Selector(_) => Some(crate::fleet::namespaces(cluster, other).await?),
-                _ => None,
-            };
-            let mut items = list_all(&all, params.clone())
-                .await
-                .map_err(|e| err(e, ""))?;
-            if let Some(only) = only {
-                items.retain(|o| {
-                    o.meta()
-                        .namespace
-                        .as_ref()
-                        .is_some_and(|n| only.contains(n))
-                });
-            }
-            return Ok(items);
-        }
-    };
-    let mut out = Vec::new();
-    for ns in namespaces {
-        let api = Api::<K>::namespaced(cluster.client.clone(), &ns);
-        out.extend(
-            list_all(&api, params.clone())
-                .await
-                .map_err(|e| err(e, &ns))?,
-        );
+#[derive(Clone, Debug)]
+struct Where {
+    /// The namespaces to list in one by one, or `None`: in all at once,
+    /// keeping those of `only` (a selector's).
+    each: Option<Vec<String>>,
+    only: Option<BTreeSet<String>>,
+}
+
+impl Where {
+    async fn of(cluster: &Cluster, scope: Option<&Scope>) -> Result<Self, ClusterError> {
+        Ok(match scope {
+            None => Self {
+                each: Some(vec![cluster.namespace.clone()]),
+                only: None,
+            },
+            Some(Scope::Namespaces(list)) => Self {
+                each: Some(list.clone()),
+                only: None,
+            },
+            Some(Scope::All) => Self {
+                each: None,
+                only: None,
+            },
+            Some(selector) => Self {
+                each: None,
+                only: Some(
+                    crate::fleet::namespaces(cluster, selector)
+                        .await?
+                        .into_iter()
+                        .collect(),
+                ),
+            },
+        })
     }
-    Ok(out)
+
+    /// Keeps only the objects of namespaces in `set` (those with failing
+    /// pods), whatever the scope.
+    fn narrowed_to(&self, set: BTreeSet<String>) -> Self {
+        Self {
+            each: self.each.clone(),
+            only: Some(set),
+        }
+    }
+
+    /// What `keep` makes of each object listed, page by page.
+    async fn list<K, T>(
+        &self,
+        cluster: &Cluster,
+        params: &ListParams,
+        mut keep: impl FnMut(K) -> Option<T>,
+    ) -> Result<Vec<T>, ClusterError>
+    where
+        K: list::Namespaced,
+    {
+        let only = self.only.as_ref();
+        let wanted = |o: &K| {
+            only.is_none_or(|set| o.meta().namespace.as_ref().is_some_and(|n| set.contains(n)))
+        };
+        let mut keep = |o: K| if wanted(&o) { keep(o) } else { None };
+        let err = |e, ns: &str| ClusterError::from_kube::<K>(e, ns, "");
+        let Some(each) = &self.each else {
+            let all = Api::<K>::all(cluster.client.clone());
+            return list::filter_map(&all, params.clone(), keep)
+                .await
+                .map_err(|e| err(e, ""));
+        };
+        let mut out = Vec::new();
+        for ns in each
+            .iter()
+            .filter(|n| only.is_none_or(|set| set.contains(*n)))
+        {
+            let api = Api::<K>::namespaced(cluster.client.clone(), ns);
+            out.extend(
+                list::filter_map(&api, params.clone(), &mut keep)
+                    .await
+                    .map_err(|e| err(e, ns))?,
+            );
+        }
+        Ok(out)
+    }
 }
 
 /// The images of a pod's containers waiting on a failed pull.
@@ -118,34 +151,57 @@ pub async fn find(
     cluster: &Cluster,
     scope: Option<&Scope>,
 ) -> Result<Vec<FailingPod>, ClusterError> {
+    let at = Where::of(cluster, scope).await?;
+    // Named namespaces must be there: a list in one that is not answers
+    // as an empty one.
+    if let Some(named) = &at.each
+        && let Some(first) = crate::namespaces::missing_of(cluster, named)
+            .await
+            .into_iter()
+            .next()
+    {
+        return Err(ClusterError::NamespaceNotFound(first));
+    }
     let live = ListParams::default().fields("status.phase!=Succeeded,status.phase!=Failed");
-    let failing: Vec<(Pod, Vec<String>)> = list_in::<Pod>(cluster, scope, &live)
-        .await?
-        .into_iter()
-        .map(|p| {
+    // Page by page, only the pods that fail are kept.
+    let failing: Vec<(Pod, Vec<String>)> = at
+        .list(cluster, &live, |p: Pod| {
             let images = failing_images(&p);
-            (p, images)
+            (!images.is_empty()).then_some((p, images))
         })
-        .filter(|(_, images)| !images.is_empty())
-        .collect();
+        .await?;
     if failing.is_empty() {
         return Ok(Vec::new());
     }
-    let sas: HashMap<(String, String), ServiceAccount> =
-        list_in::<ServiceAccount>(cluster, scope, &ListParams::default())
-            .await?
-            .into_iter()
-            .map(|sa| (key_of(&sa.metadata), sa))
-            .collect();
+    // Only the namespaces with failing pods matter from here on.
+    let with_failures: BTreeSet<String> = (failing.iter())
+        .filter_map(|(p, _)| p.metadata.namespace.clone())
+        .collect();
+    let at = at.narrowed_to(with_failures);
+    let sas: HashMap<(String, String), ServiceAccount> = at
+        .list(cluster, &ListParams::default(), |sa: ServiceAccount| {
+            Some((key_of(&sa.metadata), sa))
+        })
+        .await?
+        .into_iter()
+        .collect();
     let mut secrets = SecretsByName::new();
     for ty in [secret_types::DOCKER_CONFIG_JSON, secret_types::DOCKERCFG] {
         let params = ListParams::default().fields(&format!("type={ty}"));
-        for s in list_in::<Secret>(cluster, scope, &params).await? {
-            secrets.insert(key_of(&s.metadata), s);
-        }
+        let listed = at.list(cluster, &params, |s: Secret| Some((key_of(&s.metadata), s)));
+        secrets.extend(listed.await?);
     }
+    let uids: BTreeSet<String> = (failing.iter())
+        .filter_map(|(p, _)| p.metadata.uid.clone())
+        .collect();
     let pulls = ListParams::default().fields("involvedObject.kind=Pod,reason=Failed");
-    let events = latest_pull_failures(list_in::<Event>(cluster, scope, &pulls).await?);
+    let events = at
+        .list(cluster, &pulls, |e: Event| {
+            let uid = e.involved_object.uid.as_ref()?;
+            uids.contains(uid).then_some(e)
+        })
+        .await?;
+    let events = latest_pull_failures(events);
     let node = pods::node_credentials(cluster).await?;
     Ok(failing
         .into_iter()

@@ -12,10 +12,10 @@ use futures::StreamExt as _;
 use k8s_openapi::api::core::v1::{Namespace, Secret, ServiceAccount};
 use kube::api::{Api, ListParams};
 
-use crate::access::{self, Need};
-use crate::error::ClusterError;
+use crate::access::{self, Need, Verb};
+use crate::error::{ClusterError, is_forbidden};
 use crate::link::{LinkChange, LinkEdit, LinkPlan};
-use crate::list::list_all;
+use crate::list;
 use crate::pullsecret::{self, SecretPlan};
 use crate::{Cluster, DryRun, Outcome};
 
@@ -44,10 +44,9 @@ pub async fn namespaces(cluster: &Cluster, scope: &Scope) -> Result<Vec<String>,
         Scope::All => ListParams::default(),
     };
     let api: Api<Namespace> = Api::all(cluster.client.clone());
-    let all = list_all(&api, params)
+    list::filter_map(&api, params, |n: Namespace| n.metadata.name)
         .await
-        .map_err(|e| ClusterError::from_kube(e, "namespace", "", ""))?;
-    Ok(all.into_iter().filter_map(|n| n.metadata.name).collect())
+        .map_err(|e| ClusterError::from_kube::<Namespace>(e, "", ""))
 }
 
 /// What happened in one namespace.
@@ -57,15 +56,10 @@ pub struct NamespaceResult {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub secret: Option<Outcome>,
     pub links: Vec<LinkChange>,
-    #[serde(skip_serializing_if = "Option::is_none", serialize_with = "as_text")]
+    /// Why the namespace failed; the binary puts its reason and fields
+    /// into machine output.
+    #[serde(skip)]
     pub error: Option<ClusterError>,
-}
-
-fn as_text<S: serde::Serializer>(e: &Option<ClusterError>, s: S) -> Result<S::Ok, S::Error> {
-    match e {
-        Some(e) => s.serialize_str(&e.to_string()),
-        None => s.serialize_none(),
-    }
 }
 
 impl NamespaceResult {
@@ -104,20 +98,45 @@ impl Job {
     }
 }
 
+/// What becomes of the pull secret in one namespace. Only an update keeps
+/// an object (the one read, to write back whole): a create is built when
+/// it is sent, so a plan across 10,000 namespaces holds no 10,000 copies.
+#[derive(Debug)]
+pub enum SecretStep {
+    Create,
+    Update(Box<SecretPlan>),
+    Unchanged,
+}
+
+impl SecretStep {
+    fn of(plan: SecretPlan) -> Self {
+        match plan.outcome {
+            Outcome::Created => Self::Create,
+            Outcome::Updated => Self::Update(Box::new(plan)),
+            Outcome::Unchanged => Self::Unchanged,
+        }
+    }
+}
+
 /// What will happen in one namespace, or why it cannot.
 #[derive(Debug)]
 pub struct NamespacePlan {
     pub namespace: String,
-    pub secret: Option<SecretPlan>,
+    pub secret: Option<SecretStep>,
     pub links: Vec<LinkPlan>,
     pub error: Option<ClusterError>,
 }
 
 impl NamespacePlan {
     fn needs(&self) -> impl Iterator<Item = Need> + '_ {
-        self.secret
-            .iter()
-            .filter_map(SecretPlan::need)
+        let ns = Some(self.namespace.as_str());
+        let secret = self.secret.as_ref().and_then(|s| match s {
+            SecretStep::Create => Some(Need::on::<Secret>(Verb::Create, ns)),
+            SecretStep::Update(_) => Some(Need::on::<Secret>(Verb::Update, ns)),
+            SecretStep::Unchanged => None,
+        });
+        secret
+            .into_iter()
             .chain(self.links.iter().filter_map(LinkPlan::need))
     }
 }
@@ -126,6 +145,8 @@ impl NamespacePlan {
 #[derive(Debug)]
 pub struct FleetPlan {
     pub namespaces: Vec<NamespacePlan>,
+    /// The secret the creates build, once for all of them.
+    secret: Option<SecretSpec>,
     open: bool,
 }
 
@@ -142,21 +163,30 @@ impl FleetPlan {
     }
 }
 
-/// Objects of `names` in every namespace, one list per name. A user who
-/// may not list across namespaces, working on a named list of them, is
-/// read namespace by namespace instead (one more read per namespace and
-/// name: the price of rights granted project by project).
-async fn by_name<K>(
+/// `(namespace, name)` of an object.
+type Key = (String, String);
+
+fn key_of(meta: &k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta) -> Key {
+    (
+        meta.namespace.clone().unwrap_or_default(),
+        meta.name.clone().unwrap_or_default(),
+    )
+}
+
+/// Objects of `names` in every namespace, one list per name, page by
+/// page: `keep` makes what the plan needs of each as it arrives, and the
+/// object itself is dropped. A user who may not list across namespaces,
+/// working on a named list of them, is read namespace by namespace
+/// instead (one more read per namespace and name: the price of rights
+/// granted project by project).
+async fn by_name<K, T>(
     cluster: &Cluster,
     names: &[String],
     scope: &Scope,
-) -> Result<HashMap<(String, String), K>, ClusterError>
+    mut keep: impl FnMut(K) -> T,
+) -> Result<HashMap<Key, T>, ClusterError>
 where
-    K: kube::Resource<Scope = k8s_openapi::NamespaceResourceScope>
-        + Clone
-        + serde::de::DeserializeOwned
-        + std::fmt::Debug,
-    <K as kube::Resource>::DynamicType: Default,
+    K: list::Namespaced,
 {
     let mut out = HashMap::new();
     for name in names {
@@ -166,112 +196,161 @@ where
             .fields(&format!("metadata.name={name}"))
             .limit(5000);
         let everywhere: Api<K> = Api::all(cluster.client.clone());
-        let items = match (list_all(&everywhere, params.clone()).await, scope) {
-            (Ok(items), _) => items,
+        let mut put = |o: K| {
+            let key = key_of(o.meta());
+            out.insert(key, keep(o));
+        };
+        match (
+            list::for_each(&everywhere, params.clone(), &mut put).await,
+            scope,
+        ) {
+            (Ok(()), _) => {}
+            // Refused before the first page: nothing was kept yet.
             (Err(e), Scope::Namespaces(list)) if is_forbidden(&e) => {
-                let mut items = Vec::new();
                 for ns in list {
                     let api: Api<K> = Api::namespaced(cluster.client.clone(), ns);
-                    let found = list_all(&api, params.clone())
+                    list::for_each(&api, params.clone(), &mut put)
                         .await
-                        .map_err(|e| ClusterError::from_kube(e, "list", ns, name))?;
-                    items.extend(found);
+                        .map_err(|e| ClusterError::from_kube::<K>(e, ns, ""))?;
                 }
-                items
             }
-            (Err(e), _) => return Err(ClusterError::from_kube(e, "list", "", name)),
-        };
-        for o in items {
-            let meta = o.meta();
-            out.insert(
-                (
-                    meta.namespace.clone().unwrap_or_default(),
-                    meta.name.clone().unwrap_or_default(),
-                ),
-                o,
-            );
+            (Err(e), _) => return Err(ClusterError::from_kube::<K>(e, "", "")),
         }
     }
     Ok(out)
 }
 
-fn is_forbidden(e: &kube::Error) -> bool {
-    matches!(e, kube::Error::Api(s) if s.code == 403)
-}
-
-/// Reads what the job needs, with one list per kind, and plans every namespace.
+/// Reads what the job needs, with one list per kind, and plans every
+/// namespace. Each secret and service account is planned as its page
+/// arrives; the plan keeps what it will write, not what it read.
 pub async fn plan(cluster: &Cluster, scope: &Scope, job: &Job) -> Result<FleetPlan, ClusterError> {
     let namespaces = namespaces(cluster, scope).await?;
-    let mut secret_names = job.required_secrets();
-    secret_names.extend(job.secret.as_ref().map(|s| s.name.clone()));
-    let secrets: HashMap<(String, String), Secret> = by_name(cluster, &secret_names, scope).await?;
-    let service_accounts = job.links.as_ref().map(|(sas, _)| sas.as_slice());
-    let sas: HashMap<(String, String), ServiceAccount> =
-        by_name(cluster, service_accounts.unwrap_or_default(), scope).await?;
-    let plans = namespaces
-        .into_iter()
-        .map(|ns| {
-            let planned = plan_one(&ns, job, &secrets, &sas);
-            let (secret, links, error) = match planned {
-                Ok((secret, links)) => (secret, links, None),
-                Err(e) => (None, Vec::new(), Some(e)),
+    let required = job.required_secrets();
+    let present = by_name(cluster, &required, scope, |_: Secret| ()).await?;
+    let secrets: HashMap<Key, Result<SecretStep, ClusterError>> = match &job.secret {
+        Some(spec) => {
+            let decide = |existing: Secret| {
+                let ns = existing.metadata.namespace.clone().unwrap_or_default();
+                let wanted = pullsecret::build(&spec.name, &ns, spec.format, &spec.credentials);
+                SecretPlan::decide(Some(existing), wanted, job.overwrite).map(SecretStep::of)
             };
-            NamespacePlan {
+            by_name(cluster, std::slice::from_ref(&spec.name), scope, decide).await?
+        }
+        None => HashMap::new(),
+    };
+    let links: HashMap<Key, LinkPlan> = match &job.links {
+        Some((names, edit)) => {
+            let plan = |sa: ServiceAccount| LinkPlan::from_read(&sa, edit.clone());
+            by_name(cluster, names, scope, plan).await?
+        }
+        None => HashMap::new(),
+    };
+    let mut listed = Listed {
+        present,
+        secrets,
+        links,
+    };
+    let mut plans: Vec<NamespacePlan> = namespaces
+        .into_iter()
+        .map(|ns| match listed.plan_one(&ns, job) {
+            Ok((secret, links)) => NamespacePlan {
                 namespace: ns,
                 secret,
                 links,
-                error,
-            }
+                error: None,
+            },
+            Err(e) => NamespacePlan {
+                namespace: ns,
+                secret: None,
+                links: Vec::new(),
+                error: Some(e),
+            },
         })
         .collect();
+    name_missing_namespaces(cluster, &mut plans).await;
     Ok(FleetPlan {
         namespaces: plans,
+        secret: job.secret.clone(),
         open: scope.is_open(),
     })
 }
 
-type Listed<K> = HashMap<(String, String), K>;
-
-fn plan_one(
-    ns: &str,
-    job: &Job,
-    secrets: &Listed<Secret>,
-    sas: &Listed<ServiceAccount>,
-) -> Result<(Option<SecretPlan>, Vec<LinkPlan>), ClusterError> {
-    let key = |name: &str| (ns.to_string(), name.to_string());
-    let missing: Vec<String> = job
-        .required_secrets()
-        .into_iter()
-        .filter(|s| !secrets.contains_key(&key(s)))
+/// A named namespace that lacks what the job needs may not exist at all:
+/// those are asked about (only those: a run where everything is found
+/// costs no request more) and named as missing namespaces.
+async fn name_missing_namespaces(cluster: &Cluster, plans: &mut [NamespacePlan]) {
+    let suspect: Vec<String> = (plans.iter())
+        .filter(|p| {
+            matches!(
+                p.error,
+                Some(ClusterError::NotFound { .. } | ClusterError::SecretsMissing { .. })
+            )
+        })
+        .map(|p| p.namespace.clone())
         .collect();
-    if !missing.is_empty() {
-        return Err(ClusterError::SecretsMissing {
-            namespace: ns.to_string(),
-            names: missing,
-        });
+    if suspect.is_empty() {
+        return;
     }
-    let secret = match &job.secret {
-        Some(spec) => {
-            let wanted = pullsecret::build(&spec.name, ns, spec.format, &spec.credentials);
-            let existing = secrets.get(&key(&spec.name)).cloned();
-            Some(SecretPlan::decide(existing, wanted, job.overwrite)?)
+    let missing = crate::namespaces::missing_of(cluster, &suspect).await;
+    for p in plans.iter_mut().filter(|p| missing.contains(&p.namespace)) {
+        p.error = Some(ClusterError::NamespaceNotFound(p.namespace.clone()));
+    }
+}
+
+/// What the lists found, planned already.
+struct Listed {
+    /// The secrets a link-only job needs, where they are.
+    present: HashMap<Key, ()>,
+    /// The job's secret where it exists, decided against what is there.
+    secrets: HashMap<Key, Result<SecretStep, ClusterError>>,
+    /// Every service account named, planned.
+    links: HashMap<Key, LinkPlan>,
+}
+
+impl Listed {
+    /// One namespace's plan, taken out of what was listed (each entry is
+    /// one namespace's).
+    fn plan_one(
+        &mut self,
+        ns: &str,
+        job: &Job,
+    ) -> Result<(Option<SecretStep>, Vec<LinkPlan>), ClusterError> {
+        let key = |name: &str| (ns.to_string(), name.to_string());
+        let missing: Vec<String> = job
+            .required_secrets()
+            .into_iter()
+            .filter(|s| !self.present.contains_key(&key(s)))
+            .collect();
+        if !missing.is_empty() {
+            return Err(ClusterError::SecretsMissing {
+                namespace: ns.to_string(),
+                names: missing,
+            });
         }
-        None => None,
-    };
-    let mut links = Vec::new();
-    for (sa, edit) in job
-        .links
-        .iter()
-        .flat_map(|(sas, e)| sas.iter().map(move |s| (s, e)))
-    {
-        let current = sas.get(&key(sa)).ok_or_else(|| ClusterError::NotFound {
-            kind: "serviceaccount",
-            namespace: ns.to_string(),
-            name: sa.clone(),
-        })?;
-        links.push(LinkPlan::from_read(current, edit.clone()));
+        let secret = match &job.secret {
+            Some(spec) => Some(
+                self.secrets
+                    .remove(&key(&spec.name))
+                    .transpose()?
+                    .unwrap_or(SecretStep::Create),
+            ),
+            None => None,
+        };
+        let mut links = Vec::new();
+        for sa in job.links.iter().flat_map(|(sas, _)| sas) {
+            let plan = self
+                .links
+                .remove(&key(sa))
+                .ok_or_else(|| ClusterError::NotFound {
+                    group: String::new(),
+                    resource: "serviceaccounts".into(),
+                    namespace: Some(ns.to_string()),
+                    name: sa.clone(),
+                })?;
+            links.push(plan);
+        }
+        Ok((secret, links))
     }
-    Ok((secret, links))
 }
 
 /// Carries out the plan, `concurrency` namespaces at a time; `progress` is
@@ -284,9 +363,10 @@ pub async fn apply(
     concurrency: usize,
     progress: &(dyn Fn(&NamespaceResult) + Sync),
 ) -> Vec<NamespaceResult> {
+    let spec = plan.secret.as_ref();
     let mut results = futures::stream::iter(plan.namespaces)
         .map(|p| async move {
-            let r = apply_one(cluster, p, dry_run).await;
+            let r = apply_one(cluster, p, spec, dry_run).await;
             progress(&r);
             r
         })
@@ -297,7 +377,12 @@ pub async fn apply(
     results
 }
 
-async fn apply_one(cluster: &Cluster, plan: NamespacePlan, dry_run: DryRun) -> NamespaceResult {
+async fn apply_one(
+    cluster: &Cluster,
+    plan: NamespacePlan,
+    spec: Option<&SecretSpec>,
+    dry_run: DryRun,
+) -> NamespaceResult {
     let mut result = NamespaceResult {
         namespace: plan.namespace,
         secret: None,
@@ -307,14 +392,31 @@ async fn apply_one(cluster: &Cluster, plan: NamespacePlan, dry_run: DryRun) -> N
     if result.error.is_some() {
         return result;
     }
-    if let Some(secret) = &plan.secret {
-        match pullsecret::write(cluster, secret, dry_run).await {
-            Ok(outcome) => result.secret = Some(outcome),
-            Err(e) => {
-                result.error = Some(e);
-                return result;
+    let written = match &plan.secret {
+        None => None,
+        Some(SecretStep::Unchanged) => Some(Ok(Outcome::Unchanged)),
+        Some(SecretStep::Update(p)) => Some(pullsecret::write(cluster, p, dry_run).await),
+        Some(SecretStep::Create) => match spec {
+            Some(spec) => {
+                let wanted = pullsecret::build(
+                    &spec.name,
+                    &result.namespace,
+                    spec.format,
+                    &spec.credentials,
+                );
+                let p = SecretPlan::unread(wanted);
+                Some(pullsecret::write(cluster, &p, dry_run).await)
             }
+            None => None,
+        },
+    };
+    match written {
+        Some(Ok(outcome)) => result.secret = Some(outcome),
+        Some(Err(e)) => {
+            result.error = Some(e);
+            return result;
         }
+        None => {}
     }
     for link in &plan.links {
         match crate::link::write(cluster, link, dry_run).await {

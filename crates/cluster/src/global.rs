@@ -27,10 +27,10 @@ pub struct Entry {
 async fn read(api: &Api<Secret>) -> Result<(Secret, AuthFile), ClusterError> {
     let secret = match api.get(NAME).await {
         Ok(s) => s,
-        Err(e) if is_not_found(&e) => {
+        Err(e) if is_not_found::<Secret>(&e) => {
             return Err(ClusterError::NotOpenShift4("openshift-config/pull-secret"));
         }
-        Err(e) => return Err(ClusterError::from_kube(e, "secret", NAMESPACE, NAME)),
+        Err(e) => return Err(ClusterError::from_kube::<Secret>(e, NAMESPACE, NAME)),
     };
     let (_, file) = crate::pullsecret::auth_file_of(&secret)?;
     Ok((secret, file))
@@ -157,7 +157,7 @@ pub async fn write(
         }
         api.replace(NAME, &dry_run.post_params(), &plan.updated)
             .await
-            .map_err(|e| ClusterError::from_kube(e, "secret", NAMESPACE, NAME))?;
+            .map_err(|e| ClusterError::from_kube::<Secret>(e, NAMESPACE, NAME))?;
         Ok(plan.changes)
     };
     retry::planned(plan, again, write).await

@@ -82,7 +82,7 @@ pub async fn require_role(cluster: &Cluster) -> Result<(), ClusterError> {
     match api
         .get_opt(IMAGE_PULLER)
         .await
-        .map_err(|e| ClusterError::from_kube(e, "clusterrole", "", IMAGE_PULLER))?
+        .map_err(|e| ClusterError::from_kube::<ClusterRole>(e, "", IMAGE_PULLER))?
     {
         Some(_) => Ok(()),
         None => Err(ClusterError::NoImagePullerRole),
@@ -149,7 +149,7 @@ pub async fn plan(
     let all = api
         .list(&ListParams::default())
         .await
-        .map_err(|e| ClusterError::from_kube(e, "rolebinding", to, ""))?
+        .map_err(|e| ClusterError::from_kube::<RoleBinding>(e, to, ""))?
         .items;
     let subjects = subjects(from, grantee);
     Ok(match direction {
@@ -300,7 +300,7 @@ fn conflict_or(e: kube::Error, ns: &str, name: &str) -> ClusterError {
             attempts: 1,
         }
     } else {
-        ClusterError::from_kube(e, "rolebinding", ns, name)
+        ClusterError::from_kube::<RoleBinding>(e, ns, name)
     }
 }
 

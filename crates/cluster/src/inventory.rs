@@ -2,15 +2,17 @@
 //! the registries and usernames in it, the service accounts that link it,
 //! and the image-puller grants. Lists are paged.
 
+use std::collections::{BTreeSet, HashMap};
+
 use k8s_openapi::api::core::v1::{Secret, ServiceAccount};
 use k8s_openapi::api::rbac::v1::RoleBinding;
 use kube::api::{Api, ListParams};
 
 use crate::error::ClusterError;
 use crate::grants::{IMAGE_PULLER, subject_name};
-use crate::list::list_all;
+use crate::list;
 use crate::pullsecret::{credentials_of, is_managed};
-use crate::{Cluster, secret_types};
+use crate::{Cluster, MANAGED_BY, MANAGED_BY_LABEL, secret_types};
 
 /// One pull secret.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
@@ -27,7 +29,7 @@ pub struct PullSecretInfo {
     /// Service accounts that have it in `secrets`.
     pub mount: Vec<String>,
     /// Why its content could not be read, if it could not.
-    pub problem: Option<String>,
+    pub problem: Option<crate::error::PullSecretFault>,
 }
 
 /// One registry login in a secret (never its secret).
@@ -62,86 +64,134 @@ where
     }
 }
 
-/// The inventory of one namespace, or of all when `namespace` is `None`.
+/// Service accounts by the secrets they name: `(namespace, secret)` →
+/// (those pulling with it, those mounting it). Only names are kept.
+#[derive(Debug, Default)]
+struct Links(HashMap<(String, String), (Vec<String>, Vec<String>)>);
+
+impl Links {
+    fn add(&mut self, sa: ServiceAccount) {
+        let ns = sa.metadata.namespace.unwrap_or_default();
+        let name = sa.metadata.name.unwrap_or_default();
+        for r in sa.image_pull_secrets.into_iter().flatten() {
+            let entry = self.0.entry((ns.clone(), r.name)).or_default();
+            entry.0.push(name.clone());
+        }
+        for r in sa.secrets.into_iter().flatten() {
+            if let Some(secret) = r.name {
+                let entry = self.0.entry((ns.clone(), secret)).or_default();
+                entry.1.push(name.clone());
+            }
+        }
+    }
+
+    fn take(&mut self, ns: &str, secret: &str) -> (Vec<String>, Vec<String>) {
+        (self.0)
+            .remove(&(ns.to_string(), secret.to_string()))
+            .unwrap_or_default()
+    }
+}
+
+/// What status shows of one pull secret: its logins, never its data.
+fn info(s: Secret, links: &mut Links) -> PullSecretInfo {
+    let (logins, problem) = match credentials_of(&s) {
+        Ok(creds) => (
+            creds
+                .into_iter()
+                .map(|c| Login {
+                    registry: c.registry,
+                    username: c.username,
+                })
+                .collect(),
+            None,
+        ),
+        Err(ClusterError::BadPullSecret { problem, .. }) => (Vec::new(), Some(problem.fault())),
+        Err(_) => (Vec::new(), Some(crate::error::PullSecretFault::Malformed)),
+    };
+    let managed = is_managed(&s);
+    let namespace = s.metadata.namespace.unwrap_or_default();
+    let name = s.metadata.name.unwrap_or_default();
+    let (pull, mount) = links.take(&namespace, &name);
+    PullSecretInfo {
+        managed,
+        pull,
+        mount,
+        namespace,
+        name,
+        type_: s.type_.unwrap_or_default(),
+        logins,
+        problem,
+    }
+}
+
+/// The inventory of one namespace, or of all when `namespace` is `None`
+/// (of those in `only`, when given). Every list is read page by page and
+/// only what the inventory shows is kept of each object; pull secrets are
+/// asked for by type, so the server sends no other secret.
 pub async fn collect(
     cluster: &Cluster,
     namespace: Option<&str>,
+    only: Option<&BTreeSet<String>>,
 ) -> Result<Inventory, ClusterError> {
     let where_ = namespace.unwrap_or("");
-    let secrets: Vec<Secret> = list_all(&api(cluster, namespace), ListParams::default())
-        .await
-        .map_err(|e| ClusterError::from_kube(e, "secret", where_, ""))?;
-    let sas: Vec<ServiceAccount> = list_all(&api(cluster, namespace), ListParams::default())
-        .await
-        .map_err(|e| ClusterError::from_kube(e, "serviceaccount", where_, ""))?;
-    let bindings: Vec<RoleBinding> = list_all(&api(cluster, namespace), ListParams::default())
-        .await
-        .map_err(|e| ClusterError::from_kube(e, "rolebinding", where_, ""))?;
+    let wanted =
+        |ns: &Option<String>| only.is_none_or(|set| ns.as_ref().is_some_and(|n| set.contains(n)));
+    let mut links = Links::default();
+    let sas: Api<ServiceAccount> = api(cluster, namespace);
+    list::for_each(&sas, ListParams::default(), |sa: ServiceAccount| {
+        if wanted(&sa.metadata.namespace) {
+            links.add(sa);
+        }
+    })
+    .await
+    .map_err(|e| ClusterError::from_kube::<ServiceAccount>(e, where_, ""))?;
 
     let mut inv = Inventory::default();
-    for s in secrets {
-        let ty = s.type_.clone().unwrap_or_default();
-        if ty != secret_types::DOCKER_CONFIG_JSON && ty != secret_types::DOCKERCFG {
-            continue;
+    let secrets: Api<Secret> = api(cluster, namespace);
+    for ty in [secret_types::DOCKER_CONFIG_JSON, secret_types::DOCKERCFG] {
+        let params = ListParams::default().fields(&format!("type={ty}"));
+        list::for_each(&secrets, params, |s: Secret| {
+            if wanted(&s.metadata.namespace) {
+                inv.secrets.push(info(s, &mut links));
+            }
+        })
+        .await
+        .map_err(|e| ClusterError::from_kube::<Secret>(e, where_, ""))?;
+    }
+    inv.secrets
+        .sort_by(|a, b| (&a.namespace, &a.name).cmp(&(&b.namespace, &b.name)));
+
+    let bindings: Api<RoleBinding> = api(cluster, namespace);
+    list::for_each(&bindings, ListParams::default(), |rb: RoleBinding| {
+        let puller = rb.role_ref.kind == "ClusterRole" && rb.role_ref.name == IMAGE_PULLER;
+        if puller && wanted(&rb.metadata.namespace) {
+            inv.grants.push(GrantInfo {
+                namespace: rb.metadata.namespace.clone().unwrap_or_default(),
+                binding: rb.metadata.name.clone().unwrap_or_default(),
+                subjects: rb.subjects.iter().flatten().map(subject_name).collect(),
+            });
         }
-        let ns = s.metadata.namespace.clone().unwrap_or_default();
-        let name = s.metadata.name.clone().unwrap_or_default();
-        let linking = |pick: fn(&ServiceAccount) -> Vec<String>| -> Vec<String> {
-            sas.iter()
-                .filter(|sa| {
-                    sa.metadata.namespace.as_deref() == Some(ns.as_str())
-                        && pick(sa).contains(&name)
-                })
-                .filter_map(|sa| sa.metadata.name.clone())
-                .collect()
-        };
-        let (logins, problem) = match credentials_of(&s) {
-            Ok(creds) => (
-                creds
-                    .into_iter()
-                    .map(|c| Login {
-                        registry: c.registry,
-                        username: c.username,
-                    })
-                    .collect(),
-                None,
-            ),
-            Err(e) => (Vec::new(), Some(e.to_string())),
-        };
-        inv.secrets.push(PullSecretInfo {
-            managed: is_managed(&s),
-            pull: linking(|sa| {
-                sa.image_pull_secrets
-                    .iter()
-                    .flatten()
-                    .map(|r| r.name.clone())
-                    .collect()
-            }),
-            mount: linking(|sa| {
-                sa.secrets
-                    .iter()
-                    .flatten()
-                    .filter_map(|r| r.name.clone())
-                    .collect()
-            }),
-            namespace: ns,
-            name,
-            type_: ty,
-            logins,
-            problem,
-        });
-    }
-    for rb in bindings
-        .into_iter()
-        .filter(|rb| rb.role_ref.kind == "ClusterRole" && rb.role_ref.name == IMAGE_PULLER)
-    {
-        inv.grants.push(GrantInfo {
-            namespace: rb.metadata.namespace.clone().unwrap_or_default(),
-            binding: rb.metadata.name.clone().unwrap_or_default(),
-            subjects: rb.subjects.iter().flatten().map(subject_name).collect(),
-        });
-    }
+    })
+    .await
+    .map_err(|e| ClusterError::from_kube::<RoleBinding>(e, where_, ""))?;
     Ok(inv)
+}
+
+/// The names of the pull secrets rhpull made in `ns` (by its label, so
+/// the server sends no other).
+pub async fn managed_in(cluster: &Cluster, ns: &str) -> Result<Vec<String>, ClusterError> {
+    let secrets: Api<Secret> = api(cluster, Some(ns));
+    let params = ListParams::default().labels(&format!("{MANAGED_BY_LABEL}={MANAGED_BY}"));
+    let names = list::filter_map(&secrets, params, |s: Secret| {
+        let pull = matches!(
+            s.type_.as_deref(),
+            Some(secret_types::DOCKER_CONFIG_JSON | secret_types::DOCKERCFG)
+        );
+        pull.then_some(s.metadata.name).flatten()
+    });
+    names
+        .await
+        .map_err(|e| ClusterError::from_kube::<Secret>(e, ns, ""))
 }
 
 /// The inventory of a fleet's namespaces, or of the cluster's namespace
@@ -152,14 +202,14 @@ pub async fn collect_in(
 ) -> Result<Inventory, ClusterError> {
     use crate::fleet::Scope;
     match scope {
-        None => collect(cluster, Some(&cluster.namespace)).await,
-        Some(Scope::All) => collect(cluster, None).await,
+        None => collect(cluster, Some(&cluster.namespace), None).await,
+        Some(Scope::All) => collect(cluster, None, None).await,
         Some(s) => {
-            let only = crate::fleet::namespaces(cluster, s).await?;
-            let mut inv = collect(cluster, None).await?;
-            inv.secrets.retain(|s| only.contains(&s.namespace));
-            inv.grants.retain(|g| only.contains(&g.namespace));
-            Ok(inv)
+            let only: BTreeSet<String> = crate::fleet::namespaces(cluster, s)
+                .await?
+                .into_iter()
+                .collect();
+            collect(cluster, None, Some(&only)).await
         }
     }
 }

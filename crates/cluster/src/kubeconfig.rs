@@ -60,16 +60,17 @@ impl Source {
 fn read(path: &Path) -> Result<Kubeconfig, ClusterError> {
     Kubeconfig::read_from(path).map_err(|e| ClusterError::KubeconfigFile {
         path: path.to_path_buf(),
-        reason: reason_of(&e),
+        source: cause_of(e),
     })
 }
 
-/// The error's own words without the path kube-rs adds (quoted twice).
-fn reason_of(err: &kube::config::KubeconfigError) -> String {
+/// The error without the path kube-rs adds to a read error (the path is
+/// named once, by us).
+fn cause_of(err: kube::config::KubeconfigError) -> crate::error::Source {
     use kube::config::KubeconfigError as E;
     match err {
-        E::ReadConfig(io, _) => io.to_string(),
-        other => other.to_string(),
+        E::ReadConfig(io, _) => Box::new(io),
+        other => Box::new(other),
     }
 }
 
@@ -86,13 +87,13 @@ pub fn load(source: &Source) -> Result<Kubeconfig, ClusterError> {
             None => next,
             Some(m) => m.merge(next).map_err(|e| ClusterError::KubeconfigFile {
                 path: path.clone(),
-                reason: reason_of(&e),
+                source: cause_of(e),
             })?,
         });
     }
     merged.ok_or_else(|| {
-        let names: Vec<String> = files.iter().map(|(p, _)| p.display().to_string()).collect();
-        ClusterError::NoKubeconfig(names.join(", "))
+        let files = files.iter().map(|(p, _)| p.display().to_string()).collect();
+        ClusterError::NoKubeconfig { files }
     })
 }
 
@@ -136,7 +137,7 @@ pub async fn client_config(
     };
     kube::Config::from_custom_kubeconfig(config.clone(), &options)
         .await
-        .map_err(|e| ClusterError::Kubeconfig(reason_of(&e)))
+        .map_err(|e| ClusterError::Kubeconfig(cause_of(e)))
 }
 
 #[cfg(test)]

@@ -27,13 +27,17 @@
 //! - [`buildconfig`]: a BuildConfig's pull or push secret.
 //! - [`rotate`]: put a regenerated token into every secret holding it.
 //! - [`fleet`]: the same job across many namespaces, fewest requests;
-//!   [`list`]: lists read page by page.
+//!   [`list`]: lists read page by page; [`namespaces`]: a missing
+//!   namespace named as one.
 //!
 //! Every change is a plan first (reads only: what will be created,
 //! changed or left alone, and the permissions that takes), then a write of
 //! that plan that is conditional on what was read; a conflict plans again
 //! from a fresh read ([`retry`]).
 //! - [`transient`]: 429s, 5xx answers to reads and cut connections retried.
+// What ships never panics on a missing value: an invariant is stated
+// with `expect` and an `#[allow]` that says why, where there is one.
+#![warn(clippy::unwrap_used, clippy::expect_used)]
 
 pub mod access;
 pub mod acm;
@@ -52,6 +56,7 @@ pub mod kubeconfig;
 pub mod link;
 pub mod list;
 pub mod machineconfig;
+pub mod namespaces;
 pub mod pods;
 pub mod pullsecret;
 pub mod retry;
@@ -88,6 +93,14 @@ impl DryRun {
         kube::api::PostParams {
             dry_run: self == Self::Server,
             field_manager: Some("kubectl-rhpull".into()),
+        }
+    }
+
+    pub(crate) fn patch_params(self) -> kube::api::PatchParams {
+        kube::api::PatchParams {
+            dry_run: self == Self::Server,
+            field_manager: Some("kubectl-rhpull".into()),
+            ..kube::api::PatchParams::default()
         }
     }
 

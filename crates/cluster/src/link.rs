@@ -1,13 +1,17 @@
 //! Linking secrets to a service account as `oc secrets link` does — for
 //! `pull` (`imagePullSecrets`), `mount` (`secrets`) or both — keeping every
-//! existing entry. Each change is a fresh read, the new lists, and a
-//! conditional update; a 409 starts over (oc's plain update fails instead).
-//! Nothing is written when nothing changes.
+//! existing entry. Each change is a fresh read, the new lists, and a write
+//! of only those lists (a JSON merge patch) carrying the resourceVersion
+//! read, which the API server takes as a precondition: a concurrent change
+//! is a 409, and a 409 starts over from a fresh read (oc's plain update
+//! fails instead). Nothing is written when nothing changed. A plan keeps
+//! the patch, not the object: a fleet of 10,000 service accounts holds
+//! 10,000 small patches.
 
 use std::time::Duration;
 
 use k8s_openapi::api::core::v1::{LocalObjectReference, ObjectReference, Secret, ServiceAccount};
-use kube::api::Api;
+use kube::api::{Api, ListParams, Patch};
 
 use crate::access::{Need, Verb};
 use crate::error::ClusterError;
@@ -136,20 +140,20 @@ pub async fn require_secrets(
         if api
             .get_opt(n)
             .await
-            .map_err(|e| ClusterError::from_kube(e, "secret", namespace, n))?
+            .map_err(|e| ClusterError::from_kube::<Secret>(e, namespace, n))?
             .is_none()
         {
             missing.push(n.clone());
         }
     }
     if missing.is_empty() {
-        Ok(())
-    } else {
-        Err(ClusterError::SecretsMissing {
-            namespace: namespace.to_string(),
-            names: missing,
-        })
+        return Ok(());
     }
+    crate::namespaces::require(cluster, namespace).await?;
+    Err(ClusterError::SecretsMissing {
+        namespace: namespace.to_string(),
+        names: missing,
+    })
 }
 
 /// What to do to a service account's lists.
@@ -174,19 +178,54 @@ impl LinkEdit {
 pub struct LinkPlan {
     pub change: LinkChange,
     edit: LinkEdit,
-    /// The service account as it will be written (with the resourceVersion
-    /// read); `None` for a plan made without reading.
-    updated: Option<ServiceAccount>,
+    /// The merge patch that writes the changed lists, with the
+    /// resourceVersion read; `None` for a plan made without reading.
+    patch: Option<ListsPatch>,
+}
+
+/// The lists of a service account that a link changes, as a JSON merge
+/// patch conditional on the resourceVersion read. A merge patch replaces
+/// a list whole: it holds every entry read, so none is dropped, and the
+/// precondition makes sure nothing was added since.
+#[derive(Clone, Debug, serde::Serialize)]
+struct ListsPatch {
+    metadata: Precondition,
+    #[serde(rename = "imagePullSecrets", skip_serializing_if = "Option::is_none")]
+    image_pull_secrets: Option<Vec<LocalObjectReference>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    secrets: Option<Vec<ObjectReference>>,
+}
+
+#[derive(Clone, Debug, serde::Serialize)]
+struct Precondition {
+    #[serde(rename = "resourceVersion")]
+    resource_version: Option<String>,
+}
+
+/// The lists of `updated` that `change` touches.
+fn patch_of(updated: ServiceAccount, change: &LinkChange) -> ListsPatch {
+    ListsPatch {
+        metadata: Precondition {
+            resource_version: updated.metadata.resource_version,
+        },
+        image_pull_secrets: (!change.pull.is_empty())
+            .then_some(updated.image_pull_secrets)
+            .flatten(),
+        secrets: (!change.mount.is_empty())
+            .then_some(updated.secrets)
+            .flatten(),
+    }
 }
 
 impl LinkPlan {
     /// Plans `edit` against a service account already read (from a list).
     pub fn from_read(current: &ServiceAccount, edit: LinkEdit) -> Self {
         let (updated, change) = edit.apply_to(current);
+        let patch = (!change.is_empty()).then(|| patch_of(updated, &change));
         Self {
             change,
             edit,
-            updated: Some(updated),
+            patch,
         }
     }
 
@@ -200,14 +239,14 @@ impl LinkPlan {
         Self {
             change,
             edit,
-            updated: None,
+            patch: None,
         }
     }
 
     /// The permission the write needs, if there is a write.
     pub fn need(&self) -> Option<Need> {
         (!self.change.is_empty())
-            .then(|| Need::on::<ServiceAccount>(Verb::Update, Some(&self.change.namespace)))
+            .then(|| Need::on::<ServiceAccount>(Verb::Patch, Some(&self.change.namespace)))
     }
 }
 
@@ -220,10 +259,13 @@ pub async fn plan(
 ) -> Result<LinkPlan, ClusterError> {
     let api: Api<ServiceAccount> = Api::namespaced(cluster.client.clone(), namespace);
     let current = api
-        .get(sa)
+        .get_opt(sa)
         .await
-        .map_err(|e| ClusterError::from_kube(e, "serviceaccount", namespace, sa))?;
-    Ok(LinkPlan::from_read(&current, edit))
+        .map_err(|e| ClusterError::from_kube::<ServiceAccount>(e, namespace, sa))?;
+    match current {
+        Some(current) => Ok(LinkPlan::from_read(&current, edit)),
+        None => Err(missing_service_account(cluster, namespace, sa).await),
+    }
 }
 
 /// Waits for service account `sa` (on OpenShift, until its own dockercfg
@@ -246,6 +288,39 @@ pub async fn plan_link(
     Ok(LinkPlan::from_read(&current, edit))
 }
 
+/// A service account read (and waited for), before the secrets to link
+/// are chosen: a person picks one of several on a terminal, after every
+/// cluster was planned.
+#[derive(Clone, Debug)]
+pub struct Pending {
+    current: ServiceAccount,
+    for_: LinkFor,
+}
+
+impl Pending {
+    /// The plan once `secrets` are chosen.
+    pub fn with(&self, secrets: Vec<String>) -> LinkPlan {
+        let edit = LinkEdit::Add {
+            secrets,
+            for_: self.for_,
+        };
+        LinkPlan::from_read(&self.current, edit)
+    }
+}
+
+/// Waits for service account `sa` as [`plan_link`] does, for secrets to
+/// be chosen later.
+pub async fn pending(
+    cluster: &Cluster,
+    namespace: &str,
+    sa: &str,
+    for_: LinkFor,
+    wait: Duration,
+) -> Result<Pending, ClusterError> {
+    let current = wait_for(cluster, namespace, sa, wait).await?;
+    Ok(Pending { current, for_ })
+}
+
 /// Carries out a plan with a conditional write; when the service account
 /// changed meanwhile (409), the edit is made again on a fresh read.
 pub async fn write(
@@ -254,15 +329,15 @@ pub async fn write(
     dry_run: DryRun,
 ) -> Result<LinkChange, ClusterError> {
     let c = &plan.change;
-    if plan.updated.is_none() || c.is_empty() || dry_run == DryRun::Client {
+    if plan.patch.is_none() || c.is_empty() || dry_run == DryRun::Client {
         return Ok(c.clone());
     }
     let api: Api<ServiceAccount> = Api::namespaced(cluster.client.clone(), &c.namespace);
     let again =
         async || self::plan(cluster, &c.namespace, &c.service_account, plan.edit.clone()).await;
     let write = async |p: LinkPlan| {
-        if let (Some(updated), false) = (&p.updated, p.change.is_empty()) {
-            replace(&api, updated, dry_run).await?;
+        if let (Some(patch), false) = (&p.patch, p.change.is_empty()) {
+            send(&api, &p.change.service_account, patch, dry_run).await?;
         }
         Ok(p.change)
     };
@@ -312,18 +387,18 @@ async fn modify(
     write(cluster, &first, dry_run).await
 }
 
-/// Writes `updated` (conditional on the resourceVersion it carries).
-async fn replace(
+/// Sends the merge patch (conditional on the resourceVersion it carries).
+async fn send(
     api: &Api<ServiceAccount>,
-    updated: &ServiceAccount,
+    name: &str,
+    patch: &ListsPatch,
     dry_run: DryRun,
 ) -> Result<(), ClusterError> {
-    let ns = updated.metadata.namespace.clone().unwrap_or_default();
-    let name = updated.metadata.name.clone().unwrap_or_default();
-    api.replace(&name, &dry_run.post_params(), updated)
+    let ns = api.namespace().unwrap_or_default().to_string();
+    api.patch(name, &dry_run.patch_params(), &Patch::Merge(patch))
         .await
         .map(|_| ())
-        .map_err(|e| ClusterError::from_kube(e, "serviceaccount", &ns, &name))
+        .map_err(|e| ClusterError::from_kube::<ServiceAccount>(e, &ns, name))
 }
 
 /// True when OpenShift has put the SA's own `<sa>-dockercfg-…` pull secret in.
@@ -335,9 +410,42 @@ pub fn has_openshift_dockercfg(sa: &ServiceAccount) -> bool {
     pull_names(sa).iter().any(|n| n.starts_with(&prefix))
 }
 
+/// True for the service accounts the cluster makes in every namespace by
+/// itself, a moment after the namespace: `default` (kube-controller-
+/// manager's serviceaccounts controller), and on OpenShift `builder` and
+/// `deployer` (openshift-controller-manager's
+/// `serviceaccounts-default-rolebindings`/`DefaultServiceAccountsController`).
+/// Only these are worth waiting for; any other is made by someone.
+pub fn made_by_cluster(name: &str, openshift: bool) -> bool {
+    name == "default" || (openshift && (name == "builder" || name == "deployer"))
+}
+
+/// Service account `sa` is not in `namespace`: the namespace named when it
+/// is the namespace that is missing, else the service account, with those
+/// the namespace has.
+pub async fn missing_service_account(cluster: &Cluster, namespace: &str, sa: &str) -> ClusterError {
+    if let Err(e) = crate::namespaces::require(cluster, namespace).await {
+        return e;
+    }
+    let api: Api<ServiceAccount> = Api::namespaced(cluster.client.clone(), namespace);
+    let existing = crate::list::filter_map(&api, ListParams::default(), |s: ServiceAccount| {
+        s.metadata.name
+    })
+    .await
+    .unwrap_or_default();
+    ClusterError::NoSuchServiceAccount {
+        namespace: namespace.to_string(),
+        name: sa.to_string(),
+        existing,
+    }
+}
+
 /// Waits (with a watch) until service account `sa` exists — and, on
 /// OpenShift, until its dockercfg secret has been provisioned, so a link
-/// does not race OpenShift's controller.
+/// does not race OpenShift's controller. Only a service account the
+/// cluster makes itself is waited for (a new namespace's `default`); any
+/// other that is missing, or a missing namespace, fails at once, as `oc
+/// secrets link` does.
 pub async fn wait_for(
     cluster: &Cluster,
     namespace: &str,
@@ -349,6 +457,18 @@ pub async fn wait_for(
     let ready = move |obj: Option<&ServiceAccount>| {
         obj.is_some_and(|s| !openshift || has_openshift_dockercfg(s))
     };
+    let now = api
+        .get_opt(sa)
+        .await
+        .map_err(|e| ClusterError::from_kube::<ServiceAccount>(e, namespace, sa))?;
+    match now {
+        Some(found) if ready(Some(&found)) => return Ok(found),
+        Some(_) => {}
+        None if made_by_cluster(sa, openshift) => {
+            crate::namespaces::require(cluster, namespace).await?;
+        }
+        None => return Err(missing_service_account(cluster, namespace, sa).await),
+    }
     let waited = tokio::time::timeout(
         timeout,
         kube::runtime::wait::await_condition(api, sa, ready),
@@ -362,7 +482,10 @@ pub async fn wait_for(
     match waited {
         Ok(Ok(Some(found))) => Ok(found),
         Ok(Ok(None)) => Err(timed_out()),
-        Ok(Err(e)) => Err(ClusterError::Connection(e.to_string())),
+        Ok(Err(e)) => Err(ClusterError::Unreachable {
+            kind: crate::error::Transport::Other,
+            source: Box::new(e),
+        }),
         Err(_) => Err(timed_out()),
     }
 }

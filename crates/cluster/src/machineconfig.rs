@@ -32,8 +32,34 @@ pub enum NodeFile {
     Credentials(Vec<Credential>),
     /// The config writes no such file.
     Missing,
-    /// The file is there but cannot be read (why, without its content).
-    Unreadable(String),
+    /// The file cannot be read (why, without its content).
+    Unreadable(FileFault),
+}
+
+/// Why the node's credentials file of a config cannot be read.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(tag = "fault", rename_all = "snake_case")]
+pub enum FileFault {
+    /// The pool names no rendered config yet.
+    NoRenderedConfig,
+    /// The rendered config named does not exist.
+    ConfigNotFound,
+    /// The config writes no `/var/lib/kubelet/config.json`.
+    NoKubeletFile,
+    /// The Ignition entry has no `contents.source`.
+    NoSource,
+    NotDataUrl,
+    BadEncoding,
+    BadGzip,
+    /// Larger than [`MAX_FILE_BYTES`]: not a pull secret.
+    TooLarge,
+    UnsupportedCompression {
+        compression: String,
+    },
+    /// The file is not a credentials file.
+    NotCredentials {
+        problem: crate::error::PullSecretFault,
+    },
 }
 
 /// The node credentials file of a MachineConfig.
@@ -54,15 +80,13 @@ pub fn kubelet_file(mc: &MachineConfig) -> NodeFile {
 }
 
 /// The bytes an Ignition file entry writes.
-fn contents(entry: &Value) -> Result<Vec<u8>, String> {
+fn contents(entry: &Value) -> Result<Vec<u8>, FileFault> {
     let source = entry
         .pointer("/contents/source")
         .and_then(Value::as_str)
-        .ok_or("no contents.source")?;
-    let url = data_url::DataUrl::process(source).map_err(|_| "not a data URL".to_string())?;
-    let (raw, _) = url
-        .decode_to_vec()
-        .map_err(|_| "bad data URL encoding".to_string())?;
+        .ok_or(FileFault::NoSource)?;
+    let url = data_url::DataUrl::process(source).map_err(|_| FileFault::NotDataUrl)?;
+    let (raw, _) = url.decode_to_vec().map_err(|_| FileFault::BadEncoding)?;
     match entry
         .pointer("/contents/compression")
         .and_then(Value::as_str)
@@ -74,13 +98,15 @@ fn contents(entry: &Value) -> Result<Vec<u8>, String> {
             flate2::read::GzDecoder::new(raw.as_slice())
                 .take(MAX_FILE_BYTES + 1)
                 .read_to_end(&mut out)
-                .map_err(|e| format!("bad gzip data: {e}"))?;
+                .map_err(|_| FileFault::BadGzip)?;
             if out.len() as u64 > MAX_FILE_BYTES {
-                return Err("larger than 1 MiB".into());
+                return Err(FileFault::TooLarge);
             }
             Ok(out)
         }
-        other => Err(format!("unsupported compression {other:?}")),
+        other => Err(FileFault::UnsupportedCompression {
+            compression: other.to_string(),
+        }),
     }
 }
 
@@ -89,7 +115,9 @@ fn parse(bytes: &[u8]) -> NodeFile {
     let entries = AuthFile::parse(label, AuthFormat::Docker, bytes).and_then(|f| f.entries());
     match entries {
         Ok(entries) => NodeFile::Credentials(entries.iter().map(|e| e.credential()).collect()),
-        Err(e) => NodeFile::Unreadable(e.to_string()),
+        Err(e) => NodeFile::Unreadable(FileFault::NotCredentials {
+            problem: crate::error::PullSecretFault::of(&e),
+        }),
     }
 }
 
@@ -98,8 +126,8 @@ pub async fn get(cluster: &Cluster, name: &str) -> Result<Option<MachineConfig>,
     let api: Api<MachineConfig> = Api::all(cluster.client.clone());
     match api.get(name).await {
         Ok(mc) => Ok(Some(mc)),
-        Err(e) if is_not_found(&e) => Ok(None),
-        Err(e) => Err(ClusterError::from_kube(e, "machineconfig", "", name)),
+        Err(e) if is_not_found::<MachineConfig>(&e) => Ok(None),
+        Err(e) => Err(ClusterError::from_kube::<MachineConfig>(e, "", name)),
     }
 }
 
@@ -218,16 +246,27 @@ mod tests {
             kubelet_file(&MachineConfig::default()),
             NodeFile::Missing
         ));
+        use crate::error::PullSecretFault;
         for (contents, why) in [
-            (json!({"source": "https://example.com/x"}), "not a data URL"),
+            (
+                json!({"source": "https://example.com/x"}),
+                FileFault::NotDataUrl,
+            ),
             (
                 json!({"source": "data:,x", "compression": "bzip2"}),
-                "unsupported compression",
+                FileFault::UnsupportedCompression {
+                    compression: "bzip2".into(),
+                },
             ),
-            (json!({"source": "data:,not-json"}), ""),
+            (
+                json!({"source": "data:,not-json"}),
+                FileFault::NotCredentials {
+                    problem: PullSecretFault::NotJson,
+                },
+            ),
         ] {
             match kubelet_file(&mc(contents)) {
-                NodeFile::Unreadable(reason) => assert!(reason.contains(why), "{reason}"),
+                NodeFile::Unreadable(fault) => assert_eq!(fault, why),
                 other => panic!("{other:?}"),
             }
         }

@@ -159,10 +159,13 @@ pub fn keyed_credentials(credentials: Vec<Credential>, source: &Source) -> Vec<K
 /// credentials.
 pub async fn view(cluster: &Cluster, ns: &str, pod: &str) -> Result<PodView, ClusterError> {
     let pods: Api<Pod> = Api::namespaced(cluster.client.clone(), ns);
-    let pod = pods
-        .get(pod)
-        .await
-        .map_err(|e| ClusterError::from_kube(e, "pod", ns, pod))?;
+    let pod = match pods.get(pod).await {
+        Ok(p) => p,
+        Err(e) => {
+            let err = ClusterError::from_kube::<Pod>(e, ns, pod);
+            return Err(crate::namespaces::blame(cluster, err).await);
+        }
+    };
     let mut view = view_of(cluster, &pod).await?;
     view.node_credentials = node_credentials(cluster).await?;
     if let (Some(node), NodeCredentials::GlobalPullSecret(global)) =
@@ -219,7 +222,7 @@ pub async fn view_of(cluster: &Cluster, pod: &Pod) -> Result<PodView, ClusterErr
     let sa = sas
         .get_opt(&sa_name)
         .await
-        .map_err(|e| ClusterError::from_kube(e, "serviceaccount", &ns, &sa_name))?;
+        .map_err(|e| ClusterError::from_kube::<ServiceAccount>(e, &ns, &sa_name))?;
     let mut secrets = std::collections::HashMap::new();
     for name in pod_secret_names(pod) {
         if let Some(s) = pullsecret::get(cluster, &ns, &name).await? {

@@ -14,7 +14,7 @@ use rhpull_core::Credential;
 use rhpull_core::authfile::{AuthFile, AuthFormat, keys};
 
 use crate::access::{Need, Verb};
-use crate::error::{ClusterError, is_not_found};
+use crate::error::{ClusterError, PullSecretProblem, is_not_found};
 use crate::{Cluster, DryRun, MANAGED_BY, MANAGED_BY_LABEL, Outcome, secret_types};
 
 /// Annotation listing the registries a secret holds (no secrets in it).
@@ -130,29 +130,27 @@ pub fn is_managed(secret: &Secret) -> bool {
 pub fn auth_file_of(secret: &Secret) -> Result<(&'static str, AuthFile), ClusterError> {
     let ns = secret.metadata.namespace.clone().unwrap_or_default();
     let name = secret.metadata.name.clone().unwrap_or_default();
-    let bad = |reason: String| ClusterError::BadPullSecret {
+    let bad = |problem: PullSecretProblem| ClusterError::BadPullSecret {
         namespace: ns.clone(),
         name: name.clone(),
-        reason,
+        problem: Box::new(problem),
     };
     let (key, format) = match secret.type_.as_deref() {
         Some(secret_types::DOCKER_CONFIG_JSON) => (".dockerconfigjson", AuthFormat::Docker),
         Some(secret_types::DOCKERCFG) => (".dockercfg", AuthFormat::LegacyDockercfg),
         other => {
-            return Err(bad(format!(
-                "type {} is not a pull secret type",
-                other.unwrap_or("Opaque")
-            )));
+            let type_ = other.unwrap_or("Opaque").to_string();
+            return Err(bad(PullSecretProblem::NotAPullSecret(type_)));
         }
     };
     let data = secret
         .data
         .as_ref()
         .and_then(|d| d.get(key))
-        .ok_or_else(|| bad(format!("no {key} key")))?;
+        .ok_or_else(|| bad(PullSecretProblem::NoDataKey(key)))?;
     let label = format!("secret {ns}/{name}");
-    let file =
-        AuthFile::parse(Path::new(&label), format, &data.0).map_err(|e| bad(e.to_string()))?;
+    let file = AuthFile::parse(Path::new(&label), format, &data.0)
+        .map_err(|e| bad(PullSecretProblem::Content(e)))?;
     Ok((key, file))
 }
 
@@ -162,7 +160,7 @@ pub fn credentials_of(secret: &Secret) -> Result<Vec<Credential>, ClusterError> 
     let entries = file.entries().map_err(|e| ClusterError::BadPullSecret {
         namespace: secret.metadata.namespace.clone().unwrap_or_default(),
         name: secret.metadata.name.clone().unwrap_or_default(),
-        reason: e.to_string(),
+        problem: Box::new(PullSecretProblem::Content(e)),
     })?;
     Ok(entries.iter().map(|e| e.credential()).collect())
 }
@@ -322,7 +320,7 @@ pub async fn write(
         Outcome::Created => api.create(&params, &plan.object).await,
         _ => api.replace(&name, &params, &plan.object).await,
     };
-    written.map_err(|e| ClusterError::from_kube(e, "secret", &ns, &name))?;
+    written.map_err(|e| ClusterError::from_kube::<Secret>(e, &ns, &name))?;
     Ok(plan.outcome)
 }
 
@@ -348,8 +346,8 @@ pub async fn get(
     let api: Api<Secret> = Api::namespaced(cluster.client.clone(), namespace);
     match api.get(name).await {
         Ok(s) => Ok(Some(s)),
-        Err(e) if is_not_found(&e) => Ok(None),
-        Err(e) => Err(ClusterError::from_kube(e, "secret", namespace, name)),
+        Err(e) if is_not_found::<Secret>(&e) => Ok(None),
+        Err(e) => Err(ClusterError::from_kube::<Secret>(e, namespace, name)),
     }
 }
 

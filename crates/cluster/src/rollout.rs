@@ -27,7 +27,7 @@ use rhpull_core::Credential;
 use crate::Cluster;
 use crate::error::{ClusterError, is_not_found};
 use crate::kinds::MachineConfigPool;
-use crate::machineconfig::{self, Agreement, NodeFile, RegistryAgreement};
+use crate::machineconfig::{self, Agreement, FileFault, NodeFile, RegistryAgreement};
 
 /// The node annotations the Machine Config Daemon keeps.
 pub const CURRENT_CONFIG: &str = "machineconfiguration.openshift.io/currentConfig";
@@ -121,8 +121,8 @@ pub async fn pools(cluster: &Cluster) -> Result<Vec<Pool>, ClusterError> {
     match api.list(&ListParams::default()).await {
         Ok(list) if !list.items.is_empty() => Ok(list.items.iter().map(Pool::of).collect()),
         Ok(_) => Err(no_pools(cluster).await),
-        Err(e) if is_not_found(&e) => Err(no_pools(cluster).await),
-        Err(e) => Err(ClusterError::from_kube(e, "machineconfigpool", "", "")),
+        Err(e) if is_not_found::<MachineConfigPool>(&e) => Err(no_pools(cluster).await),
+        Err(e) => Err(ClusterError::from_kube::<MachineConfigPool>(e, "", "")),
     }
 }
 
@@ -146,7 +146,11 @@ pub enum Holds {
     /// operator has not rendered the change, or cannot).
     Behind,
     /// The rendered config cannot be read.
-    Unknown { reason: String },
+    Unknown {
+        config: String,
+        #[serde(flatten)]
+        why: FileFault,
+    },
 }
 
 /// One pool and what its machines hold.
@@ -201,15 +205,18 @@ pub async fn status(cluster: &Cluster) -> Result<RolloutStatus, ClusterError> {
             }
             NodeFile::Missing => (
                 Holds::Unknown {
-                    reason: format!(
-                        "{} writes no {}",
-                        pool.current,
-                        machineconfig::KUBELET_CONFIG
-                    ),
+                    config: pool.current.clone(),
+                    why: FileFault::NoKubeletFile,
                 },
                 Vec::new(),
             ),
-            NodeFile::Unreadable(reason) => (Holds::Unknown { reason }, Vec::new()),
+            NodeFile::Unreadable(why) => (
+                Holds::Unknown {
+                    config: pool.current.clone(),
+                    why,
+                },
+                Vec::new(),
+            ),
         };
         out.push(PoolHolding {
             pool,
@@ -250,16 +257,14 @@ struct Files(BTreeMap<String, NodeFile>);
 impl Files {
     async fn get(&mut self, cluster: &Cluster, name: &str) -> Result<NodeFile, ClusterError> {
         if name.is_empty() {
-            return Ok(NodeFile::Unreadable(
-                "the pool has no rendered config yet".into(),
-            ));
+            return Ok(NodeFile::Unreadable(FileFault::NoRenderedConfig));
         }
         if let Some(f) = self.0.get(name) {
             return Ok(f.clone());
         }
         let file = match machineconfig::get(cluster, name).await? {
             Some(mc) => machineconfig::kubelet_file(&mc),
-            None => NodeFile::Unreadable(format!("MachineConfig {name} not found")),
+            None => NodeFile::Unreadable(FileFault::ConfigNotFound),
         };
         self.0.insert(name.to_string(), file.clone());
         Ok(file)
@@ -311,8 +316,15 @@ pub enum PoolOutcome {
     Degraded { message: String, nodes: Vec<String> },
     /// The pool is paused: it will not update until unpaused.
     Paused,
-    /// Still going when the time was up.
-    TimedOut { updated: i64, machines: i64 },
+    /// Still going when the time was up: `updated` of `machines` have the
+    /// change — none while the operator had not rendered it yet
+    /// (`rendered` false: the pool's counts are then about the previous
+    /// config).
+    TimedOut {
+        updated: i64,
+        machines: i64,
+        rendered: bool,
+    },
 }
 
 /// One pool and how following it ended.
@@ -327,13 +339,18 @@ pub struct PoolEnd {
 #[derive(Clone, Debug, serde::Serialize)]
 pub struct Waited {
     pub pools: Vec<PoolEnd>,
+    /// The wait ended before the pools could be read at all: nothing is
+    /// known of the rollout (never "no pools").
+    pub ended_before_reading: bool,
 }
 
 impl Waited {
     pub fn all_done(&self) -> bool {
-        self.pools
-            .iter()
-            .all(|p| matches!(p.outcome, PoolOutcome::Done { .. }))
+        !self.ended_before_reading
+            && self
+                .pools
+                .iter()
+                .all(|p| matches!(p.outcome, PoolOutcome::Done { .. }))
     }
 }
 
@@ -355,20 +372,21 @@ pub async fn wait(
         ended: BTreeMap::new(),
     };
     let finished = tokio::time::timeout(timeout, follow.run(progress)).await;
-    match finished {
+    let timed_out = match finished {
         Ok(Err(e)) => return Err(e),
-        Ok(Ok(())) => {}
-        Err(_) => {
-            for (name, pool) in &follow.pools {
-                follow
-                    .ended
-                    .entry(name.clone())
-                    .or_insert(PoolOutcome::TimedOut {
-                        updated: pool.updated,
-                        machines: pool.machines,
-                    });
-            }
-        }
+        Ok(Ok(())) => false,
+        Err(_) => true,
+    };
+    if timed_out && follow.pools.is_empty() {
+        // Cut short before the first list answered: that says nothing of
+        // whether the cluster has pools.
+        return Ok(Waited {
+            pools: Vec::new(),
+            ended_before_reading: true,
+        });
+    }
+    if timed_out {
+        follow.end_the_rest().await;
     }
     if follow.pools.is_empty() && follow.ended.is_empty() {
         return Err(no_pools(cluster).await);
@@ -378,6 +396,7 @@ pub async fn wait(
         pools: pools
             .map(|(pool, outcome)| PoolEnd { pool, outcome })
             .collect(),
+        ended_before_reading: false,
     })
 }
 
@@ -431,6 +450,24 @@ impl Follow<'_> {
         Ok(self.expected.met_by(&target))
     }
 
+    /// The pools still going when the time was up: how many machines have
+    /// the change, which is none while the operator has not rendered it.
+    async fn end_the_rest(&mut self) {
+        let going: Vec<Pool> = (self.pools.values())
+            .filter(|p| !self.ended.contains_key(&p.name))
+            .cloned()
+            .collect();
+        for pool in going {
+            let rendered = self.targets_change(&pool).await.unwrap_or(false);
+            let outcome = PoolOutcome::TimedOut {
+                updated: if rendered { pool.updated } else { 0 },
+                machines: pool.machines,
+                rendered,
+            };
+            self.ended.insert(pool.name.clone(), outcome);
+        }
+    }
+
     fn all_ended(&self) -> bool {
         self.pools.keys().all(|k| self.ended.contains_key(k))
     }
@@ -470,9 +507,12 @@ impl Follow<'_> {
 fn watch_error(e: watcher::Error) -> ClusterError {
     match e {
         watcher::Error::InitialListFailed(e) | watcher::Error::WatchStartFailed(e) => {
-            ClusterError::from_kube(e, "machineconfigpool", "", "")
+            ClusterError::from_kube::<MachineConfigPool>(e, "", "")
         }
-        other => ClusterError::Connection(other.to_string()),
+        other => ClusterError::Unreachable {
+            kind: crate::error::Transport::Other,
+            source: Box::new(other),
+        },
     }
 }
 

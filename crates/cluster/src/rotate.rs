@@ -67,7 +67,7 @@ pub async fn apply(
         let mut current = api
             .get(name)
             .await
-            .map_err(|e| ClusterError::from_kube(e, "secret", ns, name))?;
+            .map_err(|e| ClusterError::from_kube::<Secret>(e, ns, name))?;
         let (key, mut file) = crate::pullsecret::auth_file_of(&current)?;
         let mut changed = false;
         for registry in &target.registries {
@@ -90,7 +90,7 @@ pub async fn apply(
             .insert(key.into(), ByteString(file.to_compact_bytes()));
         api.replace(name, &dry_run.post_params(), &current)
             .await
-            .map_err(|e| ClusterError::from_kube(e, "secret", ns, name))?;
+            .map_err(|e| ClusterError::from_kube::<Secret>(e, ns, name))?;
         Ok(Outcome::Updated)
     })
     .await

@@ -12,10 +12,19 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelectorRequirement;
 
 /// Why a selector cannot be read (the term, and what is wrong with it).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{term:?}: {reason}")]
+#[error("{term:?}: {fault:?}")]
 pub struct SelectorError {
     pub term: String,
-    pub reason: &'static str,
+    pub fault: SelectorFault,
+}
+
+/// What is wrong with a term of a selector.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SelectorFault {
+    /// `in` / `notin` need a parenthesised set: `(a, b)`.
+    SetNotParenthesised,
+    NotALabelKey,
+    NotALabelValue,
 }
 
 /// Parses `selector` into a LabelSelector; an empty one selects everything.
@@ -63,10 +72,10 @@ fn split_terms(s: &str) -> Vec<&str> {
     out
 }
 
-fn bad(term: &str, reason: &'static str) -> SelectorError {
+fn bad(term: &str, fault: SelectorFault) -> SelectorError {
     SelectorError {
         term: term.to_string(),
-        reason,
+        fault,
     }
 }
 
@@ -93,7 +102,7 @@ fn parse_term(term: &str) -> Result<Term, SelectorError> {
                 .trim()
                 .strip_prefix('(')
                 .and_then(|r| r.strip_suffix(')'))
-                .ok_or_else(|| bad(term, "a set is written (a, b)"))?;
+                .ok_or_else(|| bad(term, SelectorFault::SetNotParenthesised))?;
             let values = inner
                 .split(',')
                 .map(|v| checked_value(term, v.trim()))
@@ -134,7 +143,7 @@ fn checked_key(term: &str, key: &str) -> Result<String, SelectorError> {
             })
     });
     if !prefix_ok || name.is_empty() || !is_label_value(name) {
-        return Err(bad(term, "not a label key"));
+        return Err(bad(term, SelectorFault::NotALabelKey));
     }
     Ok(key.to_string())
 }
@@ -143,7 +152,7 @@ fn checked_value(term: &str, value: &str) -> Result<String, SelectorError> {
     if value.is_empty() || is_label_value(value) {
         Ok(value.to_string())
     } else {
-        Err(bad(term, "not a label value"))
+        Err(bad(term, SelectorFault::NotALabelValue))
     }
 }
 

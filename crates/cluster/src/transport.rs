@@ -32,11 +32,10 @@ pub type Service = BoxService<Request<Body>, Response<Box<DynBody>>, BoxError>;
 pub fn builder(config: &Config) -> Result<ClientBuilder<Service>, ClusterError> {
     if let Some(proxy) = &config.proxy_url {
         // kube's builder, with the features we build it with, refused these too.
-        return Err(ClusterError::Connection(format!(
-            "the kubeconfig sets proxy-url {proxy} for this cluster, and rhpull \
-             connects to API servers directly; run it where the API server is \
-             reachable, or with a kubeconfig without proxy-url"
-        )));
+        // rhpull connects to API servers directly.
+        return Err(ClusterError::ProxyUrl {
+            proxy: proxy.to_string(),
+        });
     }
     let connector = https_connector(config)?;
     let mut connector = hyper_timeout::TimeoutConnector::new(connector);
@@ -81,7 +80,7 @@ fn https_connector(
     let builder = match &config.tls_server_name {
         Some(name) => {
             let name = rustls::pki_types::ServerName::try_from(name.clone())
-                .map_err(|e| ClusterError::Connection(format!("tls-server-name {name:?}: {e}")))?;
+                .map_err(|e| ClusterError::Kubeconfig(Box::new(e)))?;
             builder.with_server_name_resolver(hyper_rustls::FixedServerNameResolver::new(name))
         }
         None => builder,
@@ -89,6 +88,8 @@ fn https_connector(
     Ok(builder.enable_all_versions().wrap_connector(http))
 }
 
+/// The client's settings could not be used (an exec plugin that failed,
+/// certificate data that does not parse).
 fn connection(e: kube::Error) -> ClusterError {
-    ClusterError::Connection(e.to_string())
+    ClusterError::Kubeconfig(Box::new(e))
 }

@@ -244,7 +244,7 @@ fn linking_keeps_openshifts_dockercfg_and_survives_a_concurrent_writer() {
     // (held 400 ms by the emulator): rhpull's write is then stale, gets a
     // 409, and must start over from a fresh read instead of losing the change.
     e.add_fault(Fault {
-        verb: Some("update".into()),
+        verb: Some("patch".into()),
         resource: Some("serviceaccounts".into()),
         latency_ms: Some(400),
         ..Fault::default()
@@ -273,7 +273,7 @@ fn linking_keeps_openshifts_dockercfg_and_survives_a_concurrent_writer() {
     assert_eq!(change.pull, ["mine"]);
     assert_eq!(change.mount, ["mine"]);
     assert_eq!(
-        e.count("update", "serviceaccounts"),
+        e.count("patch", "serviceaccounts"),
         2,
         "one 409, one retry: {}",
         e.counters()
@@ -330,34 +330,40 @@ fn linking_keeps_openshifts_dockercfg_and_survives_a_concurrent_writer() {
     });
 }
 
+/// A new namespace's `default` comes a moment after the namespace: worth
+/// waiting for. A name the cluster never makes fails at once, naming
+/// what is there; so does a namespace that does not exist.
 #[test]
-fn waiting_for_a_service_account_that_appears_later_and_one_that_never_does() {
+fn waiting_only_for_what_the_cluster_makes_itself() {
     let e = Emulator::start(Options::default());
     rt().block_on(async {
         let c = connect(&e).await;
-        let err = link::wait_for(&c, "default", "never", Duration::from_millis(300))
+        let started = std::time::Instant::now();
+        let err = link::wait_for(&c, "default", "defualt", Duration::from_secs(30))
+            .await
+            .unwrap_err();
+        assert!(started.elapsed() < Duration::from_secs(5), "no wait");
+        let ClusterError::NoSuchServiceAccount { existing, .. } = &err else {
+            panic!("{err:?}")
+        };
+        assert_eq!(existing, &["default"]);
+        let err = link::wait_for(&c, "nope", "default", Duration::from_secs(30))
             .await
             .unwrap_err();
         assert!(
-            matches!(err, ClusterError::ServiceAccountTimeout { .. }),
+            matches!(&err, ClusterError::NamespaceNotFound(ns) if ns == "nope"),
             "{err:?}"
         );
-        let later = std::thread::spawn({
-            let kubeconfig = e.kubeconfig.clone();
-            move || {
-                std::thread::sleep(Duration::from_millis(300));
-                Command::new("kubectl")
-                    .args(["create", "sa", "later"])
-                    .env("KUBECONFIG", kubeconfig)
-                    .output()
-                    .unwrap()
-            }
-        });
-        let sa = link::wait_for(&c, "default", "later", Duration::from_secs(10))
+        let created = Command::new("kubectl")
+            .args(["create", "namespace", "fresh"])
+            .env("KUBECONFIG", &e.kubeconfig)
+            .output()
+            .unwrap();
+        assert!(created.status.success());
+        let sa = link::wait_for(&c, "fresh", "default", Duration::from_secs(10))
             .await
             .unwrap();
-        assert_eq!(sa.metadata.name.as_deref(), Some("later"));
-        assert!(later.join().unwrap().status.success());
+        assert_eq!(sa.metadata.name.as_deref(), Some("default"));
     });
 }
 
@@ -526,7 +532,7 @@ fn inventory_finds_secrets_links_and_grants() {
         )
         .await
         .unwrap();
-        let inv = inventory::collect(&c, None).await.unwrap();
+        let inv = inventory::collect(&c, None, None).await.unwrap();
         let rh = inv.secrets.iter().find(|s| s.name == "rh").unwrap();
         assert!(rh.managed);
         assert_eq!(
@@ -543,7 +549,9 @@ fn inventory_finds_secrets_links_and_grants() {
                 .any(|s| s.name.starts_with("default-dockercfg-") && !s.managed)
         );
         assert_eq!(inv.grants[0].subjects, ["system:serviceaccounts:project-a"]);
-        let only = inventory::collect(&c, Some("project-a")).await.unwrap();
+        let only = inventory::collect(&c, Some("project-a"), None)
+            .await
+            .unwrap();
         assert!(only.secrets.iter().all(|s| s.namespace == "project-a"));
     });
 }

@@ -122,12 +122,24 @@ fn past_the_bound_the_error_is_clear_nothing_is_half_done_and_a_rerun_finishes()
         let err = pullsecret::apply(&c, &wanted(), DryRun::None, false)
             .await
             .unwrap_err();
-        let ClusterError::Connection(reason) = &err else {
+        let ClusterError::Unreachable { kind, source } = &err else {
             panic!("{err:?}")
         };
+        assert_eq!(
+            *kind,
+            rhpull_cluster::error::Transport::ConnectionReset,
+            "{err:?}"
+        );
+        let mut chain = Vec::new();
+        let mut cur: Option<&(dyn std::error::Error + 'static)> = Some(source.as_ref());
+        while let Some(e) = cur {
+            chain.push(e.to_string());
+            cur = e.source();
+        }
+        let chain = chain.join(": ");
         assert!(
-            reason.contains(&format!("{MAX_ATTEMPTS} attempts")),
-            "{reason}"
+            chain.contains(&format!("{MAX_ATTEMPTS} attempts")),
+            "the cause chain is kept: {chain}"
         );
         assert_eq!(e.count("get", "secrets"), u64::from(MAX_ATTEMPTS));
         assert_eq!(e.writes(), 0);

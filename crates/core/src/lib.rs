@@ -12,6 +12,9 @@
 //!   `.dockercfg`: find, read, merge, write.
 //! - [`helper`]: `docker-credential-*` helpers (`credsStore`/`credHelpers`).
 //! - [`sso`]: the registry token flow, checked step by step.
+// What ships never panics on a missing value: an invariant is stated
+// with `expect` and an `#[allow]` that says why, where there is one.
+#![warn(clippy::unwrap_used, clippy::expect_used)]
 
 pub mod ansible;
 pub mod authfile;

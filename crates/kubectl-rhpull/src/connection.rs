@@ -8,7 +8,14 @@ use rhpull_cluster::kubeconfig::{self, Kubeconfig, Source};
 use rhpull_cluster::{Cluster, ConnectOptions};
 
 use crate::cli::{ContextArgs, KubeArgs};
-use crate::error::{CliError, Exit};
+use crate::error::{CliError, Reason};
+
+/// `--context-selector` that is not a regular expression.
+fn bad_selector(re: &str, e: &regex::Error) -> CliError {
+    CliError::usage(Reason::InvalidValue, "error.context_selector")
+        .with("regex", re)
+        .with("detail", e.to_string())
+}
 
 /// The clusters of one command.
 #[derive(Debug)]
@@ -37,27 +44,18 @@ impl Connection {
         });
         if several && kube.context.is_some() {
             // A global flag cannot name a subcommand's in clap's conflicts.
-            return Err(CliError::from_catalogue(
-                Exit::Usage,
-                "error.usage.conflict",
-                &[
-                    ("arg", "--context"),
-                    ("other", "--contexts / --all-contexts / --context-selector"),
-                ],
-            ));
+            return Err(
+                CliError::usage(Reason::ConflictingArguments, "error.usage.conflict")
+                    .with("arg", "--context")
+                    .with("other", "--contexts / --all-contexts / --context-selector"),
+            );
         }
         let targets = match contexts {
             Some(c) if !c.contexts.is_empty() => Targets::Named(c.contexts.clone()),
             Some(c) if c.all_contexts => Targets::All,
             Some(c) => match &c.context_selector {
                 Some(re) => {
-                    regex::Regex::new(re).map_err(|e| {
-                        CliError::from_catalogue(
-                            Exit::Usage,
-                            "error.context_selector",
-                            &[("regex", re), ("reason", &e.to_string())],
-                        )
-                    })?;
+                    regex::Regex::new(re).map_err(|e| bad_selector(re, &e))?;
                     Targets::Matching(re.clone())
                 }
                 None => Targets::One,
@@ -103,25 +101,15 @@ impl Connection {
                 names.clone()
             }
             Targets::Matching(re) => {
-                let re = regex::Regex::new(re).map_err(|e| {
-                    CliError::from_catalogue(
-                        Exit::Usage,
-                        "error.context_selector",
-                        &[("regex", re), ("reason", &e.to_string())],
-                    )
-                })?;
+                let re = regex::Regex::new(re).map_err(|e| bad_selector(re, &e))?;
                 all.into_iter().filter(|c| re.is_match(c)).collect()
             }
         };
         if chosen.is_empty() {
-            return Err(CliError::from_catalogue(
-                Exit::Failed,
-                "error.no_contexts",
-                &[(
-                    "contexts",
-                    &crate::render::list_or_dash(&kubeconfig::context_names(config)),
-                )],
-            ));
+            return Err(
+                CliError::failed(Reason::NoContextsMatch, "error.no_contexts")
+                    .with("contexts", kubeconfig::context_names(config)),
+            );
         }
         Ok(chosen.into_iter().map(Some).collect())
     }

@@ -10,7 +10,7 @@ use rhpull_core::authfile::{
 };
 
 use crate::cli::{SecretArgs, SourceArgs};
-use crate::error::{CliError, Exit};
+use crate::error::{CliError, Reason};
 use crate::prompt;
 
 /// A credential and where it came from (for the report; never the secret).
@@ -100,7 +100,7 @@ impl Loaded {
     }
 
     /// The files read, or the error that none of the searched ones exists.
-    fn files(&self) -> Result<String, CliError> {
+    fn files(&self) -> Result<Vec<String>, CliError> {
         let files: Vec<String> = self
             .creds
             .files()
@@ -108,23 +108,18 @@ impl Loaded {
             .map(|f| f.path().display().to_string())
             .collect();
         if files.is_empty() {
-            return Err(CliError::from_catalogue(
-                Exit::Failed,
-                "error.no_auth_files",
-                &[("files", &self.searched.join(", "))],
-            ));
+            return Err(CliError::failed(Reason::NoAuthFiles, "error.no_auth_files")
+                .with("files", self.searched.clone()));
         }
-        Ok(files.join(", "))
+        Ok(files)
     }
 
     /// What the files hold, for "nothing matched" errors.
-    fn held(&self) -> String {
-        let all: Vec<String> = self
-            .creds
+    fn held(&self) -> Vec<String> {
+        self.creds
             .all_inline()
             .map(|v| v.into_iter().map(|r| r.credential.registry).collect())
-            .unwrap_or_default();
-        crate::render::list_or_dash(&all)
+            .unwrap_or_default()
     }
 }
 
@@ -150,15 +145,12 @@ pub fn lookup(
         return Ok(None);
     }
     let files = loaded.files()?;
-    Err(CliError::from_catalogue(
-        Exit::Failed,
-        "error.no_stored_login",
-        &[
-            ("registry", target),
-            ("files", &files),
-            ("held", &loaded.held()),
-        ],
-    ))
+    Err(
+        CliError::failed(Reason::NoStoredLogin, "error.no_stored_login")
+            .with("registry", target)
+            .with("files", files)
+            .with("held", loaded.held()),
+    )
 }
 
 /// Credentials for `create`, `delegated`, `global set` and `export`: typed
@@ -173,37 +165,31 @@ pub fn gather(
         return Ok(vec![Found::typed(from_flags(secret, registry)?)]);
     }
     if !source.named() {
-        return Err(CliError::from_catalogue(
-            Exit::Usage,
+        return Err(CliError::usage(
+            Reason::NoCredentialSource,
             "error.no_source",
-            &[],
         ));
     }
     let loaded = Loaded::read(source)?;
     let (found, missing) = loaded.creds.select(selection)?;
     let files = loaded.files()?;
     if !missing.is_empty() {
-        return Err(CliError::from_catalogue(
-            Exit::Failed,
-            "error.registry_not_in_files",
-            &[
-                ("registries", &missing.join(", ")),
-                ("files", &files),
-                ("held", &loaded.held()),
-            ],
-        ));
+        return Err(
+            CliError::failed(Reason::RegistryNotInFiles, "error.registry_not_in_files")
+                .with("registries", missing)
+                .with("files", files)
+                .with("held", loaded.held()),
+        );
     }
     if found.is_empty() {
-        let key = if *selection == Selection::RedHat {
-            "error.no_red_hat_login"
+        let (reason, key) = if *selection == Selection::RedHat {
+            (Reason::NoRedHatLogin, "error.no_red_hat_login")
         } else {
-            "error.no_login_at_all"
+            (Reason::NoLogin, "error.no_login_at_all")
         };
-        return Err(CliError::from_catalogue(
-            Exit::Failed,
-            key,
-            &[("files", &files), ("held", &loaded.held())],
-        ));
+        return Err(CliError::failed(reason, key)
+            .with("files", files)
+            .with("held", loaded.held()));
     }
     let found: Vec<Found> = found.into_iter().map(Found::stored).collect();
     refuse_identity_tokens(&found)?;
@@ -213,17 +199,14 @@ pub fn gather(
 /// A login with only an identity token cannot go into a pull secret.
 pub fn refuse_identity_tokens(found: &[Found]) -> Result<(), CliError> {
     match found.iter().find(|f| f.identity_token_only) {
-        Some(f) => Err(CliError::from_catalogue(
-            Exit::Failed,
-            "error.identity_token_only",
-            &[
-                ("registry", &f.credential.registry),
-                (
+        Some(f) => Err(
+            CliError::failed(Reason::IdentityTokenOnly, "error.identity_token_only")
+                .with("registry", f.credential.registry.clone())
+                .with(
                     "source",
-                    &f.source.as_ref().map(source_text).unwrap_or_default(),
+                    f.source.as_ref().map(source_text).unwrap_or_default(),
                 ),
-            ],
-        )),
+        ),
         None => Ok(()),
     }
 }
@@ -247,18 +230,17 @@ pub fn read_credential_file(path: &std::path::Path) -> Result<AuthFile, CliError
     match read_any(path, &bytes, AuthFormat::Containers) {
         Ok((file, _)) => Ok(file),
         Err(ManifestError::AuthFile(e)) => Err(e.into()),
-        Err(ManifestError::TooLarge { path, limit }) => Err(CliError::from_catalogue(
-            Exit::Failed,
+        Err(ManifestError::TooLarge { path, limit }) => Err(CliError::failed(
+            Reason::FileTooLarge,
             "error.file_too_large",
-            &[
-                ("path", &path.display().to_string()),
-                ("limit", &format!("{} KiB", limit / 1024)),
-            ],
-        )),
-        Err(ManifestError::Unrecognised { path, found }) => Err(CliError::from_catalogue(
-            Exit::Failed,
+        )
+        .with("path", path.display().to_string())
+        .with("limit", format!("{} KiB", limit / 1024))),
+        Err(ManifestError::Unrecognised { path, found }) => Err(CliError::failed(
+            Reason::FileUnrecognised,
             "error.unrecognised_file",
-            &[("path", &path.display().to_string()), ("found", &found)],
-        )),
+        )
+        .with("path", path.display().to_string())
+        .with("found", found)),
     }
 }

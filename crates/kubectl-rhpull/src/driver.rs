@@ -12,6 +12,11 @@
 //!    *apply*.
 //! 5. *Report* through [`render`](crate::render).
 //!
+//! A read-only command is a [`ClusterQuery`]: it reads, and what it found
+//! is its report ([`query`]). A choice a person makes about a plan (which
+//! of several secrets) is asked in [`ClusterCommand::settle`], one cluster
+//! at a time once every cluster is planned, never while others plan.
+//!
 //! With several contexts (`--contexts`, `--all-contexts`,
 //! `--context-selector`) each cluster gets its own client, clusters run
 //! `--cluster-concurrency` at a time, one that fails never stops the
@@ -23,7 +28,7 @@ use rhpull_cluster::kubeconfig::{self, Kubeconfig};
 use rhpull_cluster::{Cluster, DryRun};
 
 use crate::connection::Connection;
-use crate::error::{CliError, Exit};
+use crate::error::{CliError, Reason};
 use crate::i18n::text;
 use crate::progress::Progress;
 use crate::render::{self, Block, Format, Report};
@@ -50,20 +55,33 @@ impl Mode {
     }
 }
 
+/// Where a command plans and applies.
+#[derive(Clone, Copy, Debug)]
+pub enum Target<'a> {
+    /// A cluster, connected.
+    Cluster(&'a Cluster),
+    /// None: the command plans without any request (`create
+    /// --dry-run=client` in one namespace, as `kubectl create` renders).
+    Offline,
+}
+
 /// What a command may use while it plans and applies in one cluster.
 #[derive(Debug)]
 pub struct Cx<'a> {
-    cluster: Option<&'a Cluster>,
+    pub target: Target<'a>,
     /// `-n`, else the context's namespace, else `default`.
     pub namespace: String,
     pub progress: &'a Progress,
 }
 
 impl Cx<'_> {
-    /// The cluster (every command but an offline one has one).
+    /// The cluster, for a command that needs one (every command but an
+    /// offline one: the driver connects unless [`Mode::offline`]).
     pub fn cluster(&self) -> Result<&Cluster, CliError> {
-        self.cluster
-            .ok_or_else(|| CliError::from_catalogue(Exit::Failed, "error.offline", &[]))
+        match self.target {
+            Target::Cluster(c) => Ok(c),
+            Target::Offline => Err(CliError::usage(Reason::UsageError, "error.offline")),
+        }
     }
 }
 
@@ -79,6 +97,17 @@ pub trait ClusterCommand {
     /// Reads what is there and decides what to do; writes nothing.
     async fn plan(&self, cx: &Cx<'_>) -> Result<Self::Plan, CliError>;
 
+    /// Choices a person makes about a plan (on a terminal), once every
+    /// cluster is planned; by default there are none.
+    fn settle(&self, plan: Self::Plan) -> Result<Self::Plan, CliError> {
+        Ok(plan)
+    }
+
+    /// False for a command that writes nothing (a [`ClusterQuery`]).
+    fn writes(&self) -> bool {
+        true
+    }
+
     /// Every write the plan will make.
     fn needs(&self, _plan: &Self::Plan) -> Vec<Need> {
         Vec::new()
@@ -91,6 +120,46 @@ pub trait ClusterCommand {
 
     /// Carries out the plan.
     async fn apply(&self, cx: &Cx<'_>, plan: Self::Plan) -> Result<Self::Report, CliError>;
+}
+
+/// A command that only reads: what it finds is its report, in one cluster
+/// or many, in every output format.
+pub trait ClusterQuery {
+    type Report: Report;
+
+    async fn read(&self, cx: &Cx<'_>) -> Result<Self::Report, CliError>;
+}
+
+/// A query as the driver runs commands: its plan is its report, and
+/// there is nothing to apply.
+#[derive(Debug)]
+struct Query<'q, Q>(&'q Q);
+
+impl<Q: ClusterQuery> ClusterCommand for Query<'_, Q> {
+    type Plan = Q::Report;
+    type Report = Q::Report;
+
+    async fn plan(&self, cx: &Cx<'_>) -> Result<Q::Report, CliError> {
+        self.0.read(cx).await
+    }
+
+    fn writes(&self) -> bool {
+        false
+    }
+
+    async fn apply(&self, _: &Cx<'_>, found: Q::Report) -> Result<Q::Report, CliError> {
+        Ok(found)
+    }
+}
+
+/// Runs the read-only `q` in the clusters `conn` names and prints what it
+/// found.
+pub async fn query<Q: ClusterQuery>(
+    q: &Q,
+    conn: &Connection,
+    format: Format,
+) -> Result<(), CliError> {
+    run(&Query(q), conn, format).await
 }
 
 /// Runs `cmd` in the clusters `conn` names and prints what it reports.
@@ -116,6 +185,7 @@ pub async fn run<C: ClusterCommand>(
         let progress = Progress::single();
         let context = contexts.into_iter().next().flatten();
         let planned = plan_in(cmd, conn, config.as_ref(), context, progress).await?;
+        let planned = planned.settle(cmd)?.checked(cmd).await?;
         if let Some(q) = planned.question(cmd, mode) {
             prompt::confirm(&q, mode.yes)?;
         }
@@ -134,6 +204,23 @@ struct Planned<P> {
 }
 
 impl<P> Planned<P> {
+    /// The person's choices about the plan.
+    fn settle<C: ClusterCommand<Plan = P>>(self, cmd: &C) -> Result<Self, CliError> {
+        Ok(Self {
+            plan: cmd.settle(self.plan)?,
+            ..self
+        })
+    }
+
+    /// Step 3: every write the plan makes is asked of the API server
+    /// (SelfSubjectAccessReview) first, also for `--dry-run=server`.
+    async fn checked<C: ClusterCommand<Plan = P>>(self, cmd: &C) -> Result<Self, CliError> {
+        if let (Some(c), false) = (&self.cluster, cmd.mode().dry_run == DryRun::Client) {
+            access::require(c, &access::merged(cmd.needs(&self.plan))).await?;
+        }
+        Ok(self)
+    }
+
     fn question<C: ClusterCommand<Plan = P>>(&self, cmd: &C, mode: Mode) -> Option<String> {
         (mode.dry_run == DryRun::None)
             .then(|| cmd.question(&self.plan))
@@ -142,11 +229,16 @@ impl<P> Planned<P> {
 
     async fn apply<C: ClusterCommand<Plan = P>>(self, cmd: &C) -> Result<C::Report, CliError> {
         let cx = Cx {
-            cluster: self.cluster.as_ref(),
+            target: self
+                .cluster
+                .as_ref()
+                .map_or(Target::Offline, Target::Cluster),
             namespace: self.namespace,
             progress: &self.progress,
         };
-        cx.progress.status(&text("progress.applying", &[]));
+        if cmd.writes() {
+            cx.progress.status(&text("progress.applying", &[]));
+        }
         let report = cmd.apply(&cx, self.plan).await;
         cx.progress.finish(&text(
             if report.is_ok() {
@@ -160,8 +252,7 @@ impl<P> Planned<P> {
     }
 }
 
-/// Steps 2 and 3 in one cluster: connect, plan, and ask for what the plan
-/// needs.
+/// Step 2 in one cluster: connect and plan.
 async fn plan_in<C: ClusterCommand>(
     cmd: &C,
     conn: &Connection,
@@ -179,15 +270,12 @@ async fn plan_in<C: ClusterCommand>(
         |c| c.namespace.clone(),
     );
     let cx = Cx {
-        cluster: cluster.as_ref(),
+        target: cluster.as_ref().map_or(Target::Offline, Target::Cluster),
         namespace,
         progress: &progress,
     };
     progress.status(&text("progress.planning", &[]));
     let plan = cmd.plan(&cx).await?;
-    if let (Some(c), false) = (&cluster, mode.dry_run == DryRun::Client) {
-        access::require(c, &access::merged(cmd.needs(&plan))).await?;
-    }
     let namespace = cx.namespace;
     Ok(Planned {
         cluster,
@@ -215,6 +303,21 @@ async fn many<C: ClusterCommand>(
         .map(|context| {
             let progress = Progress::line(&multi, context.as_deref().unwrap_or_default());
             plan_in(cmd, conn, config, context, progress)
+        })
+        .buffered(conn.concurrency)
+        .collect()
+        .await;
+    // Choices one cluster at a time, with no other cluster planning.
+    let planned: Vec<Result<Planned<C::Plan>, CliError>> = planned
+        .into_iter()
+        .map(|p| p.and_then(|p| p.settle(cmd)))
+        .collect();
+    let planned: Vec<Result<Planned<C::Plan>, CliError>> = futures::stream::iter(planned)
+        .map(|p| async move {
+            match p {
+                Ok(p) => p.checked(cmd).await,
+                Err(e) => Err(e),
+            }
         })
         .buffered(conn.concurrency)
         .collect()
@@ -255,20 +358,25 @@ async fn many<C: ClusterCommand>(
     print_many(&names.into_iter().zip(results).collect::<Vec<_>>(), format)
 }
 
-/// One report per context, keyed by context; exit 1 when any failed.
-fn print_many<R: Report>(
-    results: &[(String, Result<R, CliError>)],
-    format: Format,
-) -> Result<(), CliError> {
+/// How one context ended: its report, or why there is none.
+type Ended<R> = (String, Result<R, CliError>);
+
+/// The failure of a context: its own, or its report's verdict.
+fn failure_of<R: Report>(r: &Result<R, CliError>) -> Option<CliError> {
+    match r {
+        Ok(report) => report.verdict().err(),
+        Err(CliError::Reported(exit)) => Some(CliError::Reported(*exit)),
+        Err(CliError::Failed(f)) => Some(CliError::Failed(f.clone())),
+    }
+}
+
+/// One report per context, keyed by context; exit 1 when any failed. A
+/// context that failed holds `{"error": {"reason": …, <fields>}}`: the
+/// same document in every language.
+fn print_many<R: Report>(results: &[Ended<R>], format: Format) -> Result<(), CliError> {
     let failures: Vec<(&str, CliError)> = results
         .iter()
-        .filter_map(|(ctx, r)| {
-            let failed = match r {
-                Ok(report) => report.verdict().err(),
-                Err(e) => Some(e.clone()),
-            };
-            failed.map(|e| (ctx.as_str(), e))
-        })
+        .filter_map(|(ctx, r)| failure_of(r).map(|e| (ctx.as_str(), e)))
         .collect();
     match format {
         Format::Json | Format::Yaml => {
@@ -277,7 +385,9 @@ fn print_many<R: Report>(
                 .map(|(ctx, r)| {
                     let value = match r {
                         Ok(report) => report.document(),
-                        Err(e) => serde_json::json!({"error": e.document()}),
+                        Err(e) => serde_json::json!({
+                            "error": e.failure().map(crate::error::Failure::document)
+                        }),
                     };
                     (ctx.clone(), value)
                 })
@@ -299,22 +409,16 @@ fn print_many<R: Report>(
     if failures.is_empty() {
         return Ok(());
     }
-    Err(CliError::from_catalogue(
-        Exit::Failed,
-        "multi.some_failed",
-        &[
-            ("failed", &failures.len().to_string()),
-            ("total", &results.len().to_string()),
-        ],
-    ))
+    Err(
+        CliError::failed(Reason::SomeContextsFailed, "multi.some_failed")
+            .with("failed", failures.len())
+            .with("total", results.len()),
+    )
 }
 
 /// Each context's report under its name, then one line per context and
 /// the totals.
-fn summary<R: Report>(
-    results: &[(String, Result<R, CliError>)],
-    failures: &[(&str, CliError)],
-) -> Vec<Block> {
+fn summary<R: Report>(results: &[Ended<R>], failures: &[(&str, CliError)]) -> Vec<Block> {
     let mut blocks = Vec::new();
     let (mut changed, mut unchanged) = (0, 0);
     let mut lines = Vec::new();
@@ -322,11 +426,21 @@ fn summary<R: Report>(
         blocks.push(Block::Line(text("multi.heading", &[("context", ctx)])));
         match r {
             Ok(report) => blocks.extend(report.human()),
-            Err(e) => blocks.extend(e.lines().into_iter().map(Block::Line)),
+            Err(e) => blocks.extend(
+                (e.failure().into_iter())
+                    .flat_map(crate::error::Failure::lines)
+                    .map(Block::Line),
+            ),
         }
         blocks.push(Block::Blank);
         let line = match failures.iter().find(|(c, _)| c == ctx) {
-            Some((_, e)) => text("multi.failed_line", &[("context", ctx), ("what", &e.what)]),
+            Some((_, e)) => match e.failure() {
+                Some(f) => text(
+                    "multi.failed_line",
+                    &[("context", ctx), ("what", &f.what())],
+                ),
+                None => text("multi.failed_reported", &[("context", ctx)]),
+            },
             None if r.as_ref().is_ok_and(Report::changed) => {
                 changed += 1;
                 text("multi.changed_line", &[("context", ctx)])

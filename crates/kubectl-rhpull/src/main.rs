@@ -15,6 +15,9 @@
 //!   words, the catalogue, and what reaches the terminal.
 //!
 //! Exit codes follow kubectl: 0 done, 1 failed, 2 bad usage.
+// What ships never panics on a missing value: an invariant is stated
+// with `expect` and an `#[allow]` that says why, where there is one.
+#![warn(clippy::unwrap_used, clippy::expect_used)]
 
 use std::process::ExitCode;
 
@@ -35,16 +38,18 @@ mod registry_check;
 mod render;
 mod words;
 
-use error::{CliError, Exit};
+use error::{CliError, Reason};
 
 fn main() -> ExitCode {
     i18n::init_from_env();
     let command = i18n::localize_command(cli::command());
+    let argv: Vec<String> = std::env::args().skip(1).collect();
+    error::set_command(error::command_of(&command, &argv));
     let matches = match command.try_get_matches() {
         Ok(m) => m,
         Err(e) => {
             // Usage errors in the user's language; help clap prints itself.
-            if let Some(err) = CliError::from_clap(&e) {
+            if let Some(err) = CliError::from_clap(&e, &error::command()) {
                 output::print_error(&err);
                 return ExitCode::from(err.exit_code());
             }
@@ -67,15 +72,13 @@ fn main() -> ExitCode {
         .enable_all()
         .build()
         .map_err(|e| {
-            CliError::from_catalogue(Exit::Failed, "error.runtime", &[("reason", &e.to_string())])
+            CliError::failed(Reason::RuntimeFailed, "error.runtime").with("detail", e.to_string())
         })
         .and_then(|rt| rt.block_on(commands::run(cli)));
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
-            if !err.what.is_empty() {
-                output::print_error(&err);
-            }
+            output::print_error(&err);
             ExitCode::from(err.exit_code())
         }
     }

@@ -10,11 +10,18 @@ use comfy_table::{Table, presets::NOTHING};
 use crate::error::CliError;
 use crate::i18n::text;
 
-/// Prints a value as indented JSON on stdout (machine output: never localised).
+/// Prints a value as indented JSON on stdout (machine output: never
+/// localised), written as it is serialised: a document of 10,000
+/// namespaces is never held as one string.
 pub fn print_json<T: serde::Serialize>(value: &T) {
-    match serde_json::to_string_pretty(value) {
-        Ok(s) => println!("{s}"),
-        Err(e) => eprintln!("{e}"),
+    use std::io::Write as _;
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    let written = serde_json::to_writer_pretty(&mut out, value)
+        .map_err(std::io::Error::from)
+        .and_then(|()| writeln!(out))
+        .and_then(|()| out.flush());
+    if let Err(e) = written {
+        eprintln!("{e}");
     }
 }
 
@@ -88,18 +95,22 @@ pub fn colour() -> bool {
     std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
 }
 
-/// `error: what` / `  why` / `  next: command`, on stderr.
+/// `error: what` / `  why` / `  next: command`, on stderr; nothing for a
+/// failure the command's output already reported.
 pub fn print_error(err: &CliError) {
+    let Some(f) = err.failure() else {
+        return;
+    };
     let label = text("error.label", &[]);
     if colour() {
-        eprintln!("\x1b[31m{label}\x1b[0m{}", err.what);
+        eprintln!("\x1b[31m{label}\x1b[0m{}", f.what());
     } else {
-        eprintln!("{label}{}", err.what);
+        eprintln!("{label}{}", f.what());
     }
-    if let Some(why) = &err.why {
+    if let Some(why) = f.why() {
         eprintln!("  {}{why}", text("error.why_label", &[]));
     }
-    if let Some(next) = &err.next {
+    if let Some(next) = f.next() {
         eprintln!("  {}{next}", text("error.next_label", &[]));
     }
 }

@@ -7,7 +7,7 @@ use std::io::{IsTerminal as _, Read as _};
 use secrecy::SecretString;
 
 use crate::cli::SecretArgs;
-use crate::error::{CliError, Exit};
+use crate::error::{CliError, Reason};
 use crate::i18n::text;
 use crate::output;
 
@@ -16,7 +16,7 @@ pub fn interactive() -> bool {
 }
 
 fn prompt_failed(e: dialoguer::Error) -> CliError {
-    CliError::from_catalogue(Exit::Failed, "error.prompt", &[("reason", &e.to_string())])
+    CliError::failed(Reason::PromptFailed, "error.prompt").with("detail", e.to_string())
 }
 
 /// Reads the secret for a login: `--password` (with a warning),
@@ -30,8 +30,16 @@ pub fn secret(args: &SecretArgs, registry: &str) -> Result<SecretString, CliErro
     if args.password_stdin {
         let mut s = String::new();
         std::io::stdin().read_to_string(&mut s).map_err(|e| {
-            CliError::from_catalogue(Exit::Failed, "error.stdin", &[("reason", &e.to_string())])
+            CliError::failed(Reason::StdinUnreadable, "error.stdin").with("detail", e.to_string())
         })?;
+        // Nothing at all on standard input is a missing value, not a
+        // refused one: `</dev/null`, or a variable that was never set.
+        if s.is_empty() {
+            return Err(
+                CliError::usage(Reason::MissingArgument, "error.empty_stdin")
+                    .with("command", crate::error::command()),
+            );
+        }
         let s = s
             .strip_suffix('\n')
             .map(|t| t.strip_suffix('\r').unwrap_or(t))
@@ -49,10 +57,9 @@ pub fn secret(args: &SecretArgs, registry: &str) -> Result<SecretString, CliErro
             .map_err(prompt_failed)?;
         return Ok(SecretString::from(p));
     }
-    Err(CliError::from_catalogue(
-        Exit::Usage,
+    Err(CliError::usage(
+        Reason::MissingArgument,
         "error.missing_password",
-        &[],
     ))
 }
 
@@ -67,10 +74,9 @@ pub fn username(args: &SecretArgs, registry: &str) -> Result<String, CliError> {
             .interact_text()
             .map_err(prompt_failed);
     }
-    Err(CliError::from_catalogue(
-        Exit::Usage,
+    Err(CliError::usage(
+        Reason::MissingArgument,
         "error.missing_username",
-        &[],
     ))
 }
 
@@ -81,10 +87,9 @@ pub fn confirm(question: &str, yes: bool) -> Result<(), CliError> {
         return Ok(());
     }
     if !interactive() {
-        return Err(CliError::from_catalogue(
-            Exit::Usage,
+        return Err(CliError::usage(
+            Reason::ConfirmationNeeded,
             "error.needs_yes",
-            &[],
         ));
     }
     let ok = dialoguer::Confirm::new()
@@ -95,23 +100,15 @@ pub fn confirm(question: &str, yes: bool) -> Result<(), CliError> {
     if ok {
         Ok(())
     } else {
-        Err(CliError::from_catalogue(
-            Exit::Failed,
-            "error.declined",
-            &[],
-        ))
+        Err(CliError::failed(Reason::Declined, "error.declined"))
     }
 }
 
-/// One of `items`, chosen on a TTY; without one, a usage error listing them.
-pub fn choose(
-    prompt: &str,
-    items: &[String],
-    error_key: &str,
-    error_args: &[(&str, &str)],
-) -> Result<String, CliError> {
+/// One of `items`, chosen on a TTY; without one, `refused` (a usage
+/// error listing them).
+pub fn choose(prompt: &str, items: &[String], refused: CliError) -> Result<String, CliError> {
     if !interactive() {
-        return Err(CliError::from_catalogue(Exit::Usage, error_key, error_args));
+        return Err(refused);
     }
     let i = dialoguer::Select::new()
         .with_prompt(prompt)

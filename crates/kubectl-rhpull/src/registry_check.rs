@@ -6,7 +6,7 @@ use rhpull_core::sso::trust::TrustConfig;
 use rhpull_core::sso::{CheckOptions, CheckReport, CheckSetupError, Grant};
 
 use crate::cli::{GrantArg, NetArgs};
-use crate::error::{CliError, Exit};
+use crate::error::{CliError, Reason};
 use crate::i18n::text;
 use crate::output;
 
@@ -46,13 +46,12 @@ fn with_flags(mut o: CheckOptions, net: &NetArgs, insecure: bool) -> CheckOption
 /// A check that could not start, in words.
 pub fn setup_error(e: CheckSetupError) -> CliError {
     match e {
-        CheckSetupError::Trust(t) => CliError::from_catalogue(
-            Exit::Usage,
-            "error.registry_ca",
-            &[("reason", &t.to_string())],
-        ),
-        CheckSetupError::Client(reason) => {
-            CliError::from_catalogue(Exit::Failed, "error.http_client", &[("reason", &reason)])
+        CheckSetupError::Trust(t) => {
+            CliError::usage(Reason::RegistryCaInvalid, "error.registry_ca")
+                .with("detail", t.to_string())
+        }
+        CheckSetupError::Client(detail) => {
+            CliError::failed(Reason::HttpClientFailed, "error.http_client").with("detail", detail)
         }
     }
 }

@@ -7,6 +7,16 @@ use rhpull_core::authfile::Change;
 
 use crate::i18n::text;
 
+/// The name of `candidates` closest to `given`, as clap suggests a
+/// subcommand (Jaro similarity above 0.7), if any is close.
+pub fn closest<'a>(given: &str, candidates: impl Iterator<Item = &'a str>) -> Option<String> {
+    candidates
+        .map(|c| (strsim::jaro(given, c), c))
+        .filter(|(score, _)| *score > 0.7)
+        .max_by(|a, b| a.0.total_cmp(&b.0))
+        .map(|(_, c)| c.to_string())
+}
+
 /// `created` / `updated` / `unchanged`.
 pub fn outcome(o: Outcome) -> String {
     text(

@@ -172,6 +172,7 @@ impl AuthFile {
         if !slot.is_object() {
             *slot = Value::Object(Map::new());
         }
+        #[allow(clippy::expect_used, reason = "auths was just made an object")]
         slot.as_object_mut().expect("auths was just made an object")
     }
 
@@ -321,6 +322,10 @@ impl AuthFile {
 
     /// The file as it would be written.
     pub fn to_bytes(&self) -> Vec<u8> {
+        #[allow(
+            clippy::expect_used,
+            reason = "a JSON map with string keys always serialises"
+        )]
         let mut bytes = serde_json::to_vec_pretty(&self.doc).expect("a JSON map always serialises");
         bytes.push(b'\n');
         bytes
@@ -328,6 +333,10 @@ impl AuthFile {
 
     /// The file as compact JSON, as kubectl writes a secret's data.
     pub fn to_compact_bytes(&self) -> Vec<u8> {
+        #[allow(
+            clippy::expect_used,
+            reason = "a JSON map with string keys always serialises"
+        )]
         serde_json::to_vec(&self.doc).expect("a JSON map always serialises")
     }
 

@@ -7,7 +7,7 @@
 //! spellings (`docker.io`, `index.docker.io`, `registry-1.docker.io`); they
 //! are one registry, canonically `docker.io` here.
 
-use crate::imageref::{DOCKER_HUB, DOCKER_HUB_KEY_HOST};
+use crate::imageref::DOCKER_HUB;
 
 /// The key docker itself files Docker Hub credentials under.
 pub const DOCKER_HUB_LEGACY_KEY: &str = "https://index.docker.io/v1/";
@@ -82,14 +82,6 @@ pub fn helper_server(normalized: &str) -> String {
     } else {
         host(normalized).to_string()
     }
-}
-
-/// True when a host is one of Docker Hub's spellings.
-pub fn is_docker_hub(host: &str) -> bool {
-    matches!(
-        host,
-        DOCKER_HUB | DOCKER_HUB_KEY_HOST | "registry-1.docker.io"
-    )
 }
 
 #[cfg(test)]

@@ -120,7 +120,8 @@ pub fn parse(header: &str) -> Result<Vec<Challenge>, ChallengeError> {
             return Err(ChallengeError::Unexpected(start));
         }
         lx.skip_ws();
-        if lx.peek() == Some('=') && !out.is_empty() {
+        let current = out.last_mut().filter(|_| lx.peek() == Some('='));
+        if let Some(current) = current {
             // A parameter of the current challenge.
             lx.i += 1;
             lx.skip_ws();
@@ -129,7 +130,6 @@ pub fn parse(header: &str) -> Result<Vec<Challenge>, ChallengeError> {
             } else {
                 lx.token().to_string()
             };
-            let current = out.last_mut().expect("checked non-empty");
             current.params.insert(word.to_ascii_lowercase(), value);
         } else {
             out.push(Challenge {

@@ -110,6 +110,10 @@ impl TrustConfig {
         authorities: &[&str],
     ) -> Result<Arc<rustls::ClientConfig>, TrustError> {
         let provider = Arc::new(rustls::crypto::ring::default_provider());
+        #[allow(
+            clippy::expect_used,
+            reason = "ring supports TLS 1.2 and 1.3, the defaults"
+        )]
         let builder = rustls::ClientConfig::builder_with_provider(provider.clone())
             .with_safe_default_protocol_versions()
             .expect("ring supports the default TLS versions");

@@ -27,35 +27,77 @@ pub async fn run(kube: &KubeArgs, args: &BuildSecretArgs) -> Result<(), CliError
     driver::run(&cmd, &conn, args.write.output.into()).await
 }
 
+/// The secret and the change, or — with several managed secrets and none
+/// named — the BuildConfig read, for a person to choose.
+enum Plan {
+    Ready(String, BuildSecretPlan),
+    Choose {
+        namespace: String,
+        candidates: Vec<String>,
+        read: buildconfig::Read,
+    },
+}
+
+impl BuildSecret<'_> {
+    fn chosen(&self, plan: Plan) -> Result<(String, BuildSecretPlan), CliError> {
+        match plan {
+            Plan::Ready(secret, p) => Ok((secret, p)),
+            Plan::Choose {
+                namespace,
+                candidates,
+                read,
+            } => {
+                let secret = super::link::choose_secret(&namespace, &candidates)?;
+                let p = read.plan(&secret, self.args.push);
+                Ok((secret, p))
+            }
+        }
+    }
+}
+
 impl ClusterCommand for BuildSecret<'_> {
-    type Plan = (String, BuildSecretPlan);
+    type Plan = Plan;
     type Report = BuildSecretReport;
 
     fn mode(&self) -> Mode {
         Mode::dry(self.dry_run)
     }
 
-    async fn plan(&self, cx: &Cx<'_>) -> Result<Self::Plan, CliError> {
+    async fn plan(&self, cx: &Cx<'_>) -> Result<Plan, CliError> {
         let (cluster, ns) = (cx.cluster()?, cx.namespace.as_str());
+        let bc = &self.args.build_config;
         let secret = match &self.args.secret {
             Some(s) => s.clone(),
-            None => super::link::default_secret(cluster, ns).await?,
+            None => match super::link::managed_secrets(cluster, ns).await?.as_slice() {
+                [one] => one.clone(),
+                several => {
+                    return Ok(Plan::Choose {
+                        namespace: ns.to_string(),
+                        candidates: several.to_vec(),
+                        read: buildconfig::read(cluster, ns, bc).await?,
+                    });
+                }
+            },
         };
         link::require_secrets(cluster, ns, std::slice::from_ref(&secret)).await?;
-        let bc = &self.args.build_config;
         let plan = buildconfig::plan(cluster, ns, bc, &secret, self.args.push).await?;
-        Ok((secret, plan))
+        Ok(Plan::Ready(secret, plan))
     }
 
-    fn needs(&self, (_, plan): &Self::Plan) -> Vec<Need> {
-        plan.need().into_iter().collect()
+    fn settle(&self, plan: Plan) -> Result<Plan, CliError> {
+        let (secret, p) = self.chosen(plan)?;
+        Ok(Plan::Ready(secret, p))
     }
 
-    async fn apply(
-        &self,
-        cx: &Cx<'_>,
-        (secret, plan): Self::Plan,
-    ) -> Result<BuildSecretReport, CliError> {
+    fn needs(&self, plan: &Plan) -> Vec<Need> {
+        match plan {
+            Plan::Ready(_, p) => p.need().into_iter().collect(),
+            Plan::Choose { .. } => Vec::new(),
+        }
+    }
+
+    async fn apply(&self, cx: &Cx<'_>, plan: Plan) -> Result<BuildSecretReport, CliError> {
+        let (secret, plan) = self.chosen(plan)?;
         let outcome = buildconfig::write(cx.cluster()?, &plan, self.dry_run).await?;
         Ok(BuildSecretReport {
             build_config: plan.build_config,

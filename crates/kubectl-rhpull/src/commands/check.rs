@@ -67,13 +67,9 @@ fn image(args: &CheckArgs) -> Result<Option<ImageRef>, CliError> {
     } else {
         given
     };
-    ImageRef::parse(reference).map(Some).map_err(|e| {
-        CliError::from_catalogue(
-            Exit::Usage,
-            "error.bad_image",
-            &[("image", reference), ("reason", &e.to_string())],
-        )
-    })
+    ImageRef::parse(reference)
+        .map(Some)
+        .map_err(|e| crate::error::bad_image(Exit::Usage, reference, &e))
 }
 
 /// One registry check, and the login it used.
@@ -113,7 +109,7 @@ impl Report for RegistryReport {
         if self.report.passed {
             Ok(())
         } else {
-            Err(CliError::silent(Exit::Failed))
+            Err(CliError::Reported(Exit::Failed))
         }
     }
 }

@@ -3,7 +3,13 @@
 //! so they never drift apart.
 
 use crate::cli::{CompletionArgs, GenerateManArgs};
-use crate::error::{CliError, Exit};
+use crate::error::{CliError, Reason};
+
+fn not_written(path: &str, e: &std::io::Error) -> CliError {
+    CliError::failed(Reason::FileNotWritable, "error.file_write")
+        .with("path", path)
+        .with("detail", e.to_string())
+}
 
 pub fn run(args: &CompletionArgs) -> Result<(), CliError> {
     let mut cmd = crate::i18n::localize_command(crate::cli::command());
@@ -20,26 +26,11 @@ pub fn man(args: &GenerateManArgs) -> Result<(), CliError> {
         let mut buf = Vec::new();
         clap_mangen::Man::new(cmd.name(name.clone()))
             .render(&mut buf)
-            .map_err(|e| {
-                CliError::from_catalogue(
-                    Exit::Failed,
-                    "error.authfile.write",
-                    &[("path", &name), ("reason", &e.to_string())],
-                )
-            })?;
+            .map_err(|e| not_written(&name, &e))?;
         let path = args.dir.join(format!("{name}.1"));
         std::fs::create_dir_all(&args.dir)
             .and_then(|()| std::fs::write(&path, buf))
-            .map_err(|e| {
-                CliError::from_catalogue(
-                    Exit::Failed,
-                    "error.authfile.write",
-                    &[
-                        ("path", &path.display().to_string()),
-                        ("reason", &e.to_string()),
-                    ],
-                )
-            })
+            .map_err(|e| not_written(&path.display().to_string(), &e))
     };
     for sub in cmd.get_subcommands().filter(|s| !s.is_hide_set()) {
         write(format!("kubectl-rhpull-{}", sub.get_name()), sub.clone())?;

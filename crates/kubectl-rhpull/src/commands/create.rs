@@ -22,8 +22,8 @@ use super::fleet::FleetReport;
 use super::global::GlobalChanges;
 use crate::cli::{CreateArgs, KubeArgs, SecretTypeArg};
 use crate::connection::Connection;
-use crate::driver::{self, ClusterCommand, Cx, Mode};
-use crate::error::{CliError, Exit};
+use crate::driver::{self, ClusterCommand, Cx, Mode, Target};
+use crate::error::{CliError, Reason};
 use crate::i18n::text;
 use crate::render::{Block, Report};
 use crate::{creds, objects, output, registry_check, words};
@@ -134,11 +134,8 @@ async fn verify(
             let shown =
                 super::check::RegistryReport::new(report, Some(creds::Found::typed(c.clone())));
             output::note(&super::check::render::lines(&shown).join("\n"));
-            return Err(CliError::from_catalogue(
-                Exit::Failed,
-                "create.not_verified",
-                &[("registry", &c.registry)],
-            ));
+            return Err(CliError::failed(Reason::NotVerified, "create.not_verified")
+                .with("registry", c.registry.clone()));
         }
     }
     Ok(())
@@ -166,14 +163,17 @@ impl Create {
     async fn plan_one(&self, cx: &Cx<'_>) -> Result<Plan, CliError> {
         let ns = cx.namespace.as_str();
         let wanted = pullsecret::build(&self.name, ns, self.options.format, &self.credentials);
-        let Ok(cluster) = cx.cluster() else {
-            let links = (self.options.links.iter())
-                .map(|sa| LinkPlan::unread(ns, sa, self.link_edit()))
-                .collect();
-            return Ok(Plan::One {
-                secret: SecretPlan::unread(wanted),
-                links,
-            });
+        let cluster = match cx.target {
+            Target::Cluster(c) => c,
+            Target::Offline => {
+                let links = (self.options.links.iter())
+                    .map(|sa| LinkPlan::unread(ns, sa, self.link_edit()))
+                    .collect();
+                return Ok(Plan::One {
+                    secret: SecretPlan::unread(wanted),
+                    links,
+                });
+            }
         };
         let secret = pullsecret::plan(cluster, wanted, self.options.overwrite).await?;
         let mut links = Vec::new();
@@ -206,10 +206,9 @@ impl Create {
                     links: Vec::new(),
                 })
             }
-            ClusterKind::Kubernetes => Err(CliError::from_catalogue(
-                Exit::Failed,
+            ClusterKind::Kubernetes => Err(CliError::failed(
+                Reason::NoImageStreams,
                 "create.no_imagestreams",
-                &[],
             )),
         }
     }
@@ -272,15 +271,15 @@ impl ClusterCommand for Create {
         let dry_run = self.options.mode.dry_run;
         Ok(match plan {
             Plan::One { secret, links } => {
-                let outcome = match cx.cluster() {
-                    Ok(c) => pullsecret::write(c, &secret, dry_run).await?,
-                    Err(_) => secret.outcome,
+                let outcome = match cx.target {
+                    Target::Cluster(c) => pullsecret::write(c, &secret, dry_run).await?,
+                    Target::Offline => secret.outcome,
                 };
                 let mut changes = Vec::new();
                 for l in &links {
-                    changes.push(match cx.cluster() {
-                        Ok(c) => link::write(c, l, dry_run).await?,
-                        Err(_) => l.change.clone(),
+                    changes.push(match cx.target {
+                        Target::Cluster(c) => link::write(c, l, dry_run).await?,
+                        Target::Offline => l.change.clone(),
                     });
                 }
                 CreateReport::One(SecretReport {

@@ -16,7 +16,7 @@ use super::create::SecretReport;
 use crate::cli::{DelegatedArgs, KubeArgs};
 use crate::connection::Connection;
 use crate::driver::{self, ClusterCommand, Cx, Mode};
-use crate::error::{CliError, Exit};
+use crate::error::{CliError, Reason};
 use crate::i18n::text;
 use crate::render::{self, Block, Report};
 use crate::{creds, objects, registry_check, words};
@@ -76,20 +76,11 @@ async fn discover(
     let options = registry_check::options(registry, &args.net, kube.insecure_skip_tls_verify);
     match rhpull_core::sso::discover_auth_server(&options).await {
         Ok(Some(host)) => Ok(host),
-        Ok(None) => Err(CliError::from_catalogue(
-            Exit::Failed,
-            "delegated.no_auth_needed",
-            &[("registry", registry)],
-        )),
-        Err(cause) => {
-            let (what, why, next) = super::check::render::cause_texts(&cause, registry);
-            Err(CliError {
-                exit: Exit::Failed,
-                what,
-                why,
-                next,
-            })
-        }
+        Ok(None) => Err(
+            CliError::failed(Reason::NoAuthNeeded, "delegated.no_auth_needed")
+                .with("registry", registry),
+        ),
+        Err(cause) => Err(super::check::render::cause_failure(&cause, registry)),
     }
 }
 

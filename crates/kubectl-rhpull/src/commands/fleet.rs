@@ -7,7 +7,7 @@ use rhpull_cluster::fleet::{self, FleetPlan, NamespaceResult};
 use rhpull_cluster::{Cluster, DryRun};
 
 use crate::driver::Cx;
-use crate::error::{CliError, Exit};
+use crate::error::{CliError, Reason};
 use crate::i18n::text;
 use crate::render::{Block, Report};
 
@@ -40,8 +40,19 @@ impl FleetReport {
 }
 
 impl Report for FleetReport {
+    /// Each namespace's result; a failed one has its `reason` beside its
+    /// name, and the failure's fields under `error` (never words).
     fn document(&self) -> serde_json::Value {
-        crate::render::json(&self.results)
+        let results = self.results.iter().map(|r| {
+            let mut doc = crate::render::json(r);
+            if let Some(f) = r.error.as_ref().map(CliError::from) {
+                let failure = f.failure().map(crate::error::Failure::document);
+                doc["reason"] = serde_json::json!(f.reason());
+                doc["error"] = failure.unwrap_or_default();
+            }
+            doc
+        });
+        serde_json::Value::Array(results.collect())
     }
 
     fn names(&self) -> Vec<String> {
@@ -65,7 +76,9 @@ impl Report for FleetReport {
             ],
         ))];
         for r in self.failed() {
-            let what = r.error.as_ref().map(|e| CliError::from(e).what);
+            let what = (r.error.as_ref())
+                .map(CliError::from)
+                .and_then(|e| e.failure().map(crate::error::Failure::what));
             blocks.push(Block::Line(text(
                 "fleet.failed_line",
                 &[
@@ -86,13 +99,10 @@ impl Report for FleetReport {
         if failed == 0 {
             return Ok(());
         }
-        Err(CliError::from_catalogue(
-            Exit::Failed,
-            "fleet.some_failed",
-            &[
-                ("failed", &failed.to_string()),
-                ("total", &self.results.len().to_string()),
-            ],
-        ))
+        Err(
+            CliError::failed(Reason::SomeNamespacesFailed, "fleet.some_failed")
+                .with("failed", failed)
+                .with("total", self.results.len()),
+        )
     }
 }

@@ -4,7 +4,7 @@
 
 use rhpull_cluster::access::{self, Need};
 use rhpull_cluster::grants::{self, GrantChange, GrantPlan, Grantee};
-use rhpull_cluster::{Cluster, DryRun, fleet};
+use rhpull_cluster::{Cluster, ClusterError, DryRun, fleet, namespaces};
 
 pub use rhpull_cluster::grants::Direction;
 
@@ -13,6 +13,7 @@ use crate::connection::Connection;
 use crate::driver::{self, ClusterCommand, Cx, Mode};
 use crate::error::CliError;
 use crate::i18n::text;
+use crate::output;
 use crate::render::{Block, Report};
 
 struct Grant<'a> {
@@ -41,9 +42,14 @@ pub async fn run(kube: &KubeArgs, args: &GrantArgs, direction: Direction) -> Res
 }
 
 impl Grant<'_> {
-    /// TO projects: the positional ones and those of the fleet flags.
+    /// TO projects: the positional ones (each must exist) and those of
+    /// the fleet flags.
     async fn targets(&self, cluster: &Cluster) -> Result<Vec<String>, CliError> {
         let mut to = self.args.to.clone();
+        let missing = namespaces::missing_of(cluster, &to).await;
+        if let Some(first) = missing.into_iter().next() {
+            return Err(ClusterError::NamespaceNotFound(first).into());
+        }
         if let Some(scope) = self.args.at.fleet.scope() {
             for ns in fleet::namespaces(cluster, &scope).await? {
                 if ns != self.args.from && !to.contains(&ns) {
@@ -72,6 +78,11 @@ impl ClusterCommand for Grant<'_> {
         let cluster = cx.cluster()?;
         if self.direction == Direction::Grant {
             grants::require_role(cluster).await?;
+            // As `oc policy add-role-to-user` the grant is valid for a
+            // project made later; a typo is worth a word, not a failure.
+            if namespaces::exists(cluster, &self.args.from).await == Some(false) {
+                output::warn(&text("grant.from_missing", &[("from", &self.args.from)]));
+            }
         }
         let mut plans = Vec::new();
         for to in self.targets(cluster).await? {

@@ -15,7 +15,7 @@ use super::fleet::FleetReport;
 use crate::cli::{KubeArgs, LinkArgs, UnlinkArgs, WriteArgs};
 use crate::connection::Connection;
 use crate::driver::{self, ClusterCommand, Cx, Mode};
-use crate::error::{CliError, Exit};
+use crate::error::{CliError, Reason};
 use crate::i18n::text;
 use crate::render::{Block, Report};
 use crate::{prompt, words};
@@ -45,10 +45,9 @@ impl Options {
 pub async fn run(kube: &KubeArgs, args: &LinkArgs) -> Result<(), CliError> {
     let scope = args.at.fleet.scope();
     if scope.is_some() && args.secrets.is_empty() {
-        return Err(CliError::from_catalogue(
-            Exit::Usage,
+        return Err(CliError::usage(
+            Reason::MissingArgument,
             "link.fleet_needs_secret",
-            &[],
         ));
     }
     // `oc secrets link builder` mounts by default: builds read mounted secrets.
@@ -95,34 +94,40 @@ async fn go(
     driver::run(&options, &conn, write.output.into()).await
 }
 
-/// The pull secret to use when none is named: rhpull's only one in `ns`
-/// (on a terminal, the one chosen when there are several).
-pub async fn default_secret(cluster: &Cluster, ns: &str) -> Result<String, CliError> {
-    let inv = inventory::collect(cluster, Some(ns)).await?;
-    let managed: Vec<String> = inv
-        .secrets
-        .into_iter()
-        .filter(|s| s.managed)
-        .map(|s| s.name)
-        .collect();
-    match managed.as_slice() {
-        [] => Err(CliError::from_catalogue(
-            Exit::Failed,
-            "link.no_managed_secret",
-            &[("namespace", ns)],
-        )),
-        [one] => Ok(one.clone()),
-        many => prompt::choose(
-            &text("link.choose", &[("namespace", ns)]),
-            many,
-            "link.several_managed",
-            &[("namespace", ns), ("secrets", &many.join(", "))],
-        ),
+/// The pull secrets rhpull manages in `ns`, for a command given none: at
+/// least one, or a failure naming the namespace.
+pub async fn managed_secrets(cluster: &Cluster, ns: &str) -> Result<Vec<String>, CliError> {
+    let managed = inventory::managed_in(cluster, ns).await?;
+    if managed.is_empty() {
+        rhpull_cluster::namespaces::require(cluster, ns).await?;
+        return Err(
+            CliError::failed(Reason::NoManagedSecret, "link.no_managed_secret")
+                .with("namespace", ns),
+        );
     }
+    Ok(managed)
+}
+
+/// One of several managed secrets, chosen on a terminal; without one, a
+/// usage error listing them.
+pub fn choose_secret(ns: &str, many: &[String]) -> Result<String, CliError> {
+    prompt::choose(
+        &text("link.choose", &[("namespace", ns)]),
+        many,
+        CliError::usage(Reason::SeveralManagedSecrets, "link.several_managed")
+            .with("namespace", ns)
+            .with("secrets", many.to_vec()),
+    )
 }
 
 pub enum Plan {
     One(Box<LinkPlan>),
+    /// Several managed secrets: one is chosen when every cluster is planned.
+    Choose {
+        namespace: String,
+        candidates: Vec<String>,
+        pending: Box<link::Pending>,
+    },
     Fleet(FleetPlan),
 }
 
@@ -155,7 +160,17 @@ impl ClusterCommand for Options {
             )));
         };
         let secrets = match self.secrets.as_slice() {
-            [] => vec![default_secret(cluster, ns).await?],
+            [] => match managed_secrets(cluster, ns).await?.as_slice() {
+                [one] => vec![one.clone()],
+                several => {
+                    let pending = link::pending(cluster, ns, sa, for_, self.wait).await?;
+                    return Ok(Plan::Choose {
+                        namespace: ns.to_string(),
+                        candidates: several.to_vec(),
+                        pending: Box::new(pending),
+                    });
+                }
+            },
             named => named.to_vec(),
         };
         link::require_secrets(cluster, ns, &secrets).await?;
@@ -163,24 +178,48 @@ impl ClusterCommand for Options {
         Ok(Plan::One(Box::new(plan)))
     }
 
+    fn settle(&self, plan: Plan) -> Result<Plan, CliError> {
+        match plan {
+            Plan::Choose {
+                namespace,
+                candidates,
+                pending,
+            } => {
+                let chosen = choose_secret(&namespace, &candidates)?;
+                Ok(Plan::One(Box::new(pending.with(vec![chosen]))))
+            }
+            settled => Ok(settled),
+        }
+    }
+
     fn needs(&self, plan: &Plan) -> Vec<Need> {
         match plan {
             Plan::One(p) => p.need().into_iter().collect(),
+            Plan::Choose { .. } => Vec::new(),
             Plan::Fleet(f) => f.needs(),
         }
     }
 
     async fn apply(&self, cx: &Cx<'_>, plan: Plan) -> Result<LinkReport, CliError> {
         let cluster = cx.cluster()?;
-        Ok(match plan {
-            Plan::One(p) => LinkReport::One {
-                change: link::write(cluster, &p, self.dry_run).await?,
-                unlinking: self.link_for.is_none(),
-                dry_run: self.dry_run,
-            },
-            Plan::Fleet(f) => LinkReport::Fleet(
-                super::fleet::apply(cluster, cx, f, self.dry_run, self.concurrency).await,
-            ),
+        let one = match plan {
+            Plan::Fleet(f) => {
+                let done = super::fleet::apply(cluster, cx, f, self.dry_run, self.concurrency);
+                return Ok(LinkReport::Fleet(done.await));
+            }
+            Plan::One(p) => *p,
+            // The driver settles before applying; a plan given as it was
+            // planned is settled here all the same.
+            Plan::Choose {
+                namespace,
+                candidates,
+                pending,
+            } => pending.with(vec![choose_secret(&namespace, &candidates)?]),
+        };
+        Ok(LinkReport::One {
+            change: link::write(cluster, &one, self.dry_run).await?,
+            unlinking: self.link_for.is_none(),
+            dry_run: self.dry_run,
         })
     }
 }

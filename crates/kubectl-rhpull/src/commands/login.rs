@@ -14,7 +14,7 @@ use rhpull_core::authfile::{
 use super::check::RegistryReport;
 use crate::cli::{AuthFileArgs, KubeArgs, LoginArgs, LogoutArgs};
 use crate::creds::{self, Found};
-use crate::error::{CliError, Exit};
+use crate::error::{CliError, Reason};
 use crate::i18n::text;
 use crate::registry_check;
 use crate::render::{self, Block, Format, Report};
@@ -29,7 +29,7 @@ fn target(env: &AuthEnv, args: &AuthFileArgs) -> Result<(PathBuf, AuthFormat), C
     } else {
         env.podman_write_path().map(|p| (p, AuthFormat::Containers))
     };
-    found.ok_or_else(|| CliError::from_catalogue(Exit::Usage, "error.no_home", &[]))
+    found.ok_or_else(|| CliError::usage(Reason::NoHome, "error.no_home"))
 }
 
 pub async fn login(kube: &KubeArgs, args: &LoginArgs) -> Result<(), CliError> {
@@ -90,11 +90,9 @@ async fn save_verified(
     if !report.passed {
         // What failed, as `check` shows it; then why nothing was saved.
         let _ = render::print(&RegistryReport::new(report, Some(found)), format);
-        return Err(CliError::from_catalogue(
-            Exit::Failed,
-            "login.not_saved",
-            &[("registry", &registry)],
-        ));
+        return Err(
+            CliError::failed(Reason::NotVerified, "login.not_saved").with("registry", registry)
+        );
     }
     let env = AuthEnv::from_process();
     let (path, file_format) = target(&env, &args.file)?;
@@ -187,11 +185,9 @@ pub fn logout(args: &LogoutArgs) -> Result<(), CliError> {
             .find(|f| f.get(&registry).ok().flatten().is_some())
             .map(|f| f.path().display().to_string());
         if let Some(other) = elsewhere {
-            return Err(CliError::from_catalogue(
-                Exit::Failed,
-                "logout.elsewhere",
-                &[("registry", &registry), ("path", &other)],
-            ));
+            return Err(CliError::failed(Reason::NoStoredLogin, "logout.elsewhere")
+                .with("registry", registry)
+                .with("path", other));
         }
     }
     let report = LogoutReport {

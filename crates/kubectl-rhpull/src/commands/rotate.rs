@@ -15,7 +15,7 @@ use secrecy::SecretString;
 use crate::cli::{KubeArgs, RotateArgs};
 use crate::connection::Connection;
 use crate::driver::{self, ClusterCommand, Cx, Mode};
-use crate::error::{CliError, Exit};
+use crate::error::{CliError, Reason};
 use crate::i18n::text;
 use crate::render::{Block, Report};
 use crate::{output, prompt, words};
@@ -144,12 +144,13 @@ impl ClusterCommand for Rotate<'_> {
             global: self.global_plan(cx).await?,
         };
         if plan.targets.is_empty() && plan.global.is_none() {
+            if scope.is_none() {
+                rhpull_cluster::namespaces::require(cluster, &cx.namespace).await?;
+            }
             let at = if scope.is_some() { "*" } else { &cx.namespace };
-            return Err(CliError::from_catalogue(
-                Exit::Failed,
-                "rotate.nothing",
-                &[("username", &self.username), ("where", at)],
-            ));
+            return Err(CliError::failed(Reason::NothingToRotate, "rotate.nothing")
+                .with("username", self.username.clone())
+                .with("where", at));
         }
         self.show(&plan);
         Ok(plan)

@@ -3,10 +3,11 @@
 //! instead of `oc get secrets`, `oc get sa -o yaml` and `oc get rolebindings`.
 
 use rhpull_cluster::inventory::{self, ImageImports, Inventory};
+use rhpull_cluster::namespaces;
 
 use crate::cli::{KubeArgs, StatusArgs};
 use crate::connection::Connection;
-use crate::driver::{self, ClusterCommand, Cx};
+use crate::driver::{self, ClusterQuery, Cx};
 use crate::error::CliError;
 use crate::i18n::text;
 use crate::render::{Block, Report, list_or_dash, table};
@@ -17,25 +18,25 @@ struct Status<'a> {
 
 pub async fn run(kube: &KubeArgs, args: &StatusArgs) -> Result<(), CliError> {
     let conn = Connection::resolve(kube, Some(&args.at.contexts))?;
-    driver::run(&Status { args }, &conn, args.output.into()).await
+    driver::query(&Status { args }, &conn, args.output.into()).await
 }
 
-impl ClusterCommand for Status<'_> {
-    type Plan = StatusReport;
+impl ClusterQuery for Status<'_> {
     type Report = StatusReport;
 
-    async fn plan(&self, cx: &Cx<'_>) -> Result<StatusReport, CliError> {
+    async fn read(&self, cx: &Cx<'_>) -> Result<StatusReport, CliError> {
         let cluster = cx.cluster()?;
         let scope = self.args.at.fleet.scope();
+        let inventory = inventory::collect_in(cluster, scope.as_ref()).await?;
+        // An empty namespace and one that is not there list alike.
+        if scope.is_none() && inventory.secrets.is_empty() && inventory.grants.is_empty() {
+            namespaces::require(cluster, &cx.namespace).await?;
+        }
         Ok(StatusReport {
-            inventory: inventory::collect_in(cluster, scope.as_ref()).await?,
+            inventory,
             image_imports: inventory::image_imports(cluster).await?,
             namespace: scope.is_none().then(|| cx.namespace.clone()),
         })
-    }
-
-    async fn apply(&self, _: &Cx<'_>, plan: StatusReport) -> Result<StatusReport, CliError> {
-        Ok(plan)
     }
 }
 

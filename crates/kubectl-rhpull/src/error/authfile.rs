@@ -1,73 +1,47 @@
-//! Auth-file errors as a person reads them: the file, what is wrong with
-//! it, and how to mend it.
+//! Auth-file errors as failures: the file, what is wrong with it, and how
+//! to mend it. A file that is not there is said to be missing, not
+//! unreadable.
 
-use super::{CliError, Exit};
+use super::{CliError, Reason};
 
 impl From<rhpull_core::authfile::AuthFileError> for CliError {
     fn from(err: rhpull_core::authfile::AuthFileError) -> Self {
         use rhpull_core::authfile::AuthFileError as E;
         let path = err.path().display().to_string();
-        let p = path.as_str();
+        let failed = |reason, key| CliError::failed(reason, key).with("path", path.clone());
         match &err {
-            E::Read { source, .. } => Self::from_catalogue(
-                Exit::Failed,
-                "error.authfile.read",
-                &[("path", p), ("reason", &source.to_string())],
-            ),
-            E::Write { source, .. } => Self::from_catalogue(
-                Exit::Failed,
-                "error.authfile.write",
-                &[("path", p), ("reason", &source.to_string())],
-            ),
-            E::ChangedMeanwhile { .. } => Self::from_catalogue(
-                Exit::Failed,
-                "error.authfile.changed",
-                &[
-                    ("path", p),
-                    (
-                        "attempts",
-                        &rhpull_core::authfile::store::MAX_ATTEMPTS.to_string(),
-                    ),
-                ],
-            ),
-            E::Empty { .. } => {
-                Self::from_catalogue(Exit::Failed, "error.authfile.empty", &[("path", p)])
+            E::Read { source, .. } if source.kind() == std::io::ErrorKind::NotFound => {
+                failed(Reason::FileNotFound, "error.authfile.missing")
             }
-            E::NotJson { line, column, .. } => Self::from_catalogue(
-                Exit::Failed,
-                "error.authfile.not_json",
-                &[
-                    ("path", p),
-                    ("line", &line.to_string()),
-                    ("column", &column.to_string()),
-                ],
-            ),
-            E::NotAnObject { what, .. } => Self::from_catalogue(
-                Exit::Failed,
-                "error.authfile.not_object",
-                &[("path", p), ("what", what)],
-            ),
-            E::BadBase64 { key, .. } => Self::from_catalogue(
-                Exit::Failed,
-                "error.authfile.bad_base64",
-                &[("path", p), ("key", key)],
-            ),
-            E::AuthWithoutColon { key, .. } => Self::from_catalogue(
-                Exit::Failed,
-                "error.authfile.no_colon",
-                &[("path", p), ("key", key)],
-            ),
+            E::Read { source, .. } => failed(Reason::FileUnreadable, "error.authfile.read")
+                .with("detail", source.to_string()),
+            E::Write { source, .. } => failed(Reason::FileNotWritable, "error.authfile.write")
+                .with("detail", source.to_string()),
+            E::ChangedMeanwhile { .. } => {
+                failed(Reason::FileChangedMeanwhile, "error.authfile.changed")
+                    .with("attempts", rhpull_core::authfile::store::MAX_ATTEMPTS)
+            }
+            E::Empty { .. } => failed(Reason::FileEmpty, "error.authfile.empty"),
+            E::NotJson { line, column, .. } => {
+                failed(Reason::FileNotJson, "error.authfile.not_json")
+                    .with("line", *line)
+                    .with("column", *column)
+            }
+            E::NotAnObject { what, .. } => {
+                failed(Reason::FileMalformed, "error.authfile.not_object")
+                    .with("what", what.clone())
+            }
+            E::BadBase64 { key, .. } => {
+                failed(Reason::FileMalformed, "error.authfile.bad_base64").with("key", key.clone())
+            }
+            E::AuthWithoutColon { key, .. } => {
+                failed(Reason::FileMalformed, "error.authfile.no_colon").with("key", key.clone())
+            }
             E::Helper {
                 registry, source, ..
-            } => Self::from_catalogue(
-                Exit::Failed,
-                "error.authfile.helper",
-                &[
-                    ("path", p),
-                    ("registry", registry),
-                    ("reason", &source.to_string()),
-                ],
-            ),
+            } => failed(Reason::CredentialHelperFailed, "error.authfile.helper")
+                .with("registry", registry.clone())
+                .with("detail", source.to_string()),
         }
     }
 }

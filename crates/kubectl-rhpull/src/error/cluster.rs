@@ -1,9 +1,12 @@
-//! Cluster errors as a person reads them: each variant has its catalogue
-//! entry (`error.cluster.*`) with what failed, why, and the next command.
+//! Cluster errors as failures: each variant's reason (the API server's own
+//! where it gave one), its fields, and its catalogue entry
+//! (`error.cluster.*`) with what failed, why, and the next command.
 
 use rhpull_cluster::ClusterError;
+use rhpull_cluster::error::{PullSecretFault, Transport};
+use serde_json::{Value, json};
 
-use super::{CliError, Exit};
+use super::{CliError, Exit, Reason, cause_chain};
 
 impl From<ClusterError> for CliError {
     fn from(err: ClusterError) -> Self {
@@ -13,29 +16,95 @@ impl From<ClusterError> for CliError {
 
 impl From<&ClusterError> for CliError {
     fn from(err: &ClusterError) -> Self {
-        let (base, args) = entry(err);
-        let args: Vec<(&str, &str)> = args.iter().map(|(k, v)| (*k, v.as_str())).collect();
-        Self::from_catalogue(Exit::Failed, base, &args)
+        let (reason, key, fields) = entry(err);
+        let mut out = CliError::new(Exit::Failed, reason, key);
+        for (name, value) in fields {
+            out = out.with(name, value);
+        }
+        if let ClusterError::BadPullSecret { problem, .. } = err {
+            out = out.worded("problem_words", fault_key(problem.fault()));
+        }
+        out
     }
 }
 
-type Entry = (&'static str, Vec<(&'static str, String)>);
+/// The words for what is wrong with a pull secret's content.
+pub fn fault_key(fault: PullSecretFault) -> &'static str {
+    match fault {
+        PullSecretFault::NotAPullSecretType => "pull_secret.fault.not_a_pull_secret_type",
+        PullSecretFault::NoDataKey => "pull_secret.fault.no_data_key",
+        PullSecretFault::Empty => "pull_secret.fault.empty",
+        PullSecretFault::NotJson => "pull_secret.fault.not_json",
+        PullSecretFault::BadBase64 => "pull_secret.fault.bad_base64",
+        PullSecretFault::AuthWithoutColon => "pull_secret.fault.auth_without_colon",
+        PullSecretFault::Malformed => "pull_secret.fault.malformed",
+    }
+}
 
-/// The catalogue entry of an error and its placeholders.
-fn entry(err: &ClusterError) -> Entry {
+type Fields = Vec<(&'static str, Value)>;
+
+fn opt(v: &Option<String>) -> Value {
+    v.as_ref().map_or(Value::Null, |s| json!(s))
+}
+
+/// The reason, catalogue entry and fields of an error.
+fn entry(err: &ClusterError) -> (Reason, &'static str, Fields) {
     use ClusterError as E;
-    let s = |v: &str| v.to_string();
     match err {
-        E::Kubeconfig(r) => ("error.cluster.kubeconfig", vec![("reason", s(r))]),
-        E::KubeconfigFile { path, reason } => (
-            "error.cluster.kubeconfig_file",
-            vec![("path", path.display().to_string()), ("reason", s(reason))],
+        E::Kubeconfig(source) => (
+            Reason::KubeconfigInvalid,
+            "error.cluster.kubeconfig",
+            vec![("detail", json!(cause_chain(source.as_ref())))],
         ),
-        E::NoKubeconfig(files) => ("error.cluster.no_kubeconfig", vec![("files", s(files))]),
-        E::NoSuchContext(name) => ("error.cluster.no_context", vec![("context", s(name))]),
-        E::Connection(r) => ("error.cluster.connection", vec![("reason", s(r))]),
-        E::UntrustedServer(r) => ("error.cluster.untrusted", vec![("reason", s(r))]),
-        E::Forbidden { message } => ("error.cluster.forbidden", vec![("message", s(message))]),
+        E::KubeconfigFile { path, source } => (
+            Reason::KubeconfigInvalid,
+            "error.cluster.kubeconfig_file",
+            vec![
+                ("path", json!(path.display().to_string())),
+                ("detail", json!(cause_chain(source.as_ref()))),
+            ],
+        ),
+        E::NoKubeconfig { files } => (
+            Reason::NoKubeconfig,
+            "error.cluster.no_kubeconfig",
+            vec![("files", json!(files))],
+        ),
+        E::NoSuchContext(name) => (
+            Reason::NoSuchContext,
+            "error.cluster.no_context",
+            vec![("context", json!(name))],
+        ),
+        E::ProxyUrl { proxy } => (
+            Reason::ProxyUrlUnsupported,
+            "error.cluster.proxy_url",
+            vec![("proxy", json!(proxy))],
+        ),
+        E::Unreachable { kind, source } => unreachable(*kind, source.as_ref()),
+        E::UntrustedServer(source) => (
+            Reason::TlsUntrusted,
+            "error.cluster.untrusted",
+            vec![("detail", json!(cause_chain(source.as_ref())))],
+        ),
+        E::Unauthorized { message } => (
+            Reason::Unauthorized,
+            "error.cluster.unauthorized",
+            vec![("message", json!(message))],
+        ),
+        E::Forbidden {
+            group,
+            resource,
+            name,
+            message,
+        } => (
+            Reason::Forbidden,
+            "error.cluster.forbidden",
+            vec![
+                ("group", json!(group)),
+                ("resource", json!(resource)),
+                ("name", json!(name)),
+                ("message", json!(message)),
+            ],
+        ),
         E::Denied {
             verb,
             group,
@@ -43,45 +112,91 @@ fn entry(err: &ClusterError) -> Entry {
             namespace,
         } => denied(verb, group, resource, namespace.as_deref()),
         E::NotFound {
-            kind,
+            group,
+            resource,
             namespace,
             name,
         } => (
-            "error.cluster.not_found",
+            Reason::NotFound,
+            if namespace.is_some() {
+                "error.cluster.not_found"
+            } else {
+                "error.cluster.not_found_cluster"
+            },
             vec![
-                ("kind", s(kind)),
-                ("namespace", s(namespace)),
-                ("name", s(name)),
+                ("group", json!(group)),
+                ("resource", json!(resource)),
+                ("namespace", opt(namespace)),
+                ("name", json!(name)),
             ],
         ),
         E::NamespaceNotFound(ns) => (
+            Reason::NotFound,
             "error.cluster.namespace_not_found",
-            vec![("namespace", s(ns))],
+            vec![("resource", json!("namespaces")), ("name", json!(ns))],
+        ),
+        E::NotServed { group, resource } => (
+            Reason::NotServed,
+            "error.cluster.not_served",
+            vec![("group", json!(group)), ("resource", json!(resource))],
         ),
         E::SecretsMissing { namespace, names } => (
+            Reason::NotFound,
             "error.cluster.secrets_missing",
-            vec![("namespace", s(namespace)), ("names", names.join(", "))],
+            vec![
+                ("resource", json!("secrets")),
+                ("namespace", json!(namespace)),
+                ("names", json!(names)),
+            ],
+        ),
+        E::AlreadyExists {
+            resource,
+            namespace,
+            name,
+        } => (
+            Reason::AlreadyExists,
+            "error.cluster.already_exists",
+            vec![
+                ("resource", json!(resource)),
+                ("namespace", opt(namespace)),
+                ("name", json!(name)),
+            ],
         ),
         E::SecretNotManaged { namespace, name } => (
+            Reason::SecretNotManaged,
             "error.cluster.not_managed",
-            vec![("namespace", s(namespace)), ("name", s(name))],
+            vec![("namespace", json!(namespace)), ("name", json!(name))],
         ),
-        E::SecretTypeDiffers { .. } | E::Conflict { .. } | E::ServiceAccountTimeout { .. } => {
-            object_state(err)
-        }
-        E::NoImagePullerRole => ("error.cluster.no_image_puller", Vec::new()),
-        E::HostedControlPlane => ("error.cluster.hosted", Vec::new()),
-        E::NotOpenShift4(what) => ("error.cluster.not_openshift4", vec![("what", s(what))]),
+        E::SecretTypeDiffers { .. }
+        | E::Conflict { .. }
+        | E::ServiceAccountTimeout { .. }
+        | E::NoSuchServiceAccount { .. } => object_state(err),
+        E::NoImagePullerRole => (
+            Reason::NoImagePullerRole,
+            "error.cluster.no_image_puller",
+            Vec::new(),
+        ),
+        E::HostedControlPlane => (
+            Reason::HostedControlPlane,
+            "error.cluster.hosted",
+            Vec::new(),
+        ),
+        E::NotOpenShift4(what) => (
+            Reason::NotOpenShift4,
+            "error.cluster.not_openshift4",
+            vec![("what", json!(what))],
+        ),
         E::BadPullSecret {
             namespace,
             name,
-            reason,
+            problem,
         } => (
+            Reason::BadPullSecret,
             "error.cluster.bad_pull_secret",
             vec![
-                ("namespace", s(namespace)),
-                ("name", s(name)),
-                ("reason", s(reason)),
+                ("namespace", json!(namespace)),
+                ("name", json!(name)),
+                ("problem", json!(problem.fault())),
             ],
         ),
         E::Invalid {
@@ -89,11 +204,12 @@ fn entry(err: &ClusterError) -> Entry {
             name,
             message,
         } => (
+            Reason::Invalid,
             "error.cluster.invalid",
             vec![
-                ("kind", s(kind)),
-                ("name", s(name)),
-                ("message", s(message)),
+                ("kind", json!(kind)),
+                ("name", json!(name)),
+                ("message", json!(message)),
             ],
         ),
         E::Api {
@@ -104,25 +220,49 @@ fn entry(err: &ClusterError) -> Entry {
     }
 }
 
-/// A right the access review denied, in a namespace or in all of them.
-fn denied(verb: &str, group: &str, resource: &str, namespace: Option<&str>) -> Entry {
-    let group = if group.is_empty() { "\"\"" } else { group };
-    let (key, ns) = match namespace {
-        Some(ns) => ("error.cluster.denied", ns),
-        None => ("error.cluster.denied_everywhere", "-"),
+/// A failure below HTTP: its kind, and the libraries' own words for it.
+fn unreachable(
+    kind: Transport,
+    source: &(dyn std::error::Error + 'static),
+) -> (Reason, &'static str, Fields) {
+    let reason = match kind {
+        Transport::ConnectionRefused => Reason::ConnectionRefused,
+        Transport::DnsFailure => Reason::DnsFailure,
+        Transport::Timeout => Reason::Timeout,
+        Transport::ConnectionReset => Reason::ConnectionReset,
+        Transport::Other => Reason::ConnectionFailed,
     };
-    let args = [
-        ("verb", verb),
-        ("group", group),
-        ("resource", resource),
-        ("namespace", ns),
+    let key = if kind == Transport::Timeout {
+        "error.cluster.timeout"
+    } else {
+        "error.cluster.connection"
+    };
+    (reason, key, vec![("detail", json!(cause_chain(source)))])
+}
+
+/// A right the access review denied, in a namespace or in all of them.
+fn denied(
+    verb: &str,
+    group: &str,
+    resource: &str,
+    namespace: Option<&str>,
+) -> (Reason, &'static str, Fields) {
+    let key = match namespace {
+        Some(_) => "error.cluster.denied",
+        None => "error.cluster.denied_everywhere",
+    };
+    let fields = vec![
+        ("verb", json!(verb)),
+        ("group", json!(group)),
+        ("resource", json!(resource)),
+        ("namespace", json!(namespace)),
     ];
-    (key, args.iter().map(|(k, v)| (*k, v.to_string())).collect())
+    (Reason::AccessDenied, key, fields)
 }
 
 /// An object in the way: of another type, changing under us, or never
 /// appearing.
-fn object_state(err: &ClusterError) -> Entry {
+fn object_state(err: &ClusterError) -> (Reason, &'static str, Fields) {
     match err {
         ClusterError::SecretTypeDiffers {
             namespace,
@@ -130,12 +270,13 @@ fn object_state(err: &ClusterError) -> Entry {
             existing,
             wanted,
         } => (
+            Reason::SecretTypeDiffers,
             "error.cluster.type_differs",
             vec![
-                ("namespace", namespace.clone()),
-                ("name", name.clone()),
-                ("existing", existing.clone()),
-                ("wanted", wanted.clone()),
+                ("namespace", json!(namespace)),
+                ("name", json!(name)),
+                ("existing", json!(existing)),
+                ("wanted", json!(wanted)),
             ],
         ),
         ClusterError::Conflict {
@@ -144,12 +285,13 @@ fn object_state(err: &ClusterError) -> Entry {
             name,
             attempts,
         } => (
+            Reason::Conflict,
             "error.cluster.conflict",
             vec![
-                ("kind", kind.to_string()),
-                ("namespace", namespace.clone()),
-                ("name", name.clone()),
-                ("attempts", attempts.to_string()),
+                ("kind", json!(kind)),
+                ("namespace", json!(namespace)),
+                ("name", json!(name)),
+                ("attempts", json!(attempts)),
             ],
         ),
         ClusterError::ServiceAccountTimeout {
@@ -157,29 +299,67 @@ fn object_state(err: &ClusterError) -> Entry {
             name,
             waited,
         } => (
+            Reason::ServiceAccountNotReady,
             "error.cluster.sa_timeout",
             vec![
-                ("namespace", namespace.clone()),
-                ("name", name.clone()),
-                ("waited", format!("{}s", waited.as_secs())),
+                ("namespace", json!(namespace)),
+                ("name", json!(name)),
+                ("waited", json!(format!("{}s", waited.as_secs()))),
             ],
         ),
-        _ => ("error.cluster.api", Vec::new()),
+        ClusterError::NoSuchServiceAccount {
+            namespace,
+            name,
+            existing,
+        } => no_such_service_account(namespace, name, existing),
+        other => api(0, "", &other.to_string()),
     }
+}
+
+/// A service account the cluster does not make by itself: named at once,
+/// with the ones that exist and the closest of them.
+fn no_such_service_account(
+    namespace: &str,
+    name: &str,
+    existing: &[String],
+) -> (Reason, &'static str, Fields) {
+    let closest = crate::words::closest(name, existing.iter().map(String::as_str));
+    let key = if closest.is_some() {
+        "error.cluster.no_such_sa_closest"
+    } else {
+        "error.cluster.no_such_sa"
+    };
+    (
+        Reason::NotFound,
+        key,
+        vec![
+            ("resource", json!("serviceaccounts")),
+            ("namespace", json!(namespace)),
+            ("name", json!(name)),
+            ("existing", json!(existing)),
+            ("closest", json!(closest)),
+        ],
+    )
 }
 
 /// Any other answer of the API server; a throttled or failing server says
 /// what was retried and that a re-run is safe.
-fn api(code: u16, reason: &str, message: &str) -> Entry {
-    let mut args = vec![
-        ("code", code.to_string()),
-        ("reason", reason.to_string()),
-        ("message", message.to_string()),
+fn api(code: u16, reason: &str, message: &str) -> (Reason, &'static str, Fields) {
+    let mut fields = vec![
+        ("code", json!(code)),
+        ("api_reason", json!(reason)),
+        ("message", json!(message)),
     ];
-    if code == 429 || code >= 500 {
-        let attempts = rhpull_cluster::transient::MAX_ATTEMPTS.to_string();
-        args.push(("attempts", attempts));
-        return ("error.cluster.server", args);
+    let attempts = rhpull_cluster::transient::MAX_ATTEMPTS;
+    match code {
+        429 => {
+            fields.push(("attempts", json!(attempts)));
+            (Reason::TooManyRequests, "error.cluster.server", fields)
+        }
+        500.. => {
+            fields.push(("attempts", json!(attempts)));
+            (Reason::ServerError, "error.cluster.server", fields)
+        }
+        _ => (Reason::ApiError, "error.cluster.api", fields),
     }
-    ("error.cluster.api", args)
 }

@@ -65,35 +65,89 @@ fn placeholders_fill_in() {
     assert_eq!(line, "kubectl-rhpull 1 (commit abc, t, Rust 1.95.0)");
 }
 
-/// Every string literal in the binary's sources shaped like a catalogue key
-/// (`prefix.more…`) must be in both catalogues — directly, or as the base of
-/// an error (`base.what`). A typo in a key fails here, not in front of a user.
+/// The catalogue's keys and their first segments (`error`, `failing`, …).
+fn catalogue() -> (
+    std::collections::BTreeSet<String>,
+    std::collections::BTreeSet<String>,
+) {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("locales/app.yml");
+    let doc: serde_json::Value =
+        serde_saphyr::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let keys: std::collections::BTreeSet<String> = (doc.as_object().unwrap().keys())
+        .filter(|k| !k.starts_with('_'))
+        .cloned()
+        .collect();
+    let prefixes = (keys.iter())
+        .filter_map(|k| k.split('.').next().map(str::to_string))
+        .collect();
+    (keys, prefixes)
+}
+
+/// Shaped like a catalogue key: lower-case words joined by dots.
+fn key_shaped(literal: &str) -> bool {
+    literal.split('.').count() >= 2
+        && literal.split('.').all(|part| {
+            !part.is_empty()
+                && (part.chars()).all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+        })
+}
+
+/// The catalogue keys `code` names: every key-shaped string literal under
+/// one of the catalogue's prefixes, and — whatever its prefix — every one
+/// handed to a function that looks a key up.
+fn keys_named_in(code: &str, prefixes: &std::collections::BTreeSet<String>) -> Vec<String> {
+    const LOOKUPS: &[&str] = &[
+        "text(",
+        "failed(",
+        "usage(",
+        "new(",
+        "worded(",
+        "next_from(",
+        "table(",
+        "has(",
+    ];
+    let mut out = Vec::new();
+    let mut rest = code;
+    let mut before = String::new();
+    while let Some(open) = rest.find('"') {
+        before.push_str(&rest[..open]);
+        let after = &rest[open + 1..];
+        let Some(close) = after.find('"') else {
+            break;
+        };
+        let literal = &after[..close];
+        // The code since the statement began: is a lookup being called?
+        let statement = before.rsplit([';', '{', '}']).next().unwrap_or_default();
+        let in_lookup = LOOKUPS.iter().any(|f| statement.contains(f));
+        let under_prefix = (literal.split('.').next()).is_some_and(|p| prefixes.contains(p));
+        if key_shaped(literal) && (under_prefix || in_lookup) {
+            out.push(literal.to_string());
+        }
+        before.push_str("\"\"");
+        rest = &after[close + 1..];
+    }
+    out
+}
+
+/// The keys a source names that neither catalogue has (directly, or as
+/// the base of an error: `base.what`).
+fn missing_keys(code: &str) -> Vec<String> {
+    let (_, prefixes) = catalogue();
+    let mut missing = Vec::new();
+    for key in keys_named_in(code, &prefixes) {
+        for locale in LOCALES {
+            if !has(&key, locale) && !has(&format!("{key}.what"), locale) {
+                missing.push(format!("{key} ({locale})"));
+            }
+        }
+    }
+    missing
+}
+
+/// Every catalogue key the binary's sources name is in both catalogues:
+/// a typo in a key fails here, not in front of a user.
 #[test]
 fn every_key_the_code_uses_is_in_both_catalogues() {
-    const PREFIXES: &[&str] = &[
-        "help.",
-        "error.",
-        "warn.",
-        "prompt.",
-        "check.",
-        "registries.",
-        "version.",
-        "login.",
-        "logout.",
-        "create.",
-        "link.",
-        "unlink.",
-        "grant.",
-        "revoke.",
-        "delegated.",
-        "global.",
-        "status.",
-        "rotate.",
-        "pod.",
-        "dry_run.",
-        "outcome.",
-        "fleet.",
-    ];
     let src = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
     let mut files = vec![src.clone()];
     let mut missing = Vec::new();
@@ -106,22 +160,12 @@ fn every_key_the_code_uses_is_in_both_catalogues() {
             continue;
         }
         let text = std::fs::read_to_string(&p).unwrap();
-        for literal in text.split('"').skip(1).step_by(2) {
-            let shaped = PREFIXES.iter().any(|pre| literal.starts_with(pre))
-                && literal.split('.').count() >= 2
-                && literal
-                    .chars()
-                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '.')
-                && !literal.ends_with('.');
-            if !shaped || literal.starts_with("help.heading") && has(literal, "en") {
-                continue;
-            }
-            for locale in LOCALES {
-                if !has(literal, locale) && !has(&format!("{literal}.what"), locale) {
-                    missing.push(format!("{literal} ({locale}) in {}", p.display()));
-                }
-            }
-        }
+        let code = text.split("#[cfg(test)]\nmod ").next().unwrap_or_default();
+        missing.extend(
+            missing_keys(code)
+                .into_iter()
+                .map(|m| format!("{m} in {}", p.display())),
+        );
     }
     missing.sort();
     missing.dedup();
@@ -130,6 +174,27 @@ fn every_key_the_code_uses_is_in_both_catalogues() {
         "missing catalogue keys:\n{}",
         missing.join("\n")
     );
+}
+
+/// The check catches a made-up key under any prefix: the catalogue's own
+/// prefixes wherever the key is written, and a new prefix where a key is
+/// looked up.
+#[test]
+fn a_made_up_key_is_caught_under_any_prefix() {
+    let (keys, _) = catalogue();
+    let mut prefixes: Vec<&str> = keys.iter().filter_map(|k| k.split('.').next()).collect();
+    prefixes.dedup();
+    for prefix in prefixes {
+        let arm = format!("let key = match x {{ A => \"{prefix}.made_up_key\", }};");
+        assert_eq!(missing_keys(&arm).len(), 2, "{arm}");
+    }
+    let looked_up = r#"output::note(&text("brand_new.made_up", &[]));"#;
+    assert_eq!(missing_keys(looked_up).len(), 2);
+    let failure = r#"Err(CliError::failed(Reason::X, "zz.nope").with("a", 1))"#;
+    assert_eq!(missing_keys(failure).len(), 2);
+    // A host or a file name is not a key.
+    let data = r#"let host = "registry.redhat.io"; let f = "config.json";"#;
+    assert!(missing_keys(data).is_empty());
 }
 
 /// `%{name}` placeholders of a text.
@@ -192,7 +257,7 @@ fn no_user_facing_literal_bypasses_the_catalogue() {
             continue;
         }
         let text = std::fs::read_to_string(&p).unwrap();
-        let code = text.split("#[cfg(test)]").next().unwrap_or_default();
+        let code = text.split("#[cfg(test)]\nmod ").next().unwrap_or_default();
         for (i, line) in code.lines().enumerate() {
             let t = line.trim_start();
             if t.starts_with("//") {

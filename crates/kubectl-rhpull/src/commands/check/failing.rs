@@ -11,7 +11,7 @@ use rhpull_core::sso::{Cause, CheckOptions};
 use super::render::cause_texts;
 use crate::cli::{CheckArgs, KubeArgs};
 use crate::connection::Connection;
-use crate::driver::{self, ClusterCommand, Cx};
+use crate::driver::{self, ClusterQuery, Cx};
 use crate::error::{CliError, Exit};
 use crate::i18n::text;
 use crate::registry_check;
@@ -31,14 +31,13 @@ pub async fn run(kube: &KubeArgs, args: &CheckArgs) -> Result<(), CliError> {
         scope: args.at.fleet.scope(),
         template: registry_check::template(&args.net, kube.insecure_skip_tls_verify),
     };
-    driver::run(&cmd, &conn, args.output.into()).await
+    driver::query(&cmd, &conn, args.output.into()).await
 }
 
-impl ClusterCommand for Failing {
-    type Plan = FailingReport;
+impl ClusterQuery for Failing {
     type Report = FailingReport;
 
-    async fn plan(&self, cx: &Cx<'_>) -> Result<FailingReport, CliError> {
+    async fn read(&self, cx: &Cx<'_>) -> Result<FailingReport, CliError> {
         let pods = failing::find(cx.cluster()?, self.scope.as_ref()).await?;
         let groups = failing::group(&pods);
         let diagnoses = failing::diagnose(&self.template, groups)
@@ -49,10 +48,6 @@ impl ClusterCommand for Failing {
             Some(_) => "*".into(),
         };
         Ok(FailingReport { diagnoses, at })
-    }
-
-    async fn apply(&self, _: &Cx<'_>, plan: FailingReport) -> Result<FailingReport, CliError> {
-        Ok(plan)
     }
 }
 
@@ -265,7 +260,7 @@ impl Report for FailingReport {
 
     fn verdict(&self) -> Result<(), CliError> {
         if self.diagnoses.iter().any(|d| d.cause.is_some()) {
-            Err(CliError::silent(Exit::Failed))
+            Err(CliError::Reported(Exit::Failed))
         } else {
             Ok(())
         }

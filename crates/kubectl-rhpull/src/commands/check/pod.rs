@@ -15,7 +15,7 @@ use rhpull_core::sso::{Cause, CheckOptions};
 use super::render::{Next, report_lines};
 use crate::cli::{CheckArgs, KubeArgs};
 use crate::connection::Connection;
-use crate::driver::{self, ClusterCommand, Cx};
+use crate::driver::{self, ClusterQuery, Cx};
 use crate::error::{CliError, Exit};
 use crate::i18n::text;
 use crate::registry_check;
@@ -31,24 +31,18 @@ pub async fn run(kube: &KubeArgs, args: &CheckArgs, name: &str) -> Result<(), Cl
     // The registry and credential are set per image and candidate.
     let template = registry_check::template(&args.net, kube.insecure_skip_tls_verify);
     let cmd = PodCheck { name, template };
-    driver::run(&cmd, &conn, args.output.into()).await
+    driver::query(&cmd, &conn, args.output.into()).await
 }
 
-impl ClusterCommand for PodCheck<'_> {
-    type Plan = PodReport;
+impl ClusterQuery for PodCheck<'_> {
     type Report = PodReport;
 
-    async fn plan(&self, cx: &Cx<'_>) -> Result<PodReport, CliError> {
+    async fn read(&self, cx: &Cx<'_>) -> Result<PodReport, CliError> {
         let view = pods::view(cx.cluster()?, &cx.namespace, self.name).await?;
         let mut images = Vec::new();
         for image in &view.images {
-            let parsed = ImageRef::parse(image).map_err(|e| {
-                CliError::from_catalogue(
-                    Exit::Failed,
-                    "error.bad_image",
-                    &[("image", image), ("reason", &e.to_string())],
-                )
-            })?;
+            let parsed = ImageRef::parse(image)
+                .map_err(|e| crate::error::bad_image(Exit::Failed, image, &e))?;
             let candidates = view.candidates(image);
             let check = pods::check_image(&self.template, &parsed, &candidates)
                 .await
@@ -56,10 +50,6 @@ impl ClusterCommand for PodCheck<'_> {
             images.push(check);
         }
         Ok(PodReport { view, images })
-    }
-
-    async fn apply(&self, _: &Cx<'_>, plan: PodReport) -> Result<PodReport, CliError> {
-        Ok(plan)
     }
 }
 
@@ -283,7 +273,7 @@ impl Report for PodReport {
         if self.passed() {
             Ok(())
         } else {
-            Err(CliError::silent(Exit::Failed))
+            Err(CliError::Reported(Exit::Failed))
         }
     }
 }

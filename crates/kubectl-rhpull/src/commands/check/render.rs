@@ -8,6 +8,7 @@ use rhpull_core::sso::{Cause, CheckReport, Status};
 use rhpull_core::sso::{Detail, Step, StepReport};
 
 use super::RegistryReport;
+use crate::error::{CliError, Reason};
 use crate::i18n::text;
 use crate::output;
 use crate::render::pad;
@@ -157,18 +158,101 @@ fn cause_entry(cause: &Cause) -> (&'static str, Vec<(&'static str, String)>) {
     }
 }
 
+/// The cause as a failure: its reason, its fields, and its words — with a
+/// fix that fits the registry (Red Hat's portal only for Red Hat's).
+pub fn cause_failure(cause: &Cause, registry: &str) -> CliError {
+    let (base, args) = cause_key(cause, registry);
+    let mut err = CliError::failed(cause_reason(cause), base);
+    for (name, value) in args {
+        err = err.with(name, value);
+    }
+    match next_elsewhere(base, registry) {
+        Some(key) => err.next_from(key),
+        None => err,
+    }
+}
+
+/// The catalogue's `next` for registries that are not Red Hat's, where
+/// the cause's own points at Red Hat's portal.
+fn next_elsewhere(base: &str, registry: &str) -> Option<&'static str> {
+    let host = rhpull_core::authfile::keys::host(registry);
+    if rhpull_core::registries::lookup(host).is_some() {
+        return None;
+    }
+    OTHER_NEXT
+        .iter()
+        .find(|(b, _)| *b == base)
+        .map(|(_, next)| *next)
+}
+
+/// Causes whose fix names Red Hat's portal, and the fix for any other
+/// registry.
+const OTHER_NEXT: &[(&str, &str)] = &[
+    (
+        "check.cause.invalid_credentials",
+        "check.cause.invalid_credentials.next_other",
+    ),
+    (
+        "check.cause.not_entitled",
+        "check.cause.not_entitled.next_other",
+    ),
+    ("check.cause.not_found", "check.cause.not_found.next_other"),
+    (
+        "check.cause.paste.empty_username",
+        "check.cause.paste.empty_username.next_other",
+    ),
+    (
+        "check.cause.paste.whitespace_password",
+        "check.cause.paste.whitespace_password.next_other",
+    ),
+    (
+        "check.cause.paste.base64",
+        "check.cause.paste.base64.next_other",
+    ),
+    (
+        "check.cause.paste.truncated",
+        "check.cause.paste.truncated.next_other",
+    ),
+];
+
+/// The machine reason of a registry check's cause.
+pub fn cause_reason(cause: &Cause) -> Reason {
+    match cause {
+        Cause::NoCredentials { .. } => Reason::NoCredentials,
+        Cause::PasteMistake { .. } => Reason::PasteMistake,
+        Cause::IdentityTokenOnly { .. } => Reason::IdentityTokenOnly,
+        Cause::DnsFailure { .. } => Reason::DnsFailure,
+        Cause::ConnectionRefused { .. } => Reason::ConnectionRefused,
+        Cause::Timeout { .. } => Reason::Timeout,
+        Cause::ProxyUnreachable { .. } => Reason::ProxyUnreachable,
+        Cause::ProxyAuthRequired { .. } => Reason::ProxyAuthRequired,
+        Cause::ProxyRefused { .. } => Reason::ProxyRefused,
+        Cause::ProxyTargetUnreachable { .. } => Reason::ProxyTargetUnreachable,
+        Cause::TlsUntrusted { .. } => Reason::TlsUntrusted,
+        Cause::TlsExpired { .. } => Reason::TlsExpired,
+        Cause::TlsNameMismatch { .. } => Reason::TlsNameMismatch,
+        Cause::TlsFailed { .. } => Reason::TlsFailed,
+        Cause::InvalidCredentials { .. } => Reason::InvalidCredentials,
+        Cause::NotEntitled { .. } => Reason::NotEntitled,
+        Cause::TokenRejected { .. } => Reason::TokenRejected,
+        Cause::NotFound { .. } => Reason::ImageNotFound,
+        Cause::TooManyRequests { .. } => Reason::TooManyRequests,
+        Cause::ServerError { .. } => Reason::ServerError,
+        Cause::UnexpectedStatus { .. } => Reason::UnexpectedStatus,
+        Cause::MalformedChallenge { .. } => Reason::MalformedChallenge,
+        Cause::MalformedToken { .. } => Reason::MalformedToken,
+        Cause::Network { .. } => Reason::NetworkError,
+    }
+}
+
 /// `(what, why, next)` for a cause, in the user's language.
 pub fn cause_texts(cause: &Cause, registry: &str) -> (String, Option<String>, Option<String>) {
-    let (base, args) = cause_key(cause, registry);
-    let args: Vec<(&str, &str)> = args.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    let part = |p: &str| {
-        let key = format!("{base}.{p}");
-        crate::i18n::has(&key, "en").then(|| text(&key, &args))
-    };
+    let err = cause_failure(cause, registry);
+    let f = err.failure();
     (
-        text(&format!("{base}.what"), &args),
-        part("why"),
-        part("next"),
+        f.map(crate::error::Failure::what).unwrap_or_default(),
+        f.and_then(crate::error::Failure::why),
+        f.and_then(crate::error::Failure::next),
     )
 }
 

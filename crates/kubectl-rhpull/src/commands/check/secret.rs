@@ -12,8 +12,8 @@ use super::RegistryReport;
 use crate::cli::{CheckArgs, KubeArgs};
 use crate::connection::Connection;
 use crate::creds::Found;
-use crate::driver::{self, ClusterCommand, Cx};
-use crate::error::{CliError, Exit};
+use crate::driver::{self, ClusterQuery, Cx};
+use crate::error::{CliError, Reason};
 use crate::registry_check;
 
 struct SecretCheck<'a> {
@@ -36,7 +36,7 @@ pub async fn run(
         image,
         insecure: kube.insecure_skip_tls_verify,
     };
-    driver::run(&cmd, &conn, args.output.into()).await
+    driver::query(&cmd, &conn, args.output.into()).await
 }
 
 impl SecretCheck<'_> {
@@ -76,32 +76,33 @@ impl SecretCheck<'_> {
             return Ok(picked);
         }
         let registries: Vec<String> = held.iter().map(|k| k.key.clone()).collect();
-        Err(CliError::from_catalogue(
-            Exit::Failed,
-            "error.secret_lacks_registry",
-            &[
-                ("namespace", ns),
-                ("name", self.name),
-                ("registry", &wanted),
-                ("held", &crate::render::list_or_dash(&registries)),
-            ],
-        ))
+        Err(
+            CliError::failed(Reason::SecretLacksRegistry, "error.secret_lacks_registry")
+                .with("namespace", ns)
+                .with("name", self.name)
+                .with("registry", wanted)
+                .with("held", registries),
+        )
     }
 }
 
-impl ClusterCommand for SecretCheck<'_> {
-    type Plan = RegistryReport;
+impl ClusterQuery for SecretCheck<'_> {
     type Report = RegistryReport;
 
-    async fn plan(&self, cx: &Cx<'_>) -> Result<RegistryReport, CliError> {
+    async fn read(&self, cx: &Cx<'_>) -> Result<RegistryReport, CliError> {
         let ns = cx.namespace.as_str();
-        let secret = pullsecret::get(cx.cluster()?, ns, self.name)
-            .await?
-            .ok_or_else(|| ClusterError::NotFound {
-                kind: "secret",
-                namespace: ns.to_string(),
+        let cluster = cx.cluster()?;
+        let Some(secret) = pullsecret::get(cluster, ns, self.name).await? else {
+            let missing = ClusterError::NotFound {
+                group: String::new(),
+                resource: "secrets".into(),
+                namespace: Some(ns.to_string()),
                 name: self.name.to_string(),
-            })?;
+            };
+            return Err(rhpull_cluster::namespaces::blame(cluster, missing)
+                .await
+                .into());
+        };
         let source = Source::PodSecret {
             name: self.name.to_string(),
         };
@@ -128,10 +129,7 @@ impl ClusterCommand for SecretCheck<'_> {
             }
         }
         // The last one tried: the one that passed, or the kubelet's last hope.
+        #[allow(clippy::expect_used, reason = "candidates() is never empty when Ok")]
         Ok(reports.pop().expect("candidates are never empty"))
-    }
-
-    async fn apply(&self, _: &Cx<'_>, plan: RegistryReport) -> Result<RegistryReport, CliError> {
-        Ok(plan)
     }
 }

@@ -13,7 +13,7 @@
 use rhpull_cluster::access::Need;
 use rhpull_cluster::acm::{Namespaces, PolicySpec};
 use rhpull_cluster::pullsecret::{self, Format, SecretPlan};
-use rhpull_cluster::{DryRun, selector};
+use rhpull_cluster::{DryRun, acm, selector};
 use rhpull_core::Credential;
 use rhpull_core::authfile::Selection;
 use serde_json::Value;
@@ -21,7 +21,7 @@ use serde_json::Value;
 use crate::cli::{AcmPolicyArgs, KubeArgs};
 use crate::connection::Connection;
 use crate::driver::{self, ClusterCommand, Cx, Mode};
-use crate::error::{CliError, Exit};
+use crate::error::{CliError, Reason};
 use crate::render::{Block, Report};
 use crate::{creds, output, words};
 
@@ -40,19 +40,23 @@ struct AcmExport {
 }
 
 fn bad_selector(flag: &str, e: &selector::SelectorError) -> CliError {
-    CliError::from_catalogue(
-        Exit::Usage,
-        "error.bad_selector",
-        &[("flag", flag), ("reason", &e.to_string())],
-    )
+    use selector::SelectorFault as F;
+    let fault = match e.fault {
+        F::SetNotParenthesised => "selector.fault.set",
+        F::NotALabelKey => "selector.fault.key",
+        F::NotALabelValue => "selector.fault.value",
+    };
+    CliError::usage(Reason::InvalidSelector, "error.bad_selector")
+        .with("flag", flag)
+        .with("term", e.term.clone())
+        .worded("fault", fault)
 }
 
 pub async fn run(kube: &KubeArgs, args: &AcmPolicyArgs) -> Result<(), CliError> {
     if args.global {
-        return Err(CliError::from_catalogue(
-            Exit::Usage,
+        return Err(CliError::usage(
+            Reason::GlobalPolicyRefused,
             "error.acm_global",
-            &[],
         ));
     }
     let clusters = selector::parse(args.cluster_selector.as_deref().unwrap_or_default())
@@ -134,8 +138,10 @@ impl ClusterCommand for AcmExport {
 
     async fn plan(&self, cx: &Cx<'_>) -> Result<AcmPlan, CliError> {
         let spec = self.spec(&cx.namespace);
-        let documents = spec.documents().map_err(|e| {
-            CliError::from_catalogue(Exit::Usage, "error.acm_name", &[("reason", &e.to_string())])
+        let documents = spec.documents().map_err(|e| match e {
+            acm::PolicyError::NameTooLong(length) => {
+                CliError::usage(Reason::PolicyNameTooLong, "error.acm_name").with("length", length)
+            }
         })?;
         let hub = match &self.hub_secret {
             Some(name) => {

@@ -13,13 +13,13 @@ use rhpull_core::imageref::ImageRef;
 
 use crate::cli::AnsibleArgs;
 use crate::creds;
-use crate::error::{CliError, Exit};
+use crate::error::{CliError, Exit, Reason};
 use crate::i18n::text;
 use crate::render::{self, Block, Report};
 
 pub fn run(args: &AnsibleArgs) -> Result<(), CliError> {
     if args.output_file.is_none() && !args.show_secrets {
-        return Err(CliError::from_catalogue(Exit::Usage, "export.where", &[]));
+        return Err(CliError::usage(Reason::MissingArgument, "export.where"));
     }
     let test_images = test_images(&args.test_images)?;
     let selection = if args.logins.registries.is_empty() {
@@ -65,15 +65,7 @@ pub fn run(args: &AnsibleArgs) -> Result<(), CliError> {
 fn test_images(given: &[String]) -> Result<Vec<ImageRef>, CliError> {
     given
         .iter()
-        .map(|i| {
-            ImageRef::parse(i).map_err(|e| {
-                CliError::from_catalogue(
-                    Exit::Usage,
-                    "error.bad_image",
-                    &[("image", i), ("reason", &e.to_string())],
-                )
-            })
-        })
+        .map(|i| ImageRef::parse(i).map_err(|e| crate::error::bad_image(Exit::Usage, i, &e)))
         .collect()
 }
 

@@ -191,7 +191,7 @@ impl Report for GlobalChanges {
 
     fn verdict(&self) -> Result<(), CliError> {
         match &self.rollout {
-            Some(Rollout::Waited(w)) if !w.all_done() => Err(CliError::silent(Exit::Failed)),
+            Some(Rollout::Waited(w)) if !w.all_done() => Err(CliError::Reported(Exit::Failed)),
             _ => Ok(()),
         }
     }

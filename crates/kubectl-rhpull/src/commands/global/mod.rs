@@ -18,7 +18,7 @@ use rhpull_core::sso::CheckReport;
 
 use crate::cli::{GlobalAction, GlobalArgs, GlobalCheckArgs, GlobalShowArgs, KubeArgs};
 use crate::connection::Connection;
-use crate::driver::{self, ClusterCommand, Cx};
+use crate::driver::{self, ClusterQuery, Cx};
 use crate::error::{CliError, Exit};
 use crate::i18n::text;
 use crate::registry_check;
@@ -38,19 +38,14 @@ struct Show;
 
 async fn show(kube: &KubeArgs, args: &GlobalShowArgs) -> Result<(), CliError> {
     let conn = Connection::resolve(kube, Some(&args.contexts))?;
-    driver::run(&Show, &conn, args.output.into()).await
+    driver::query(&Show, &conn, args.output.into()).await
 }
 
-impl ClusterCommand for Show {
-    type Plan = Entries;
+impl ClusterQuery for Show {
     type Report = Entries;
 
-    async fn plan(&self, cx: &Cx<'_>) -> Result<Entries, CliError> {
+    async fn read(&self, cx: &Cx<'_>) -> Result<Entries, CliError> {
         Ok(Entries(global::show(cx.cluster()?).await?))
-    }
-
-    async fn apply(&self, _: &Cx<'_>, plan: Entries) -> Result<Entries, CliError> {
-        Ok(plan)
     }
 }
 
@@ -91,7 +86,7 @@ async fn check(kube: &KubeArgs, args: &GlobalCheckArgs) -> Result<(), CliError> 
         args,
         insecure: kube.insecure_skip_tls_verify,
     };
-    driver::run(&cmd, &conn, args.output.into()).await
+    driver::query(&cmd, &conn, args.output.into()).await
 }
 
 #[derive(Debug, serde::Serialize)]
@@ -101,11 +96,10 @@ struct EntryCheck {
     report: CheckReport,
 }
 
-impl ClusterCommand for Check<'_> {
-    type Plan = Checks;
+impl ClusterQuery for Check<'_> {
     type Report = Checks;
 
-    async fn plan(&self, cx: &Cx<'_>) -> Result<Checks, CliError> {
+    async fn read(&self, cx: &Cx<'_>) -> Result<Checks, CliError> {
         let mut checks = Vec::new();
         for c in global::credentials(cx.cluster()?).await? {
             let mut options = registry_check::options(&c.registry, &self.args.net, self.insecure);
@@ -117,10 +111,6 @@ impl ClusterCommand for Check<'_> {
             });
         }
         Ok(Checks(checks))
-    }
-
-    async fn apply(&self, _: &Cx<'_>, plan: Checks) -> Result<Checks, CliError> {
-        Ok(plan)
     }
 }
 
@@ -156,7 +146,7 @@ impl Report for Checks {
         if self.0.iter().all(|c| c.report.passed) {
             Ok(())
         } else {
-            Err(CliError::silent(Exit::Failed))
+            Err(CliError::Reported(Exit::Failed))
         }
     }
 }

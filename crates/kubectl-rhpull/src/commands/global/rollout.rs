@@ -3,11 +3,12 @@
 //! registry by registry (never a secret). Also the words for a rollout
 //! followed with `global set|remove --wait`.
 
+use rhpull_cluster::machineconfig::FileFault;
 use rhpull_cluster::rollout::{self, Holds, Pool, PoolHolding, PoolOutcome, RolloutStatus, Waited};
 
 use crate::cli::{GlobalShowArgs, KubeArgs};
 use crate::connection::Connection;
-use crate::driver::{self, ClusterCommand, Cx};
+use crate::driver::{self, ClusterQuery, Cx};
 use crate::error::CliError;
 use crate::i18n::text;
 use crate::progress::Progress;
@@ -17,24 +18,41 @@ struct Status;
 
 pub async fn status(kube: &KubeArgs, args: &GlobalShowArgs) -> Result<(), CliError> {
     let conn = Connection::resolve(kube, Some(&args.contexts))?;
-    driver::run(&Status, &conn, args.output.into()).await
+    driver::query(&Status, &conn, args.output.into()).await
 }
 
-impl ClusterCommand for Status {
-    type Plan = StatusReport;
+impl ClusterQuery for Status {
     type Report = StatusReport;
 
-    async fn plan(&self, cx: &Cx<'_>) -> Result<StatusReport, CliError> {
+    async fn read(&self, cx: &Cx<'_>) -> Result<StatusReport, CliError> {
         Ok(StatusReport(rollout::status(cx.cluster()?).await?))
-    }
-
-    async fn apply(&self, _: &Cx<'_>, plan: StatusReport) -> Result<StatusReport, CliError> {
-        Ok(plan)
     }
 }
 
 #[derive(Debug)]
 pub struct StatusReport(RolloutStatus);
+
+/// Why a config's credentials file cannot be read, in words.
+pub fn file_fault_words(fault: &FileFault) -> String {
+    let key = match fault {
+        FileFault::NoRenderedConfig => "node_file.fault.no_rendered_config",
+        FileFault::ConfigNotFound => "node_file.fault.config_not_found",
+        FileFault::NoKubeletFile => "node_file.fault.no_kubelet_file",
+        FileFault::NoSource => "node_file.fault.no_source",
+        FileFault::NotDataUrl => "node_file.fault.not_data_url",
+        FileFault::BadEncoding => "node_file.fault.bad_encoding",
+        FileFault::BadGzip => "node_file.fault.bad_gzip",
+        FileFault::TooLarge => "node_file.fault.too_large",
+        FileFault::UnsupportedCompression { compression } => {
+            return text(
+                "node_file.fault.compression",
+                &[("compression", compression)],
+            );
+        }
+        FileFault::NotCredentials { problem } => crate::error::fault_key(*problem),
+    };
+    text(key, &[])
+}
 
 /// `current`, `rolling out (1/3)`, `behind, paused`, …
 fn holds_words(p: &PoolHolding) -> String {
@@ -47,7 +65,10 @@ fn holds_words(p: &PoolHolding) -> String {
         Holds::Current => text("global.holds.current", &[]),
         Holds::RollingOut => text("global.holds.rolling_out", &counts),
         Holds::Behind => text("global.holds.behind", &[]),
-        Holds::Unknown { reason } => text("global.holds.unknown", &[("reason", reason)]),
+        Holds::Unknown { config, why } => text(
+            "global.holds.unknown",
+            &[("why", &file_fault_words(why)), ("config", config)],
+        ),
     };
     let mut marks = Vec::new();
     if p.pool.paused {
@@ -129,6 +150,9 @@ pub fn pool_progress(progress: &Progress, pool: &Pool) {
 
 /// One line per pool: how following it ended, and what to do next.
 pub fn waited_lines(w: &Waited) -> Vec<Block> {
+    if w.ended_before_reading {
+        return vec![Block::Line(text("global.rollout.unread", &[]))];
+    }
     w.pools
         .iter()
         .map(|end| {
@@ -147,7 +171,12 @@ pub fn waited_lines(w: &Waited) -> Vec<Block> {
                     )
                 }
                 PoolOutcome::Paused => text("global.rollout.paused", &[("pool", pool)]),
-                PoolOutcome::TimedOut { updated, machines } => text(
+                PoolOutcome::TimedOut {
+                    rendered: false, ..
+                } => text("global.rollout.timed_out_unrendered", &[("pool", pool)]),
+                PoolOutcome::TimedOut {
+                    updated, machines, ..
+                } => text(
                     "global.rollout.timed_out",
                     &[
                         ("pool", pool),
