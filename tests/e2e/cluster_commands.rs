@@ -542,10 +542,13 @@ fn check_pod_explains_which_secrets_the_kubelet_tries_and_when_to_recreate() {
     assert_eq!(early.status.code(), Some(1));
     let text = stdout(&early);
     assert!(text.contains("no secret matches this registry"), "{text}");
+    // `kubectl run` makes a bare pod: made again from its manifest.
     assert!(
-        text.contains("kubectl delete pod early -n project-a"),
+        text.contains("kubectl get pod early -n project-a -o yaml > early.yaml")
+            && text.contains("kubectl replace --force -f early.yaml"),
         "{text}"
     );
+    assert!(!text.contains("kubectl delete pod early"), "{text}");
 }
 
 #[test]

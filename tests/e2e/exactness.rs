@@ -115,7 +115,7 @@ fn check_pod_knows_the_nodes_credentials() {
     let text = stdout(&out);
     assert!(text.contains("cannot be read through the API"), "{text}");
     assert!(
-        text.contains("--link default") && text.contains("kubectl delete pod web -n project-a"),
+        text.contains("--link default") && text.contains("kubectl replace --force -f web.yaml"),
         "{text}"
     );
     assert!(!text.contains("kubectl rhpull login"), "{text}");

@@ -19,10 +19,14 @@ fn b64(s: &str) -> String {
 /// the kubelet reports a failed pull.
 fn failing_pod(env: &Env, ns: &str, name: &str, image: &str, secrets: &[&str], reason: &str) {
     let pull: Vec<Value> = secrets.iter().map(|s| json!({"name": s})).collect();
+    // Each made by a ReplicaSet, which makes it again when it is deleted.
+    let owner = json!([{"apiVersion": "apps/v1", "kind": "ReplicaSet", "name": format!("{ns}-rs"),
+                        "uid": "3f1c2a8e-0000-4000-8000-000000000001", "controller": true}]);
     env.emulator.put(
         "Pod",
         ns,
-        json!({"metadata": {"name": name}, "spec": {"serviceAccountName": "default",
+        json!({"metadata": {"name": name, "ownerReferences": owner},
+               "spec": {"serviceAccountName": "default",
                "imagePullSecrets": pull, "containers": [{"name": "app", "image": image}]}}),
     );
     env.emulator.set_pod_status(
@@ -192,6 +196,37 @@ fn every_failing_pod_explained_once_per_cause_and_the_fixes_work() {
     assert!(
         text.contains("kubectl delete pod -n team-3 web-00"),
         "recreate: {text}"
+    );
+
+    // Linked, not yet made again: `--pod` and `--failing` say the same —
+    // the kubelet tries the pod's own list, which predates the link.
+    let doc: Value = serde_json::from_slice(&check_failing(&env, &ca, true).stdout).unwrap();
+    let group = (doc.as_array().unwrap().iter())
+        .find(|g| g["pods"][0]["namespace"] == "team-3")
+        .expect("team-3's group");
+    let pod: Value = serde_json::from_slice(
+        &env.rhpull(
+            &[
+                "check",
+                "--pod",
+                "web-00",
+                "-n",
+                "team-3",
+                "--registry-ca",
+                &ca,
+                "-o",
+                "json",
+            ],
+            None,
+        )
+        .stdout,
+    )
+    .unwrap();
+    assert_eq!(pod["images"][0]["tried"], group["tried"], "{pod}\n{group}");
+    assert_eq!(
+        group["tried"],
+        json!([]),
+        "the pod's own list is empty: {group}"
     );
 
     // Made again (as their controllers would), the pods get the secret.

@@ -14,6 +14,7 @@ mod failing;
 mod fleet;
 mod json_output;
 mod no_leaks;
+mod nodepull;
 mod plugin_dispatch;
 mod rollout;
 mod tls;

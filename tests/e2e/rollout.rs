@@ -231,6 +231,102 @@ fn check_pod_says_when_its_node_still_has_the_previous_credentials() {
     );
 }
 
+/// A pod as the kubelet reports it backing off, on `node` (or none yet).
+fn backing_off(env: &Env, name: &str, node: Option<&str>, image: &str) {
+    let mut spec = serde_json::json!({"containers": [{"name": "app", "image": image}]});
+    if let Some(n) = node {
+        spec["nodeName"] = n.into();
+    }
+    env.emulator.put(
+        "Pod",
+        "default",
+        serde_json::json!({"metadata": {"name": name}, "spec": spec}),
+    );
+    env.emulator.set_pod_status(
+        "default",
+        name,
+        serde_json::json!({"phase": "Pending", "containerStatuses": [{"name": "app", "image": image,
+            "imageID": "", "ready": false, "restartCount": 0,
+            "state": {"waiting": {"reason": "ImagePullBackOff"}}}]}),
+    );
+}
+
+#[test]
+fn check_failing_groups_pods_by_what_their_node_has_during_a_rollout() {
+    let env = openshift(3, 20_000);
+    let host = registry().registry.host();
+    let image = registry().image();
+    env.wait_for_service_account("default", "default");
+    // Right after the change, without --wait: worker-2 waits its turn,
+    // while a pod not yet on a node gets whatever node it lands on.
+    ok(&set_world(&env, &[]));
+    backing_off(&env, "web", Some("worker-2"), &image);
+    backing_off(&env, "queued", None, &image);
+    let ca = env.ca();
+    let out = env.rhpull(
+        &["check", "--failing", "-n", "default", "--registry-ca", &ca],
+        None,
+    );
+    let said = failed(&out);
+    says(
+        &said,
+        &[
+            "2 pods failing to pull, in 2 groups",
+            &format!("the pods' node still has the previous login for {host}"),
+            "kubectl rhpull global status",
+        ],
+    );
+    let doc: Value = serde_json::from_str(&stdout(&env.rhpull(
+        &[
+            "check",
+            "--failing",
+            "-n",
+            "default",
+            "--registry-ca",
+            &ca,
+            "-o",
+            "json",
+        ],
+        None,
+    )))
+    .unwrap();
+    let groups = doc.as_array().expect("groups");
+    let of = |pod: &str| {
+        groups
+            .iter()
+            .find(|g| {
+                g["pods"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .any(|p| p["name"] == pod)
+            })
+            .unwrap_or_else(|| panic!("{pod} in {doc}"))
+    };
+    assert_eq!(of("web")["fix"]["action"], "wait_for_rollout", "{doc}");
+    assert!(of("web")["cause"].is_object(), "{doc}");
+    assert!(
+        of("queued")["cause"].is_null(),
+        "the global pull secret serves it: {doc}"
+    );
+    // `check --pod` on the same pod agrees, and does not advise the
+    // change just made again.
+    let said = failed(&env.rhpull(
+        &[
+            "check",
+            "--pod",
+            "web",
+            "-n",
+            "default",
+            "--registry-ca",
+            &ca,
+        ],
+        None,
+    ));
+    says(&said, &["it pulls once the rollout reaches it"]);
+    assert!(!said.contains("global set"), "{said}");
+}
+
 #[test]
 fn a_hosted_control_plane_is_left_to_its_hosted_cluster() {
     let env = Env::start(Options::hosted());

@@ -16,6 +16,9 @@
 //! 6. `check --failing -A` over 10,000 pods in 100 namespaces, 1,000 of
 //!    them failing for two reasons: API requests (lists, never a get per
 //!    pod), registry token requests (one per group), wall time, peak RSS.
+//!    On OpenShift 4 with an ImageDigestMirrorSet of three mirrors, at
+//!    1,000 and 10,000 pods: the requests must not grow with the pods
+//!    (one list per kind, paged; one configz per node holding the image).
 //! 7. `--from-file` with 1 MiB of pathological input (deep nesting that
 //!    once made the parse quadratic): each must be refused in under 1 s.
 
@@ -211,6 +214,75 @@ fn failing_pods(bin: &Path, per_ns: usize) -> Result<Value, String> {
     )
 }
 
+/// Case 6b: `check --failing -A` on OpenShift 4 over `per_ns` pods in each
+/// of 100 namespaces spread over three workers, a tenth failing, with an
+/// ImageDigestMirrorSet of three mirrors for their repository and the
+/// image cached on one worker. What must not grow with the pods: one list
+/// per kind (paged at 500), one configz for the node holding the image,
+/// one rendered config per node, one registry check per group.
+fn failing_mirrored(bin: &Path, per_ns: usize) -> Result<Value, String> {
+    let registry = rhpull_testkit::world::RegistryWorld::start();
+    let host = registry.registry.host();
+    let image = format!("{host}/rhel9/rhpull-demo@sha256:{}", "0f".repeat(32));
+    let e = Emulator::start(Options {
+        latency: LATENCY,
+        ..Options::openshift()
+    });
+    let names: Vec<String> = (0..100).map(|i| format!("bench-{i:05}")).collect();
+    e.seed_namespaces(&names);
+    e.put(
+        "ImageDigestMirrorSet",
+        "",
+        json!({"metadata": {"name": "bench"}, "spec": {"imageDigestMirrors": [{
+            "source": format!("{host}/rhel9"),
+            "mirrors": ["127.0.0.1:1/m1", "127.0.0.1:1/m2", "127.0.0.1:1/m3"]}]}}),
+    );
+    let mut node = e.get("Node", "", "worker-0").ok_or("no node worker-0")?;
+    node["status"]["images"] = json!([{"names": [image], "sizeBytes": 1024}]);
+    e.put("Node", "", node);
+    let waiting = json!({"phase": "Pending", "containerStatuses": [{"name": "app", "image": image,
+        "imageID": "", "ready": false, "restartCount": 0, "state": {"waiting": {"reason": "ImagePullBackOff"}}}]});
+    let running = json!({"phase": "Running"});
+    for (n, ns) in names.iter().enumerate() {
+        for i in 0..per_ns {
+            let name = format!("pod-{i:04}");
+            e.put(
+                "Pod",
+                ns,
+                json!({"metadata": {"name": name}, "spec": {"serviceAccountName": "default",
+                    "nodeName": format!("worker-{}", (n + i) % 3),
+                    "containers": [{"name": "app", "image": image}]}}),
+            );
+            let status = if i < per_ns / 10 { &waiting } else { &running };
+            e.set_pod_status(ns, &name, status.clone());
+        }
+    }
+    e.reset_counters();
+    let tokens_before = registry.sso.requests();
+    let started = Instant::now();
+    let out = Command::new("/usr/bin/time")
+        .args(["-f", "%M"])
+        .arg(bin)
+        .args(["check", "--failing", "-A", "-o", "json", "--registry-ca"])
+        .arg(&registry.ca_file)
+        .env("KUBECONFIG", &e.kubeconfig)
+        .output()
+        .map_err(|e| e.to_string())?;
+    let secs = started.elapsed().as_secs_f64();
+    let groups: Value = serde_json::from_slice(&out.stdout)
+        .map_err(|err| format!("check --failing printed no JSON: {err}"))?;
+    let failing: usize = (groups.as_array().into_iter().flatten())
+        .map(|g| g["pods"].as_array().map_or(0, Vec::len))
+        .sum();
+    // Only configz gets a node: the nodes themselves are listed.
+    let configz = e.count("get", "nodes");
+    Ok(json!({
+        "case": format!("check --failing -A, OpenShift, 3 mirrors, {} pods, {failing} failing ({configz} configz)", 100 * per_ns),
+        "table": "failing", "rhpull_seconds": secs, "requests": e.total(),
+        "groups": groups.as_array().map_or(0, Vec::len),
+        "token_requests": registry.sso.requests() - tokens_before, "peak_rss_kib": peak_kib(&out.stderr)}))
+}
+
 /// Case 7: 1 MiB files that once parsed in quadratic time, each given to
 /// `create --from-file --dry-run=client`; the slowest refusal, in seconds.
 fn pathological_files(bin: &Path) -> Result<Value, String> {
@@ -381,6 +453,9 @@ pub fn run(args: &[String]) -> Result<(), String> {
     if wanted("failing") {
         eprintln!("bench: check --failing across 10,000 pods");
         rows.push(failing_pods(&bin, 100)?);
+        eprintln!("bench: check --failing with mirrors, 1,000 then 10,000 pods");
+        rows.push(failing_mirrored(&bin, 10)?);
+        rows.push(failing_mirrored(&bin, 100)?);
     }
     if wanted("inputs") {
         eprintln!("bench: pathological --from-file");

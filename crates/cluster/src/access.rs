@@ -100,6 +100,36 @@ pub async fn require(cluster: &Cluster, needs: &[Need]) -> Result<(), ClusterErr
     Ok(())
 }
 
+/// Whether another subject (a pod's service account, as
+/// `system:serviceaccount:NS:NAME`) may `verb` the resource `K` in
+/// `namespace`: a SubjectAccessReview. `None` when it cannot be asked
+/// (the caller may not create SubjectAccessReviews, or the server failed).
+pub async fn subject_allows<K: k8s_openapi::Resource>(
+    cluster: &Cluster,
+    user: &str,
+    verb: Verb,
+    namespace: &str,
+) -> Option<bool> {
+    use k8s_openapi::api::authorization::v1::{SubjectAccessReview, SubjectAccessReviewSpec};
+    let api: Api<SubjectAccessReview> = Api::all(cluster.client.clone());
+    let review = SubjectAccessReview {
+        spec: SubjectAccessReviewSpec {
+            user: Some(user.to_string()),
+            resource_attributes: Some(ResourceAttributes {
+                verb: Some(verb.as_str().into()),
+                group: Some(K::GROUP.into()),
+                resource: Some(K::URL_PATH_SEGMENT.into()),
+                namespace: Some(namespace.to_string()),
+                ..ResourceAttributes::default()
+            }),
+            ..SubjectAccessReviewSpec::default()
+        },
+        ..SubjectAccessReview::default()
+    };
+    let answer = api.create(&PostParams::default(), &review).await.ok()?;
+    Some(answer.status.is_some_and(|s| s.allowed))
+}
+
 /// `needs` grouped by verb and resource, in their order.
 fn by_permission(needs: &[Need]) -> Vec<Vec<&Need>> {
     let mut groups: Vec<Vec<&Need>> = Vec::new();

@@ -10,13 +10,18 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use k8s_openapi::api::core::v1::{ContainerStatus, Event, Pod, Secret, ServiceAccount};
 use kube::api::{Api, ListParams};
-use rhpull_core::imageref::{ImageRef, kubelet_matches};
+use rhpull_core::imageref::kubelet_matches;
 use rhpull_core::sso::{Cause, CheckOptions, CheckSetupError, Step};
+
+use rhpull_core::mirrors::{EndpointBlock, Refusal};
 
 use crate::error::ClusterError;
 use crate::fleet::Scope;
 use crate::list;
-use crate::pods::{self, ImageCheck, Keyed, PodView, SecretsByName, Source};
+use crate::pods::{
+    self, ImageCheck, Keyed, NodeCredentials, Owner, PodView, SecretsByName, Source,
+};
+use crate::pullplan::{self, Provider, PullPlan, World};
 use crate::{Cluster, secret_types};
 
 /// The waiting reasons of a failed pull.
@@ -30,6 +35,9 @@ pub struct FailingPod {
     pub images: Vec<String>,
     /// The kubelet's latest pull failure (its `Failed` event's message).
     pub kubelet_message: Option<String>,
+    /// When the kubelet first reported it (its first `Failed` event), else
+    /// when the pod was made: how long it has been backing off.
+    pub failing_since: Option<String>,
     /// Credentials of the secrets its service account has and it lacks
     /// (linked after it was made): what a new pod would get.
     pub linked_since: Vec<Keyed>,
@@ -144,13 +152,20 @@ fn failing_images(pod: &Pod) -> Vec<String> {
     images
 }
 
+/// Every failing pod in `scope`, and what their nodes pull with.
+#[derive(Debug)]
+pub struct Found {
+    pub pods: Vec<FailingPod>,
+    pub world: World,
+}
+
 /// Every failing pod in `scope`: pods that are not done (a field selector
 /// on `status.phase`), then, when any fails, their namespaces' service
-/// accounts, pull secrets and kubelet `Failed` events, one list each.
-pub async fn find(
-    cluster: &Cluster,
-    scope: Option<&Scope>,
-) -> Result<Vec<FailingPod>, ClusterError> {
+/// accounts, pull secrets and kubelet `Failed` events, one list each; and
+/// what their nodes pull with (`World::read`: one list of the nodes, a
+/// configz per node that has a failing pod, each rendered config once).
+/// Requests do not grow with the number of pods.
+pub async fn find(cluster: &Cluster, scope: Option<&Scope>) -> Result<Found, ClusterError> {
     let at = Where::of(cluster, scope).await?;
     // Named namespaces must be there: a list in one that is not answers
     // as an empty one.
@@ -171,7 +186,10 @@ pub async fn find(
         })
         .await?;
     if failing.is_empty() {
-        return Ok(Vec::new());
+        return Ok(Found {
+            pods: Vec::new(),
+            world: World::default(),
+        });
     }
     // Only the namespaces with failing pods matter from here on.
     let with_failures: BTreeSet<String> = (failing.iter())
@@ -201,24 +219,35 @@ pub async fn find(
             uids.contains(uid).then_some(e)
         })
         .await?;
-    let events = latest_pull_failures(events);
-    let node = pods::node_credentials(cluster).await?;
-    Ok(failing
+    let events = pull_failures(events);
+    let views: Vec<(PodView, Pod, Vec<String>)> = failing
         .into_iter()
         .map(|(pod, images)| {
             let ns = pod.metadata.namespace.clone().unwrap_or_default();
-            let sa = sas.get(&(ns.clone(), pods::service_account_of(&pod)));
-            let mut view = PodView::from_parts(&pod, sa, &secrets);
-            view.node_credentials = node.clone();
+            let sa = sas.get(&(ns, pods::service_account_of(&pod)));
+            (PodView::from_parts(&pod, sa, &secrets), pod, images)
+        })
+        .collect();
+    let refs: Vec<&PodView> = views.iter().map(|(v, _, _)| v).collect();
+    let world = World::read(cluster, &refs, Some(&secrets)).await?;
+    let pods = views
+        .into_iter()
+        .map(|(mut view, pod, images)| {
+            view.node_credentials = world.node_credentials(view.node.as_deref()).clone();
             let uid = pod.metadata.uid.clone().unwrap_or_default();
+            let failures = events.get(&uid);
             FailingPod {
-                kubelet_message: events.get(&uid).cloned(),
+                kubelet_message: failures.map(|f| f.message.clone()),
+                failing_since: failures
+                    .map(|f| f.first.clone())
+                    .or_else(|| pod.metadata.creation_timestamp.map(|t| t.0.to_string())),
                 linked_since: linked_since(&view, &secrets),
                 view,
                 images,
             }
         })
-        .collect())
+        .collect();
+    Ok(Found { pods, world })
 }
 
 fn key_of(meta: &k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta) -> (String, String) {
@@ -228,24 +257,40 @@ fn key_of(meta: &k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta) -> 
     )
 }
 
-/// By pod uid, the message of its latest `Failed to pull image` event.
-fn latest_pull_failures(events: Vec<Event>) -> HashMap<String, String> {
-    let mut latest: HashMap<String, (String, String)> = HashMap::new();
+/// A pod's pull failures as its `Failed` events tell them.
+#[derive(Clone, Debug, Default)]
+struct Failures {
+    /// The latest `Failed to pull image` message.
+    message: String,
+    latest: String,
+    /// When the first of them was seen (RFC 3339).
+    first: String,
+}
+
+/// By pod uid, its pull failures: the latest message and the first time.
+fn pull_failures(events: Vec<Event>) -> HashMap<String, Failures> {
+    let mut by_uid: HashMap<String, Failures> = HashMap::new();
     for e in events {
         let Some(message) = e.message.filter(|m| m.starts_with("Failed to pull image")) else {
             continue;
         };
-        let when = e
-            .last_timestamp
-            .map(|t| t.0.to_string())
-            .or(e.event_time.map(|t| t.0.to_string()))
+        let last = (e.last_timestamp.map(|t| t.0.to_string()))
+            .or(e.event_time.as_ref().map(|t| t.0.to_string()))
             .unwrap_or_default();
+        let first = (e.first_timestamp.map(|t| t.0.to_string()))
+            .or(e.event_time.map(|t| t.0.to_string()))
+            .unwrap_or_else(|| last.clone());
         let uid = e.involved_object.uid.unwrap_or_default();
-        if latest.get(&uid).is_none_or(|(w, _)| *w <= when) {
-            latest.insert(uid, (when, message));
+        let f = by_uid.entry(uid).or_default();
+        if f.latest <= last {
+            f.latest = last;
+            f.message = message;
+        }
+        if f.first.is_empty() || first < f.first {
+            f.first = first;
         }
     }
-    latest.into_iter().map(|(uid, (_, m))| (uid, m)).collect()
+    by_uid
 }
 
 /// A credential as the grouping sees it: what is filed where, and a digest
@@ -254,8 +299,38 @@ fn fingerprint(k: &Keyed) -> String {
     use secrecy::ExposeSecret as _;
     use sha2::Digest as _;
     let digest = sha2::Sha256::digest(k.credential.secret.expose_secret().as_bytes());
-    let node = matches!(k.source, Source::Node { .. });
+    let node = !matches!(k.source, Source::PodSecret { .. });
     format!("{node}|{}|{}|{digest:x}", k.key, k.credential.username)
+}
+
+fn fingerprints(keyed: &[Keyed]) -> String {
+    keyed.iter().map(fingerprint).collect::<Vec<_>>().join(",")
+}
+
+/// What a plan will do, as the grouping sees it: the same policy, the
+/// same endpoints with the same logins, the same candidates in order.
+fn plan_fingerprint(plan: &PullPlan) -> String {
+    let mirrors: Vec<String> = (plan.mirrors.iter())
+        .map(|m| {
+            format!(
+                "{}|{:?}|{}|{}|{:?}",
+                m.reference,
+                m.blocked,
+                fingerprints(&m.node),
+                fingerprints(&m.namespace),
+                m.provider
+            )
+        })
+        .collect();
+    format!(
+        "{}#{:?}#{}#{:?}#{}#{:?}",
+        plan.image.name(),
+        plan.refused,
+        mirrors.join(";"),
+        plan.source.blocked,
+        fingerprints(&plan.source.candidates),
+        plan.cache
+    )
 }
 
 /// One pod in a group.
@@ -264,70 +339,79 @@ pub struct PodRef {
     pub namespace: String,
     pub name: String,
     pub image: String,
+    pub node: Option<String>,
+    /// Its controller, which makes it again when it is deleted; `None`: a
+    /// bare pod, to be recreated from its manifest.
+    pub owner: Option<Owner>,
+    /// When the kubelet first reported the failure (or the pod was made).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub failing_since: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub kubelet_message: Option<String>,
 }
 
 /// Pods that fail for the same reason: the same repository, the same
-/// credentials tried in the same order, the same service account.
+/// pull plan (policy, mirrors with their logins, candidates in order, the
+/// node's cache), the same service account.
 #[derive(Clone, Debug)]
 pub struct Group {
     /// `registry/repository`.
     pub repository: String,
-    /// The reference checked (the first pod's).
-    pub image: ImageRef,
-    /// What the kubelet tries, in its order (the first pod's).
-    pub candidates: Vec<Keyed>,
+    /// What the first pod's node will try (every pod's is the same).
+    pub plan: PullPlan,
     pub service_account: String,
     /// The service account has, since the pods were made, secrets that
     /// match the image: what a new pod would try.
     pub linked_since: Vec<Keyed>,
+    /// Registries of the image the pods' node has not yet got as the
+    /// global pull secret has them (OpenShift 4 rollouts).
+    pub node_behind: Vec<String>,
     pub pods: Vec<PodRef>,
 }
 
-/// The failing pods grouped by what the kubelet would try, most pods first.
-pub fn group(failing: &[FailingPod]) -> Vec<Group> {
+/// The failing pods grouped by what their nodes will try, most pods first.
+pub fn group(found: &Found) -> Vec<Group> {
     let mut groups: BTreeMap<String, Group> = BTreeMap::new();
-    for pod in failing {
+    for pod in &found.pods {
         let later = &pod.linked_since;
         for image in &pod.images {
-            let Ok(parsed) = ImageRef::parse(image) else {
+            let Ok(plan) = found.world.plan(&pod.view, image) else {
                 continue;
             };
-            let candidates: Vec<Keyed> = pod.view.candidates(image).into_iter().cloned().collect();
             let keys: Vec<&str> = later.iter().map(|k| k.key.as_str()).collect();
             let matched = kubelet_matches(keys, image);
             let linked_since: Vec<Keyed> = (later.iter())
                 .filter(|k| matched.contains(&k.key.as_str()))
                 .cloned()
                 .collect();
+            let node_behind: Vec<String> = match &pod.view.node_credentials {
+                NodeCredentials::NodeFile(f) => (f.behind_for(image).into_iter())
+                    .map(|a| a.registry.clone())
+                    .collect(),
+                _ => Vec::new(),
+            };
             let key = format!(
                 "{}#{}#{}#{}",
-                parsed.name(),
-                candidates
-                    .iter()
-                    .map(fingerprint)
-                    .collect::<Vec<_>>()
-                    .join(","),
+                plan_fingerprint(&plan),
                 pod.view.service_account,
-                linked_since
-                    .iter()
-                    .map(fingerprint)
-                    .collect::<Vec<_>>()
-                    .join(","),
+                fingerprints(&linked_since),
+                node_behind.join(","),
             );
             let group = groups.entry(key).or_insert_with(|| Group {
-                repository: parsed.name(),
-                image: parsed.clone(),
-                candidates,
+                repository: plan.image.name(),
+                plan,
                 service_account: pod.view.service_account.clone(),
                 linked_since,
+                node_behind,
                 pods: Vec::new(),
             });
             group.pods.push(PodRef {
                 namespace: pod.view.namespace.clone(),
                 name: pod.view.name.clone(),
                 image: image.clone(),
+                node: pod.view.node.clone(),
+                owner: pod.view.owner.clone(),
+                failing_since: pod.failing_since.clone(),
                 kubelet_message: pod.kubelet_message.clone(),
             });
         }
@@ -359,6 +443,19 @@ fn linked_since(view: &PodView, secrets: &SecretsByName) -> Vec<Keyed> {
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum GroupCause {
+    /// The cluster's image policy refuses the image.
+    Refused { refusal: Refusal },
+    /// A mirror refused its login (or had none) while the pod's namespace
+    /// holds one for it, which CRI-O does not use there (or the credential
+    /// provider may not read).
+    MirrorLogin {
+        mirror: String,
+        secrets: Vec<String>,
+        provider: Provider,
+        cause: Cause,
+    },
+    /// No mirror served the image and the source may not be contacted.
+    SourceBlocked { block: EndpointBlock },
     /// The registry flow fails with what the kubelet tries.
     Check { cause: Cause },
     /// Nothing the kubelet has matches the image, and an anonymous pull fails.
@@ -380,8 +477,17 @@ pub struct Diagnosis {
     pub network_differs: bool,
 }
 
-/// Checks every group once (groups that would try the same credentials for
-/// the same repository share a check).
+impl Diagnosis {
+    /// True when a new pod would pull: what a controller makes again after
+    /// a delete works (`check --failing --recreate`).
+    pub fn new_pods_pull(&self) -> bool {
+        matches!(self.cause, None | Some(GroupCause::PredatesLink { .. }))
+    }
+}
+
+/// Checks every group once (groups that would try the same for the same
+/// repository share a check). A group whose pods predate a link is also
+/// checked as a new pod would pull.
 pub async fn diagnose(
     template: &CheckOptions,
     groups: Vec<Group>,
@@ -389,38 +495,28 @@ pub async fn diagnose(
     let mut done: HashMap<String, ImageCheck> = HashMap::new();
     let mut out = Vec::new();
     for group in groups {
-        let predates = !group.linked_since.is_empty();
-        let tried = if predates {
-            &group.linked_since
-        } else {
-            &group.candidates
-        };
-        let key = format!(
-            "{}#{}",
-            group.repository,
-            tried.iter().map(fingerprint).collect::<Vec<_>>().join(",")
-        );
-        let check = match done.get(&key) {
-            Some(c) => c.clone(),
-            None => {
-                let refs: Vec<&Keyed> = tried.iter().collect();
-                let c = pods::check_image(template, &group.image, &refs).await?;
-                done.insert(key, c.clone());
-                c
-            }
-        };
+        let check = checked(template, &group.plan, &mut done).await?;
         let failed = check
             .attempts
             .last()
             .and_then(|a| a.report.cause().cloned());
-        let cause = match (failed, predates, tried.is_empty()) {
-            (None, true, _) => Some(GroupCause::PredatesLink {
-                secrets: names_of(&group.linked_since),
-            }),
-            (None, false, _) => None,
-            (Some(cause), _, true) => Some(GroupCause::NoCredentialMatches { cause }),
-            (Some(cause), _, false) => Some(GroupCause::Check { cause }),
-        };
+        let mut cause = cause_of(&group, &check, failed.clone());
+        if cause.is_some() && !group.linked_since.is_empty() {
+            // As a new pod would pull: the linked secrets first.
+            let mut new_pod = group.plan.clone();
+            let mut candidates = group.linked_since.clone();
+            candidates.extend(
+                (group.plan.source.candidates.iter())
+                    .filter(|k| !matches!(k.source, Source::PodSecret { .. }))
+                    .cloned(),
+            );
+            new_pod.source.candidates = candidates;
+            if checked(template, &new_pod, &mut done).await?.passed {
+                cause = Some(GroupCause::PredatesLink {
+                    secrets: names_of(&group.linked_since),
+                });
+            }
+        }
         let network_differs = network_differs(&group, &check);
         out.push(Diagnosis {
             group,
@@ -430,6 +526,80 @@ pub async fn diagnose(
         });
     }
     Ok(out)
+}
+
+/// A plan's check, once per fingerprint.
+async fn checked(
+    template: &CheckOptions,
+    plan: &PullPlan,
+    done: &mut HashMap<String, ImageCheck>,
+) -> Result<ImageCheck, CheckSetupError> {
+    let key = plan_fingerprint(plan);
+    if let Some(c) = done.get(&key) {
+        return Ok(c.clone());
+    }
+    let c = pullplan::check(template, plan).await?;
+    done.insert(key, c.clone());
+    Ok(c)
+}
+
+/// The cause a check names, in the order a node meets it.
+fn cause_of(group: &Group, check: &ImageCheck, failed: Option<Cause>) -> Option<GroupCause> {
+    if check.passed {
+        return None;
+    }
+    if let Some(refusal) = &check.refused {
+        return Some(GroupCause::Refused {
+            refusal: refusal.clone(),
+        });
+    }
+    for (attempt, step) in mirror_attempts(group, check) {
+        let cause = attempt.report.cause().cloned();
+        let login_problem = cause.as_ref().is_some_and(is_login_problem);
+        if login_problem && !step.namespace.is_empty() && !step.uses_namespace_login() {
+            return Some(GroupCause::MirrorLogin {
+                mirror: step.reference.to_string(),
+                secrets: names_of(&step.namespace),
+                provider: step.provider.clone(),
+                cause: cause?,
+            });
+        }
+    }
+    if let Some((_, block)) = check.blocked.iter().find(|(r, _)| *r == check.image) {
+        return Some(GroupCause::SourceBlocked {
+            block: block.clone(),
+        });
+    }
+    let cause = failed?;
+    Some(if group.plan.source.candidates.is_empty() {
+        GroupCause::NoCredentialMatches { cause }
+    } else {
+        GroupCause::Check { cause }
+    })
+}
+
+/// Each mirror attempt with the step it checked.
+fn mirror_attempts<'a>(
+    group: &'a Group,
+    check: &'a ImageCheck,
+) -> impl Iterator<Item = (&'a pods::Attempt, &'a pullplan::MirrorStep)> {
+    (check.attempts.iter().filter(|a| a.mirror)).filter_map(|a| {
+        let step = (group.plan.mirrors.iter()).find(|m| m.reference.to_string() == a.endpoint)?;
+        Some((a, step))
+    })
+}
+
+/// A cause about the login, not the network or the image.
+pub fn is_login_problem(cause: &Cause) -> bool {
+    matches!(
+        cause,
+        Cause::NoCredentials { .. }
+            | Cause::InvalidCredentials { .. }
+            | Cause::NotEntitled { .. }
+            | Cause::TokenRejected { .. }
+            | Cause::PasteMistake { .. }
+            | Cause::IdentityTokenOnly { .. }
+    )
 }
 
 fn names_of(keyed: &[Keyed]) -> Vec<String> {
@@ -495,6 +665,7 @@ mod tests {
                 namespace: ns.into(),
                 service_account: "default".into(),
                 node: None,
+                owner: None,
                 pod_secrets: secret.map(String::from).into_iter().collect(),
                 missing_secrets: Vec::new(),
                 recreate_needed: Vec::new(),
@@ -504,7 +675,15 @@ mod tests {
             },
             images: vec!["quay.io/acme/app:1".into()],
             kubelet_message: None,
+            failing_since: None,
             linked_since: Vec::new(),
+        }
+    }
+
+    fn found(pods: Vec<FailingPod>) -> Found {
+        Found {
+            pods,
+            world: World::default(),
         }
     }
 
@@ -531,10 +710,15 @@ mod tests {
             image: "quay.io/acme/app:1".into(),
             tried: Vec::new(),
             attempts: vec![pods::Attempt {
+                endpoint: "quay.io/acme/app:1".into(),
+                mirror: false,
                 source: None,
                 key: None,
                 report,
             }],
+            refused: None,
+            blocked: Vec::new(),
+            served_by: None,
             passed: failed_at.is_none(),
         }
     }
@@ -545,7 +729,7 @@ mod tests {
         p.kubelet_message = Some(
             "Failed to pull image \"quay.io/acme/app:1\": tls: failed to verify certificate: x509: certificate signed by unknown authority".into(),
         );
-        let g = group(&[p]).remove(0);
+        let g = group(&found(vec![p])).remove(0);
         assert!(network_differs(&g, &checked(Some(Step::Token))));
         assert!(network_differs(&g, &checked(None)));
         assert!(
@@ -566,7 +750,7 @@ mod tests {
             pod("c", "p4", None, ""),
             pod("a", "p5", Some("s"), "good"),
         ];
-        let groups = group(&failing);
+        let groups = group(&found(failing));
         let sizes: Vec<usize> = groups.iter().map(|g| g.pods.len()).collect();
         assert_eq!(
             sizes,

@@ -10,10 +10,13 @@ use serde::Deserialize;
 /// `Resource`) for a type with a `metadata: ObjectMeta` field.
 macro_rules! openshift_kind {
     ($ty:ident, $group:literal, $version:literal, $plural:literal, $scope:ty) => {
+        openshift_kind!($ty, stringify!($ty), $group, $version, $plural, $scope);
+    };
+    ($ty:ident, $kind:expr, $group:literal, $version:literal, $plural:literal, $scope:ty) => {
         impl k8s_openapi::Resource for $ty {
             const API_VERSION: &'static str = concat!($group, "/", $version);
             const GROUP: &'static str = $group;
-            const KIND: &'static str = stringify!($ty);
+            const KIND: &'static str = $kind;
             const VERSION: &'static str = $version;
             const URL_PATH_SEGMENT: &'static str = $plural;
             type Scope = $scope;
@@ -153,4 +156,70 @@ openshift_kind!(
     "v1",
     "infrastructures",
     ClusterResourceScope
+);
+
+/// Declares an OpenShift kind whose `spec` is read as JSON.
+macro_rules! spec_kind {
+    ($(#[$doc:meta])* $ty:ident, $group:literal, $version:literal, $plural:literal) => {
+        spec_kind!($(#[$doc])* $ty, stringify!($ty), $group, $version, $plural);
+    };
+    ($(#[$doc:meta])* $ty:ident, $kind:expr, $group:literal, $version:literal, $plural:literal) => {
+        $(#[$doc])*
+        #[derive(Clone, Debug, Default, Deserialize)]
+        pub struct $ty {
+            pub metadata: ObjectMeta,
+            #[serde(default)]
+            pub spec: serde_json::Value,
+        }
+        openshift_kind!($ty, $kind, $group, $version, $plural, ClusterResourceScope);
+    };
+}
+
+spec_kind!(
+    /// `config.openshift.io/v1` ImageDigestMirrorSet: `spec.imageDigestMirrors`.
+    ImageDigestMirrorSet,
+    "config.openshift.io",
+    "v1",
+    "imagedigestmirrorsets"
+);
+spec_kind!(
+    /// `config.openshift.io/v1` ImageTagMirrorSet: `spec.imageTagMirrors`.
+    ImageTagMirrorSet,
+    "config.openshift.io",
+    "v1",
+    "imagetagmirrorsets"
+);
+spec_kind!(
+    /// `operator.openshift.io/v1alpha1` ImageContentSourcePolicy
+    /// (deprecated for IDMS): `spec.repositoryDigestMirrors`.
+    ImageContentSourcePolicy,
+    "operator.openshift.io",
+    "v1alpha1",
+    "imagecontentsourcepolicies"
+);
+spec_kind!(
+    /// `config.openshift.io/v1` Image `cluster`: `spec.registrySources`.
+    ImageConfig,
+    "Image",
+    "config.openshift.io",
+    "v1",
+    "images"
+);
+spec_kind!(
+    /// `config.openshift.io/v1` CRIOCredentialProviderConfig `cluster`
+    /// (stable, compatibility level 1, since openshift/api#2725).
+    CrioCredentialProviderConfig,
+    "CRIOCredentialProviderConfig",
+    "config.openshift.io",
+    "v1",
+    "criocredentialproviderconfigs"
+);
+spec_kind!(
+    /// `config.openshift.io/v1alpha1` CRIOCredentialProviderConfig: the
+    /// tech-preview version clusters serve before the stable one.
+    CrioCredentialProviderConfigAlpha,
+    "CRIOCredentialProviderConfig",
+    "config.openshift.io",
+    "v1alpha1",
+    "criocredentialproviderconfigs"
 );

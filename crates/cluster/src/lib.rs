@@ -58,6 +58,8 @@ pub mod list;
 pub mod machineconfig;
 pub mod namespaces;
 pub mod pods;
+pub mod pullplan;
+pub mod pulls;
 pub mod pullsecret;
 pub mod retry;
 pub mod rollout;

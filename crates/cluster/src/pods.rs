@@ -25,7 +25,7 @@ use k8s_openapi::api::core::v1::{Pod, Secret, ServiceAccount};
 use kube::api::Api;
 use rhpull_core::Credential;
 use rhpull_core::imageref::kubelet_matches;
-use rhpull_core::sso::{CheckOptions, CheckReport, CheckSetupError};
+use rhpull_core::sso::CheckReport;
 
 use crate::Cluster;
 use crate::discovery::ClusterKind;
@@ -54,7 +54,7 @@ pub struct Keyed {
 }
 
 /// The node's credentials, as far as the API shows them.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Default)]
 pub enum NodeCredentials {
     /// OpenShift 4: the global pull secret, on every node (when the node's
     /// own file cannot be read).
@@ -62,6 +62,7 @@ pub enum NodeCredentials {
     /// OpenShift 4: the node's file, from its current rendered config.
     NodeFile(NodeFile),
     /// Kubernetes and OpenShift 3.11: not readable through the API.
+    #[default]
     Unknown,
 }
 
@@ -89,6 +90,22 @@ impl NodeFile {
     }
 }
 
+/// The controller that makes a pod again when it is deleted.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct Owner {
+    pub kind: String,
+    pub name: String,
+}
+
+/// Kinds whose controller makes a deleted pod again.
+const REMAKERS: &[&str] = &[
+    "ReplicaSet",
+    "StatefulSet",
+    "DaemonSet",
+    "Job",
+    "ReplicationController",
+];
+
 /// A pod, its service account, and every credential the kubelet could use.
 #[derive(Clone, Debug)]
 pub struct PodView {
@@ -96,6 +113,9 @@ pub struct PodView {
     pub namespace: String,
     pub service_account: String,
     pub node: Option<String>,
+    /// Its controller (`ownerReferences` with `controller: true`) when that
+    /// makes a deleted pod again; `None`: a bare pod.
+    pub owner: Option<Owner>,
     /// The pod's own `imagePullSecrets`, in order.
     pub pod_secrets: Vec<String>,
     /// Pod secrets that do not exist.
@@ -113,14 +133,30 @@ impl PodView {
     /// What the kubelet tries for `image`, in its order: the pod secrets'
     /// matches, then the node's.
     pub fn candidates(&self, image: &str) -> Vec<&Keyed> {
+        let node: &[Keyed] = match &self.node_credentials {
+            NodeCredentials::GlobalPullSecret(node) => node,
+            NodeCredentials::NodeFile(file) => &file.keyed,
+            NodeCredentials::Unknown => &[],
+        };
+        self.candidates_with(image, node)
+    }
+
+    /// The pod secrets' matches for `image`, then those of `node`'s keyring.
+    pub fn candidates_with<'a>(&'a self, image: &str, node: &'a [Keyed]) -> Vec<&'a Keyed> {
         let mut out = in_kubelet_order(&self.pod_credentials, image);
-        match &self.node_credentials {
-            NodeCredentials::GlobalPullSecret(node) => out.extend(in_kubelet_order(node, image)),
-            NodeCredentials::NodeFile(file) => out.extend(in_kubelet_order(&file.keyed, image)),
-            NodeCredentials::Unknown => {}
-        }
+        out.extend(in_kubelet_order(node, image));
         out
     }
+}
+
+/// The controller that remakes `pod`, if any.
+fn owner_of(pod: &Pod) -> Option<Owner> {
+    (pod.metadata.owner_references.iter().flatten())
+        .find(|o| o.controller == Some(true) && REMAKERS.contains(&o.kind.as_str()))
+        .map(|o| Owner {
+            kind: o.kind.clone(),
+            name: o.name.clone(),
+        })
 }
 
 /// One keyring's matches for `image`: most specific key first; for one
@@ -155,9 +191,13 @@ pub fn keyed_credentials(credentials: Vec<Credential>, source: &Source) -> Vec<K
         .collect()
 }
 
-/// Reads the pod, its service account, its secrets and the node's
-/// credentials.
-pub async fn view(cluster: &Cluster, ns: &str, pod: &str) -> Result<PodView, ClusterError> {
+/// Reads the pod, its service account and its secrets, and what its
+/// node pulls with (`pullplan::World`).
+pub async fn view(
+    cluster: &Cluster,
+    ns: &str,
+    pod: &str,
+) -> Result<(PodView, crate::pullplan::World), ClusterError> {
     let pods: Api<Pod> = Api::namespaced(cluster.client.clone(), ns);
     let pod = match pods.get(pod).await {
         Ok(p) => p,
@@ -167,47 +207,52 @@ pub async fn view(cluster: &Cluster, ns: &str, pod: &str) -> Result<PodView, Clu
         }
     };
     let mut view = view_of(cluster, &pod).await?;
-    view.node_credentials = node_credentials(cluster).await?;
-    if let (Some(node), NodeCredentials::GlobalPullSecret(global)) =
-        (&view.node, &view.node_credentials)
-        && let Some(file) = node_file(cluster, node, global).await
-    {
-        view.node_credentials = NodeCredentials::NodeFile(file);
-    }
-    Ok(view)
+    let world = crate::pullplan::World::read(cluster, &[&view], None).await?;
+    view.node_credentials = world.node_credentials(view.node.as_deref()).clone();
+    Ok((view, world))
 }
 
+/// Rendered configs' credentials files, each read once.
+pub type Files = std::collections::BTreeMap<String, Option<Vec<Credential>>>;
+
 /// What `node`'s kubelet has: the credentials file of the rendered config
-/// its daemon last applied, compared with the global pull secret. `None`
-/// when that cannot be read (no permission, no annotation): the caller
-/// keeps the global pull secret.
-pub async fn node_file(cluster: &Cluster, node: &str, global: &[Keyed]) -> Option<NodeFile> {
-    let nodes: Api<k8s_openapi::api::core::v1::Node> = Api::all(cluster.client.clone());
-    let n = nodes.get(node).await.ok()?;
-    let config = n
-        .metadata
-        .annotations
-        .as_ref()?
+/// its daemon last applied (its `currentConfig`), compared with the global
+/// pull secret. `None` when that cannot be read (no annotation, no
+/// permission): the caller keeps the global pull secret.
+pub async fn node_file(
+    cluster: &Cluster,
+    node: &k8s_openapi::api::core::v1::Node,
+    global: &[Keyed],
+    files: &mut Files,
+) -> Option<NodeFile> {
+    let name = node.metadata.name.clone()?;
+    let config = (node.metadata.annotations.as_ref()?)
         .get(crate::rollout::CURRENT_CONFIG)?
         .clone();
-    let mc = machineconfig::get(cluster, &config).await.ok()??;
-    let machineconfig::NodeFile::Credentials(on_node) = machineconfig::kubelet_file(&mc) else {
-        return None;
-    };
+    if !files.contains_key(&config) {
+        let read = match machineconfig::get(cluster, &config).await {
+            Ok(Some(mc)) => match machineconfig::kubelet_file(&mc) {
+                machineconfig::NodeFile::Credentials(c) => Some(c),
+                _ => None,
+            },
+            _ => None,
+        };
+        files.insert(config.clone(), read);
+    }
+    let on_node = files.get(&config)?.clone()?;
     let global: Vec<Credential> = global.iter().map(|k| k.credential.clone()).collect();
     let behind = machineconfig::compare(&global, &on_node)
         .into_iter()
         .filter(|a| a.agreement != machineconfig::Agreement::Same)
         .collect();
     let source = Source::NodeFile {
-        node: node.to_string(),
+        node: name.clone(),
         config: config.clone(),
     };
-    let keyed = keyed_credentials(on_node, &source);
     Some(NodeFile {
-        node: node.to_string(),
+        node: name,
         config,
-        keyed,
+        keyed: keyed_credentials(on_node, &source),
         behind,
     })
 }
@@ -246,6 +291,30 @@ fn pod_secret_names(pod: &Pod) -> Vec<String> {
         .iter()
         .flat_map(|s| s.image_pull_secrets.iter().flatten());
     refs.map(|r| r.name.clone()).collect()
+}
+
+/// The permission deleting pods in `namespace` needs.
+pub fn delete_need(namespace: &str) -> crate::access::Need {
+    crate::access::Need::on::<Pod>(crate::access::Verb::Delete, Some(namespace))
+}
+
+/// Deletes a pod so that its controller makes it again; a pod already
+/// gone is done.
+pub async fn delete(
+    cluster: &Cluster,
+    namespace: &str,
+    name: &str,
+    dry_run: crate::DryRun,
+) -> Result<(), ClusterError> {
+    if dry_run == crate::DryRun::Client {
+        return Ok(());
+    }
+    let api: Api<Pod> = Api::namespaced(cluster.client.clone(), namespace);
+    match api.delete(name, &dry_run.delete_params()).await {
+        Ok(_) => Ok(()),
+        Err(e) if crate::error::is_not_found::<Pod>(&e) => Ok(()),
+        Err(e) => Err(ClusterError::from_kube::<Pod>(e, namespace, name)),
+    }
 }
 
 /// Secrets already read, by `(namespace, name)`.
@@ -291,6 +360,7 @@ impl PodView {
             namespace: ns,
             service_account: service_account_of(pod),
             node: spec.node_name.clone(),
+            owner: owner_of(pod),
             pod_secrets,
             missing_secrets,
             recreate_needed,
@@ -316,23 +386,32 @@ pub async fn node_credentials(cluster: &Cluster) -> Result<NodeCredentials, Clus
     })
 }
 
-/// One credential tried for an image, and how its check went.
+/// One endpoint checked with one login, and how it went.
 #[derive(Clone, Debug, serde::Serialize)]
 pub struct Attempt {
+    /// The reference asked for: a mirror's, or the image itself.
+    pub endpoint: String,
+    pub mirror: bool,
     pub source: Option<Source>,
     pub key: Option<String>,
     pub report: CheckReport,
 }
 
-/// What the kubelet's pull of one image would meet.
+/// What the node's pull of one image would meet.
 #[derive(Clone, Debug, serde::Serialize)]
 pub struct ImageCheck {
     pub image: String,
-    /// Every credential the kubelet would try, in its order.
+    /// Every credential the kubelet would try at the source, in its order.
     pub tried: Vec<Tried>,
-    /// The checks run: the candidates in order until one passes (or one
-    /// anonymous check when nothing matches).
+    /// The checks run: mirrors, then the source's candidates, until one
+    /// serves the image (one anonymous check when nothing matches).
     pub attempts: Vec<Attempt>,
+    /// The cluster's image policy refuses the image: nothing was asked.
+    pub refused: Option<rhpull_core::mirrors::Refusal>,
+    /// Endpoints not contacted, and why.
+    pub blocked: Vec<(String, rhpull_core::mirrors::EndpointBlock)>,
+    /// The reference the node would pull from, when one works.
+    pub served_by: Option<String>,
     pub passed: bool,
 }
 
@@ -342,53 +421,6 @@ pub struct Tried {
     pub source: Source,
     pub key: String,
     pub username: String,
-}
-
-/// Checks `image` as the kubelet would pull it: each candidate in order
-/// until one works, or anonymously when none matches. `template` carries
-/// the trust, proxy and timeouts; its registry, credential and image are
-/// set here.
-pub async fn check_image(
-    template: &CheckOptions,
-    image: &rhpull_core::imageref::ImageRef,
-    candidates: &[&Keyed],
-) -> Result<ImageCheck, CheckSetupError> {
-    let mut options = template.clone();
-    options.registry = image.registry.clone();
-    options.image = Some(image.clone());
-    let mut attempts = Vec::new();
-    let mut passed = false;
-    let tries: Vec<Option<&Keyed>> = if candidates.is_empty() {
-        vec![None]
-    } else {
-        candidates.iter().copied().map(Some).collect()
-    };
-    for k in tries {
-        options.credential = k.map(|k| k.credential.clone());
-        let report = rhpull_core::sso::check(&options).await?;
-        passed = report.passed;
-        attempts.push(Attempt {
-            source: k.map(|k| k.source.clone()),
-            key: k.map(|k| k.key.clone()),
-            report,
-        });
-        if passed {
-            break;
-        }
-    }
-    Ok(ImageCheck {
-        image: image.to_string(),
-        tried: candidates
-            .iter()
-            .map(|k| Tried {
-                source: k.source.clone(),
-                key: k.key.clone(),
-                username: k.credential.username.clone(),
-            })
-            .collect(),
-        attempts,
-        passed,
-    })
 }
 
 #[cfg(test)]
@@ -434,6 +466,7 @@ mod tests {
             namespace: "ns".into(),
             service_account: "default".into(),
             node: None,
+            owner: None,
             pod_secrets: vec!["a".into()],
             missing_secrets: Vec::new(),
             recreate_needed: Vec::new(),

@@ -85,6 +85,18 @@ impl ImageRef {
         format!("{}/{}", self.registry, self.repository)
     }
 
+    /// The same tag or digest under another `registry/repository` (a
+    /// mirror's); `None` when `name` is not a repository name.
+    pub fn moved_to(&self, name: &str) -> Option<Self> {
+        let mut moved = Self::parse(name).ok()?;
+        if moved.tag.is_some() || moved.digest.is_some() {
+            return None;
+        }
+        moved.tag = self.tag.clone();
+        moved.digest = self.digest.clone();
+        Some(moved)
+    }
+
     /// The tag or digest to ask the registry for (`latest` when neither).
     pub fn reference(&self) -> &str {
         self.digest

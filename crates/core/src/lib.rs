@@ -21,6 +21,7 @@ pub mod authfile;
 pub mod credential;
 pub mod helper;
 pub mod imageref;
+pub mod mirrors;
 pub mod registries;
 pub mod sso;
 pub mod time;

@@ -17,6 +17,17 @@ pub fn closest<'a>(given: &str, candidates: impl Iterator<Item = &'a str>) -> Op
         .map(|(_, c)| c.to_string())
 }
 
+/// A length of time as a person says it: `40 s`, `12 min`, `3 h`, `2 d`.
+pub fn duration(secs: u64) -> String {
+    let (key, n) = match secs {
+        0..120 => ("words.seconds", secs),
+        120..7_200 => ("words.minutes", secs / 60),
+        7_200..172_800 => ("words.hours", secs / 3600),
+        _ => ("words.days", secs / 86_400),
+    };
+    text(key, &[("n", &n.to_string())])
+}
+
 /// `created` / `updated` / `unchanged`.
 pub fn outcome(o: Outcome) -> String {
     text(

@@ -714,3 +714,220 @@ fn base64_of(s: &str) -> String {
     use base64::Engine as _;
     base64::engine::general_purpose::STANDARD.encode(s)
 }
+
+/// What a node pulls with, as every kubectl build reads and writes it:
+/// the mirror sets, the image policy and the credential provider's
+/// configuration; a node's cached images through its status subresource;
+/// its kubelet's configz (admin yes, viewer no, merged per node through
+/// the admin endpoint); a SubjectAccessReview about a service account
+/// answered from the RoleBindings in the store.
+#[test]
+fn what_a_node_pulls_with_is_served_as_openshift_serves_it() {
+    let mut e = Emulator::start(Options::openshift());
+    let admin = e.start_admin();
+    let kinds = [
+        json!({"apiVersion": "config.openshift.io/v1", "kind": "ImageDigestMirrorSet",
+               "metadata": {"name": "idms"}, "spec": {"imageDigestMirrors": [
+                   {"source": "registry.example.com/team", "mirrors": ["mirror.example.com/team"]}]}}),
+        json!({"apiVersion": "config.openshift.io/v1", "kind": "ImageTagMirrorSet",
+               "metadata": {"name": "itms"}, "spec": {"imageTagMirrors": [
+                   {"source": "registry.example.com/team", "mirrors": ["mirror.example.com/team"],
+                    "mirrorSourcePolicy": "NeverContactSource"}]}}),
+        json!({"apiVersion": "operator.openshift.io/v1alpha1", "kind": "ImageContentSourcePolicy",
+               "metadata": {"name": "icsp"}, "spec": {"repositoryDigestMirrors": [
+                   {"source": "registry.example.com/old", "mirrors": ["mirror.example.com/old"]}]}}),
+        json!({"apiVersion": "config.openshift.io/v1alpha1", "kind": "CRIOCredentialProviderConfig",
+               "metadata": {"name": "cluster"}, "spec": {"matchImages": ["registry.example.com"]}}),
+    ];
+    let dir = tempfile::tempdir().unwrap();
+    for (i, k) in kinds.iter().enumerate() {
+        let path = dir.path().join(format!("{i}.json"));
+        std::fs::write(&path, k.to_string()).unwrap();
+        ok(&kubectl(&e, &["apply", "-f", path.to_str().unwrap()]));
+    }
+    ok(&kubectl(
+        &e,
+        &[
+            "patch",
+            "image.config.openshift.io",
+            "cluster",
+            "--type=merge",
+            "-p",
+            r#"{"spec": {"registrySources": {"blockedRegistries": ["bad.example.com"]}}}"#,
+        ],
+    ));
+    ok(&kubectl(
+        &e,
+        &[
+            "patch",
+            "node",
+            "worker-0",
+            "--subresource=status",
+            "--type=merge",
+            "-p",
+            r#"{"status": {"images": [{"names": ["registry.example.com/team/app:1"], "sizeBytes": 1}]}}"#,
+        ],
+    ));
+    for bin in rhpull_testkit_kubectls() {
+        let read = |args: &[&str]| -> Value {
+            let mut a = args.to_vec();
+            a.extend(["-o", "json"]);
+            serde_json::from_str(&ok(&kubectl_at(&bin, &e.kubeconfig, &a))).unwrap()
+        };
+        let who = bin.display();
+        assert_eq!(
+            read(&["get", "imagedigestmirrorsets"])["items"][0]["spec"]["imageDigestMirrors"][0]["mirrors"]
+                [0],
+            "mirror.example.com/team",
+            "{who}"
+        );
+        assert_eq!(
+            read(&["get", "imagetagmirrorset", "itms"])["spec"]["imageTagMirrors"][0]["mirrorSourcePolicy"],
+            "NeverContactSource",
+            "{who}"
+        );
+        assert_eq!(
+            read(&["get", "imagecontentsourcepolicies"])["items"]
+                .as_array()
+                .unwrap()
+                .len(),
+            1,
+            "{who}"
+        );
+        assert_eq!(
+            read(&["get", "criocredentialproviderconfigs", "cluster"])["spec"]["matchImages"][0],
+            "registry.example.com",
+            "{who}"
+        );
+        assert_eq!(
+            read(&["get", "images.config.openshift.io", "cluster"])["spec"]["registrySources"]["blockedRegistries"]
+                [0],
+            "bad.example.com",
+            "{who}"
+        );
+        assert_eq!(
+            read(&["get", "node", "worker-0"])["status"]["images"][0]["names"][0],
+            "registry.example.com/team/app:1",
+            "{who}"
+        );
+        let configz: Value = serde_json::from_str(&ok(&kubectl_at(
+            &bin,
+            &e.kubeconfig,
+            &["get", "--raw", "/api/v1/nodes/worker-0/proxy/configz"],
+        )))
+        .unwrap();
+        assert_eq!(
+            configz["kubeletconfig"]["imagePullCredentialsVerificationPolicy"],
+            "NeverVerifyPreloadedImages",
+            "{who}"
+        );
+    }
+
+    // The viewer reads everything but the node proxy.
+    let viewer = dir.path().join("viewer");
+    rhpull_testkit::kube::kubeconfig::KubeconfigFile::default()
+        .cluster("c", &e.url(), e.ca_pem())
+        .context(
+            "viewer",
+            "c",
+            "viewer",
+            rhpull_testkit::kube::VIEWER_TOKEN,
+            "default",
+        )
+        .write(&viewer)
+        .unwrap();
+    let denied = err(&kubectl_at(
+        Path::new("/usr/bin/kubectl"),
+        &viewer,
+        &["get", "--raw", "/api/v1/nodes/worker-0/proxy/configz"],
+    ));
+    assert!(
+        denied.contains("Forbidden") || denied.contains("forbidden"),
+        "{denied}"
+    );
+    ok(&kubectl_at(
+        Path::new("/usr/bin/kubectl"),
+        &viewer,
+        &["get", "nodes"],
+    ));
+
+    // Set per node through the admin endpoint; the other nodes keep the defaults.
+    http(
+        &format!("{admin}/nodes/kubelet-config"),
+        "POST",
+        r#"{"node": "worker-0", "config": {"imagePullCredentialsVerificationPolicy": "AlwaysVerify"}}"#,
+    );
+    let z = |node: &str| -> Value {
+        serde_json::from_str(&ok(&kubectl(
+            &e,
+            &[
+                "get",
+                "--raw",
+                &format!("/api/v1/nodes/{node}/proxy/configz"),
+            ],
+        )))
+        .unwrap()
+    };
+    assert_eq!(
+        z("worker-0")["kubeletconfig"]["imagePullCredentialsVerificationPolicy"],
+        "AlwaysVerify"
+    );
+    assert_eq!(
+        z("worker-0")["kubeletconfig"]["featureGates"]["KubeletEnsureSecretPulledImages"],
+        true
+    );
+    assert_eq!(
+        z("worker-1")["kubeletconfig"]["imagePullCredentialsVerificationPolicy"],
+        "NeverVerifyPreloadedImages"
+    );
+    let missing = err(&kubectl(
+        &e,
+        &["get", "--raw", "/api/v1/nodes/nowhere/proxy/configz"],
+    ));
+    assert!(
+        missing.contains("NotFound") || missing.contains("not found"),
+        "{missing}"
+    );
+
+    // A SubjectAccessReview about a service account, before and after a binding.
+    let sar = dir.path().join("sar.json");
+    std::fs::write(
+        &sar,
+        json!({"apiVersion": "authorization.k8s.io/v1", "kind": "SubjectAccessReview",
+               "spec": {"user": "system:serviceaccount:default:default",
+                        "groups": ["system:serviceaccounts", "system:serviceaccounts:default"],
+                        "resourceAttributes": {"namespace": "default", "verb": "list", "resource": "secrets"}}})
+        .to_string(),
+    )
+    .unwrap();
+    let allowed = |e: &Emulator| -> bool {
+        let v = json_of(e, &["create", "-f", sar.to_str().unwrap()]);
+        v["status"]["allowed"].as_bool().unwrap()
+    };
+    assert!(!allowed(&e), "no binding yet");
+    ok(&kubectl(
+        &e,
+        &[
+            "create",
+            "role",
+            "lister",
+            "--verb=list",
+            "--resource=secrets",
+            "-n",
+            "default",
+        ],
+    ));
+    ok(&kubectl(
+        &e,
+        &[
+            "create",
+            "rolebinding",
+            "lister",
+            "--role=lister",
+            "--serviceaccount=default:default",
+            "-n",
+            "default",
+        ],
+    ));
+    assert!(allowed(&e), "bound");
+}

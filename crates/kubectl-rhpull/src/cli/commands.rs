@@ -361,6 +361,15 @@ pub struct CheckArgs {
     /// Every pod failing to pull (-n, -A, -l, --namespaces), grouped.
     #[arg(long, conflicts_with_all = ["from_podman", "from_docker", "from_file", "username", "pod", "cluster_secret", "image", "registry"])]
     pub failing: bool,
+    /// With --failing: delete the pods a controller makes again, in the
+    /// groups whose new pods would pull.
+    #[arg(long, requires = "failing")]
+    pub recreate: bool,
+    /// Answers the --recreate confirmation (needed without a terminal).
+    #[arg(long, requires = "recreate")]
+    pub yes: bool,
+    #[arg(long = "dry-run", value_enum, default_value_t, num_args = 0..=1, default_missing_value = "client", requires = "recreate")]
+    pub dry_run: DryRunArg,
     #[command(flatten)]
     pub secret: SecretArgs,
     #[command(flatten)]

@@ -8,6 +8,7 @@
 
 mod failing;
 pub mod pod;
+mod pull;
 pub mod render;
 mod secret;
 

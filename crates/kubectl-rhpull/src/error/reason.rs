@@ -207,6 +207,20 @@ reasons! {
     NothingToRotate,
     /// A secret in the cluster lacks the registry asked for.
     SecretLacksRegistry,
+
+    // How a node pulls (`check --pod`, `check --failing`).
+    /// The cluster's image policy (`allowedRegistries`,
+    /// `blockedRegistries`) refuses the image, whatever the credentials.
+    ImagePolicyRefused,
+    /// A mirror's login is in the pod's namespace only, which CRI-O does
+    /// not use for a mirror (or the credential provider may not read).
+    MirrorLoginNotUsed,
+    /// The source may not be contacted (`NeverContactSource`, or a
+    /// blocked registry) and no mirror served the image.
+    SourceBlocked,
+    /// The pod was made before its service account got the secret that
+    /// works: only a new pod gets it.
+    PodPredatesLink,
     /// `export acm-policy --global`: refused, with the reason.
     GlobalPolicyRefused,
     /// A hub policy's namespace and name are too long together.

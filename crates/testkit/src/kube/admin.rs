@@ -3,7 +3,10 @@
 //! `DELETE /faults`; on OpenShift 4 `POST /machineconfigpools/degrade`
 //! (`{"pool": "worker", "message": "…"}`: the pool's next node update
 //! fails) and `POST /machineconfigpools/delay` (`{"ms": 2000}`: how long
-//! each machine takes). Shapes are in the testkit README.
+//! each machine takes); `POST /nodes/kubelet-config` (`{"node": "worker-0",
+//! "config": {"imagePullCredentialsVerificationPolicy": "AlwaysVerify"}}`:
+//! merged into that kubelet's configuration). Shapes are in the testkit
+//! README.
 
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -23,6 +26,7 @@ pub fn router(shared: Shared) -> axum::Router {
         )
         .route("/machineconfigpools/degrade", post(degrade))
         .route("/machineconfigpools/delay", post(machine_delay))
+        .route("/nodes/kubelet-config", post(kubelet_config))
         .with_state(shared)
 }
 
@@ -37,6 +41,22 @@ async fn degrade(
     axum::Json(d): axum::Json<Degrade>,
 ) -> impl IntoResponse {
     super::mco::degrade_next(&shared, &d.pool, &d.message);
+    StatusCode::NO_CONTENT
+}
+
+#[derive(serde::Deserialize)]
+struct KubeletConfig {
+    node: String,
+    config: serde_json::Value,
+}
+
+/// `{"node": NAME, "config": {…}}`: fields merged into that node's
+/// kubelet configuration (what configz shows).
+async fn kubelet_config(
+    State(shared): State<Shared>,
+    axum::Json(k): axum::Json<KubeletConfig>,
+) -> impl IntoResponse {
+    super::kubelet::set(&shared, &k.node, &k.config);
     StatusCode::NO_CONTENT
 }
 

@@ -1,5 +1,10 @@
 //! Bearer tokens, users and RBAC-like rules; evaluates requests and
 //! SelfSubjectAccessReviews the same way, so "forbidden" can be tested.
+//! For these built-in users `*` names every resource and `*/*` every
+//! subresource (`nodes/proxy`): the viewer reads everything, as a
+//! read-only role does, and is not given the node proxy, which no
+//! read-only role grants. RBAC objects in the store (for other subjects)
+//! are evaluated by `rbac` with the API server's own matching.
 
 /// One rule: `*` matches anything; `namespaces: None` is every namespace
 /// and the cluster scope.
@@ -17,8 +22,8 @@ impl Rule {
         let any = vec!["*".to_string()];
         Self {
             verbs: any.clone(),
-            groups: any.clone(),
-            resources: any,
+            groups: any,
+            resources: vec!["*".into(), "*/*".into()],
             namespaces: None,
         }
     }
@@ -40,9 +45,12 @@ impl Rule {
 
     fn allows(&self, verb: &str, group: &str, resource: &str, namespace: Option<&str>) -> bool {
         let any = |list: &[String], x: &str| list.iter().any(|l| l == "*" || l == x);
+        let sub = resource.contains('/');
+        let resource_ok = (self.resources.iter())
+            .any(|l| l == resource || (l == "*" && !sub) || (l == "*/*" && sub));
         any(&self.verbs, verb)
             && any(&self.groups, group)
-            && any(&self.resources, resource)
+            && resource_ok
             && match (&self.namespaces, namespace) {
                 (None, _) => true,
                 (Some(list), Some(ns)) => any(list, ns),

@@ -513,7 +513,10 @@ pub fn seed(state: &mut State) {
                 }},
                 "spec": {},
                 "status": {"conditions": [{"type": "Ready", "status": "True", "reason": "KubeletReady",
-                                           "message": "kubelet is posting ready status"}]},
+                                           "message": "kubelet is posting ready status"}],
+                           "nodeInfo": {"kubeletVersion": super::kubelet::KUBELET_VERSION,
+                                        "containerRuntimeVersion": "cri-o://1.35.1"},
+                           "images": []},
             });
             state.store.insert_new(res("Node"), "", node, false);
         }

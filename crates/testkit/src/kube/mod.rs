@@ -22,10 +22,12 @@ pub mod authz;
 pub mod controllers;
 pub mod crds;
 pub mod kubeconfig;
+pub mod kubelet;
 pub mod mco;
 pub mod openapi;
 pub mod patch;
 pub mod proto;
+pub mod rbac;
 pub mod resources;
 pub mod schema;
 pub mod selectors;
@@ -238,6 +240,18 @@ async fn handler(
     } else {
         None
     };
+    // The kubelet's configuration through the API server's node proxy.
+    if target.resource.plural == "nodes" && target.subresource.as_deref() == Some("proxy") {
+        let name = target.name.as_deref().unwrap_or_default();
+        if !user.allows("get", "", "nodes/proxy", None) {
+            return ApiError::forbidden(&user.name, "get", target.resource, None, Some(name))
+                .into_response();
+        }
+        if target.rest.as_deref() != Some("configz") {
+            return ApiError::path_not_found().into_response();
+        }
+        return kubelet::configz(&shared, name);
+    }
     if !target.resource.create_only
         && !user.allows(verb, target.resource.group, target.resource.plural, ns)
     {
@@ -555,6 +569,12 @@ impl Emulator {
         }
     }
 
+    /// Sets fields of `node`'s kubelet configuration (merged over 1.35's
+    /// defaults), as configz will show them.
+    pub fn set_kubelet_config(&self, node: &str, config: &Value) {
+        kubelet::set(&self.shared, node, config);
+    }
+
     /// OpenShift 4: the next node update in `pool` fails with `message`
     /// and the pool goes Degraded.
     pub fn degrade_next_update(&self, pool: &str, message: &str) {
@@ -636,7 +656,17 @@ fn seed(shared: &Shared, options: &Options) {
         s.store.insert_new(
             cv,
             "",
-            json!({"metadata": {"name": "version"}, "status": {"desired": {"version": "4.16.0"}}}),
+            // 4.22 runs Kubernetes 1.35, as the emulated kubelets do.
+            json!({"metadata": {"name": "version"}, "status": {"desired": {"version": "4.22.0"}}}),
+            false,
+        );
+        // The cluster's image configuration, present (empty) on every
+        // OpenShift 4 cluster: `spec.registrySources` is set by admins.
+        let image = resources::by_kind("Image").expect("images");
+        s.store.insert_new(
+            image,
+            "",
+            json!({"metadata": {"name": "cluster"}, "spec": {}}),
             false,
         );
         let hosted = options.flavour == Flavour::Hosted;

@@ -151,6 +151,20 @@ pub static RESOURCES: &[Resource] = &[
             false,
         )
     },
+    // Asks about another subject (a pod's service account): answered
+    // from the RBAC objects stored (`kube::rbac`).
+    Resource {
+        create_only: true,
+        ..r(
+            "authorization.k8s.io",
+            "v1",
+            "subjectaccessreviews",
+            "SubjectAccessReview",
+            false,
+            &[],
+            false,
+        )
+    },
     r(
         "image.openshift.io",
         "v1",
@@ -196,6 +210,72 @@ pub static RESOURCES: &[Resource] = &[
         &[],
         true,
     ),
+    // How a node pulls (OpenShift 4): mirror sets, the registry policy,
+    // and the CRI-O credential provider, which the Machine Config
+    // Operator renders into registries.conf, policy.json and the
+    // kubelet's credential provider configuration.
+    Resource {
+        generation: true,
+        ..r(
+            "config.openshift.io",
+            "v1",
+            "imagedigestmirrorsets",
+            "ImageDigestMirrorSet",
+            false,
+            &["idms"],
+            true,
+        )
+    },
+    Resource {
+        generation: true,
+        ..r(
+            "config.openshift.io",
+            "v1",
+            "imagetagmirrorsets",
+            "ImageTagMirrorSet",
+            false,
+            &["itms"],
+            true,
+        )
+    },
+    Resource {
+        generation: true,
+        ..r(
+            "operator.openshift.io",
+            "v1alpha1",
+            "imagecontentsourcepolicies",
+            "ImageContentSourcePolicy",
+            false,
+            &["icsp"],
+            true,
+        )
+    },
+    Resource {
+        status_subresource: true,
+        generation: true,
+        ..r(
+            "config.openshift.io",
+            "v1",
+            "images",
+            "Image",
+            false,
+            &[],
+            true,
+        )
+    },
+    Resource {
+        status_subresource: true,
+        generation: true,
+        ..r(
+            "config.openshift.io",
+            "v1alpha1",
+            "criocredentialproviderconfigs",
+            "CRIOCredentialProviderConfig",
+            false,
+            &[],
+            true,
+        )
+    },
     // The Machine Config Operator's custom resources (OpenShift 4 only).
     Resource {
         status_subresource: true,
@@ -273,7 +353,11 @@ pub static HUB_RESOURCES: &[Resource] = &[
 ];
 
 /// Groups OpenShift 3.11 does not have.
-const OPENSHIFT4_GROUPS: &[&str] = &["config.openshift.io", "machineconfiguration.openshift.io"];
+const OPENSHIFT4_GROUPS: &[&str] = &[
+    "config.openshift.io",
+    "machineconfiguration.openshift.io",
+    "operator.openshift.io",
+];
 
 /// Which cluster the emulator plays.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -338,12 +422,23 @@ fn groups(serves: Serves) -> Vec<(&'static str, &'static str)> {
     out
 }
 
+/// Every group once, with its versions (the first listed preferred: `v1`
+/// before `v1alpha1` in config.openshift.io, as the API server prefers
+/// the stable one).
 pub fn api_group_list(serves: Serves) -> Value {
-    let groups: Vec<Value> = groups(serves)
+    let mut by_group: Vec<(&'static str, Vec<Value>)> = Vec::new();
+    for (g, v) in groups(serves) {
+        let gv = json!({"groupVersion": format!("{g}/{v}"), "version": v});
+        match by_group.iter_mut().find(|(name, _)| *name == g) {
+            Some((_, versions)) => versions.push(gv),
+            None => by_group.push((g, vec![gv])),
+        }
+    }
+    let groups: Vec<Value> = by_group
         .into_iter()
-        .map(|(g, v)| {
-            let gv = json!({"groupVersion": format!("{g}/{v}"), "version": v});
-            json!({"name": g, "versions": [gv.clone()], "preferredVersion": gv})
+        .map(|(g, versions)| {
+            let preferred = versions[0].clone();
+            json!({"name": g, "versions": versions, "preferredVersion": preferred})
         })
         .collect();
     json!({"kind": "APIGroupList", "apiVersion": "v1", "groups": groups})

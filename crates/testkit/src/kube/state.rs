@@ -112,6 +112,8 @@ pub struct State {
     pub total: u64,
     pub config: Config,
     pub mco: Operator,
+    /// What each node's kubelet configuration sets over the defaults.
+    pub kubelet_configs: HashMap<String, serde_json::Value>,
 }
 
 #[derive(Clone, Debug)]
@@ -132,6 +134,7 @@ impl Shared {
                 total: 0,
                 config,
                 mco: Operator::default(),
+                kubelet_configs: HashMap::new(),
             })),
             events,
         }

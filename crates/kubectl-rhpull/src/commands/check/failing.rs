@@ -1,18 +1,31 @@
-//! `rhpull check --failing [-n NS | -A | -l SEL]`: every pod waiting on a
-//! failed image pull, grouped by what the kubelet would try, each group
-//! checked once against the registry: its cause, the kubelet's own words,
-//! the fix as a command, and the pods. Exit 1 when any group has a cause.
+//! `rhpull check --failing [-n NS | -A | -l SEL] [--recreate]`: every pod
+//! waiting on a failed image pull, grouped by what its node will really
+//! try (the image policy, mirrors with the node's logins, the pod's own
+//! secrets, then its node's credentials as its current rendered config
+//! has them), each group checked once: its cause, the registry the node
+//! would use, the kubelet's words and back-off, the fix, and the pods with
+//! how to make each again. With `--recreate`, the pods of a group whose
+//! check passes (a new pod would pull) are deleted for their controllers
+//! to make again — never a bare pod. Exit 1 when any group has a cause.
 
-use rhpull_cluster::failing::{self, Diagnosis, GroupCause};
+use std::collections::BTreeMap;
+
+use rhpull_cluster::access::{self, Need};
+use rhpull_cluster::failing::{self, Diagnosis, GroupCause, PodRef};
 use rhpull_cluster::fleet::Scope;
-use rhpull_cluster::pods::Source;
-use rhpull_core::sso::{Cause, CheckOptions};
+use rhpull_cluster::pods::{self, Source};
+use rhpull_cluster::pullplan::Provider;
+use rhpull_cluster::{DryRun, failing::is_login_problem};
+use rhpull_core::mirrors::{EndpointBlock, Refusal};
+use rhpull_core::sso::CheckOptions;
+use serde::Serialize;
 
-use super::render::cause_texts;
+use super::pull;
+use super::render::{cause_texts, source_name};
 use crate::cli::{CheckArgs, KubeArgs};
 use crate::connection::Connection;
-use crate::driver::{self, ClusterQuery, Cx};
-use crate::error::{CliError, Exit};
+use crate::driver::{self, ClusterCommand, Cx, Mode};
+use crate::error::{CliError, Exit, Reason};
 use crate::i18n::text;
 use crate::registry_check;
 use crate::render::{Block, Report};
@@ -23,6 +36,8 @@ const NAMED: usize = 5;
 struct Failing {
     scope: Option<Scope>,
     template: CheckOptions,
+    recreate: bool,
+    mode: Mode,
 }
 
 pub async fn run(kube: &KubeArgs, args: &CheckArgs) -> Result<(), CliError> {
@@ -30,16 +45,208 @@ pub async fn run(kube: &KubeArgs, args: &CheckArgs) -> Result<(), CliError> {
     let cmd = Failing {
         scope: args.at.fleet.scope(),
         template: registry_check::template(&args.net, kube.insecure_skip_tls_verify),
+        recreate: args.recreate,
+        mode: Mode {
+            yes: args.yes,
+            ..Mode::dry(args.dry_run.into())
+        },
     };
-    driver::query(&cmd, &conn, args.output.into()).await
+    driver::run(&cmd, &conn, args.output.into()).await
 }
 
-impl ClusterQuery for Failing {
+/// The fix for a group, typed: scripts read `action` and its fields; the
+/// words come from the catalogue.
+#[derive(Clone, Debug, Serialize)]
+#[serde(tag = "action", rename_all = "snake_case")]
+pub enum Fix {
+    /// A good token into every secret holding the refused login.
+    Rotate {
+        user: String,
+        registry: String,
+        namespaces: Vec<String>,
+    },
+    /// A good login for the registry in the global pull secret.
+    GlobalSet { registry: String, user: String },
+    /// A login for the pods, linked to their service account, and the
+    /// pods made again.
+    Link {
+        registry: String,
+        service_account: String,
+        namespaces: Vec<String>,
+    },
+    /// The pods made again (their service account has what works).
+    Recreate,
+    /// The node has the previous global pull secret: the rollout is on its way.
+    WaitForRollout,
+    /// The cluster's image policy refuses the image.
+    ImagePolicy { field: &'static str },
+    /// The mirror needs a node-wide login.
+    MirrorLogin { mirror: String },
+    /// The credential provider needs to list the namespace's secrets.
+    ProviderRbac {
+        namespace: String,
+        service_account: String,
+    },
+    /// The source may not be contacted, and no mirror served the image.
+    MirrorsOnly { source: String },
+    /// The cause's own fix (DNS, TLS, proxy, …), named by its reason.
+    OfCause { reason: Reason },
+}
+
+/// The namespaces of a group's pods.
+fn namespaces_of(d: &Diagnosis) -> Vec<String> {
+    let mut namespaces: Vec<String> = d.group.pods.iter().map(|p| p.namespace.clone()).collect();
+    namespaces.sort_unstable();
+    namespaces.dedup();
+    namespaces
+}
+
+/// `-n NS` or `--namespaces A,B`.
+fn where_words(namespaces: &[String]) -> String {
+    match namespaces {
+        [one] => format!("-n {one}"),
+        many => format!("--namespaces {}", many.join(",")),
+    }
+}
+
+/// The fix a group needs.
+fn fix_of(d: &Diagnosis) -> Option<Fix> {
+    let g = &d.group;
+    let registry = g.plan.image.registry.clone();
+    let cause = d.cause.as_ref()?;
+    Some(match cause {
+        GroupCause::Refused { refusal } => Fix::ImagePolicy {
+            field: match refusal {
+                Refusal::NotAllowed => "allowedRegistries",
+                Refusal::Blocked { .. } => "blockedRegistries",
+            },
+        },
+        GroupCause::MirrorLogin {
+            mirror, provider, ..
+        } => match provider {
+            Provider::Runs { .. } => Fix::ProviderRbac {
+                namespace: g.pods[0].namespace.clone(),
+                service_account: g.service_account.clone(),
+            },
+            _ => Fix::MirrorLogin {
+                mirror: mirror_host(mirror),
+            },
+        },
+        GroupCause::SourceBlocked { block } => match block {
+            EndpointBlock::NeverContactSource { source } => Fix::MirrorsOnly {
+                source: source.clone(),
+            },
+            EndpointBlock::Blocked { .. } => Fix::ImagePolicy {
+                field: "blockedRegistries",
+            },
+        },
+        GroupCause::Check { cause } if is_login_problem(cause) => {
+            let user = d.check.tried.last().map_or("USER", |t| t.username.as_str());
+            let last = d.check.attempts.last().and_then(|a| a.source.as_ref());
+            match last {
+                _ if !g.node_behind.is_empty() => Fix::WaitForRollout,
+                Some(Source::Node { .. } | Source::NodeFile { .. }) => Fix::GlobalSet {
+                    registry,
+                    user: user.to_string(),
+                },
+                _ => Fix::Rotate {
+                    user: user.to_string(),
+                    registry,
+                    namespaces: namespaces_of(d),
+                },
+            }
+        }
+        GroupCause::Check { cause } => Fix::OfCause {
+            reason: super::render::cause_reason(cause),
+        },
+        // The node has not yet got the global pull secret's entry.
+        GroupCause::NoCredentialMatches { .. } if !g.node_behind.is_empty() => Fix::WaitForRollout,
+        GroupCause::NoCredentialMatches { .. } => Fix::Link {
+            registry,
+            service_account: g.service_account.clone(),
+            namespaces: namespaces_of(d),
+        },
+        GroupCause::PredatesLink { .. } => Fix::Recreate,
+    })
+}
+
+/// `mirror.example:5000` of `mirror.example:5000/team/app@sha256:…`.
+fn mirror_host(reference: &str) -> String {
+    reference.split('/').next().unwrap_or(reference).to_string()
+}
+
+/// A fix in words.
+fn fix_words(d: &Diagnosis, fix: &Fix) -> Option<String> {
+    let registry = d.group.plan.image.registry.as_str();
+    Some(match fix {
+        Fix::Rotate {
+            user,
+            registry,
+            namespaces,
+        } => text(
+            "failing.fix.rotate",
+            &[
+                ("user", user),
+                ("registry", registry),
+                ("where", &where_words(namespaces)),
+            ],
+        ),
+        Fix::GlobalSet { registry, user } => text(
+            "failing.fix.global",
+            &[("registry", registry), ("user", user)],
+        ),
+        Fix::Link {
+            registry,
+            service_account,
+            namespaces,
+        } => text(
+            "failing.fix.link",
+            &[
+                ("registry", registry),
+                ("sa", service_account),
+                ("where", &where_words(namespaces)),
+            ],
+        ),
+        Fix::Recreate => text("failing.fix.recreate", &[]),
+        Fix::WaitForRollout => text(
+            "failing.fix.rollout",
+            &[("registries", &d.group.node_behind.join(", "))],
+        ),
+        Fix::ImagePolicy { field } => text("failing.fix.image_policy", &[("field", field)]),
+        Fix::MirrorLogin { mirror } => text("failing.fix.mirror_login", &[("mirror", mirror)]),
+        Fix::ProviderRbac {
+            namespace,
+            service_account,
+        } => text(
+            "failing.fix.provider_rbac",
+            &[("namespace", namespace), ("sa", service_account)],
+        ),
+        Fix::MirrorsOnly { source } => text("failing.fix.mirrors_only", &[("source", source)]),
+        Fix::OfCause { .. } => {
+            let cause = match &d.cause {
+                Some(GroupCause::Check { cause }) => cause,
+                _ => return None,
+            };
+            cause_texts(cause, registry).2?
+        }
+    })
+}
+
+impl ClusterCommand for Failing {
+    type Plan = FailingReport;
     type Report = FailingReport;
 
-    async fn read(&self, cx: &Cx<'_>) -> Result<FailingReport, CliError> {
-        let pods = failing::find(cx.cluster()?, self.scope.as_ref()).await?;
-        let groups = failing::group(&pods);
+    fn mode(&self) -> Mode {
+        self.mode
+    }
+
+    fn writes(&self) -> bool {
+        self.recreate
+    }
+
+    async fn plan(&self, cx: &Cx<'_>) -> Result<FailingReport, CliError> {
+        let found = failing::find(cx.cluster()?, self.scope.as_ref()).await?;
+        let groups = failing::group(&found);
         let diagnoses = failing::diagnose(&self.template, groups)
             .await
             .map_err(registry_check::setup_error)?;
@@ -47,8 +254,71 @@ impl ClusterQuery for Failing {
             None => cx.namespace.clone(),
             Some(_) => "*".into(),
         };
-        Ok(FailingReport { diagnoses, at })
+        Ok(FailingReport {
+            diagnoses,
+            at,
+            recreated: None,
+            dry_run: self.mode.dry_run,
+            now: std::time::SystemTime::now(),
+        })
     }
+
+    fn needs(&self, plan: &FailingReport) -> Vec<Need> {
+        let namespaces = plan.to_recreate().map(|p| p.namespace.as_str());
+        access::merged(namespaces.map(pods::delete_need))
+    }
+
+    fn question(&self, plan: &FailingReport) -> Option<String> {
+        let pods: Vec<String> = (plan.to_recreate())
+            .map(|p| format!("{}/{}", p.namespace, p.name))
+            .collect();
+        (self.recreate && !pods.is_empty()).then(|| {
+            text(
+                "failing.recreate.confirm",
+                &[
+                    ("count", &pods.len().to_string()),
+                    ("pods", &pods.join(", ")),
+                ],
+            )
+        })
+    }
+
+    async fn apply(&self, cx: &Cx<'_>, mut plan: FailingReport) -> Result<FailingReport, CliError> {
+        if !self.recreate {
+            return Ok(plan);
+        }
+        let cluster = cx.cluster()?;
+        let mut recreated = Recreated::default();
+        let owned: Vec<PodRef> = plan.to_recreate().cloned().collect();
+        for p in owned {
+            match pods::delete(cluster, &p.namespace, &p.name, self.mode.dry_run).await {
+                Ok(()) => recreated.deleted.push(p),
+                Err(e) => {
+                    let f = CliError::from(e);
+                    recreated.failed.push((p, f.reason()));
+                }
+            }
+        }
+        recreated.by_hand = (plan.diagnoses.iter())
+            .filter(|d| d.new_pods_pull())
+            .flat_map(|d| &d.group.pods)
+            .filter(|p| p.owner.is_none())
+            .cloned()
+            .collect();
+        plan.recreated = Some(recreated);
+        Ok(plan)
+    }
+}
+
+/// What `--recreate` did.
+#[derive(Debug, Default, Serialize)]
+pub struct Recreated {
+    /// Deleted, for their controllers to make again.
+    pub deleted: Vec<PodRef>,
+    /// Bare pods: to be made again by hand, from their manifests.
+    pub by_hand: Vec<PodRef>,
+    /// Not deleted, and why.
+    pub failed: Vec<(PodRef, Option<Reason>)>,
 }
 
 /// Every group of failing pods, checked.
@@ -57,36 +327,63 @@ pub struct FailingReport {
     diagnoses: Vec<Diagnosis>,
     /// The namespace looked in, or `*`.
     at: String,
+    recreated: Option<Recreated>,
+    dry_run: DryRun,
+    now: std::time::SystemTime,
 }
 
-/// `-n NS` or `--namespaces A,B` for the pods of a group.
-fn where_of(d: &Diagnosis) -> String {
-    let mut namespaces: Vec<&str> = d.group.pods.iter().map(|p| p.namespace.as_str()).collect();
-    namespaces.sort_unstable();
-    namespaces.dedup();
-    match namespaces.as_slice() {
-        [one] => format!("-n {one}"),
-        many => format!("--namespaces {}", many.join(",")),
+impl FailingReport {
+    /// The pods `--recreate` deletes: those of groups whose new pods would
+    /// pull, that a controller makes again.
+    fn to_recreate(&self) -> impl Iterator<Item = &PodRef> {
+        (self.diagnoses.iter())
+            .filter(|d| d.new_pods_pull())
+            .flat_map(|d| &d.group.pods)
+            .filter(|p| p.owner.is_some())
     }
 }
 
-/// A credential problem the kubelet's login has (not the network's).
-fn about_the_login(cause: &Cause) -> bool {
-    matches!(
-        cause,
-        Cause::InvalidCredentials { .. }
-            | Cause::TokenRejected { .. }
-            | Cause::PasteMistake { .. }
-            | Cause::IdentityTokenOnly { .. }
-            | Cause::NoCredentials { .. }
-    )
+/// The kubelet's words most pods of the group have.
+fn kubelet_words(d: &Diagnosis) -> Option<String> {
+    let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
+    for m in (d.group.pods.iter()).filter_map(|p| p.kubelet_message.as_deref()) {
+        *counts.entry(m).or_default() += 1;
+    }
+    counts
+        .into_iter()
+        .max_by_key(|(_, n)| *n)
+        .map(|(m, _)| m.to_string())
+}
+
+/// The earliest time a pod of the group was seen failing.
+fn failing_since(d: &Diagnosis) -> Option<&str> {
+    (d.group.pods.iter())
+        .filter_map(|p| p.failing_since.as_deref())
+        .min()
 }
 
 /// What failed and why, in words.
 fn cause_words(d: &Diagnosis, registry: &str) -> (String, Option<String>) {
     let sa = d.group.service_account.as_str();
+    let image = d.group.plan.image.to_string();
     match &d.cause {
         None => (text("failing.check_passes", &[]), None),
+        Some(GroupCause::Refused { refusal }) => (pull::refusal(refusal, &image), None),
+        Some(GroupCause::MirrorLogin {
+            mirror,
+            secrets,
+            cause,
+            ..
+        }) => {
+            let (what, _, _) = cause_texts(cause, &mirror_host(mirror));
+            let args = [
+                ("mirror", mirror.as_str()),
+                ("secrets", &secrets.join(", ")),
+                ("what", &what),
+            ];
+            (text("failing.mirror_login", &args), None)
+        }
+        Some(GroupCause::SourceBlocked { block }) => (pull::block(&image, block), None),
         Some(GroupCause::Check { cause }) => {
             let (what, why, _) = cause_texts(cause, registry);
             (what, why)
@@ -103,114 +400,173 @@ fn cause_words(d: &Diagnosis, registry: &str) -> (String, Option<String>) {
     }
 }
 
-/// The fix, as a command.
-fn fix(d: &Diagnosis, registry: &str) -> Option<String> {
-    let at = where_of(d);
-    let sa = d.group.service_account.as_str();
-    let args = [("registry", registry), ("where", at.as_str()), ("sa", sa)];
-    match &d.cause {
-        None => None,
-        Some(GroupCause::Check { cause }) if about_the_login(cause) => {
-            let tried = d.check.attempts.last()?;
-            let user = d.check.tried.last().map_or("USER", |t| t.username.as_str());
-            let key = match tried.source {
-                Some(Source::Node { .. }) => "failing.fix.global",
-                _ => "failing.fix.rotate",
-            };
-            Some(text(key, &[args[0], args[1], ("user", user)]))
-        }
-        Some(GroupCause::Check { cause }) => cause_texts(cause, registry).2,
-        Some(GroupCause::NoCredentialMatches { .. }) => Some(text("failing.fix.link", &args)),
-        Some(GroupCause::PredatesLink { .. }) => {
-            let first = &d.group.pods[0].namespace;
-            let pods: Vec<&str> = (d.group.pods.iter())
-                .filter(|p| &p.namespace == first)
-                .map(|p| p.name.as_str())
-                .collect();
-            let pods = pods.join(" ");
-            Some(text(
-                "failing.fix.recreate",
-                &[("namespace", first), ("pods", &pods)],
-            ))
-        }
-    }
+/// How to make the group's pods again, each as it can be: those of a
+/// controller deleted, namespace by namespace; bare ones from their
+/// manifests (the first as the example).
+/// True when the group's pods lack a secret their service account has
+/// now: made again from a manifest, they need it added.
+fn needs_secret(d: &Diagnosis) -> bool {
+    matches!(d.cause, Some(GroupCause::PredatesLink { .. }))
 }
 
-/// The kubelet's words most pods of the group have.
-fn kubelet_words(d: &Diagnosis) -> Option<String> {
-    let mut counts: std::collections::BTreeMap<&str, usize> = Default::default();
-    for m in d
-        .group
-        .pods
-        .iter()
-        .filter_map(|p| p.kubelet_message.as_deref())
-    {
-        *counts.entry(m).or_default() += 1;
+fn recreate_lines(d: &Diagnosis) -> Vec<String> {
+    let mut owned: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+    let mut bare: Vec<&PodRef> = Vec::new();
+    for p in &d.group.pods {
+        match &p.owner {
+            Some(_) => owned.entry(&p.namespace).or_default().push(&p.name),
+            None => bare.push(p),
+        }
     }
-    counts
+    let mut out: Vec<String> = owned
         .into_iter()
-        .max_by_key(|(_, n)| *n)
-        .map(|(m, _)| m.to_string())
+        .map(|(ns, pods)| {
+            text(
+                "failing.recreate.owned",
+                &[("namespace", ns), ("pods", &pods.join(" "))],
+            )
+        })
+        .collect();
+    if let Some(first) = bare.first() {
+        let names: Vec<String> = (bare.iter().take(NAMED))
+            .map(|p| format!("{}/{}", p.namespace, p.name))
+            .collect();
+        let more = bare.len().saturating_sub(NAMED);
+        let more = if more > 0 {
+            text("failing.more", &[("count", &more.to_string())])
+        } else {
+            String::new()
+        };
+        out.push(text(
+            "failing.recreate.bare",
+            &[
+                ("pods", &names.join(", ")),
+                ("more", &more),
+                (
+                    "how",
+                    &pull::manifest_steps(&first.namespace, &first.name, needs_secret(d)),
+                ),
+            ],
+        ));
+    }
+    out
 }
 
-fn group_blocks(d: &Diagnosis) -> Vec<Block> {
-    let g = &d.group;
-    let registry = g.image.registry.as_str();
-    let tried: Vec<String> = d
-        .check
-        .tried
-        .iter()
+fn tried_words(d: &Diagnosis) -> String {
+    let tried: Vec<String> = (d.check.tried.iter())
         .map(|t| format!("{} ({})", source_name(&t.source), t.key))
         .collect();
-    let tried = if tried.is_empty() {
+    if tried.is_empty() {
         text("failing.nothing_matches", &[])
     } else {
         tried.join(", ")
-    };
-    let mark = if d.cause.is_some() { "✗" } else { "✓" };
-    let mut lines = vec![text(
-        "failing.group",
-        &[
-            ("mark", mark),
-            ("count", &g.pods.len().to_string()),
-            ("repository", &g.repository),
-            ("tried", &tried),
-            ("sa", &g.service_account),
-        ],
-    )];
-    let (what, why) = cause_words(d, registry);
-    lines.push(text("failing.cause", &[("what", &what)]));
-    lines.extend(why.map(|w| format!("    {}{w}", text("error.why_label", &[]))));
-    lines.extend(kubelet_words(d).map(|m| text("failing.kubelet", &[("message", &m)])));
-    if d.network_differs {
-        lines.push(text("failing.network_differs", &[]));
     }
-    lines.extend(fix(d, registry).map(|f| text("failing.fix", &[("command", &f)])));
-    let named: Vec<String> = (g.pods.iter().take(NAMED))
-        .map(|p| format!("{}/{}", p.namespace, p.name))
-        .collect();
-    let more = g.pods.len().saturating_sub(NAMED);
-    let more = if more > 0 {
-        text("failing.more", &[("count", &more.to_string())])
-    } else {
-        String::new()
-    };
-    lines.push(text(
-        "failing.pods",
-        &[("pods", &named.join(", ")), ("more", &more)],
-    ));
-    let mut blocks: Vec<Block> = lines.into_iter().map(Block::Line).collect();
-    blocks.push(Block::Blank);
-    blocks
 }
 
-fn source_name(s: &Source) -> String {
-    match s {
-        Source::PodSecret { name } => name.clone(),
-        Source::Node { secret } => text("pod.node", &[("secret", secret)]),
-        Source::NodeFile { node, config } => {
-            text("pod.node_file", &[("node", node), ("config", config)])
+impl FailingReport {
+    fn group_blocks(&self, d: &Diagnosis) -> Vec<Block> {
+        let g = &d.group;
+        let registry = g.plan.image.registry.as_str();
+        let mark = if d.cause.is_some() { "✗" } else { "✓" };
+        let count = g.pods.len().to_string();
+        let mut lines = vec![text(
+            "failing.group",
+            &[
+                ("mark", mark),
+                ("count", &count),
+                ("repository", &g.repository),
+                ("tried", &tried_words(d)),
+                ("sa", &g.service_account),
+            ],
+        )];
+        lines.extend(pull::route(&g.plan).map(|r| format!("    {r}")));
+        lines.extend((d.check.blocked.iter()).map(|(r, b)| format!("    {}", pull::block(r, b))));
+        lines.extend(pull::served_by(&d.check).map(|s| format!("    {s}")));
+        let (what, why) = cause_words(d, registry);
+        lines.push(text("failing.cause", &[("what", &what)]));
+        lines.extend(why.map(|w| format!("    {}{w}", text("error.why_label", &[]))));
+        lines.extend(pull::cache(&g.plan.cache).map(|c| format!("    {c}")));
+        lines.extend(kubelet_words(d).map(|m| text("failing.kubelet", &[("message", &m)])));
+        lines.extend(pull::backoff(failing_since(d), self.now).map(|b| format!("    {b}")));
+        if d.network_differs {
+            lines.push(text("failing.network_differs", &[]));
         }
+        let fix = fix_of(d);
+        lines.extend(
+            (fix.as_ref())
+                .and_then(|f| fix_words(d, f))
+                .map(|f| text("failing.fix", &[("command", &f)])),
+        );
+        // Made again, they skip the back-off: where the check passes, or
+        // where only new pods get what passes.
+        if d.new_pods_pull() {
+            lines.extend(recreate_lines(d));
+        }
+        let named: Vec<String> = (g.pods.iter().take(NAMED))
+            .map(|p| format!("{}/{}", p.namespace, p.name))
+            .collect();
+        let more = g.pods.len().saturating_sub(NAMED);
+        let more = if more > 0 {
+            text("failing.more", &[("count", &more.to_string())])
+        } else {
+            String::new()
+        };
+        lines.push(text(
+            "failing.pods",
+            &[("pods", &named.join(", ")), ("more", &more)],
+        ));
+        let mut blocks: Vec<Block> = lines.into_iter().map(Block::Line).collect();
+        blocks.push(Block::Blank);
+        blocks
+    }
+
+    /// True when `pod`'s group lacks a secret its service account has now.
+    fn needs_secret(&self, pod: &PodRef) -> bool {
+        (self.diagnoses.iter()).any(|d| {
+            needs_secret(d)
+                && (d.group.pods.iter()).any(|p| p.namespace == pod.namespace && p.name == pod.name)
+        })
+    }
+
+    fn recreated_blocks(&self) -> Vec<Block> {
+        let Some(r) = &self.recreated else {
+            return Vec::new();
+        };
+        let dry = crate::words::dry(self.dry_run);
+        let mut lines: Vec<String> = (r.deleted.iter())
+            .map(|p| {
+                let owner = p.owner.as_ref().map(|o| format!("{}/{}", o.kind, o.name));
+                text(
+                    "failing.recreate.deleted",
+                    &[
+                        ("namespace", &p.namespace),
+                        ("pod", &p.name),
+                        ("owner", &owner.unwrap_or_default()),
+                        ("dry", &dry),
+                    ],
+                )
+            })
+            .collect();
+        lines.extend((r.by_hand.iter()).map(|p| {
+            text(
+                "failing.recreate.by_hand",
+                &[(
+                    "line",
+                    &pull::recreate(&p.namespace, &p.name, None, self.needs_secret(p)),
+                )],
+            )
+        }));
+        lines.extend(r.failed.iter().map(|(p, reason)| {
+            text(
+                "failing.recreate.failed",
+                &[
+                    ("namespace", &p.namespace),
+                    ("pod", &p.name),
+                    ("reason", reason.map_or("-", |r| r.as_str())),
+                ],
+            )
+        }));
+        lines.into_iter().map(Block::Line).collect()
     }
 }
 
@@ -218,14 +574,21 @@ impl Report for FailingReport {
     fn document(&self) -> serde_json::Value {
         let groups: Vec<serde_json::Value> = (self.diagnoses.iter())
             .map(|d| {
-                let registry = d.group.image.registry.as_str();
                 serde_json::json!({
                     "repository": d.group.repository,
-                    "image": d.group.image.to_string(),
+                    "image": d.group.plan.image.to_string(),
                     "service_account": d.group.service_account,
                     "tried": d.check.tried,
+                    "mirrors": d.group.plan.mirrors.iter().map(|m| m.reference.to_string()).collect::<Vec<_>>(),
+                    "blocked": d.check.blocked,
+                    "refused": d.check.refused,
+                    "served_by": d.check.served_by,
+                    "cache": d.group.plan.cache,
+                    "node_behind": d.group.node_behind,
                     "cause": d.cause,
-                    "fix": fix(d, registry),
+                    "reason": d.cause.as_ref().map(|c| reason_of(c).as_str()),
+                    "fix": fix_of(d),
+                    "backing_off_since": failing_since(d),
                     "network_differs": d.network_differs,
                     "kubelet_message": kubelet_words(d),
                     "check": d.check.attempts.last().map(|a| &a.report),
@@ -233,7 +596,10 @@ impl Report for FailingReport {
                 })
             })
             .collect();
-        serde_json::Value::Array(groups)
+        match &self.recreated {
+            None => serde_json::Value::Array(groups),
+            Some(r) => serde_json::json!({"groups": groups, "recreated": r}),
+        }
     }
 
     fn names(&self) -> Vec<String> {
@@ -254,8 +620,15 @@ impl Report for FailingReport {
             ],
         );
         let mut blocks = vec![Block::Line(heading), Block::Blank];
-        blocks.extend(self.diagnoses.iter().flat_map(group_blocks));
+        blocks.extend(self.diagnoses.iter().flat_map(|d| self.group_blocks(d)));
+        blocks.extend(self.recreated_blocks());
         blocks
+    }
+
+    fn changed(&self) -> bool {
+        self.recreated
+            .as_ref()
+            .is_some_and(|r| !r.deleted.is_empty())
     }
 
     fn verdict(&self) -> Result<(), CliError> {
@@ -264,5 +637,18 @@ impl Report for FailingReport {
         } else {
             Ok(())
         }
+    }
+}
+
+/// A group's cause as machine output names it.
+fn reason_of(c: &GroupCause) -> Reason {
+    match c {
+        GroupCause::Refused { .. } => Reason::ImagePolicyRefused,
+        GroupCause::MirrorLogin { .. } => Reason::MirrorLoginNotUsed,
+        GroupCause::SourceBlocked { .. } => Reason::SourceBlocked,
+        GroupCause::Check { cause } | GroupCause::NoCredentialMatches { cause } => {
+            super::render::cause_reason(cause)
+        }
+        GroupCause::PredatesLink { .. } => Reason::PodPredatesLink,
     }
 }

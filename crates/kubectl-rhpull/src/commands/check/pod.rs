@@ -1,17 +1,22 @@
 //! `rhpull check --pod POD`: why is this pod in ImagePullBackOff? For each
-//! of its images, what the kubelet tries in its order — the pod's own
-//! `imagePullSecrets`, then the node's credentials (on OpenShift 4 the file
-//! the node's current rendered config wrote, else the global pull secret;
-//! elsewhere not visible through the API, and said so) — and the registry
-//! flow with each until one works. The fix fits a pod: link a secret and
-//! recreate the pod, fix the global pull secret, or wait for the rollout
-//! to reach a node that still has the previous credentials; a pod created
-//! before its service account was linked must be recreated.
+//! of its images, what its node will try (`pullplan`, shared with `check
+//! --failing`): the cluster's image policy; the mirrors of its mirror sets
+//! with the node's logins; then the source with what the kubelet tries in
+//! its order — the pod's own `imagePullSecrets`, then the node's
+//! credentials (on OpenShift 4 the file the node's current rendered config
+//! wrote, else the global pull secret; elsewhere not visible through the
+//! API, and said so) — and the registry flow at each until one works; and
+//! what a copy cached on the node means. The fix fits a pod: link a secret
+//! and make the pod again (deleted, for a controller's pod; from its
+//! manifest, for a bare one), fix the global pull secret, or wait for the
+//! rollout to reach a node that still has the previous credentials.
 
+use rhpull_cluster::failing::is_login_problem;
 use rhpull_cluster::pods::{self, ImageCheck, NodeCredentials, PodView, Source, Tried};
-use rhpull_core::imageref::ImageRef;
+use rhpull_cluster::pullplan::{self, MirrorStep, Provider, PullPlan};
 use rhpull_core::sso::{Cause, CheckOptions};
 
+use super::pull;
 use super::render::{Next, report_lines};
 use crate::cli::{CheckArgs, KubeArgs};
 use crate::connection::Connection;
@@ -38,26 +43,34 @@ impl ClusterQuery for PodCheck<'_> {
     type Report = PodReport;
 
     async fn read(&self, cx: &Cx<'_>) -> Result<PodReport, CliError> {
-        let view = pods::view(cx.cluster()?, &cx.namespace, self.name).await?;
+        let (view, world) = pods::view(cx.cluster()?, &cx.namespace, self.name).await?;
         let mut images = Vec::new();
+        let mut plans = Vec::new();
         for image in &view.images {
-            let parsed = ImageRef::parse(image)
+            let plan = world
+                .plan(&view, image)
                 .map_err(|e| crate::error::bad_image(Exit::Failed, image, &e))?;
-            let candidates = view.candidates(image);
-            let check = pods::check_image(&self.template, &parsed, &candidates)
+            let check = pullplan::check(&self.template, &plan)
                 .await
                 .map_err(registry_check::setup_error)?;
             images.push(check);
+            plans.push(plan);
         }
-        Ok(PodReport { view, images })
+        Ok(PodReport {
+            view,
+            images,
+            plans,
+        })
     }
 }
 
-/// The pod, and each image's pull as the kubelet would make it.
+/// The pod, and each image's pull as its node would make it.
 #[derive(Debug)]
 pub struct PodReport {
     view: PodView,
     images: Vec<ImageCheck>,
+    /// What the node tries for each image, in `images`' order.
+    plans: Vec<PullPlan>,
 }
 
 impl PodReport {
@@ -108,31 +121,54 @@ impl PodReport {
             .unwrap_or_default()
     }
 
+    /// How to make this pod again: deleted, for its controller; from its
+    /// manifest, for a bare pod.
+    fn how_to_recreate(&self) -> String {
+        let v = &self.view;
+        pull::recreate(&v.namespace, &v.name, v.owner.as_ref(), true)
+    }
+
+    /// What to do when a mirror refuses the login CRI-O uses for it: a
+    /// node-wide login for the mirror, or the credential provider's right
+    /// to list the namespace's secrets.
+    fn mirror_next(&self, step: &MirrorStep) -> Next {
+        let v = &self.view;
+        if matches!(
+            step.provider,
+            Provider::Runs {
+                may_list_secrets: Some(false)
+            }
+        ) && !step.namespace.is_empty()
+        {
+            return Next::Instead(text(
+                "failing.fix.provider_rbac",
+                &[("namespace", &v.namespace), ("sa", &v.service_account)],
+            ));
+        }
+        let mirror = step.reference.registry.as_str();
+        Next::Instead(text("failing.fix.mirror_login", &[("mirror", mirror)]))
+    }
+
     /// What to do when the pull fails with `cause`, from `source` (`None`:
     /// nothing matched, an anonymous pull): for a credential problem, a
     /// fix that fits a pod; otherwise the cause's own.
     fn next(&self, cause: Option<&Cause>, source: Option<&Source>, registry: &str) -> Next {
-        let credential_problem = matches!(
-            cause,
-            Some(
-                Cause::NoCredentials { .. }
-                    | Cause::InvalidCredentials { .. }
-                    | Cause::NotEntitled { .. }
-                    | Cause::TokenRejected { .. }
-                    | Cause::PasteMistake { .. }
-                    | Cause::IdentityTokenOnly { .. }
-            )
-        );
-        if !credential_problem {
+        if !cause.is_some_and(is_login_problem) {
             return Next::OfCause;
         }
         let v = &self.view;
+        let how = self.how_to_recreate();
         let args = [
             ("registry", registry),
             ("namespace", v.namespace.as_str()),
             ("sa", v.service_account.as_str()),
-            ("pod", v.name.as_str()),
+            ("how", how.as_str()),
         ];
+        // The node has not yet got the global pull secret's entry for the
+        // registry (changed, or added): the rollout is the fix, whether
+        // the node's old entry was tried or it had none.
+        let node_behind =
+            (self.node_file()).is_some_and(|f| f.behind.iter().any(|b| b.registry == registry));
         let key = match source {
             Some(Source::PodSecret { name }) => {
                 return Next::Instead(text(
@@ -140,13 +176,7 @@ impl PodReport {
                     &[args[0], args[1], ("secret", name)],
                 ));
             }
-            Some(Source::NodeFile { .. })
-                if self
-                    .node_file()
-                    .is_some_and(|f| f.behind.iter().any(|b| b.registry == registry)) =>
-            {
-                "pod.next.node_behind"
-            }
+            Some(Source::NodeFile { .. }) | None if node_behind => "pod.next.node_behind",
             Some(Source::Node { .. } | Source::NodeFile { .. }) => "pod.next.fix_global",
             None if !v.recreate_needed.is_empty() => "pod.next.recreate",
             None if matches!(
@@ -161,9 +191,8 @@ impl PodReport {
         Next::Instead(text(key, &args))
     }
 
-    fn image_blocks(&self, img: &ImageCheck) -> Vec<Block> {
-        let registry =
-            ImageRef::parse(&img.image).map_or_else(|_| img.image.clone(), |i| i.registry);
+    fn image_blocks(&self, img: &ImageCheck, plan: &PullPlan) -> Vec<Block> {
+        let registry = plan.image.registry.clone();
         let tried = if img.tried.is_empty() {
             match self.view.node_credentials {
                 NodeCredentials::Unknown => text("pod.no_secret_matches_node_unknown", &[]),
@@ -193,6 +222,17 @@ impl PodReport {
                 ],
             )));
         }
+        if let Some(refusal) = &img.refused {
+            let line = pull::refusal(refusal, &img.image);
+            blocks.push(Block::Line(format!("  ✗ {line}")));
+            return blocks;
+        }
+        let notes = (pull::route(plan).into_iter())
+            .chain(plan.mirrors.iter().filter_map(pull::mirror_login))
+            .chain(img.blocked.iter().map(|(r, b)| pull::block(r, b)))
+            .chain(pull::served_by(img))
+            .chain(pull::cache(&plan.cache));
+        blocks.extend(notes.map(|n| Block::Line(format!("  {n}"))));
         for a in &img.attempts {
             let source = a.source.as_ref().map(|s| match s {
                 Source::PodSecret { name } => {
@@ -203,7 +243,15 @@ impl PodReport {
                     text("pod.node_file", &[("node", node), ("config", config)])
                 }
             });
-            let next = self.next(a.report.cause(), a.source.as_ref(), &registry);
+            let step =
+                (plan.mirrors.iter()).find(|m| a.mirror && m.reference.to_string() == a.endpoint);
+            let next = match step {
+                Some(step) if a.report.cause().is_some_and(is_login_problem) => {
+                    self.mirror_next(step)
+                }
+                Some(_) => Next::OfCause,
+                None => self.next(a.report.cause(), a.source.as_ref(), &registry),
+            };
             let lines = report_lines(&a.report, source.as_deref(), &next);
             blocks.extend(lines.into_iter().map(Block::Line));
         }
@@ -225,7 +273,9 @@ impl Report for PodReport {
             "node_credentials": self.node_word(),
             "node_config": self.node_file().map(|f| &f.config),
             "node_behind": self.node_file().map(|f| &f.behind),
+            "owner": v.owner,
             "images": self.images,
+            "caches": self.plans.iter().map(|p| &p.cache).collect::<Vec<_>>(),
             "passed": self.passed(),
         })
     }
@@ -251,8 +301,8 @@ impl Report for PodReport {
                 &[("secret", m), ("namespace", &v.namespace)],
             )));
         }
-        for img in &self.images {
-            blocks.extend(self.image_blocks(img));
+        for (img, plan) in self.images.iter().zip(&self.plans) {
+            blocks.extend(self.image_blocks(img, plan));
         }
         if !v.recreate_needed.is_empty() {
             blocks.push(Block::Blank);
@@ -261,8 +311,7 @@ impl Report for PodReport {
                 &[
                     ("secrets", &v.recreate_needed.join(", ")),
                     ("sa", &v.service_account),
-                    ("pod", &v.name),
-                    ("namespace", &v.namespace),
+                    ("how", &self.how_to_recreate()),
                 ],
             )));
         }

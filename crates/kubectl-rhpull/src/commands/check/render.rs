@@ -256,6 +256,18 @@ pub fn cause_texts(cause: &Cause, registry: &str) -> (String, Option<String>, Op
     )
 }
 
+/// Where a credential the kubelet tries comes from, in words.
+pub fn source_name(s: &rhpull_cluster::pods::Source) -> String {
+    use rhpull_cluster::pods::Source;
+    match s {
+        Source::PodSecret { name } => name.clone(),
+        Source::Node { secret } => text("pod.node", &[("secret", secret)]),
+        Source::NodeFile { node, config } => {
+            text("pod.node_file", &[("node", node), ("config", config)])
+        }
+    }
+}
+
 /// The grant's name in reports.
 fn grant_name(g: rhpull_core::sso::Grant) -> &'static str {
     match g {

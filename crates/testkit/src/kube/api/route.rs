@@ -16,6 +16,8 @@ pub struct Target {
     pub namespace: Option<String>,
     pub name: Option<String>,
     pub subresource: Option<String>,
+    /// What follows the subresource (`configz` of `nodes/N/proxy/configz`).
+    pub rest: Option<String>,
 }
 
 #[derive(Debug)]
@@ -69,6 +71,7 @@ pub fn route(serves: resources::Serves, path: &str) -> Route {
                 namespace: Some((*ns).to_string()),
                 name: tail.first().map(|s| (*s).to_string()),
                 subresource: tail.get(1).map(|s| (*s).to_string()),
+                rest: (tail.len() > 2).then(|| tail[2..].join("/")),
             }
         }
         [plural, tail @ ..] if find(plural).is_some() => Target {
@@ -76,6 +79,7 @@ pub fn route(serves: resources::Serves, path: &str) -> Route {
             namespace: None,
             name: tail.first().map(|s| (*s).to_string()),
             subresource: tail.get(1).map(|s| (*s).to_string()),
+            rest: (tail.len() > 2).then(|| tail[2..].join("/")),
         },
         _ => return Route::NotFound,
     };

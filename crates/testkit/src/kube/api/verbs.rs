@@ -15,7 +15,7 @@ use super::super::selectors::{FieldSelector, LabelSelector};
 use super::super::state::Shared;
 use super::super::status::{ApiError, success};
 use super::super::store::random_suffix;
-use super::super::{admission, patch, validate};
+use super::super::{admission, patch, rbac, validate};
 use super::route::{Query, Target, json_response};
 use super::watch::watch;
 
@@ -33,6 +33,9 @@ pub async fn handle(
         ("GET", Some(name)) => get(shared, t, name),
         ("GET", None) if q.watch => return watch(shared, t, q),
         ("GET", None) => list(shared, t, q),
+        ("POST", None) if t.resource.plural == "subjectaccessreviews" => {
+            subject_review(shared, user, &body)
+        }
         ("POST", None) if t.resource.create_only => review(user, &body),
         ("POST", None) => create(shared, t, q, &body),
         ("PUT", Some(name)) => update(shared, t, name, q, &body),
@@ -471,6 +474,47 @@ fn delete(shared: &Shared, t: &Target, name: &str, q: &Query) -> ApiResult {
 }
 
 /// SelfSubjectAccessReview: the same rules as request authorisation.
+/// A SubjectAccessReview: may this other subject do it? The caller must
+/// be allowed to ask (`create subjectaccessreviews`); the subject's rights
+/// come from the RBAC objects stored (a built-in user's from its rules).
+fn subject_review(shared: &Shared, user: &User, body: &Bytes) -> ApiResult {
+    let r = resources::by_kind("SubjectAccessReview").ok_or_else(ApiError::method_not_allowed)?;
+    if !user.allows("create", r.group, r.plural, None) {
+        return Err(ApiError::forbidden(&user.name, "create", r, None, None));
+    }
+    let mut obj = parse_body(body)?;
+    let spec = obj.get("spec").cloned().unwrap_or(json!({}));
+    let text = |v: &Value, k: &str| {
+        v.get(k)
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_string()
+    };
+    let attrs = spec.get("resourceAttributes").cloned().unwrap_or(json!({}));
+    let groups: Vec<String> = (spec.get("groups").and_then(Value::as_array).into_iter())
+        .flatten()
+        .filter_map(|g| g.as_str().map(str::to_string))
+        .collect();
+    let subject = rbac::Subject::of(&text(&spec, "user"), groups);
+    let a = rbac::Attributes {
+        verb: text(&attrs, "verb"),
+        group: text(&attrs, "group"),
+        resource: text(&attrs, "resource"),
+        subresource: text(&attrs, "subresource"),
+        namespace: text(&attrs, "namespace"),
+        name: text(&attrs, "name"),
+    };
+    let allowed = rbac::allows(&shared.lock().store, &subject, &a);
+    obj["apiVersion"] = json!("authorization.k8s.io/v1");
+    obj["kind"] = json!("SubjectAccessReview");
+    obj["status"] = if allowed {
+        json!({"allowed": true, "reason": "RBAC: allowed by a binding"})
+    } else {
+        json!({"allowed": false})
+    };
+    Ok((StatusCode::CREATED, obj))
+}
+
 fn review(user: &User, body: &Bytes) -> ApiResult {
     let mut obj = parse_body(body)?;
     let attrs = obj
