@@ -12,6 +12,7 @@ mod dist;
 mod exactness;
 mod failing;
 mod fleet;
+mod hosted;
 mod json_output;
 mod no_leaks;
 mod nodepull;

@@ -278,7 +278,35 @@ fn the_world_stands_answers_and_stops_cleanly() {
 /// with a context each (the first in OpenShift mode) and the viewer.
 #[test]
 fn several_clusters_stand_in_one_kubeconfig() {
-    let (world, env) = Standing::start(&["--clusters", "3", "--openshift-clusters", "1"]);
+    // A contradiction is a usage error before anything starts.
+    let refused = Command::new(workspace_binary("xtask"))
+        .args([
+            "world",
+            "--no-build",
+            "--openshift",
+            "--clusters",
+            "2",
+            "--openshift-clusters",
+            "1",
+        ])
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert_eq!(refused.status.code(), Some(2), "{}", stderr(&refused));
+    assert!(
+        stderr(&refused).contains("--openshift-clusters"),
+        "{}",
+        stderr(&refused)
+    );
+
+    let (world, env) = Standing::start(&[
+        "--clusters",
+        "3",
+        "--openshift-clusters",
+        "2",
+        "--hosted-clusters",
+        "1",
+    ]);
     let kubectl = |args: &[&str]| {
         Command::new("kubectl")
             .args(args)
@@ -292,8 +320,20 @@ fn several_clusters_stand_in_one_kubeconfig() {
     assert_eq!(contexts, ["cluster-1", "cluster-2", "cluster-3", "viewer"]);
     let ns = |ctx: &str| stdout(&kubectl(&["--context", ctx, "get", "ns", "-o", "name"]));
     assert!(ns("cluster-1").contains("namespace/openshift-config"));
-    assert!(!ns("cluster-2").contains("namespace/openshift-config"));
-    assert!(ns("cluster-3").contains("namespace/default"));
+    assert!(ns("cluster-2").contains("namespace/openshift-config"));
+    assert!(!ns("cluster-3").contains("namespace/openshift-config"));
+    // cluster-1 plays a hosted control plane: HyperShift's syncer, no pools.
+    let get = |ctx: &str, what: &[&str]| {
+        stdout(&kubectl(
+            &[&["--context", ctx, "get"], what, &["-o", "name"]].concat(),
+        ))
+    };
+    assert_eq!(
+        get("cluster-1", &["ds", "-n", "kube-system"]).trim(),
+        "daemonset.apps/global-pull-secret-syncer"
+    );
+    assert_eq!(get("cluster-1", &["mcp"]).trim(), "");
+    assert!(get("cluster-2", &["mcp"]).contains("machineconfigpool"));
     assert_eq!(
         env["RHPULL_WORLD_CLUSTER_ADMINS"].split(' ').count(),
         3,

@@ -25,7 +25,7 @@ const USAGE: &str = "usage: cargo xtask <test|demo|world>
   test   install prerequisites (apt-get, only what is missing), check the supply chain and run every test
   deny   licences, duplicates, sources and advisories (offline) with cargo-deny (installed if missing)
   demo   run rhpull end to end on the embedded test world
-  world  stand the test world up for hands-on use: cargo xtask world [--openshift] [--latency MS] [--dir DIR]
+  world  stand the test world up for hands-on use (cargo xtask world --help): [--clusters N] [--openshift | --openshift-clusters K] [--hosted | --hosted-clusters K] [--hub] [--latency MS] [--dir DIR]
   bench  speed, API requests and memory against the emulator; writes target/bench/results.{json,md}:
          cargo xtask bench [fleet|clusters|failing|inputs|start-up]...
   dist   release archive for this platform, its sha256, its SBOM and the rendered krew manifest, all under target/:

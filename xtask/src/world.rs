@@ -1,5 +1,6 @@
 //! `cargo xtask world [--openshift] [--clusters N] [--openshift-clusters K]
-//! [--hub] [--latency MS] [--dir DIR]`: the test world, standing, for hands-on use —
+//! [--hosted] [--hosted-clusters K] [--hub] [--latency MS] [--dir DIR]`:
+//! the test world, standing, for hands-on use —
 //! Kubernetes API emulators, the SSO-like token server and the real
 //! registry with token auth (one image pushed with skopeo), the same parts
 //! the tests use. It writes `DIR/env` (default `target/world/env`) once
@@ -23,60 +24,105 @@ use rhpull_testkit::world::{self, RegistryWorld};
 
 use crate::{cargo, workspace_root};
 
-const USAGE: &str = "usage: cargo xtask world [--openshift] [--clusters N] [--openshift-clusters K] [--hub] [--latency MS] [--dir DIR]";
-
+/// `cargo xtask world`'s arguments.
+#[derive(Debug, clap::Parser)]
+#[command(
+    name = "cargo xtask world",
+    about = "Stand the test world up for hands-on use, until Ctrl-C"
+)]
 struct Args {
-    clusters: usize,
-    /// How many of the clusters play OpenShift 4 (the first ones).
-    openshift: usize,
-    /// The first cluster is also a hub.
+    /// How many clusters (1 to 50).
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=50))]
+    clusters: u16,
+    /// Every cluster plays OpenShift 4.
+    #[arg(long, conflicts_with = "openshift_clusters")]
+    openshift: bool,
+    /// How many of the clusters (the first ones) play OpenShift 4.
+    #[arg(long, value_name = "K")]
+    openshift_clusters: Option<u16>,
+    /// Every OpenShift cluster has a hosted control plane (HyperShift /
+    /// ROSA HCP); without --openshift or --openshift-clusters, every cluster
+    /// is one.
+    #[arg(long, conflicts_with = "hosted_clusters")]
+    hosted: bool,
+    /// How many of the OpenShift clusters (the first ones) have hosted
+    /// control planes.
+    #[arg(long, value_name = "K")]
+    hosted_clusters: Option<u16>,
+    /// The first cluster is also an Open Cluster Management hub.
+    #[arg(long)]
     hub: bool,
     /// Tests build first and run the binary behind `cargo xtask world`.
+    #[arg(long, hide = true)]
+    no_build: bool,
+    /// Added to every API request, in milliseconds.
+    #[arg(long, value_name = "MS", default_value_t = 0)]
+    latency: u64,
+    /// Where the env file goes (default target/world).
+    #[arg(long, value_name = "DIR")]
+    dir: Option<PathBuf>,
+}
+
+/// The clusters to start, worked out from the flags.
+struct Plan {
+    clusters: usize,
+    /// How many play OpenShift 4 (the first ones).
+    openshift: usize,
+    /// How many of those have hosted control planes (the first ones).
+    hosted: usize,
+    hub: bool,
     no_build: bool,
     latency: Duration,
     dir: PathBuf,
 }
 
-fn number(it: &mut std::slice::Iter<'_, String>, flag: &str) -> Result<u64, String> {
-    let v = it
-        .next()
-        .ok_or_else(|| format!("{flag} needs a number; {USAGE}"))?;
-    v.parse()
-        .map_err(|_| format!("{flag} {v}: not a number; {USAGE}"))
-}
-
-fn parse(args: &[String]) -> Result<Args, String> {
-    let mut out = Args {
-        clusters: 1,
-        openshift: 0,
-        hub: false,
-        no_build: false,
-        latency: Duration::ZERO,
-        dir: workspace_root().join("target/world"),
+/// The flags as clusters; a count larger than what it counts in is a usage
+/// error, not silently cut.
+fn plan(args: Args) -> Result<Plan, String> {
+    let clusters = usize::from(args.clusters);
+    let openshift = match (args.openshift, args.openshift_clusters) {
+        (true, _) => clusters,
+        (false, Some(k)) => usize::from(k),
+        (false, None) if args.hosted || args.hosted_clusters.is_some() => clusters,
+        (false, None) => 0,
     };
-    let mut all_openshift = false;
-    let mut it = args.iter();
-    while let Some(a) = it.next() {
-        match a.as_str() {
-            "--openshift" => all_openshift = true,
-            "--hub" => out.hub = true,
-            "--no-build" => out.no_build = true,
-            "--clusters" => out.clusters = number(&mut it, a)? as usize,
-            "--openshift-clusters" => out.openshift = number(&mut it, a)? as usize,
-            "--latency" => out.latency = Duration::from_millis(number(&mut it, a)?),
-            "--dir" => out.dir = PathBuf::from(it.next().ok_or("--dir needs a directory")?),
-            other => return Err(format!("unknown argument {other}; {USAGE}")),
-        }
-    }
-    if !(1..=50).contains(&out.clusters) || out.openshift > out.clusters {
+    if openshift > clusters {
         return Err(format!(
-            "--clusters takes 1 to 50, --openshift-clusters at most as many; {USAGE}"
+            "--openshift-clusters {openshift} is more than --clusters {clusters}"
         ));
     }
-    if all_openshift {
-        out.openshift = out.clusters;
+    let hosted = match (args.hosted, args.hosted_clusters) {
+        (true, _) => openshift,
+        (false, Some(k)) => usize::from(k),
+        (false, None) => 0,
+    };
+    if hosted > openshift {
+        return Err(format!(
+            "--hosted-clusters {hosted} is more than the {openshift} OpenShift clusters"
+        ));
     }
-    Ok(out)
+    Ok(Plan {
+        clusters,
+        openshift,
+        hosted,
+        hub: args.hub,
+        no_build: args.no_build,
+        latency: Duration::from_millis(args.latency),
+        dir: args
+            .dir
+            .unwrap_or_else(|| workspace_root().join("target/world")),
+    })
+}
+
+/// Parses `cargo xtask world`'s arguments: help and usage errors are
+/// clap's, printed and exited with as the plugin does (0 and 2).
+fn parse(args: &[String]) -> Result<Plan, String> {
+    use clap::Parser as _;
+    let all = std::iter::once("cargo xtask world".to_string()).chain(args.iter().cloned());
+    match Args::try_parse_from(all) {
+        Ok(a) => plan(a).map_err(|e| format!("{e}; see cargo xtask world --help")),
+        Err(e) => e.exit(),
+    }
 }
 
 /// `KEY='value'` lines that `source` (with `set -a`) reads.
@@ -96,12 +142,14 @@ fn context_name(i: usize, n: usize) -> String {
 }
 
 /// The emulators, each with its admin endpoint, and one kubeconfig for all.
-fn start_clusters(args: &Args) -> (Vec<(Emulator, String)>, KubeconfigFile) {
+fn start_clusters(args: &Plan) -> (Vec<(Emulator, String)>, KubeconfigFile) {
     let mut file = KubeconfigFile::default();
     let mut clusters = Vec::new();
     for i in 0..args.clusters {
         let options = Options {
-            flavour: if i < args.openshift {
+            flavour: if i < args.hosted {
+                Flavour::Hosted
+            } else if i < args.openshift {
                 Flavour::OpenShift4
             } else {
                 Flavour::Kubernetes
@@ -184,7 +232,7 @@ pub fn run(args: &[String]) -> Result<(), String> {
 
 /// What is up, and how to use it from another shell.
 fn describe(
-    args: &Args,
+    args: &Plan,
     clusters: &[(Emulator, String)],
     registry: &RegistryWorld,
     kubeconfig: &Path,
@@ -198,11 +246,13 @@ fn describe(
         kubeconfig.display()
     );
     for (i, (emulator, admin)) in clusters.iter().enumerate() {
-        let mode = match (emulator.openshift(), args.hub && i == 0) {
-            (true, true) => "OpenShift mode, hub",
-            (true, false) => "OpenShift mode",
-            (false, true) => "Kubernetes mode, hub",
-            (false, false) => "Kubernetes mode",
+        let mode = match (i < args.hosted, emulator.openshift(), args.hub && i == 0) {
+            (true, _, true) => "OpenShift mode, hosted control plane, hub",
+            (true, _, false) => "OpenShift mode, hosted control plane",
+            (false, true, true) => "OpenShift mode, hub",
+            (false, true, false) => "OpenShift mode",
+            (false, false, true) => "Kubernetes mode, hub",
+            (false, false, false) => "Kubernetes mode",
         };
         println!(
             "  context {:<16} {}  ({mode}; admin {admin}/counters, {admin}/faults)",
@@ -258,4 +308,55 @@ fn wait_for_stop() -> Result<(), String> {
         }
         Ok::<(), String>(())
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser as _;
+
+    use super::*;
+
+    fn planned(args: &[&str]) -> Result<Plan, String> {
+        let all = std::iter::once("cargo xtask world").chain(args.iter().copied());
+        plan(Args::try_parse_from(all).map_err(|e| e.kind().to_string())?)
+    }
+
+    #[test]
+    fn a_contradiction_is_a_usage_error_not_a_silent_choice() {
+        let both = planned(&[
+            "--openshift",
+            "--clusters",
+            "2",
+            "--openshift-clusters",
+            "1",
+        ]);
+        assert!(both.is_err(), "--openshift with a count");
+        assert!(planned(&["--clusters", "2", "--openshift-clusters", "3"]).is_err());
+        assert!(planned(&["--openshift-clusters", "1", "--hosted-clusters", "2"]).is_err());
+        assert!(planned(&["--clusters", "51"]).is_err());
+    }
+
+    #[test]
+    fn counts_say_which_clusters_play_what() {
+        let p = planned(&[
+            "--clusters",
+            "3",
+            "--openshift-clusters",
+            "2",
+            "--hosted-clusters",
+            "1",
+        ])
+        .unwrap();
+        assert_eq!((p.clusters, p.openshift, p.hosted), (3, 2, 1));
+        let p = planned(&["--openshift", "--hosted"]).unwrap();
+        assert_eq!((p.clusters, p.openshift, p.hosted), (1, 1, 1));
+        let p = planned(&["--hosted", "--clusters", "2"]).unwrap();
+        assert_eq!(
+            (p.openshift, p.hosted),
+            (2, 2),
+            "hosted alone: every cluster"
+        );
+        let p = planned(&[]).unwrap();
+        assert_eq!((p.clusters, p.openshift, p.hosted), (1, 0, 0));
+    }
 }

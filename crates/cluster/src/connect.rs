@@ -50,6 +50,8 @@ pub struct Cluster {
     pub tls_unverified: bool,
     /// What kind of cluster it is, asked once ([`Cluster::kind`]).
     kind: Arc<tokio::sync::OnceCell<ClusterKind>>,
+    /// Whether its control plane is hosted, asked once ([`Cluster::hosted`]).
+    hosted: Arc<tokio::sync::OnceCell<bool>>,
 }
 
 impl std::fmt::Debug for Cluster {
@@ -67,6 +69,16 @@ impl Cluster {
     pub async fn kind(&self) -> Result<ClusterKind, ClusterError> {
         let ask = || crate::discovery::ask(&self.client);
         self.kind.get_or_try_init(ask).await.copied()
+    }
+
+    /// True on OpenShift 4 with a hosted control plane (HyperShift, ROSA
+    /// HCP), asked once.
+    pub async fn hosted(&self) -> bool {
+        if !matches!(self.kind().await, Ok(ClusterKind::OpenShift4)) {
+            return false;
+        }
+        let ask = || crate::discovery::hosted(&self.client);
+        *self.hosted.get_or_init(ask).await
     }
 
     /// Loads the kubeconfig and connects to `opts.context` (or the current one).
@@ -124,6 +136,7 @@ impl Cluster {
             server,
             tls_unverified,
             kind: Arc::default(),
+            hosted: Arc::default(),
         })
     }
 }

@@ -138,6 +138,16 @@ pub enum ClusterError {
     /// HyperShift / ROSA HCP: the pull secret is the HostedCluster's.
     #[error("this cluster's control plane is hosted; its pull secret is the HostedCluster's")]
     HostedControlPlane,
+    /// Hosted control plane: the HostedCluster's pull secret has these
+    /// keys, and its entry wins HyperShift's merge.
+    #[error("the HostedCluster's pull secret already has {registries:?}; its entry wins the merge")]
+    OriginalPullSecretWins { registries: Vec<String> },
+    /// Hosted control plane: the entry is the HostedCluster's, not the
+    /// additional pull secret's.
+    #[error(
+        "{registry} is in the HostedCluster's pull secret, not in kube-system/additional-pull-secret"
+    )]
+    HostedClusterEntry { registry: String },
     #[error("this is not an OpenShift 4 cluster (no {0})")]
     NotOpenShift4(&'static str),
     #[error("the secret {namespace}/{name} holds no readable registry credentials")]

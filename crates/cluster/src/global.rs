@@ -1,7 +1,9 @@
 //! OpenShift 4's cluster-wide pull secret, `openshift-config/pull-secret`:
 //! show it redacted, add or replace one registry's entry, or remove one —
 //! never dropping another registry's entry, with a conditional update that
-//! starts over on a conflict.
+//! starts over on a conflict. On a hosted control plane the same edits go
+//! to `kube-system/additional-pull-secret` instead ([`crate::hosted`]),
+//! and what the nodes get is read from the merge.
 
 use k8s_openapi::ByteString;
 use k8s_openapi::api::core::v1::Secret;
@@ -36,6 +38,18 @@ async fn read(api: &Api<Secret>) -> Result<(Secret, AuthFile), ClusterError> {
     Ok((secret, file))
 }
 
+/// What the nodes get: on a hosted control plane the merged secret (or
+/// the HostedCluster's, without one), else `openshift-config/pull-secret`.
+async fn nodes_secret(cluster: &Cluster) -> Result<Secret, ClusterError> {
+    if cluster.hosted().await {
+        return crate::hosted::nodes_secret(cluster)
+            .await?
+            .ok_or(ClusterError::NotOpenShift4("openshift-config/pull-secret"));
+    }
+    let api: Api<Secret> = Api::namespaced(cluster.client.clone(), NAMESPACE);
+    Ok(read(&api).await?.0)
+}
+
 /// The registries and usernames in the global pull secret.
 pub async fn show(cluster: &Cluster) -> Result<Vec<Entry>, ClusterError> {
     Ok(credentials(cluster)
@@ -50,9 +64,7 @@ pub async fn show(cluster: &Cluster) -> Result<Vec<Entry>, ClusterError> {
 
 /// Every credential in the global pull secret (for `global check`).
 pub async fn credentials(cluster: &Cluster) -> Result<Vec<Credential>, ClusterError> {
-    let api: Api<Secret> = Api::namespaced(cluster.client.clone(), NAMESPACE);
-    let (secret, _) = read(&api).await?;
-    crate::pullsecret::credentials_of(&secret)
+    crate::pullsecret::credentials_of(&nodes_secret(cluster).await?)
 }
 
 /// A change to the global pull secret, one registry at a time.
@@ -65,7 +77,7 @@ pub enum GlobalEdit {
 }
 
 impl GlobalEdit {
-    fn apply_to(&self, file: &mut AuthFile) -> Vec<RegistryChange> {
+    pub(crate) fn apply_to(&self, file: &mut AuthFile) -> Vec<RegistryChange> {
         match self {
             Self::Set(creds) => creds
                 .iter()
@@ -99,8 +111,18 @@ pub struct RegistryChange {
 pub struct GlobalPlan {
     pub changes: Vec<RegistryChange>,
     edit: GlobalEdit,
-    /// The secret with the edit made (and the resourceVersion read).
-    updated: Secret,
+    force: bool,
+    target: Target,
+}
+
+/// Where the edit goes.
+#[derive(Clone, Debug)]
+enum Target {
+    /// `openshift-config/pull-secret` with the edit made (and the
+    /// resourceVersion read).
+    Standalone(Box<Secret>),
+    /// `kube-system/additional-pull-secret` (hosted control plane).
+    Hosted(Box<crate::hosted::HostedPlan>),
 }
 
 impl GlobalPlan {
@@ -113,19 +135,55 @@ impl GlobalPlan {
         &self.edit
     }
 
+    /// The hosted control plane's plan, when the edit goes there.
+    pub fn hosted(&self) -> Option<&crate::hosted::HostedPlan> {
+        match &self.target {
+            Target::Hosted(h) => Some(h),
+            Target::Standalone(_) => None,
+        }
+    }
+
+    /// The secret written: `namespace/name`.
+    pub fn secret(&self) -> (&'static str, &'static str) {
+        match self.target {
+            Target::Standalone(_) => (NAMESPACE, NAME),
+            Target::Hosted(_) => (crate::hosted::NAMESPACE, crate::hosted::ADDITIONAL),
+        }
+    }
+
     /// The permission the write needs, if there is a write.
     pub fn need(&self) -> Option<Need> {
-        self.changes_anything()
-            .then(|| Need::on::<Secret>(Verb::Update, Some(NAMESPACE)))
+        match &self.target {
+            Target::Hosted(h) => h.need(),
+            Target::Standalone(_) => self
+                .changes_anything()
+                .then(|| Need::on::<Secret>(Verb::Update, Some(NAMESPACE))),
+        }
     }
 }
 
-/// Reads the global pull secret and plans `edit` on it. A hosted control
-/// plane's copy is overwritten from its HostedCluster, so an edit there
-/// would not last: refused.
+/// Reads the global pull secret and plans `edit` on it. On a hosted
+/// control plane, `openshift-config/pull-secret` is overwritten from the
+/// HostedCluster, so the edit goes to the additional pull secret
+/// ([`crate::hosted::plan`]; `force`: write a key the original also has).
 pub async fn plan(cluster: &Cluster, edit: GlobalEdit) -> Result<GlobalPlan, ClusterError> {
-    if crate::discovery::hosted(&cluster.client).await {
-        return Err(ClusterError::HostedControlPlane);
+    plan_with(cluster, edit, false).await
+}
+
+/// [`plan`], writing keys the HostedCluster's pull secret has when `force`.
+pub async fn plan_with(
+    cluster: &Cluster,
+    edit: GlobalEdit,
+    force: bool,
+) -> Result<GlobalPlan, ClusterError> {
+    if cluster.hosted().await {
+        let hosted = crate::hosted::plan(cluster, &edit, force).await?;
+        return Ok(GlobalPlan {
+            changes: hosted.changes.clone(),
+            edit,
+            force,
+            target: Target::Hosted(Box::new(hosted)),
+        });
     }
     let api: Api<Secret> = Api::namespaced(cluster.client.clone(), NAMESPACE);
     let (mut updated, mut file) = read(&api).await?;
@@ -137,7 +195,8 @@ pub async fn plan(cluster: &Cluster, edit: GlobalEdit) -> Result<GlobalPlan, Clu
     Ok(GlobalPlan {
         changes,
         edit,
-        updated,
+        force,
+        target: Target::Standalone(Box::new(updated)),
     })
 }
 
@@ -149,15 +208,20 @@ pub async fn write(
     dry_run: DryRun,
 ) -> Result<Vec<RegistryChange>, ClusterError> {
     let api: Api<Secret> = Api::namespaced(cluster.client.clone(), NAMESPACE);
-    let edit = plan.edit.clone();
-    let again = async || self::plan(cluster, edit.clone()).await;
+    let (edit, force) = (plan.edit.clone(), plan.force);
+    let again = async || self::plan_with(cluster, edit.clone(), force).await;
     let write = async |plan: GlobalPlan| {
         if !plan.changes_anything() || dry_run == DryRun::Client {
             return Ok(plan.changes);
         }
-        api.replace(NAME, &dry_run.post_params(), &plan.updated)
-            .await
-            .map_err(|e| ClusterError::from_kube::<Secret>(e, NAMESPACE, NAME))?;
+        match &plan.target {
+            Target::Standalone(updated) => {
+                api.replace(NAME, &dry_run.post_params(), updated)
+                    .await
+                    .map_err(|e| ClusterError::from_kube::<Secret>(e, NAMESPACE, NAME))?;
+            }
+            Target::Hosted(hosted) => crate::hosted::write(cluster, hosted, dry_run).await?,
+        }
         Ok(plan.changes)
     };
     retry::planned(plan, again, write).await

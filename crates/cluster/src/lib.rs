@@ -50,6 +50,7 @@ pub mod failing;
 pub mod fleet;
 pub mod global;
 pub mod grants;
+pub mod hosted;
 pub mod inventory;
 pub mod kinds;
 pub mod kubeconfig;

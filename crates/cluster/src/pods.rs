@@ -376,6 +376,17 @@ pub async fn node_credentials(cluster: &Cluster) -> Result<NodeCredentials, Clus
     if cluster.kind().await? != ClusterKind::OpenShift4 {
         return Ok(NodeCredentials::Unknown);
     }
+    // Hosted: what HyperShift's syncer writes to the nodes, the merged
+    // secret when there is one (`crate::hosted`).
+    if cluster.hosted().await
+        && let Some(secret) =
+            pullsecret::get(cluster, crate::hosted::NAMESPACE, crate::hosted::GLOBAL).await?
+    {
+        let source = Source::Node {
+            secret: format!("{}/{}", crate::hosted::NAMESPACE, crate::hosted::GLOBAL),
+        };
+        return Ok(NodeCredentials::GlobalPullSecret(keyed(&secret, &source)));
+    }
     let (ns, name) = (crate::global::NAMESPACE, crate::global::NAME);
     let source = Source::Node {
         secret: format!("{ns}/{name}"),

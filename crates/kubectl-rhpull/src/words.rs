@@ -105,7 +105,13 @@ pub fn link_line(c: &LinkChange, unlinking: bool, dry_run: DryRun) -> String {
 }
 
 /// `openshift-config/pull-secret: REGISTRY added`, and the like.
-pub fn global_line(registry: &str, change: Change, removing: bool, dry_run: DryRun) -> String {
+pub fn global_line(
+    secret: &str,
+    registry: &str,
+    change: Change,
+    removing: bool,
+    dry_run: DryRun,
+) -> String {
     let key = match (removing, change) {
         (true, Change::Unchanged) => "global.not_there",
         (true, _) => "global.removed",
@@ -113,5 +119,12 @@ pub fn global_line(registry: &str, change: Change, removing: bool, dry_run: DryR
         (false, Change::Updated) => "global.updated",
         (false, Change::Unchanged) => "global.unchanged",
     };
-    text(key, &[("registry", registry), ("dry", &dry(dry_run))])
+    text(
+        key,
+        &[
+            ("secret", secret),
+            ("registry", registry),
+            ("dry", &dry(dry_run)),
+        ],
+    )
 }

@@ -931,3 +931,182 @@ fn what_a_node_pulls_with_is_served_as_openshift_serves_it() {
     ));
     assert!(allowed(&e), "bound");
 }
+
+/// A hosted control plane's pull secret, as HyperShift keeps it: an
+/// additional secret merged with the original (which wins a key both
+/// have), the syncer DaemonSet rolled node by node — followed to the end
+/// by real `kubectl rollout status` — a failing node stopping it, the
+/// additional secret's deletion taking the merged one with it, and an
+/// edit of `openshift-config/pull-secret` put back.
+#[test]
+fn a_hosted_clusters_pull_secret_is_merged_and_synced_node_by_node() {
+    let mut e = Emulator::start(Options {
+        machines: rhpull_testkit::kube::mco::Machines {
+            masters: 0,
+            workers: 3,
+            delay: Duration::from_millis(100),
+        },
+        ..Options::hosted()
+    });
+    let admin = e.start_admin();
+    let ds = |e: &Emulator| {
+        json_of(
+            e,
+            &[
+                "get",
+                "ds",
+                "global-pull-secret-syncer",
+                "-n",
+                "kube-system",
+            ],
+        )
+    };
+    assert_eq!(ds(&e)["status"]["numberReady"], 3);
+    assert_eq!(
+        ok(&kubectl(&e, &["get", "mcp", "-o", "name"])),
+        "",
+        "no pools on a hosted cluster"
+    );
+    let additional = json!({"auths": {
+        "quay.io": {"auth": base64_of("mine:mine")},
+        "registry.example.com": {"auth": base64_of("robot:token")},
+    }});
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("config.json");
+    std::fs::write(&path, additional.to_string()).unwrap();
+    let from = format!("--from-file=.dockerconfigjson={}", path.display());
+    ok(&kubectl(
+        &e,
+        &[
+            "create",
+            "secret",
+            "generic",
+            "additional-pull-secret",
+            "-n",
+            "kube-system",
+            "--type=kubernetes.io/dockerconfigjson",
+            &from,
+        ],
+    ));
+    let merged = || -> Option<Value> {
+        let out = kubectl(
+            &e,
+            &[
+                "get",
+                "secret",
+                "global-pull-secret",
+                "-n",
+                "kube-system",
+                "-o",
+                "json",
+            ],
+        );
+        out.status.success().then(|| {
+            let s: Value = serde_json::from_slice(&out.stdout).unwrap();
+            use base64::Engine as _;
+            let raw = base64::engine::general_purpose::STANDARD
+                .decode(s["data"][".dockerconfigjson"].as_str().unwrap())
+                .unwrap();
+            serde_json::from_slice(&raw).unwrap()
+        })
+    };
+    wait_until("the merge", || merged().is_some());
+    let m = merged().unwrap();
+    assert_eq!(
+        m["auths"]["registry.example.com"]["auth"],
+        base64_of("robot:token")
+    );
+    assert_eq!(
+        m["auths"]["quay.io"]["auth"],
+        base64_of("quay-user:quay-token"),
+        "the original wins"
+    );
+    let status = Command::new("kubectl")
+        .args([
+            "rollout",
+            "status",
+            "ds/global-pull-secret-syncer",
+            "-n",
+            "kube-system",
+            "--timeout=30s",
+        ])
+        .env("KUBECONFIG", &e.kubeconfig)
+        .output()
+        .unwrap();
+    assert!(
+        status.status.success(),
+        "{}",
+        String::from_utf8_lossy(&status.stderr)
+    );
+    let d = ds(&e);
+    assert_eq!(d["status"]["updatedNumberScheduled"], 3, "{d}");
+    assert!(d["metadata"]["generation"].as_i64().unwrap() > 1);
+
+    // A node whose syncer fails stops the rollout there.
+    http(
+        &format!("{admin}/hosted/syncer-fault"),
+        "POST",
+        r#"{"node": "worker-1"}"#,
+    );
+    ok(&kubectl(
+        &e,
+        &[
+            "delete",
+            "secret",
+            "additional-pull-secret",
+            "-n",
+            "kube-system",
+        ],
+    ));
+    wait_until("global-pull-secret gone", || merged().is_none());
+    wait_within("worker-1's pod failing", Duration::from_secs(10), || {
+        let pods = json_of(
+            &e,
+            &[
+                "get",
+                "pods",
+                "-n",
+                "kube-system",
+                "-l",
+                "name=global-pull-secret-syncer",
+            ],
+        );
+        pods["items"].as_array().unwrap().iter().any(|p| {
+            p["spec"]["nodeName"] == "worker-1"
+                && p["status"]["containerStatuses"][0]["state"]["waiting"]["reason"]
+                    == "CrashLoopBackOff"
+        })
+    });
+    let d = ds(&e);
+    assert!(d["status"]["numberReady"].as_i64().unwrap() < 3, "{d}");
+    assert_eq!(
+        ds(&e)["spec"]["template"]["spec"]["volumes"]
+            .as_array()
+            .unwrap()
+            .len(),
+        3,
+        "no merged secret to mount"
+    );
+
+    // openshift-config/pull-secret is the HostedCluster's: an edit is put back.
+    ok(&kubectl(
+        &e,
+        &[
+            "patch",
+            "secret",
+            "pull-secret",
+            "-n",
+            "openshift-config",
+            "--type=merge",
+            "-p",
+            r#"{"data": {".dockerconfigjson": "e30="}}"#,
+        ],
+    ));
+    wait_until("the edit undone", || {
+        json_of(
+            &e,
+            &["get", "secret", "pull-secret", "-n", "openshift-config"],
+        )["data"][".dockerconfigjson"]
+            != "e30="
+    });
+}

@@ -179,6 +179,10 @@ pub struct GlobalSetArgs {
     pub source: SourceArgs,
     #[command(flatten)]
     pub secret: SecretArgs,
+    /// Hosted control plane: write a registry the HostedCluster's pull
+    /// secret also has (its entry wins HyperShift's merge today).
+    #[arg(long)]
+    pub force: bool,
     #[command(flatten)]
     pub change: GlobalChangeArgs,
 }
@@ -233,6 +237,18 @@ pub struct RotateArgs {
     pub at: Where,
     #[arg(short = 'y', long)]
     pub yes: bool,
+    /// OpenShift 4: when the global pull secret changed, follow it to
+    /// every node, at most this long (`--wait` alone: 30m).
+    #[arg(
+        long = "wait",
+        id = "rollout_wait",
+        value_name = "DURATION",
+        num_args = 0..=1,
+        require_equals = true,
+        default_missing_value = "30m",
+        value_parser = values::duration
+    )]
+    pub wait: Option<std::time::Duration>,
     #[command(flatten)]
     pub write: WriteArgs,
 }

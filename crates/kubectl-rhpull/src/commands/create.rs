@@ -143,7 +143,7 @@ async fn verify(
 
 enum Plan {
     One {
-        secret: SecretPlan,
+        secret: Box<SecretPlan>,
         links: Vec<LinkPlan>,
     },
     Fleet(FleetPlan),
@@ -170,7 +170,7 @@ impl Create {
                     .map(|sa| LinkPlan::unread(ns, sa, self.link_edit()))
                     .collect();
                 return Ok(Plan::One {
-                    secret: SecretPlan::unread(wanted),
+                    secret: Box::new(SecretPlan::unread(wanted)),
                     links,
                 });
             }
@@ -182,7 +182,10 @@ impl Create {
             let for_ = self.options.link_for;
             links.push(link::plan_link(cluster, ns, sa, names, for_, self.options.wait).await?);
         }
-        Ok(Plan::One { secret, links })
+        Ok(Plan::One {
+            secret: Box::new(secret),
+            links,
+        })
     }
 
     /// Image imports read registry credentials from the global pull secret
@@ -190,6 +193,13 @@ impl Create {
     async fn plan_imagestreams(&self, cx: &Cx<'_>) -> Result<Plan, CliError> {
         let cluster = cx.cluster()?;
         match cluster.kind().await? {
+            // A hosted control plane's image imports run in its hosted
+            // openshift-apiserver with the HostedCluster's pull secret; the
+            // additional pull secret reaches the nodes only.
+            ClusterKind::OpenShift4 if cluster.hosted().await => Err(CliError::failed(
+                Reason::HostedControlPlane,
+                "create.imagestreams_hosted",
+            )),
             ClusterKind::OpenShift4 => {
                 let edit = GlobalEdit::Set(self.credentials.clone());
                 Ok(Plan::Global(global::plan(cluster, edit).await?))
@@ -202,7 +212,7 @@ impl Create {
                 let wanted = pullsecret::build(name, ns, self.options.format, &self.credentials);
                 let secret = pullsecret::plan(cluster, wanted, self.options.overwrite).await?;
                 Ok(Plan::One {
-                    secret,
+                    secret: Box::new(secret),
                     links: Vec::new(),
                 })
             }

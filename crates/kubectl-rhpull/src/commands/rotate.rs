@@ -1,11 +1,15 @@
 //! `rhpull rotate --username U [--registry R] [-A]`: after a registry service
 //! account token is regenerated, find every pull secret (and the global pull
 //! secret on OpenShift 4) holding that username, show the plan (on stderr),
-//! confirm, and put the new token in — keeping every other entry.
+//! confirm, and put the new token in — keeping every other entry. On a
+//! hosted control plane the global part is the additional pull secret's
+//! entries, never the HostedCluster's; `--wait` follows a global change to
+//! the nodes as `global set --wait` does.
 
 use rhpull_cluster::access::{self, Need};
 use rhpull_cluster::discovery::ClusterKind;
 use rhpull_cluster::global::{self, GlobalEdit, GlobalPlan};
+use rhpull_cluster::hosted;
 use rhpull_cluster::rotate::{self, Target};
 use rhpull_cluster::{ClusterError, DryRun, Outcome, inventory};
 use rhpull_core::Credential;
@@ -57,11 +61,37 @@ pub struct Plan {
 }
 
 impl Rotate<'_> {
+    /// The entries of the global pull secret (on a hosted control plane,
+    /// of the additional pull secret) that rhpull may read.
+    async fn global_entries(
+        &self,
+        cluster: &rhpull_cluster::Cluster,
+    ) -> Result<Vec<global::Entry>, ClusterError> {
+        if !cluster.hosted().await {
+            return global::show(cluster).await;
+        }
+        let read = hosted::secrets(cluster).await?;
+        let merge = hosted::merge_of(&read);
+        // The HostedCluster's own entries are changed on the management
+        // cluster: say so, and leave them.
+        let theirs: Vec<String> = (merge.merged.iter())
+            .filter(|e| e.from == hosted::Origin::Original && e.username == self.username)
+            .map(|e| e.registry.clone())
+            .collect();
+        if !theirs.is_empty() {
+            output::note(&text(
+                "rotate.hosted_original",
+                &[("registries", &theirs.join(", "))],
+            ));
+        }
+        Ok(merge.additional)
+    }
+
     /// The global pull secret's entries with the username, when the cluster
     /// has one that rhpull may read.
     async fn global_plan(&self, cx: &Cx<'_>) -> Result<Option<GlobalPlan>, CliError> {
         let cluster = cx.cluster()?;
-        let entries = match global::show(cluster).await {
+        let entries = match self.global_entries(cluster).await {
             Ok(entries) => entries,
             Err(ClusterError::NotOpenShift4(_) | ClusterError::Forbidden { .. }) => {
                 return Ok(None);
@@ -83,15 +113,11 @@ impl Rotate<'_> {
         if credentials.is_empty() {
             return Ok(None);
         }
-        match global::plan(cluster, GlobalEdit::Set(credentials)).await {
-            Ok(plan) => Ok(Some(plan)),
-            // A hosted control plane's copy is the HostedCluster's to change.
-            Err(ClusterError::HostedControlPlane) => {
-                output::note(&text("rotate.hosted_global", &[]));
-                Ok(None)
-            }
-            Err(e) => Err(e.into()),
-        }
+        // Entries already there: a key the HostedCluster's pull secret
+        // also has is rotated all the same (forced), as it was written.
+        Ok(Some(
+            global::plan_with(cluster, GlobalEdit::Set(credentials), true).await?,
+        ))
     }
 
     /// The plan, on stderr: the result on stdout stays a document.
@@ -109,10 +135,9 @@ impl Rotate<'_> {
         }
         if let Some(g) = &plan.global {
             let registries: Vec<String> = g.changes.iter().map(|c| c.registry.clone()).collect();
+            let (ns, name) = g.secret();
             output::note(&format!(
-                "  secret/{} -n {}  ({})",
-                global::NAME,
-                global::NAMESPACE,
+                "  secret/{name} -n {ns}  ({})",
                 registries.join(", ")
             ));
         }
@@ -132,11 +157,18 @@ impl ClusterCommand for Rotate<'_> {
         let cluster = cx.cluster()?;
         let inv = inventory::collect_in(cluster, scope.as_ref()).await?;
         let mut targets = rotate::plan(&inv, &self.username, self.registry.as_deref());
-        // On OpenShift 4 the global pull secret is rotated as the global one
-        // (and left alone on a hosted control plane), never as any secret.
+        // On OpenShift 4 the global pull secret is rotated as the global one,
+        // never as any secret; on a hosted control plane so is the
+        // additional pull secret, and HyperShift's own copies (the original
+        // and the merge) are never written.
         if matches!(cluster.kind().await, Ok(ClusterKind::OpenShift4)) {
+            let hosted = cluster.hosted().await;
             targets.retain(|t| {
-                (t.namespace.as_str(), t.name.as_str()) != (global::NAMESPACE, global::NAME)
+                let at = (t.namespace.as_str(), t.name.as_str());
+                at != (global::NAMESPACE, global::NAME)
+                    && !(hosted
+                        && at.0 == hosted::NAMESPACE
+                        && [hosted::ADDITIONAL, hosted::GLOBAL, hosted::ORIGINAL].contains(&at.1))
             });
         }
         let plan = Plan {
@@ -175,15 +207,37 @@ impl ClusterCommand for Rotate<'_> {
                 rotate::apply(cluster, &target, &self.username, &self.secret, dry_run).await?;
             secrets.push(Rotated { target, outcome });
         }
-        let global = match plan.global {
-            Some(g) => global::write(cluster, g, dry_run).await?,
-            None => Vec::new(),
-        };
-        Ok(RotateReport {
+        let mut report = RotateReport {
             secrets,
-            global: global.into_iter().map(|c| c.registry).collect(),
+            global: Vec::new(),
+            global_secret: None,
+            rollout: None,
             dry_run,
-        })
+        };
+        if let Some(g) = plan.global {
+            let (ns, name) = g.secret();
+            report.global_secret = Some(format!("{ns}/{name}"));
+            let edit = g.edit().clone();
+            let hosted_plan = g.hosted().cloned();
+            let changes = global::write(cluster, g, dry_run).await?;
+            report.global = changes
+                .iter()
+                .filter(|c| c.change != rhpull_core::authfile::Change::Unchanged)
+                .map(|c| c.registry.clone())
+                .collect();
+            let mut changed = super::global::GlobalChanges::new(changes, &edit, dry_run);
+            changed.hosted = hosted_plan.as_ref().map(|_| super::global::HostedEdit {
+                forced: Vec::new(),
+                deleted: false,
+            });
+            report.rollout = match (self.args.wait, report.global.is_empty(), dry_run) {
+                (Some(timeout), false, DryRun::None) => {
+                    Some(super::global::follow(cx, &edit, hosted_plan.as_ref(), timeout).await?)
+                }
+                _ => super::global::started(cluster, &changed).await,
+            };
+        }
+        Ok(report)
     }
 }
 
@@ -194,26 +248,37 @@ struct Rotated {
     outcome: Outcome,
 }
 
-/// Every secret rotated, and the registries of the global pull secret.
+/// Every secret rotated, and the registries of the global pull secret
+/// (on a hosted control plane, of the additional pull secret).
 #[derive(Debug, serde::Serialize)]
 pub struct RotateReport {
     secrets: Vec<Rotated>,
     global: Vec<String>,
+    /// `namespace/name` of the global part, when there was one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    global_secret: Option<String>,
+    #[serde(skip)]
+    rollout: Option<super::global::Rollout>,
     #[serde(skip)]
     dry_run: DryRun,
 }
 
 impl Report for RotateReport {
     fn document(&self) -> serde_json::Value {
-        crate::render::json(&self)
+        let mut doc = crate::render::json(&self);
+        if let Some(r) = &self.rollout {
+            doc["rollout"] = super::global::rollout_document(r);
+        }
+        doc
     }
 
     fn names(&self) -> Vec<String> {
         let mut names: Vec<String> = (self.secrets.iter())
             .map(|d| format!("secret/{}", d.target.name))
             .collect();
-        if !self.global.is_empty() {
-            names.push(format!("secret/{}", global::NAME));
+        if let (false, Some(s)) = (self.global.is_empty(), &self.global_secret) {
+            let name = s.rsplit('/').next().unwrap_or(s);
+            names.push(format!("secret/{name}"));
         }
         names
     }
@@ -233,13 +298,28 @@ impl Report for RotateReport {
                 )
             })
             .collect();
-        if !self.global.is_empty() {
+        if let (false, Some(secret)) = (self.global.is_empty(), &self.global_secret) {
             lines.push(text(
                 "rotate.global_line",
-                &[("registries", &self.global.join(", ")), ("dry", &dry)],
+                &[
+                    ("secret", secret),
+                    ("registries", &self.global.join(", ")),
+                    ("dry", &dry),
+                ],
             ));
         }
-        lines.into_iter().map(Block::Line).collect()
+        let mut blocks: Vec<Block> = lines.into_iter().map(Block::Line).collect();
+        blocks.extend(self.rollout.iter().flat_map(super::global::rollout_blocks));
+        blocks
+    }
+
+    fn verdict(&self) -> Result<(), CliError> {
+        match &self.rollout {
+            Some(r) if !super::global::rollout_done(r) => {
+                Err(CliError::Reported(crate::error::Exit::Failed))
+            }
+            _ => Ok(()),
+        }
     }
 
     fn changed(&self) -> bool {

@@ -181,6 +181,22 @@ fn entry(err: &ClusterError) -> (Reason, &'static str, Fields) {
             "error.cluster.hosted",
             Vec::new(),
         ),
+        E::OriginalPullSecretWins { registries } => (
+            Reason::OriginalPullSecretWins,
+            "error.cluster.original_wins",
+            vec![
+                ("registries", json!(registries)),
+                (
+                    "registry",
+                    json!(registries.first().cloned().unwrap_or_default()),
+                ),
+            ],
+        ),
+        E::HostedClusterEntry { registry } => (
+            Reason::HostedClusterEntry,
+            "error.cluster.hosted_cluster_entry",
+            vec![("registry", json!(registry))],
+        ),
         E::NotOpenShift4(what) => (
             Reason::NotOpenShift4,
             "error.cluster.not_openshift4",

@@ -195,6 +195,12 @@ reasons! {
     NoImagePullerRole,
     /// A hosted control plane (HyperShift, ROSA HCP).
     HostedControlPlane,
+    /// Hosted: the HostedCluster's pull secret has the registry, and its
+    /// entry wins HyperShift's merge.
+    OriginalPullSecretWins,
+    /// Hosted: the entry is the HostedCluster's, not the additional
+    /// pull secret's.
+    HostedClusterEntry,
     /// Not OpenShift 4 (no global pull secret, no MachineConfigPools).
     NotOpenShift4,
     /// Kubernetes has no image streams.

@@ -5,8 +5,9 @@
 //! fails) and `POST /machineconfigpools/delay` (`{"ms": 2000}`: how long
 //! each machine takes); `POST /nodes/kubelet-config` (`{"node": "worker-0",
 //! "config": {"imagePullCredentialsVerificationPolicy": "AlwaysVerify"}}`:
-//! merged into that kubelet's configuration). Shapes are in the testkit
-//! README.
+//! merged into that kubelet's configuration); on a hosted control plane
+//! `POST /hosted/syncer-fault` (`{"node": "worker-1"}`: the pull secret
+//! syncer fails there). Shapes are in the testkit README.
 
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -27,6 +28,7 @@ pub fn router(shared: Shared) -> axum::Router {
         .route("/machineconfigpools/degrade", post(degrade))
         .route("/machineconfigpools/delay", post(machine_delay))
         .route("/nodes/kubelet-config", post(kubelet_config))
+        .route("/hosted/syncer-fault", post(syncer_fault))
         .with_state(shared)
 }
 
@@ -57,6 +59,21 @@ async fn kubelet_config(
     axum::Json(k): axum::Json<KubeletConfig>,
 ) -> impl IntoResponse {
     super::kubelet::set(&shared, &k.node, &k.config);
+    StatusCode::NO_CONTENT
+}
+
+#[derive(serde::Deserialize)]
+struct SyncerFault {
+    node: String,
+}
+
+/// `{"node": NAME}`: a hosted cluster's pull secret syncer fails on that
+/// node from its next pod on.
+async fn syncer_fault(
+    State(shared): State<Shared>,
+    axum::Json(f): axum::Json<SyncerFault>,
+) -> impl IntoResponse {
+    super::hypershift::fail_node(&shared, &f.node);
     StatusCode::NO_CONTENT
 }
 

@@ -32,14 +32,20 @@ pub async fn run(shared: Shared, mut rx: tokio::sync::broadcast::Receiver<Arc<Ev
 }
 
 async fn react(shared: &Shared, e: &Arc<Event>) {
-    let (delay, openshift, flavor) = {
+    let (delay, openshift, flavor, hosted) = {
         let s = shared.lock();
         (
             s.config.controller_delay,
             s.config.openshift,
             s.config.flavor,
+            s.config.hosted,
         )
     };
+    let namespace = e
+        .object
+        .pointer("/metadata/namespace")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
     let openshift4 = flavor == super::resources::Flavor::OpenShift4;
     let name = e
         .object
@@ -59,13 +65,22 @@ async fn react(shared: &Shared, e: &Arc<Event>) {
                 ensure_service_account(shared, &name, sa);
             }
         }
+        ("Secret", "ADDED" | "MODIFIED" | "DELETED")
+            if hosted
+                && namespace == super::hypershift::KUBE_SYSTEM
+                && name == super::hypershift::ADDITIONAL =>
+        {
+            tokio::time::sleep(delay).await;
+            super::hypershift::on_additional(shared);
+        }
         ("Secret", "ADDED" | "MODIFIED")
-            if openshift4
-                && name == "pull-secret"
-                && e.object
-                    .pointer("/metadata/namespace")
-                    .and_then(Value::as_str)
-                    == Some("openshift-config") =>
+            if hosted && name == "pull-secret" && namespace == "openshift-config" =>
+        {
+            tokio::time::sleep(delay).await;
+            super::hypershift::on_openshift_config(shared);
+        }
+        ("Secret", "ADDED" | "MODIFIED")
+            if openshift4 && name == "pull-secret" && namespace == "openshift-config" =>
         {
             tokio::time::sleep(delay).await;
             super::mco::on_pull_secret(shared);

@@ -21,6 +21,7 @@ pub mod api;
 pub mod authz;
 pub mod controllers;
 pub mod crds;
+pub mod hypershift;
 pub mod kubeconfig;
 pub mod kubelet;
 pub mod mco;
@@ -102,6 +103,9 @@ pub struct Options {
     /// OpenShift 4: machine config pools, machine counts and how long each
     /// machine takes to get a new config.
     pub machines: mco::Machines,
+    /// Hosted control planes: which entry the merge of the additional pull
+    /// secret keeps when the original has the same key.
+    pub hosted_merge: hypershift::Merge,
     /// A hub: serves Open Cluster Management's Policy,
     /// ConfigurationPolicy, PlacementBinding and Placement, checked against
     /// their CRDs' schemas.
@@ -123,6 +127,7 @@ impl Default for Options {
             latency: Duration::ZERO,
             controller_delay: Duration::from_millis(100),
             machines: mco::Machines::default(),
+            hosted_merge: hypershift::Merge::default(),
             hub: false,
             protocols: Protocols::Both,
             workers: crate::server::WORKERS,
@@ -280,6 +285,8 @@ impl Emulator {
             controller_delay: options.controller_delay,
             machines: options.machines.clone(),
             hub: options.hub,
+            hosted: options.flavour == Flavour::Hosted,
+            hosted_merge: options.hosted_merge,
         });
         shared.lock().users.extend([
             (
@@ -581,6 +588,12 @@ impl Emulator {
         mco::degrade_next(&self.shared, pool, message);
     }
 
+    /// Hosted control plane: the pull secret syncer fails on `node` from
+    /// its next pod on, and the rollout stops there.
+    pub fn fail_syncer(&self, node: &str) {
+        hypershift::fail_node(&self.shared, node);
+    }
+
     pub fn openshift(&self) -> bool {
         self.shared.lock().config.openshift
     }
@@ -684,7 +697,9 @@ fn seed(shared: &Shared, options: &Options) {
                               "platform": "None"}}),
             false,
         );
-        if !hosted {
+        if hosted {
+            hypershift::seed(&mut s);
+        } else {
             mco::seed(&mut s);
         }
     }

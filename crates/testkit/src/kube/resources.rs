@@ -102,6 +102,20 @@ pub static RESOURCES: &[Resource] = &[
         ..r("", "v1", "nodes", "Node", false, &["no"], false)
     },
     r("", "v1", "events", "Event", true, &["ev"], false),
+    // HyperShift's pull secret syncer runs as one (hosted control planes).
+    Resource {
+        status_subresource: true,
+        generation: true,
+        ..r(
+            "apps",
+            "v1",
+            "daemonsets",
+            "DaemonSet",
+            true,
+            &["ds"],
+            false,
+        )
+    },
     r("", "v1", "configmaps", "ConfigMap", true, &["cm"], false),
     r(
         "rbac.authorization.k8s.io",

@@ -90,8 +90,13 @@ pub struct Config {
     pub latency: Duration,
     /// How long controllers wait before acting.
     pub controller_delay: Duration,
-    /// OpenShift 4: the Machine Config Operator's pools and pace.
+    /// OpenShift 4: the Machine Config Operator's pools and pace (hosted:
+    /// the workers, and the pace of the pull secret syncer).
     pub machines: Machines,
+    /// A hosted control plane (HyperShift): no pools; the pull secret
+    /// syncer instead.
+    pub hosted: bool,
+    pub hosted_merge: super::hypershift::Merge,
 }
 
 impl Config {
@@ -112,6 +117,7 @@ pub struct State {
     pub total: u64,
     pub config: Config,
     pub mco: Operator,
+    pub syncer: super::hypershift::Syncer,
     /// What each node's kubelet configuration sets over the defaults.
     pub kubelet_configs: HashMap<String, serde_json::Value>,
 }
@@ -134,6 +140,7 @@ impl Shared {
                 total: 0,
                 config,
                 mco: Operator::default(),
+                syncer: super::hypershift::Syncer::default(),
                 kubelet_configs: HashMap::new(),
             })),
             events,

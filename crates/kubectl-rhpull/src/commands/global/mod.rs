@@ -11,7 +11,10 @@
 mod edit;
 mod rollout;
 
-pub use edit::{GlobalChanges, started};
+pub use edit::{
+    GlobalChanges, HostedEdit, Rollout, follow, rollout_blocks, rollout_document, rollout_done,
+    started,
+};
 
 use rhpull_cluster::global::{self, Entry};
 use rhpull_core::sso::CheckReport;

@@ -1,8 +1,13 @@
 //! `global status`: per MachineConfigPool, its machines, and whether the
 //! rendered config they run holds the current global pull secret, compared
-//! registry by registry (never a secret). Also the words for a rollout
-//! followed with `global set|remove --wait`.
+//! registry by registry (never a secret); on a hosted control plane, the
+//! merge of the HostedCluster's and the additional pull secret, and the
+//! syncer DaemonSet node by node. Also the words for a rollout followed
+//! with `global set|remove --wait`.
 
+use rhpull_cluster::hosted::{
+    self, HostedOutcome, HostedStatus, HostedWaited, Origin, SyncState, SyncerStatus,
+};
 use rhpull_cluster::machineconfig::FileFault;
 use rhpull_cluster::rollout::{self, Holds, Pool, PoolHolding, PoolOutcome, RolloutStatus, Waited};
 
@@ -25,12 +30,19 @@ impl ClusterQuery for Status {
     type Report = StatusReport;
 
     async fn read(&self, cx: &Cx<'_>) -> Result<StatusReport, CliError> {
-        Ok(StatusReport(rollout::status(cx.cluster()?).await?))
+        let cluster = cx.cluster()?;
+        if cluster.hosted().await {
+            return Ok(StatusReport::Hosted(hosted::status(cluster).await?));
+        }
+        Ok(StatusReport::Pools(rollout::status(cluster).await?))
     }
 }
 
 #[derive(Debug)]
-pub struct StatusReport(RolloutStatus);
+pub enum StatusReport {
+    Pools(RolloutStatus),
+    Hosted(HostedStatus),
+}
 
 /// Why a config's credentials file cannot be read, in words.
 pub fn file_fault_words(fault: &FileFault) -> String {
@@ -85,54 +97,195 @@ fn holds_words(p: &PoolHolding) -> String {
 
 impl Report for StatusReport {
     fn document(&self) -> serde_json::Value {
-        crate::render::json(&self.0)
+        match self {
+            Self::Pools(s) => crate::render::json(s),
+            Self::Hosted(h) => {
+                let mut doc = crate::render::json(h);
+                doc["hosted"] = serde_json::Value::Bool(true);
+                doc
+            }
+        }
     }
 
     fn names(&self) -> Vec<String> {
-        let pools = self.0.pools.iter();
-        pools
-            .map(|p| format!("machineconfigpool/{}", p.pool.name))
-            .collect()
+        match self {
+            Self::Pools(s) => (s.pools.iter())
+                .map(|p| format!("machineconfigpool/{}", p.pool.name))
+                .collect(),
+            Self::Hosted(_) => vec![format!("daemonset/{}", hosted::SYNCER)],
+        }
     }
 
     fn human(&self) -> Vec<Block> {
-        let rows = (self.0.pools.iter())
-            .map(|p| {
-                vec![
-                    p.pool.name.clone(),
-                    p.pool.machines.to_string(),
-                    p.pool.updated.to_string(),
-                    p.pool.degraded.to_string(),
-                    p.pool.current.clone(),
-                    holds_words(p),
-                ]
+        match self {
+            Self::Pools(s) => pools_human(s),
+            Self::Hosted(h) => hosted_human(h),
+        }
+    }
+}
+
+/// The merge, registry by registry, and the syncer, node by node.
+fn hosted_human(h: &HostedStatus) -> Vec<Block> {
+    let mut blocks = vec![Block::Line(text("global.hosted.heading", &[]))];
+    let rows = (h.merge.merged.iter())
+        .map(|e| {
+            let from = match (e.from, e.conflict) {
+                (Origin::Original, false) => text("global.hosted.from_original", &[]),
+                (Origin::Original, true) => text("global.hosted.from_original_won", &[]),
+                (Origin::Additional, false) => text("global.hosted.from_additional", &[]),
+                (Origin::Additional, true) => text("global.hosted.from_additional_won", &[]),
+            };
+            vec![e.registry.clone(), e.username.clone(), from]
+        })
+        .collect();
+    blocks.push(crate::render::table(
+        &[
+            "global.col.registry",
+            "global.col.username",
+            "global.col.from",
+        ],
+        rows,
+    ));
+    for r in &h.merge.not_taken {
+        let won = h
+            .merge
+            .merged
+            .iter()
+            .any(|m| &m.registry == r && m.conflict);
+        let key = if won {
+            "global.hosted.not_taken_original"
+        } else {
+            "global.hosted.not_merged_yet"
+        };
+        blocks.push(Block::Line(text(key, &[("registry", r)])));
+    }
+    blocks.extend(syncer_blocks(&h.syncer));
+    blocks
+}
+
+/// The syncer's nodes as a table, and its progress in a line.
+fn syncer_blocks(s: &SyncerStatus) -> Vec<Block> {
+    if !s.present {
+        return vec![Block::Line(text("global.hosted.no_syncer", &[]))];
+    }
+    let rows = (s.nodes.iter())
+        .map(|n| {
+            vec![
+                n.node.clone(),
+                n.pod.clone().unwrap_or_else(|| "-".into()),
+                sync_words(n.pod.as_deref(), &n.state),
+            ]
+        })
+        .collect();
+    vec![
+        crate::render::table(
+            &[
+                "global.col.node",
+                "global.col.syncer_pod",
+                "global.col.state",
+            ],
+            rows,
+        ),
+        Block::Line(text(
+            "global.hosted.progress",
+            &[
+                ("updated", &s.updated.to_string()),
+                ("desired", &s.desired.to_string()),
+            ],
+        )),
+    ]
+}
+
+/// `updated`, `failing (CrashLoopBackOff): oc logs …`, …
+fn sync_words(pod: Option<&str>, state: &SyncState) -> String {
+    match state {
+        SyncState::Updated => text("global.hosted.sync.updated", &[]),
+        SyncState::Updating => text("global.hosted.sync.updating", &[]),
+        SyncState::NoPod => text("global.hosted.sync.no_pod", &[]),
+        SyncState::NotEligible => text("global.hosted.sync.not_eligible", &[]),
+        SyncState::Failing { reason } => text(
+            "global.hosted.sync.failing",
+            &[("reason", reason), ("pod", pod.unwrap_or("-"))],
+        ),
+    }
+}
+
+/// The syncer's progress while `--wait` follows it: one line per node.
+pub fn syncer_progress(progress: &Progress, s: &SyncerStatus) {
+    for n in &s.nodes {
+        progress.item(
+            &n.node,
+            &format!("{}: {}", n.node, sync_words(n.pod.as_deref(), &n.state)),
+        );
+    }
+}
+
+/// How following a hosted change ended, and what to do next.
+pub fn hosted_waited_lines(w: &HostedWaited) -> Vec<Block> {
+    let mut lines: Vec<String> = (w.overridden.iter())
+        .map(|r| text("global.hosted.overridden", &[("registry", r)]))
+        .collect();
+    lines.push(match &w.outcome {
+        HostedOutcome::Done { nodes } => {
+            text("global.hosted.done", &[("nodes", &nodes.to_string())])
+        }
+        HostedOutcome::Failing { node, pod, reason } => text(
+            "global.hosted.failing",
+            &[("node", node), ("pod", pod), ("reason", reason)],
+        ),
+        HostedOutcome::TimedOut { merged: false, .. } => {
+            text("global.hosted.timed_out_unmerged", &[])
+        }
+        HostedOutcome::TimedOut {
+            updated, desired, ..
+        } => text(
+            "global.hosted.timed_out",
+            &[
+                ("updated", &updated.to_string()),
+                ("desired", &desired.to_string()),
+            ],
+        ),
+    });
+    lines.into_iter().map(Block::Line).collect()
+}
+
+fn pools_human(status: &RolloutStatus) -> Vec<Block> {
+    let rows = (status.pools.iter())
+        .map(|p| {
+            vec![
+                p.pool.name.clone(),
+                p.pool.machines.to_string(),
+                p.pool.updated.to_string(),
+                p.pool.degraded.to_string(),
+                p.pool.current.clone(),
+                holds_words(p),
+            ]
+        })
+        .collect();
+    let headers = [
+        "global.col.pool",
+        "global.col.machines",
+        "global.col.updated",
+        "global.col.degraded",
+        "global.col.config",
+        "global.col.pull_secret",
+    ];
+    let mut blocks = vec![crate::render::table(&headers, rows)];
+    let line = if status.not_everywhere.is_empty() {
+        text("global.everywhere", &[])
+    } else {
+        let list: Vec<String> = (status.not_everywhere.iter())
+            .map(|n| {
+                text(
+                    "global.registry_pools",
+                    &[("registry", &n.registry), ("pools", &n.pools.join(", "))],
+                )
             })
             .collect();
-        let headers = [
-            "global.col.pool",
-            "global.col.machines",
-            "global.col.updated",
-            "global.col.degraded",
-            "global.col.config",
-            "global.col.pull_secret",
-        ];
-        let mut blocks = vec![crate::render::table(&headers, rows)];
-        let line = if self.0.not_everywhere.is_empty() {
-            text("global.everywhere", &[])
-        } else {
-            let list: Vec<String> = (self.0.not_everywhere.iter())
-                .map(|n| {
-                    text(
-                        "global.registry_pools",
-                        &[("registry", &n.registry), ("pools", &n.pools.join(", "))],
-                    )
-                })
-                .collect();
-            text("global.not_everywhere", &[("list", &list.join(", "))])
-        };
-        blocks.push(Block::Line(line));
-        blocks
-    }
+        text("global.not_everywhere", &[("list", &list.join(", "))])
+    };
+    blocks.push(Block::Line(line));
+    blocks
 }
 
 /// The progress line of a pool while `--wait` follows it.
