@@ -85,7 +85,7 @@ const CASES: &[(&str, &str)] = &[
         "you may not update secrets (API group \"\") in namespace openshift-config",
     ),
     (
-        "rotate -A -u {user} --password-stdin --yes",
+        "rotate -A -u {user} --password-stdin --yes --no-verify",
         "you may not update secrets (API group \"\") in namespace project-a",
     ),
     (

@@ -431,7 +431,14 @@ fn status_and_rotate_across_namespaces() {
     );
 
     let out = env.rhpull(
-        &["rotate", "-A", "-u", world::USERNAME, "--password-stdin"],
+        &[
+            "rotate",
+            "-A",
+            "-u",
+            world::USERNAME,
+            "--password-stdin",
+            "--no-verify",
+        ],
         Some("eyJuZXc.eyJ0b2tlbiJ9.c2ln\n"),
     );
     assert_eq!(
@@ -448,6 +455,7 @@ fn status_and_rotate_across_namespaces() {
             world::USERNAME,
             "--password-stdin",
             "--yes",
+            "--no-verify",
         ],
         Some("eyJuZXc.eyJ0b2tlbiJ9.c2ln\n"),
     ));

@@ -174,7 +174,8 @@ fn every_failing_pod_explained_once_per_cause_and_the_fixes_work() {
         .map(|a| a.trim_matches('\''))
         .collect();
     let mut args = args.to_vec();
-    args.extend(["--password-stdin", "--yes"]);
+    // The CA a node would have in certs.d: this machine is given it.
+    args.extend(["--password-stdin", "--yes", "--registry-ca", &ca]);
     ok(&env.rhpull(&args, Some(&format!("{}\n", world::TOKEN))));
     // The second, with the login typed in rather than from podman's files.
     ok(&env.rhpull_as_world(&[

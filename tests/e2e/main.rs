@@ -16,6 +16,7 @@ mod hosted;
 mod json_output;
 mod no_leaks;
 mod nodepull;
+mod peers;
 mod plugin_dispatch;
 mod rollout;
 mod tls;

@@ -83,8 +83,13 @@ const CASES: &[(&str, Stdin)] = &[
     ),
     ("global status -o json -v=9", Stdin::Nothing),
     ("global status", Stdin::Nothing),
+    // Checked first: the registry refuses the new token, nothing is written.
     (
-        "rotate -A -u {user} --password-stdin --yes -v=9",
+        "rotate -A -u {user} --password-stdin --yes --registry-ca {ca} -v=9",
+        Stdin::NewToken,
+    ),
+    (
+        "rotate -A -u {user} --password-stdin --yes --no-verify -v=9",
         Stdin::NewToken,
     ),
     (

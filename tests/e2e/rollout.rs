@@ -354,6 +354,7 @@ fn rotate_on_a_hosted_control_plane_leaves_the_hostedclusters_entries_alone() {
             "quay-user",
             "--password-stdin",
             "--yes",
+            "--no-verify",
             "-A",
         ],
         Some("new-token\n"),

@@ -95,6 +95,7 @@ impl PluginPath {
             .env_remove("REGISTRY_AUTH_FILE")
             .env_remove("XDG_RUNTIME_DIR")
             .env_remove("DOCKER_CONFIG")
+            .env_remove("XDG_CONFIG_HOME")
             .env_remove("RHPULL_PASSWORD")
             .env_remove("HTTPS_PROXY")
             .env_remove("https_proxy")

@@ -16,11 +16,7 @@ pub fn pair(
     auth_server: &str,
     credential: &Credential,
 ) -> [Secret; 2] {
-    let for_host = |host: &str| Credential {
-        registry: host.to_string(),
-        username: credential.username.clone(),
-        secret: credential.secret.clone(),
-    };
+    let for_host = |host: &str| credential.for_registry(host);
     [
         pullsecret::build(
             &format!("{base}-auth-server"),

@@ -142,6 +142,15 @@ pub enum ClusterError {
     /// keys, and its entry wins HyperShift's merge.
     #[error("the HostedCluster's pull secret already has {registries:?}; its entry wins the merge")]
     OriginalPullSecretWins { registries: Vec<String> },
+    /// OpenShift's own registry secret of a service account.
+    #[error(
+        "secret {namespace}/{secret} is OpenShift's registry secret of service account {service_account}"
+    )]
+    OpenShiftManagedSecret {
+        namespace: String,
+        service_account: String,
+        secret: String,
+    },
     /// Hosted control plane: the entry is the HostedCluster's, not the
     /// additional pull secret's.
     #[error(

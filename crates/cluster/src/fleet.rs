@@ -238,9 +238,9 @@ pub async fn plan(cluster: &Cluster, scope: &Scope, job: &Job) -> Result<FleetPl
         }
         None => HashMap::new(),
     };
-    let links: HashMap<Key, LinkPlan> = match &job.links {
+    let links: HashMap<Key, Result<LinkPlan, ClusterError>> = match &job.links {
         Some((names, edit)) => {
-            let plan = |sa: ServiceAccount| LinkPlan::from_read(&sa, edit.clone());
+            let plan = |sa: ServiceAccount| LinkPlan::checked(&sa, edit.clone());
             by_name(cluster, names, scope, plan).await?
         }
         None => HashMap::new(),
@@ -304,7 +304,7 @@ struct Listed {
     /// The job's secret where it exists, decided against what is there.
     secrets: HashMap<Key, Result<SecretStep, ClusterError>>,
     /// Every service account named, planned.
-    links: HashMap<Key, LinkPlan>,
+    links: HashMap<Key, Result<LinkPlan, ClusterError>>,
 }
 
 impl Listed {
@@ -346,7 +346,7 @@ impl Listed {
                     resource: "serviceaccounts".into(),
                     namespace: Some(ns.to_string()),
                     name: sa.clone(),
-                })?;
+                })??;
             links.push(plan);
         }
         Ok((secret, links))

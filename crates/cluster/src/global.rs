@@ -83,7 +83,7 @@ impl GlobalEdit {
                 .iter()
                 .map(|c| RegistryChange {
                     registry: keys::normalize(&c.registry),
-                    change: file.set(c),
+                    change: file.set_in_secret(c),
                 })
                 .collect(),
             Self::Remove(registry) => {
@@ -191,7 +191,7 @@ pub async fn plan_with(
     updated
         .data
         .get_or_insert_with(Default::default)
-        .insert(KEY.into(), ByteString(file.to_compact_bytes()));
+        .insert(KEY.into(), ByteString(file.to_secret_bytes()));
     Ok(GlobalPlan {
         changes,
         edit,

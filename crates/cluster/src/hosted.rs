@@ -242,7 +242,7 @@ pub async fn write(
     }
     let api: Api<Secret> = Api::namespaced(cluster.client.clone(), NAMESPACE);
     let at = |e| ClusterError::from_kube::<Secret>(e, NAMESPACE, ADDITIONAL);
-    let data = ByteString(plan.file.to_compact_bytes());
+    let data = ByteString(plan.file.to_secret_bytes());
     match (&plan.existing, plan.deletes) {
         (Some(existing), true) => {
             let params = DeleteParams {

@@ -30,6 +30,10 @@ pub struct PullSecretInfo {
     pub mount: Vec<String>,
     /// Why its content could not be read, if it could not.
     pub problem: Option<crate::error::PullSecretFault>,
+    /// OpenShift's own registry secret for a service account: no login of
+    /// anyone's, never rotated, unlinked or called unreadable.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub internal_registry: Option<crate::pullsecret::InternalRegistrySecret>,
 }
 
 /// One registry login in a secret (never its secret).
@@ -37,6 +41,27 @@ pub struct PullSecretInfo {
 pub struct Login {
     pub registry: String,
     pub username: String,
+    /// A SHA-256 of the secret, to tell whether a new one differs without
+    /// keeping the secret (`rotate` lists only the secrets that change).
+    #[serde(skip)]
+    pub digest: SecretDigest,
+}
+
+/// The SHA-256 of a login's secret. Not the secret, and not printed.
+#[derive(Clone, Copy, Default, PartialEq, Eq)]
+pub struct SecretDigest([u8; 32]);
+
+impl SecretDigest {
+    pub fn of(secret: &secrecy::SecretString) -> Self {
+        use sha2::Digest as _;
+        Self(sha2::Sha256::digest(secrecy::ExposeSecret::expose_secret(secret).as_bytes()).into())
+    }
+}
+
+impl std::fmt::Debug for SecretDigest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SecretDigest(..)")
+    }
 }
 
 /// One image-puller grant.
@@ -94,11 +119,15 @@ impl Links {
 
 /// What status shows of one pull secret: its logins, never its data.
 fn info(s: Secret, links: &mut Links) -> PullSecretInfo {
+    let internal_registry = crate::pullsecret::internal_registry(&s);
     let (logins, problem) = match credentials_of(&s) {
+        // OpenShift's, holding its own token (4.16+ starts it as `{}`).
+        _ if internal_registry.is_some() => (Vec::new(), None),
         Ok(creds) => (
             creds
                 .into_iter()
                 .map(|c| Login {
+                    digest: SecretDigest::of(&c.secret),
                     registry: c.registry,
                     username: c.username,
                 })
@@ -121,6 +150,7 @@ fn info(s: Secret, links: &mut Links) -> PullSecretInfo {
         type_: s.type_.unwrap_or_default(),
         logins,
         problem,
+        internal_registry,
     }
 }
 

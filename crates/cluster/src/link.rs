@@ -217,7 +217,35 @@ fn patch_of(updated: ServiceAccount, change: &LinkChange) -> ListsPatch {
     }
 }
 
+/// OpenShift's own registry secret of `sa`, when `secret` is it: 4.16+
+/// names it in the service account's `openshift.io/internal-registry-pull-
+/// secret-ref` annotation; before, it is `<sa>-dockercfg-…`. Either way
+/// openshift-controller-manager puts it back in the lists when it goes.
+pub fn openshift_managed(sa: &ServiceAccount, secret: &str) -> bool {
+    let annotated = (sa.metadata.annotations.as_ref())
+        .and_then(|a| a.get(crate::pullsecret::PULL_SECRET_REF))
+        .is_some_and(|r| r == secret);
+    let name = sa.metadata.name.as_deref().unwrap_or_default();
+    annotated || secret.starts_with(&format!("{name}-dockercfg-"))
+}
+
 impl LinkPlan {
+    /// As [`LinkPlan::from_read`], refusing to unlink OpenShift's own
+    /// registry secret of the service account: the controller would put it
+    /// back at once, and pulls from the internal registry need it.
+    pub fn checked(current: &ServiceAccount, edit: LinkEdit) -> Result<Self, ClusterError> {
+        if let LinkEdit::Remove { secrets } = &edit
+            && let Some(s) = secrets.iter().find(|s| openshift_managed(current, s))
+        {
+            return Err(ClusterError::OpenShiftManagedSecret {
+                namespace: current.metadata.namespace.clone().unwrap_or_default(),
+                service_account: current.metadata.name.clone().unwrap_or_default(),
+                secret: s.clone(),
+            });
+        }
+        Ok(Self::from_read(current, edit))
+    }
+
     /// Plans `edit` against a service account already read (from a list).
     pub fn from_read(current: &ServiceAccount, edit: LinkEdit) -> Self {
         let (updated, change) = edit.apply_to(current);
@@ -263,7 +291,7 @@ pub async fn plan(
         .await
         .map_err(|e| ClusterError::from_kube::<ServiceAccount>(e, namespace, sa))?;
     match current {
-        Some(current) => Ok(LinkPlan::from_read(&current, edit)),
+        Some(current) => LinkPlan::checked(&current, edit),
         None => Err(missing_service_account(cluster, namespace, sa).await),
     }
 }
@@ -401,13 +429,10 @@ async fn send(
         .map_err(|e| ClusterError::from_kube::<ServiceAccount>(e, &ns, name))
 }
 
-/// True when OpenShift has put the SA's own `<sa>-dockercfg-…` pull secret in.
+/// True when OpenShift has put the SA's own registry secret in its
+/// `imagePullSecrets` (either form: [`openshift_managed`]).
 pub fn has_openshift_dockercfg(sa: &ServiceAccount) -> bool {
-    let prefix = format!(
-        "{}-dockercfg-",
-        sa.metadata.name.as_deref().unwrap_or_default()
-    );
-    pull_names(sa).iter().any(|n| n.starts_with(&prefix))
+    pull_names(sa).iter().any(|n| openshift_managed(sa, n))
 }
 
 /// True for the service accounts the cluster makes in every namespace by

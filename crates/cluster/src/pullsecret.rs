@@ -77,10 +77,10 @@ pub fn render(format: Format, credentials: &[Credential]) -> Vec<u8> {
     };
     let mut file = AuthFile::new_empty(Path::new("secret"), file_format);
     for c in credentials {
-        file.set(c);
+        file.set_in_secret(c);
     }
-    // Compact, as kubectl writes it: the kubelet does not care, people diffing do.
-    file.to_compact_bytes()
+    // As kubectl writes it: the kubelet does not care, people diffing do.
+    file.to_secret_bytes()
 }
 
 /// Builds the secret (not yet applied).
@@ -123,6 +123,59 @@ pub fn is_managed(secret: &Secret) -> bool {
         .and_then(|l| l.get(MANAGED_BY_LABEL))
         .map(String::as_str)
         == Some(MANAGED_BY)
+}
+
+/// OpenShift's own registry secret for a service account: the
+/// `kubernetes.io/dockercfg` secret openshift-controller-manager makes for
+/// every service account, holding a token for the internal registry. It
+/// is OpenShift's to keep: rhpull shows it, and never rotates, unlinks or
+/// counts it as a login.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct InternalRegistrySecret {
+    pub service_account: String,
+    pub token: RegistryToken,
+}
+
+/// Which form: 4.16+ (`pkg/internalregistry/controllers`: a bound token
+/// the controller refreshes, no token secret) or the older one (a
+/// long-lived token from a `<sa>-token-…` secret).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RegistryToken {
+    Bound,
+    Legacy,
+}
+
+/// 4.16+: the service account names its managed secret here…
+pub const PULL_SECRET_REF: &str = "openshift.io/internal-registry-pull-secret-ref";
+/// … and the secret names its service account here.
+pub const AUTH_TOKEN_SA: &str = "openshift.io/internal-registry-auth-token.service-account";
+const AUTH_TOKEN_BINDING: &str = "openshift.io/internal-registry-auth-token.binding";
+/// Before 4.16: the service account a dockercfg secret was made for.
+const LEGACY_SA: &str = "kubernetes.io/service-account.name";
+
+/// OpenShift's registry secret, if `secret` is one.
+pub fn internal_registry(secret: &Secret) -> Option<InternalRegistrySecret> {
+    if secret.type_.as_deref() != Some(secret_types::DOCKERCFG) {
+        return None;
+    }
+    let ann = secret.metadata.annotations.as_ref()?;
+    if let Some(sa) = ann.get(AUTH_TOKEN_SA) {
+        // During the move to bound tokens the controller marks a secret it
+        // has not yet refreshed `binding: legacy`.
+        let token = match ann.get(AUTH_TOKEN_BINDING).map(String::as_str) {
+            Some("legacy") => RegistryToken::Legacy,
+            _ => RegistryToken::Bound,
+        };
+        return Some(InternalRegistrySecret {
+            service_account: sa.clone(),
+            token,
+        });
+    }
+    ann.get(LEGACY_SA).map(|sa| InternalRegistrySecret {
+        service_account: sa.clone(),
+        token: RegistryToken::Legacy,
+    })
 }
 
 /// A pull secret's data as an auth file (either type), with the data key

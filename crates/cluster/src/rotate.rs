@@ -29,28 +29,42 @@ impl Target {
     }
 }
 
-/// The secrets in `inventory` holding `username` (at `registry` if given).
-pub fn plan(inventory: &Inventory, username: &str, registry: Option<&str>) -> Vec<Target> {
+/// The secrets holding a username: those whose token changes, and those
+/// that have the new one already.
+#[derive(Clone, Debug, Default)]
+pub struct Targets {
+    pub changing: Vec<Target>,
+    pub unchanged: Vec<Target>,
+}
+
+/// The secrets in `inventory` holding `username` (at `registry` if given),
+/// split by whether they hold another secret than `secret`.
+pub fn plan(
+    inventory: &Inventory,
+    username: &str,
+    secret: &SecretString,
+    registry: Option<&str>,
+) -> Targets {
     let registry = registry.map(keys::normalize);
-    inventory
-        .secrets
-        .iter()
-        .filter_map(|s| {
-            let registries: Vec<String> = s
-                .logins
-                .iter()
-                .filter(|l| {
-                    l.username == username && registry.as_ref().is_none_or(|r| &l.registry == r)
-                })
-                .map(|l| l.registry.clone())
-                .collect();
-            (!registries.is_empty()).then(|| Target {
-                namespace: s.namespace.clone(),
-                name: s.name.clone(),
-                registries,
-            })
-        })
-        .collect()
+    let new = crate::inventory::SecretDigest::of(secret);
+    let mut out = Targets::default();
+    for s in &inventory.secrets {
+        let holding = (s.logins.iter()).filter(|l| {
+            l.username == username && registry.as_ref().is_none_or(|r| &l.registry == r)
+        });
+        let (same, other): (Vec<_>, Vec<_>) = holding.partition(|l| l.digest == new);
+        let target = |logins: Vec<&crate::inventory::Login>| Target {
+            namespace: s.namespace.clone(),
+            name: s.name.clone(),
+            registries: logins.iter().map(|l| l.registry.clone()).collect(),
+        };
+        if !other.is_empty() {
+            out.changing.push(target(other));
+        } else if !same.is_empty() {
+            out.unchanged.push(target(same));
+        }
+    }
+    out
 }
 
 /// Puts `secret` into every entry of `target` holding `username`.
@@ -75,8 +89,10 @@ pub async fn apply(
                 registry: registry.clone(),
                 username: username.to_string(),
                 secret: secret.clone(),
+                raw: None,
+                email: None,
             };
-            changed |= file.set(&cred) != Change::Unchanged;
+            changed |= file.set_in_secret(&cred) != Change::Unchanged;
         }
         if !changed {
             return Ok(Outcome::Unchanged);
@@ -87,7 +103,7 @@ pub async fn apply(
         current
             .data
             .get_or_insert_with(Default::default)
-            .insert(key.into(), ByteString(file.to_compact_bytes()));
+            .insert(key.into(), ByteString(file.to_secret_bytes()));
         api.replace(name, &dry_run.post_params(), &current)
             .await
             .map_err(|e| ClusterError::from_kube::<Secret>(e, ns, name))?;

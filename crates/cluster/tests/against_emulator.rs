@@ -539,7 +539,8 @@ fn inventory_finds_secrets_links_and_grants() {
             rh.logins,
             [inventory::Login {
                 registry: "registry.redhat.io".to_string(),
-                username: "1234567|ci-bot".to_string()
+                username: "1234567|ci-bot".to_string(),
+                digest: inventory::SecretDigest::of(&creds()[0].secret),
             }]
         );
         assert_eq!(rh.pull, ["default"]);

@@ -14,6 +14,34 @@ pub struct Credential {
     pub registry: String,
     pub username: String,
     pub secret: SecretString,
+    /// The auth-file entry it was read from, every field as written
+    /// (`auth`, `email`, …): a pull secret made from a file keeps it whole.
+    /// `None` for a login typed in or from a credential helper.
+    pub raw: Option<RawEntry>,
+    /// `email`, for a login typed in with one (kubectl's `--docker-email`).
+    pub email: Option<String>,
+}
+
+/// An auth-file entry exactly as read. It holds the secret (`auth`), so
+/// it is never printed: `Debug` shows only its field names.
+#[derive(Clone, PartialEq)]
+pub struct RawEntry(serde_json::Map<String, serde_json::Value>);
+
+impl RawEntry {
+    pub fn new(fields: serde_json::Map<String, serde_json::Value>) -> Self {
+        Self(fields)
+    }
+
+    pub fn fields(&self) -> &serde_json::Map<String, serde_json::Value> {
+        &self.0
+    }
+}
+
+impl fmt::Debug for RawEntry {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let names: Vec<&String> = self.0.keys().collect();
+        write!(f, "RawEntry({names:?}, values redacted)")
+    }
 }
 
 impl Credential {
@@ -26,7 +54,40 @@ impl Credential {
             registry: registry.into(),
             username: username.into(),
             secret: SecretString::from(secret.into()),
+            raw: None,
+            email: None,
         }
+    }
+
+    /// The same login for another registry key (no entry read from a file).
+    pub fn for_registry(&self, registry: impl Into<String>) -> Self {
+        Self {
+            registry: registry.into(),
+            raw: None,
+            ..self.clone()
+        }
+    }
+
+    /// The pull-secret entry for this login, as kubectl's
+    /// `create secret docker-registry` writes one
+    /// (`staging/src/k8s.io/kubectl/pkg/cmd/create/create_secret_docker.go`:
+    /// `username`, `password`, `email` when given, `auth`), or the entry
+    /// it was read from, whole.
+    pub fn secret_entry(&self) -> serde_json::Map<String, serde_json::Value> {
+        if let Some(raw) = &self.raw {
+            return raw.fields().clone();
+        }
+        let mut m = serde_json::Map::new();
+        m.insert("username".into(), self.username.clone().into());
+        m.insert(
+            "password".into(),
+            self.secret.expose_secret().to_string().into(),
+        );
+        if let Some(e) = &self.email {
+            m.insert("email".into(), e.clone().into());
+        }
+        m.insert("auth".into(), self.auth_field().into());
+        m
     }
 
     /// The registry service account this username names, if it is one.

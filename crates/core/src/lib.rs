@@ -26,4 +26,4 @@ pub mod registries;
 pub mod sso;
 pub mod time;
 
-pub use credential::{Credential, RegistryServiceAccount};
+pub use credential::{Credential, RawEntry, RegistryServiceAccount};

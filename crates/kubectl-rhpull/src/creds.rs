@@ -65,6 +65,8 @@ pub fn from_flags(args: &SecretArgs, registry: &str) -> Result<Credential, CliEr
         registry: registry.to_string(),
         username,
         secret,
+        raw: None,
+        email: None,
     })
 }
 

@@ -60,3 +60,33 @@ pub fn setup_error(e: CheckSetupError) -> CliError {
 pub async fn run(options: &CheckOptions) -> Result<CheckReport, CliError> {
     rhpull_core::sso::check(options).await.map_err(setup_error)
 }
+
+/// Runs `check` for every credential before anything is written: the
+/// first that fails is shown as `check` shows it (on stderr), and the
+/// command fails with `not_verified` when the registry refused the login,
+/// or `unchecked` when the check could not get that far (DNS, network,
+/// TLS); fields: `registry`.
+pub async fn verify(
+    credentials: &[rhpull_core::Credential],
+    net: &NetArgs,
+    insecure: bool,
+    not_verified: &'static str,
+    unchecked: &'static str,
+) -> Result<(), CliError> {
+    for c in credentials {
+        let mut options = options(&c.registry, net, insecure);
+        options.credential = Some(c.clone());
+        let report = run(&options).await?;
+        if !report.passed {
+            let found = crate::creds::Found::typed(c.clone());
+            let shown = crate::commands::check::RegistryReport::new(report, Some(found));
+            output::note(&crate::commands::check::render::lines(&shown).join("\n"));
+            let refused =
+                (shown.report.cause()).is_some_and(rhpull_cluster::failing::is_login_problem);
+            let key = if refused { not_verified } else { unchecked };
+            return Err(CliError::failed(crate::error::Reason::NotVerified, key)
+                .with("registry", c.registry.clone()));
+        }
+    }
+    Ok(())
+}

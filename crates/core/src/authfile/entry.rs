@@ -10,6 +10,7 @@ use serde_json::Value;
 
 use super::{AuthFileError, keys};
 use crate::Credential;
+use crate::credential::RawEntry;
 
 /// Go's encoder pads; some hand-written files do not. Accept both.
 const LENIENT_BASE64: GeneralPurpose = GeneralPurpose::new(
@@ -27,22 +28,31 @@ pub struct AuthEntry {
     pub username: String,
     pub secret: SecretString,
     pub identity_token: Option<SecretString>,
+    /// Every field of the entry, as written.
+    pub raw: RawEntry,
 }
 
 impl AuthEntry {
+    /// The login, carrying the entry whole (a pull secret made from it
+    /// keeps every field).
     pub fn credential(&self) -> Credential {
         Credential {
             registry: self.registry.clone(),
             username: self.username.clone(),
             secret: self.secret.clone(),
+            raw: Some(self.raw.clone()),
+            email: None,
         }
     }
 
-    /// True when the entry holds an `identitytoken` and nothing else: no
-    /// username or password anyone but the registry's own client can use.
+    /// True when the entry holds an `identitytoken` and no password: what
+    /// `docker login` stores for a registry that returns an identity token
+    /// (Azure Container Registry, say) — `auth` is base64("USERNAME:"), the
+    /// username kept and the password empty (docker/cli
+    /// `configfile.encodeAuth` with `IdentityToken` set). Nothing a kubelet,
+    /// a pull secret or the token flow can use.
     pub fn identity_token_only(&self) -> bool {
         self.identity_token.is_some()
-            && self.username.is_empty()
             && secrecy::ExposeSecret::expose_secret(&self.secret).is_empty()
     }
 
@@ -59,6 +69,21 @@ impl AuthEntry {
                 path: path.to_path_buf(),
                 what: format!("the entry for {key}"),
             })?;
+        // containers/image unmarshals `auth` and `identitytoken` as
+        // strings and refuses the file when one is not (a `null` is
+        // empty); docker does so for `username` and `password` too.
+        for field in ["auth", "identitytoken", "username", "password"] {
+            if obj
+                .get(field)
+                .is_some_and(|v| !v.is_string() && !v.is_null())
+            {
+                return Err(AuthFileError::NotAString {
+                    path: path.to_path_buf(),
+                    key: key.to_string(),
+                    field,
+                });
+            }
+        }
         let text = |field: &str| {
             obj.get(field)
                 .and_then(Value::as_str)
@@ -84,6 +109,7 @@ impl AuthEntry {
             username,
             secret: SecretString::from(secret),
             identity_token,
+            raw: RawEntry::new(obj.clone()),
         }))
     }
 }

@@ -31,6 +31,12 @@ pub enum AuthFileError {
     BadBase64 { path: PathBuf, key: String },
     #[error("{path}: the \"auth\" field of {key} has no ':' between username and password")]
     AuthWithoutColon { path: PathBuf, key: String },
+    #[error("{path}: the \"{field}\" field of {key} is not a string")]
+    NotAString {
+        path: PathBuf,
+        key: String,
+        field: &'static str,
+    },
     #[error("{path} kept changing while it was being written")]
     ChangedMeanwhile { path: PathBuf },
     #[error("{path}: credential helper for {registry}: {source}")]
@@ -53,6 +59,7 @@ impl AuthFileError {
             | Self::NotAnObject { path, .. }
             | Self::BadBase64 { path, .. }
             | Self::AuthWithoutColon { path, .. }
+            | Self::NotAString { path, .. }
             | Self::Helper { path, .. } => path,
         }
     }

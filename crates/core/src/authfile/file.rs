@@ -232,9 +232,23 @@ impl AuthFile {
     }
 
     /// Adds or replaces the credential for `cred.registry`, keeping every
-    /// other entry. Keys that are aliases of the same registry are folded into
-    /// one, so a path never has two entries.
+    /// other entry, as `podman login` writes one: `auth` alone
+    /// (containers/image `SetCredentials`). Keys that are aliases of the same
+    /// registry are folded into one, so a path never has two entries.
     pub fn set(&mut self, cred: &Credential) -> Change {
+        let mut fields = Map::new();
+        fields.insert("auth".into(), json!(cred.auth_field()));
+        self.set_entry(cred, fields)
+    }
+
+    /// As [`AuthFile::set`], for a pull secret's data: the login as kubectl
+    /// writes one (`username`, `password`, `email`, `auth`), or the auth-file
+    /// entry it was read from, whole ([`Credential::secret_entry`]).
+    pub fn set_in_secret(&mut self, cred: &Credential) -> Change {
+        self.set_entry(cred, cred.secret_entry())
+    }
+
+    fn set_entry(&mut self, cred: &Credential, fields: Map<String, Value>) -> Change {
         let normalized = keys::normalize(&cred.registry);
         let write_key = self.write_key(&normalized);
         let existing = self.get_exact(&normalized);
@@ -261,7 +275,7 @@ impl AuthFile {
                 }
             }
         }
-        kept.insert("auth".into(), json!(cred.auth_field()));
+        kept.extend(fields);
         auths.insert(write_key, Value::Object(kept));
         if existing.is_some() {
             Change::Updated
@@ -331,6 +345,36 @@ impl AuthFile {
         bytes
     }
 
+    /// The file as a pull secret's data, byte for byte as kubectl writes
+    /// it: compact, `auths` keys sorted, an entry with a `username` and
+    /// `password` in kubectl's field order (`username`, `password`,
+    /// `email`, `auth`; its `DockerConfigEntry`), any other entry's fields
+    /// sorted (Go marshals a map so), and `<`, `>`, `&`, U+2028 and U+2029
+    /// escaped as Go's `encoding/json` escapes them.
+    pub fn to_secret_bytes(&self) -> Vec<u8> {
+        let mut out = String::new();
+        let top = &self.doc;
+        match self.format {
+            AuthFormat::LegacyDockercfg => write_entries(&mut out, top),
+            AuthFormat::Docker | AuthFormat::Containers => {
+                out.push('{');
+                for (i, (k, v)) in top.iter().enumerate() {
+                    if i > 0 {
+                        out.push(',');
+                    }
+                    out.push_str(&Value::from(k.as_str()).to_string());
+                    out.push(':');
+                    match (k.as_str(), v.as_object()) {
+                        ("auths", Some(auths)) => write_entries(&mut out, auths),
+                        _ => out.push_str(&v.to_string()),
+                    }
+                }
+                out.push('}');
+            }
+        }
+        go_escape(&out).into_bytes()
+    }
+
     /// The file as compact JSON, as kubectl writes a secret's data.
     pub fn to_compact_bytes(&self) -> Vec<u8> {
         #[allow(
@@ -382,6 +426,49 @@ impl AuthFile {
         self.read_as = Some(bytes);
         Ok(backup)
     }
+}
+
+/// `{"KEY":ENTRY,…}`, keys sorted (a serde_json `Map` keeps them so).
+fn write_entries(out: &mut String, entries: &Map<String, Value>) {
+    out.push('{');
+    for (i, (key, entry)) in entries.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        out.push_str(&Value::from(key.as_str()).to_string());
+        out.push(':');
+        out.push_str(&entry_json(entry));
+    }
+    out.push('}');
+}
+
+/// One entry: kubectl's field order for a login it would write, sorted
+/// fields (a Go map) for any other.
+fn entry_json(v: &Value) -> String {
+    const KUBECTL_ORDER: [&str; 4] = ["username", "password", "email", "auth"];
+    let Some(obj) = v.as_object() else {
+        return v.to_string();
+    };
+    let typed = obj.contains_key("username")
+        && obj.contains_key("password")
+        && obj.keys().all(|k| KUBECTL_ORDER.contains(&k.as_str()));
+    if !typed {
+        return v.to_string();
+    }
+    let fields: Vec<String> = (KUBECTL_ORDER.iter())
+        .filter_map(|k| obj.get(*k).map(|v| format!("{}:{v}", Value::from(*k))))
+        .collect();
+    format!("{{{}}}", fields.join(","))
+}
+
+/// Go's `encoding/json` escapes these even inside strings; serde_json does
+/// not. They can appear only inside strings, so replacing them is safe.
+fn go_escape(json: &str) -> String {
+    json.replace('&', "\\u0026")
+        .replace('<', "\\u003c")
+        .replace('>', "\\u003e")
+        .replace('\u{2028}', "\\u2028")
+        .replace('\u{2029}', "\\u2029")
 }
 
 fn aliases_in(auths: &Map<String, Value>, normalized: &str) -> Vec<String> {

@@ -47,6 +47,49 @@ fn canonical_host(host: &str) -> String {
     }
 }
 
+/// Why containers/image refuses a key (`validateKey` and `prepareForEdit`
+/// in `pkg/docker/config/config.go`; its `TestValidateKey` and
+/// `TestSetCredentialsInteroperability`), in its own words.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum KeyProblem {
+    /// `host/repo@sha256:…`: a digest, not a registry or repository.
+    #[error("key {0} contains a '@' character")]
+    Digest(String),
+    /// `host/repo:tag`: a tag, not a registry or repository.
+    #[error("key {0} contains a ':' character after host[:port]")]
+    Tag(String),
+    /// A path-scoped key into docker's format: docker would cut it to the
+    /// host and use the login for the whole registry.
+    #[error("Credentials cannot be recorded in Docker-compatible format with namespaced key {0:?}")]
+    NamespacedInDocker(String),
+}
+
+/// Checks a key as containers/image does before it reads or writes one;
+/// `Ok(true)` when it is namespaced (`host/path`). A key with an `http[s]://`
+/// scheme is a legacy docker key and is taken (normalised to its host), as
+/// rhpull always has.
+pub fn validate(key: &str) -> Result<bool, KeyProblem> {
+    let key = normalize(key);
+    if key.contains('@') {
+        return Err(KeyProblem::Digest(key));
+    }
+    match key.split_once('/') {
+        // `localhost:5000` and `localhost:5000/foo` are fine; a ':' after
+        // the host is a tag.
+        Some((_, path)) if path.contains(':') => Err(KeyProblem::Tag(key)),
+        Some(_) => Ok(true),
+        None => Ok(false),
+    }
+}
+
+/// Checks a key for docker's own format, which has no path-scoped keys.
+pub fn validate_for_docker(key: &str) -> Result<(), KeyProblem> {
+    if validate(key)? {
+        return Err(KeyProblem::NamespacedInDocker(normalize(key)));
+    }
+    Ok(())
+}
+
 /// The host part of a normalised key.
 pub fn host(key: &str) -> &str {
     key.split('/').next().unwrap_or(key)

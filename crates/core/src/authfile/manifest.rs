@@ -188,7 +188,7 @@ fn merge_secrets(
         let label = path.join(format!("secret:{name}"));
         let inner = AuthFile::parse(&label, format, &raw)?;
         for e in inner.entries()? {
-            merged.set(&e.credential());
+            merged.set_in_secret(&e.credential());
         }
         names.push(name);
     }

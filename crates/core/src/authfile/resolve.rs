@@ -130,6 +130,8 @@ impl Credentials {
                         registry: keys::host(&normalized).to_string(),
                         username,
                         secret,
+                        raw: None,
+                        email: None,
                     },
                     source: CredentialSource::Helper {
                         helper: name.to_string(),

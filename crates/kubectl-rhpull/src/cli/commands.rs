@@ -49,6 +49,10 @@ pub struct CreateArgs {
     pub link_for: ForArg,
     #[arg(long)]
     pub verify: bool,
+    /// `email` in the secret's entry, for a login typed in (kubectl's
+    /// `--docker-email`); a login read from a file keeps its own.
+    #[arg(long, value_name = "EMAIL")]
+    pub email: Option<String>,
     #[arg(long)]
     pub overwrite: bool,
     /// For OpenShift image streams: the global pull secret (4.x) or
@@ -118,7 +122,7 @@ pub struct GrantArgs {
 #[derive(Debug, clap::Args)]
 pub struct DelegatedArgs {
     /// Default: registry.redhat.io.
-    #[arg(long = "registry", value_name = "REGISTRY")]
+    #[arg(long = "registry", value_name = "REGISTRY", value_parser = values::registry_key)]
     pub registry: Option<String>,
     #[arg(long, value_name = "HOST")]
     pub auth_server: Option<String>,
@@ -173,7 +177,7 @@ pub struct GlobalCheckArgs {
 
 #[derive(Debug, clap::Args)]
 pub struct GlobalSetArgs {
-    #[arg(value_name = "REGISTRY")]
+    #[arg(value_name = "REGISTRY", value_parser = values::registry_key)]
     pub registry: String,
     #[command(flatten)]
     pub source: SourceArgs,
@@ -189,7 +193,7 @@ pub struct GlobalSetArgs {
 
 #[derive(Debug, clap::Args)]
 pub struct GlobalRemoveArgs {
-    #[arg(value_name = "REGISTRY")]
+    #[arg(value_name = "REGISTRY", value_parser = values::registry_key)]
     pub registry: String,
     #[command(flatten)]
     pub change: GlobalChangeArgs,
@@ -229,7 +233,7 @@ pub struct StatusArgs {
 
 #[derive(Debug, clap::Args)]
 pub struct RotateArgs {
-    #[arg(long = "registry", value_name = "REGISTRY")]
+    #[arg(long = "registry", value_name = "REGISTRY", value_parser = values::registry_key)]
     pub registry: Option<String>,
     #[command(flatten)]
     pub secret: SecretArgs,
@@ -237,6 +241,12 @@ pub struct RotateArgs {
     pub at: Where,
     #[arg(short = 'y', long)]
     pub yes: bool,
+    /// Write the token without checking it with the registry first (for a
+    /// registry this machine cannot reach); warns.
+    #[arg(long)]
+    pub no_verify: bool,
+    #[command(flatten)]
+    pub net: NetArgs,
     /// OpenShift 4: when the global pull secret changed, follow it to
     /// every node, at most this long (`--wait` alone: 30m).
     #[arg(
@@ -366,7 +376,7 @@ pub struct CompletionArgs {
 pub struct CheckArgs {
     /// Registry to check (host or host:port); default: the image's, the
     /// secret's, else registry.redhat.io.
-    #[arg(value_name = "REGISTRY")]
+    #[arg(value_name = "REGISTRY", value_parser = values::registry_key)]
     pub registry: Option<String>,
     #[arg(long, value_name = "IMAGE")]
     pub image: Option<String>,
@@ -401,7 +411,7 @@ pub struct CheckArgs {
 #[derive(Debug, clap::Args)]
 pub struct LoginArgs {
     /// Default: registry.redhat.io.
-    #[arg(value_name = "REGISTRY")]
+    #[arg(value_name = "REGISTRY", value_parser = values::registry_key)]
     pub registry: Option<String>,
     /// A downloaded credential file to merge in (every login in it).
     #[arg(long, value_name = "FILE", conflicts_with_all = ["username", "password", "password_stdin"])]
@@ -419,7 +429,7 @@ pub struct LoginArgs {
 #[derive(Debug, clap::Args)]
 pub struct LogoutArgs {
     /// Default: registry.redhat.io.
-    #[arg(value_name = "REGISTRY")]
+    #[arg(value_name = "REGISTRY", value_parser = values::registry_key)]
     pub registry: Option<String>,
     #[command(flatten)]
     pub file: AuthFileArgs,

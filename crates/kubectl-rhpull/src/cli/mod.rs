@@ -188,7 +188,7 @@ pub struct LoginsArgs {
     pub source: SourceArgs,
     #[command(flatten)]
     pub secret: SecretArgs,
-    #[arg(long = "registry", value_name = "REGISTRY")]
+    #[arg(long = "registry", value_name = "REGISTRY", value_parser = values::registry_key)]
     pub registries: Vec<String>,
 }
 

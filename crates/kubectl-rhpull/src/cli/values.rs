@@ -7,6 +7,21 @@ use std::time::Duration;
 /// The longest duration any flag takes: a year.
 pub const MAX_DURATION: Duration = Duration::from_secs(365 * 24 * 3600);
 
+/// A registry or repository key, checked as podman checks one before it
+/// reads or writes it: `host/repo:tag` and `host/repo@digest` are refused
+/// in its words (containers/image `validateKey`), as a usage error.
+pub fn registry_key(s: &str) -> Result<String, String> {
+    rhpull_core::authfile::keys::validate(s)
+        .map(|_| s.to_string())
+        .map_err(|e| {
+            let what = crate::i18n::text("error.registry_key.what", &[("problem", &e.to_string())]);
+            format!(
+                "{what}; {}",
+                crate::i18n::text("error.registry_key.next", &[])
+            )
+        })
+}
+
 /// `500ms`, `15s`, `2m`, `1h`, or plain seconds, as kubectl's timeouts.
 pub fn duration(s: &str) -> Result<Duration, String> {
     let s = s.trim();

@@ -104,9 +104,16 @@ pub async fn run(kube: &KubeArgs, args: &CreateArgs) -> Result<(), CliError> {
         &options.selection,
         &options.registry,
     )?;
-    let credentials: Vec<Credential> = found.into_iter().map(|f| f.credential).collect();
+    let credentials: Vec<Credential> = (found.into_iter())
+        .map(|f| Credential {
+            email: args.email.clone().filter(|_| f.credential.raw.is_none()),
+            ..f.credential
+        })
+        .collect();
     if args.verify {
-        verify(&credentials, args, kube).await?;
+        let insecure = kube.insecure_skip_tls_verify;
+        let (refused, unchecked) = ("create.not_verified", "create.not_verified");
+        registry_check::verify(&credentials, &args.net, insecure, refused, unchecked).await?;
     }
     let cmd = Create {
         name: options
@@ -117,28 +124,6 @@ pub async fn run(kube: &KubeArgs, args: &CreateArgs) -> Result<(), CliError> {
         credentials,
     };
     driver::run(&cmd, &conn, args.write.output.into()).await
-}
-
-/// Runs `check` for every credential before anything is written.
-async fn verify(
-    credentials: &[Credential],
-    args: &CreateArgs,
-    kube: &KubeArgs,
-) -> Result<(), CliError> {
-    for c in credentials {
-        let mut options =
-            registry_check::options(&c.registry, &args.net, kube.insecure_skip_tls_verify);
-        options.credential = Some(c.clone());
-        let report = registry_check::run(&options).await?;
-        if !report.passed {
-            let shown =
-                super::check::RegistryReport::new(report, Some(creds::Found::typed(c.clone())));
-            output::note(&super::check::render::lines(&shown).join("\n"));
-            return Err(CliError::failed(Reason::NotVerified, "create.not_verified")
-                .with("registry", c.registry.clone()));
-        }
-    }
-    Ok(())
 }
 
 enum Plan {

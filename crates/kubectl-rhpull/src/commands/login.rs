@@ -54,11 +54,35 @@ pub async fn login(kube: &KubeArgs, args: &LoginArgs) -> Result<(), CliError> {
             vec![Found::typed(creds::from_flags(&args.secret, &registry)?)]
         }
     };
+    // Keys podman would refuse, before any request: a tag or digest, or a
+    // path-scoped key into docker's format (containers/image
+    // `prepareForEdit`).
+    let (_, file_format) = target(&AuthEnv::from_process(), &args.file)?;
+    for found in &logins {
+        check_key(&found.credential.registry, file_format)?;
+    }
     let mut saved = Vec::new();
     for found in logins {
         saved.push(save_verified(kube, args, found, format).await?);
     }
     render::print(&LoginReport(saved), format)
+}
+
+/// A key the file may hold, or a usage error in podman's words.
+fn check_key(registry: &str, format: AuthFormat) -> Result<(), CliError> {
+    let checked = match format {
+        AuthFormat::Docker | AuthFormat::LegacyDockercfg => keys::validate_for_docker(registry),
+        AuthFormat::Containers => keys::validate(registry).map(|_| ()),
+    };
+    checked.map_err(|problem| {
+        let key = match problem {
+            keys::KeyProblem::NamespacedInDocker(_) => "error.docker_namespaced_key",
+            _ => "error.registry_key",
+        };
+        CliError::usage(Reason::InvalidValue, key)
+            .with("problem", problem.to_string())
+            .with("host", keys::host(&keys::normalize(registry)).to_string())
+    })
 }
 
 /// What one login did.

@@ -5,7 +5,7 @@
 //! local work; every one reports through [`render`](crate::render).
 
 mod build_secret;
-mod check;
+pub(crate) mod check;
 mod completion;
 mod create;
 mod delegated;

@@ -1,7 +1,9 @@
 //! `rhpull rotate --username U [--registry R] [-A]`: after a registry service
 //! account token is regenerated, find every pull secret (and the global pull
-//! secret on OpenShift 4) holding that username, show the plan (on stderr),
-//! confirm, and put the new token in — keeping every other entry. On a
+//! secret on OpenShift 4) holding that username with another token, check
+//! the new token with each registry's token flow (unless `--no-verify`),
+//! show the plan (on stderr), confirm, and put the new token in — keeping
+//! every other entry. With nothing to change, nothing is asked. On a
 //! hosted control plane the global part is the additional pull secret's
 //! entries, never the HostedCluster's; `--wait` follows a global change to
 //! the nodes as `global set --wait` does.
@@ -22,7 +24,7 @@ use crate::driver::{self, ClusterCommand, Cx, Mode};
 use crate::error::{CliError, Reason};
 use crate::i18n::text;
 use crate::render::{Block, Report};
-use crate::{output, prompt, words};
+use crate::{output, prompt, registry_check, words};
 
 struct Rotate<'a> {
     args: &'a RotateArgs,
@@ -31,6 +33,8 @@ struct Rotate<'a> {
     username: String,
     secret: SecretString,
     mode: Mode,
+    /// `--insecure-skip-tls-verify`, for the registry checks too.
+    insecure: bool,
 }
 
 pub async fn run(kube: &KubeArgs, args: &RotateArgs) -> Result<(), CliError> {
@@ -50,6 +54,7 @@ pub async fn run(kube: &KubeArgs, args: &RotateArgs) -> Result<(), CliError> {
             yes: args.yes,
             ..Mode::dry(args.write.dry_run.into())
         },
+        insecure: kube.insecure_skip_tls_verify,
     };
     driver::run(&cmd, &conn, args.write.output.into()).await
 }
@@ -58,6 +63,33 @@ pub async fn run(kube: &KubeArgs, args: &RotateArgs) -> Result<(), CliError> {
 pub struct Plan {
     targets: Vec<Target>,
     global: Option<GlobalPlan>,
+    /// Secrets holding the username with this very token already.
+    unchanged: Vec<Target>,
+}
+
+impl Plan {
+    fn changes_anything(&self) -> bool {
+        !self.targets.is_empty()
+            || self
+                .global
+                .as_ref()
+                .is_some_and(GlobalPlan::changes_anything)
+    }
+
+    /// Every registry whose entries change, once.
+    fn registries(&self) -> Vec<String> {
+        let global = (self.global.iter())
+            .flat_map(|g| g.changes.iter())
+            .filter(|c| c.change != rhpull_core::authfile::Change::Unchanged)
+            .map(|c| c.registry.clone());
+        let mut all: Vec<String> = (self.targets.iter())
+            .flat_map(|t| t.registries.iter().cloned())
+            .chain(global)
+            .collect();
+        all.sort();
+        all.dedup();
+        all
+    }
 }
 
 impl Rotate<'_> {
@@ -105,9 +137,8 @@ impl Rotate<'_> {
                     && self.registry.as_ref().is_none_or(|r| r == &e.registry)
             })
             .map(|e| Credential {
-                registry: e.registry,
-                username: self.username.clone(),
                 secret: self.secret.clone(),
+                ..Credential::new(e.registry, self.username.clone(), "")
             })
             .collect();
         if credentials.is_empty() {
@@ -118,6 +149,29 @@ impl Rotate<'_> {
         Ok(Some(
             global::plan_with(cluster, GlobalEdit::Set(credentials), true).await?,
         ))
+    }
+
+    /// Checks the new token with the token flow of every registry whose
+    /// entries change, before anything is asked or written (`login` does
+    /// the same); `--no-verify` skips it with a warning.
+    async fn verify(&self, plan: &Plan) -> Result<(), CliError> {
+        let registries = plan.registries();
+        if self.args.no_verify {
+            output::warn(&text(
+                "rotate.unverified",
+                &[("registries", &registries.join(", "))],
+            ));
+            return Ok(());
+        }
+        let logins: Vec<Credential> = (registries.iter())
+            .map(|r| Credential {
+                secret: self.secret.clone(),
+                ..Credential::new(r.clone(), self.username.clone(), "")
+            })
+            .collect();
+        let insecure = self.insecure;
+        let (refused, unchecked) = ("rotate.not_verified", "rotate.unchecked");
+        registry_check::verify(&logins, &self.args.net, insecure, refused, unchecked).await
     }
 
     /// The plan, on stderr: the result on stdout stays a document.
@@ -156,26 +210,39 @@ impl ClusterCommand for Rotate<'_> {
         let scope = self.args.at.fleet.scope();
         let cluster = cx.cluster()?;
         let inv = inventory::collect_in(cluster, scope.as_ref()).await?;
-        let mut targets = rotate::plan(&inv, &self.username, self.registry.as_deref());
+        let registry = self.registry.as_deref();
+        let rotate::Targets {
+            mut changing,
+            mut unchanged,
+        } = rotate::plan(&inv, &self.username, &self.secret, registry);
+        let targets = &mut changing;
         // On OpenShift 4 the global pull secret is rotated as the global one,
         // never as any secret; on a hosted control plane so is the
         // additional pull secret, and HyperShift's own copies (the original
         // and the merge) are never written.
         if matches!(cluster.kind().await, Ok(ClusterKind::OpenShift4)) {
             let hosted = cluster.hosted().await;
-            targets.retain(|t| {
+            let ours = |t: &Target| {
                 let at = (t.namespace.as_str(), t.name.as_str());
                 at != (global::NAMESPACE, global::NAME)
                     && !(hosted
                         && at.0 == hosted::NAMESPACE
                         && [hosted::ADDITIONAL, hosted::GLOBAL, hosted::ORIGINAL].contains(&at.1))
-            });
+            };
+            targets.retain(ours);
+            unchanged.retain(ours);
         }
         let plan = Plan {
-            targets,
+            targets: changing,
             global: self.global_plan(cx).await?,
+            unchanged,
         };
-        if plan.targets.is_empty() && plan.global.is_none() {
+        let holds = !plan.unchanged.is_empty() || plan.global.is_some();
+        if !plan.changes_anything() && holds {
+            // This token is already everywhere: nothing to ask, nothing to check.
+            return Ok(plan);
+        }
+        if !plan.changes_anything() {
             if scope.is_none() {
                 rhpull_cluster::namespaces::require(cluster, &cx.namespace).await?;
             }
@@ -184,6 +251,7 @@ impl ClusterCommand for Rotate<'_> {
                 .with("username", self.username.clone())
                 .with("where", at));
         }
+        self.verify(&plan).await?;
         self.show(&plan);
         Ok(plan)
     }
@@ -194,14 +262,24 @@ impl ClusterCommand for Rotate<'_> {
     }
 
     fn question(&self, plan: &Plan) -> Option<String> {
-        let count = plan.targets.len() + usize::from(plan.global.is_some());
-        Some(text("rotate.confirm", &[("count", &count.to_string())]))
+        let global = plan
+            .global
+            .as_ref()
+            .is_some_and(GlobalPlan::changes_anything);
+        let count = plan.targets.len() + usize::from(global);
+        plan.changes_anything()
+            .then(|| text("rotate.confirm", &[("count", &count.to_string())]))
     }
 
     async fn apply(&self, cx: &Cx<'_>, plan: Plan) -> Result<RotateReport, CliError> {
         let cluster = cx.cluster()?;
         let dry_run = self.mode.dry_run;
-        let mut secrets = Vec::new();
+        let mut secrets: Vec<Rotated> = (plan.unchanged.into_iter())
+            .map(|target| Rotated {
+                target,
+                outcome: Outcome::Unchanged,
+            })
+            .collect();
         for target in plan.targets {
             let outcome =
                 rotate::apply(cluster, &target, &self.username, &self.secret, dry_run).await?;

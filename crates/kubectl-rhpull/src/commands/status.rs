@@ -4,6 +4,7 @@
 
 use rhpull_cluster::inventory::{self, ImageImports, Inventory};
 use rhpull_cluster::namespaces;
+use rhpull_cluster::pullsecret::RegistryToken;
 
 use crate::cli::{KubeArgs, StatusArgs};
 use crate::connection::Connection;
@@ -116,14 +117,21 @@ impl StatusReport {
                 let logins: Vec<String> = (s.logins.iter())
                     .map(|l| format!("{} ({})", l.registry, l.username))
                     .collect();
-                let logins = match s.problem {
-                    Some(_) => text("status.unreadable", &[]),
-                    None => list_or_dash(&logins),
+                let logins = match (&s.internal_registry, s.problem) {
+                    (Some(r), _) => {
+                        let key = match r.token {
+                            RegistryToken::Bound => "status.internal_registry.bound",
+                            RegistryToken::Legacy => "status.internal_registry.legacy",
+                        };
+                        text(key, &[("sa", &r.service_account)])
+                    }
+                    (None, Some(_)) => text("status.unreadable", &[]),
+                    (None, None) => list_or_dash(&logins),
                 };
-                let managed = if s.managed {
-                    text("status.yes", &[])
-                } else {
-                    "-".into()
+                let managed = match (s.managed, &s.internal_registry) {
+                    (true, _) => text("status.yes", &[]),
+                    (false, Some(_)) => text("status.by_openshift", &[]),
+                    (false, None) => "-".into(),
                 };
                 vec![
                     s.namespace.clone(),

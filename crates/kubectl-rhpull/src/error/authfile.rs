@@ -37,6 +37,11 @@ impl From<rhpull_core::authfile::AuthFileError> for CliError {
             E::AuthWithoutColon { key, .. } => {
                 failed(Reason::FileMalformed, "error.authfile.no_colon").with("key", key.clone())
             }
+            E::NotAString { key, field, .. } => {
+                failed(Reason::FileMalformed, "error.authfile.not_a_string")
+                    .with("key", key.clone())
+                    .with("field", *field)
+            }
             E::Helper {
                 registry, source, ..
             } => failed(Reason::CredentialHelperFailed, "error.authfile.helper")

@@ -192,6 +192,19 @@ fn entry(err: &ClusterError) -> (Reason, &'static str, Fields) {
                 ),
             ],
         ),
+        E::OpenShiftManagedSecret {
+            namespace,
+            service_account,
+            secret,
+        } => (
+            Reason::OpenShiftManagedSecret,
+            "error.cluster.openshift_managed",
+            vec![
+                ("namespace", json!(namespace)),
+                ("sa", json!(service_account)),
+                ("secret", json!(secret)),
+            ],
+        ),
         E::HostedClusterEntry { registry } => (
             Reason::HostedClusterEntry,
             "error.cluster.hosted_cluster_entry",

@@ -195,6 +195,9 @@ reasons! {
     NoImagePullerRole,
     /// A hosted control plane (HyperShift, ROSA HCP).
     HostedControlPlane,
+    /// OpenShift's own registry secret of a service account, which it puts
+    /// back when removed.
+    OpenShiftManagedSecret,
     /// Hosted: the HostedCluster's pull secret has the registry, and its
     /// entry wins HyperShift's merge.
     OriginalPullSecretWins,

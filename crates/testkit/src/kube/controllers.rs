@@ -93,7 +93,15 @@ async fn react(shared: &Shared, e: &Arc<Event>) {
                 .and_then(Value::as_str)
                 .unwrap_or_default()
                 .to_string();
-            if needs_dockercfg(&e.object) {
+            let unannotated = e
+                .object
+                .pointer(&format!(
+                    "/metadata/annotations/{}",
+                    PULL_SECRET_REF.replace('/', "~1")
+                ))
+                .is_none();
+            let legacy = shared.lock().config.legacy_registry_secrets;
+            if needs_dockercfg(&e.object) || (!legacy && unannotated) {
                 tokio::time::sleep(delay).await;
                 ensure_dockercfg(shared, &ns, &name);
             }
@@ -122,6 +130,20 @@ fn dockercfg_prefix(sa: &str) -> String {
     format!("{sa}-dockercfg-")
 }
 
+/// OpenShift 4.16+ (openshift/openshift-controller-manager
+/// `pkg/internalregistry/controllers`): the service account names its
+/// managed pull secret in this annotation.
+pub const PULL_SECRET_REF: &str = "openshift.io/internal-registry-pull-secret-ref";
+/// ... and the secret names its service account in this one.
+pub const AUTH_TOKEN_SA: &str = "openshift.io/internal-registry-auth-token.service-account";
+pub const AUTH_TOKEN_BINDING: &str = "openshift.io/internal-registry-auth-token.binding";
+/// The internal registry's names, as `registry_urls_observation_controller`
+/// finds them.
+const REGISTRY_URLS: [&str; 2] = [
+    "image-registry.openshift-image-registry.svc:5000",
+    "image-registry.openshift-image-registry.svc.cluster.local:5000",
+];
+
 fn needs_dockercfg(sa: &Value) -> bool {
     let name = sa
         .pointer("/metadata/name")
@@ -140,16 +162,67 @@ fn needs_dockercfg(sa: &Value) -> bool {
     !(has("imagePullSecrets") && has("secrets"))
 }
 
+/// The SA's managed pull secret as OpenShift makes it: 4.16+ a dockercfg
+/// secret owned by the SA, annotated with it, holding a bound token for the
+/// internal registry's names (`image_pull_secret_controller.dockerConfig`:
+/// `auth` only), and no token secret; before 4.16 one annotated
+/// `kubernetes.io/service-account.name` beside a long-lived token secret.
+fn managed_secret(sa: &Value, name: &str, legacy: bool) -> Value {
+    let sa_name = sa
+        .pointer("/metadata/name")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
+    let b64 = |s: &str| base64::engine::general_purpose::STANDARD.encode(s);
+    let token = format!(
+        "eyJhbGciOiJSUzI1NiJ9.{}.{}",
+        b64(sa_name),
+        random_suffix(32)
+    );
+    if legacy {
+        let cfg = json!({REGISTRY_URLS[0]: {
+            "username": "<token>", "password": token, "email": "serviceaccount@example.org",
+            "auth": b64(&format!("<token>:{token}")),
+        }});
+        return json!({
+            "metadata": {"name": name, "annotations": {
+                "kubernetes.io/service-account.name": sa_name,
+                "openshift.io/token-secret.name": format!("{sa_name}-token-{}", random_suffix(5)),
+            }},
+            "type": "kubernetes.io/dockercfg",
+            "data": {".dockercfg": b64(&cfg.to_string())},
+        });
+    }
+    let entry = json!({"auth": b64(&format!("<token>:{token}"))});
+    let cfg: serde_json::Map<String, Value> = REGISTRY_URLS
+        .iter()
+        .map(|u| (u.to_string(), entry.clone()))
+        .collect();
+    json!({
+        "metadata": {"name": name,
+            "annotations": {AUTH_TOKEN_SA: sa_name, AUTH_TOKEN_BINDING: "bound"},
+            "ownerReferences": [{"apiVersion": "v1", "kind": "ServiceAccount", "name": sa_name,
+                                 "uid": sa.pointer("/metadata/uid").cloned().unwrap_or_default()}]},
+        "type": "kubernetes.io/dockercfg",
+        "data": {".dockercfg": b64(&Value::Object(cfg).to_string())},
+    })
+}
+
 /// Creates the SA's dockercfg secret if it has none, and puts it back in the
-/// SA's lists, with a fresh read each time so no concurrent change is lost.
+/// SA's lists (4.16+: and its annotation), with a fresh read each time so
+/// no concurrent change is lost.
 pub(crate) fn ensure_dockercfg(shared: &Shared, ns: &str, sa_name: &str) {
     let sa_res = resources::by_kind("ServiceAccount").expect("serviceaccounts");
     let secret_res = resources::by_kind("Secret").expect("secrets");
     let mut s = shared.lock();
+    let legacy = s.config.legacy_registry_secrets;
     let Some(sa) = s.store.get(sa_res, ns, sa_name).cloned() else {
         return;
     };
-    if !needs_dockercfg(&sa) {
+    let annotated = sa.pointer(&format!(
+        "/metadata/annotations/{}",
+        PULL_SECRET_REF.replace('/', "~1")
+    ));
+    if !needs_dockercfg(&sa) && (legacy || annotated.is_some()) {
         return;
     }
     let mut events = Vec::new();
@@ -173,25 +246,17 @@ pub(crate) fn ensure_dockercfg(shared: &Shared, ns: &str, sa_name: &str) {
         Some(n) => n,
         None => {
             let n = format!("{prefix}{}", random_suffix(5));
-            let token = random_suffix(32);
-            let cfg = json!({"image-registry.openshift-image-registry.svc:5000": {
-                "username": "<token>", "password": token, "email": "serviceaccount@example.org",
-                "auth": base64::engine::general_purpose::STANDARD.encode(format!("<token>:{token}")),
-            }});
-            let secret = json!({
-                "metadata": {"name": n, "annotations": {
-                    "kubernetes.io/service-account.name": sa_name,
-                    "openshift.io/token-secret.name": format!("{sa_name}-token-{}", random_suffix(5)),
-                }},
-                "type": "kubernetes.io/dockercfg",
-                "data": {".dockercfg": base64::engine::general_purpose::STANDARD.encode(cfg.to_string())},
-            });
-            let (_, e) = s.store.insert_new(secret_res, ns, secret, false);
+            let (_, e) = s
+                .store
+                .insert_new(secret_res, ns, managed_secret(&sa, &n, legacy), false);
             events.extend(e);
             n
         }
     };
     let mut updated = sa.clone();
+    if !legacy {
+        updated["metadata"]["annotations"][PULL_SECRET_REF] = json!(secret_name);
+    }
     for field in ["imagePullSecrets", "secrets"] {
         let list = updated[field].as_array().cloned().unwrap_or_default();
         if !list

@@ -106,6 +106,10 @@ pub struct Options {
     /// Hosted control planes: which entry the merge of the additional pull
     /// secret keeps when the original has the same key.
     pub hosted_merge: hypershift::Merge,
+    /// OpenShift: service accounts' registry secrets as before 4.16 (a
+    /// long-lived token), not 4.16's (a bound token, annotations, no token
+    /// secret). OKD 3.11 mode always plays the old form.
+    pub legacy_registry_secrets: bool,
     /// A hub: serves Open Cluster Management's Policy,
     /// ConfigurationPolicy, PlacementBinding and Placement, checked against
     /// their CRDs' schemas.
@@ -128,6 +132,7 @@ impl Default for Options {
             controller_delay: Duration::from_millis(100),
             machines: mco::Machines::default(),
             hosted_merge: hypershift::Merge::default(),
+            legacy_registry_secrets: false,
             hub: false,
             protocols: Protocols::Both,
             workers: crate::server::WORKERS,
@@ -287,6 +292,8 @@ impl Emulator {
             hub: options.hub,
             hosted: options.flavour == Flavour::Hosted,
             hosted_merge: options.hosted_merge,
+            legacy_registry_secrets: options.legacy_registry_secrets
+                || options.flavour == Flavour::OpenShift3,
         });
         shared.lock().users.extend([
             (

@@ -97,6 +97,9 @@ pub struct Config {
     /// syncer instead.
     pub hosted: bool,
     pub hosted_merge: super::hypershift::Merge,
+    /// OpenShift before 4.16 (and OKD 3.11): service accounts' registry
+    /// secrets carry a long-lived token and no 4.16 annotations.
+    pub legacy_registry_secrets: bool,
 }
 
 impl Config {

@@ -3,6 +3,7 @@
 //! Step names are padded by display width, so results line up in every
 //! language.
 
+use rhpull_core::authfile::{CredentialSource, keys};
 use rhpull_core::sso::paste::{Field, PasteMistake};
 use rhpull_core::sso::{Cause, CheckReport, Status};
 use rhpull_core::sso::{Detail, Step, StepReport};
@@ -382,8 +383,38 @@ pub fn lines(report: &RegistryReport) -> Vec<String> {
     report_lines(
         &report.report,
         source_words(report).as_deref(),
-        &Next::OfCause,
+        &secret_next(report),
     )
+}
+
+/// A pull secret in the cluster whose login the registry refuses is
+/// mended there, not in this machine's auth file: the `rotate` that puts a
+/// good token in every secret holding it, or the `create --overwrite` of
+/// that one.
+fn secret_next(report: &RegistryReport) -> Next {
+    let Some(found) = &report.found else {
+        return Next::OfCause;
+    };
+    let Some(CredentialSource::Secret { namespace, name }) = &found.source else {
+        return Next::OfCause;
+    };
+    if !report
+        .report
+        .cause()
+        .is_some_and(rhpull_cluster::failing::is_login_problem)
+    {
+        return Next::OfCause;
+    }
+    let registry = keys::host(&found.credential.registry).to_string();
+    Next::Instead(text(
+        "check.secret.next.rotate",
+        &[
+            ("namespace", namespace),
+            ("name", name),
+            ("registry", &registry),
+            ("user", &found.credential.username),
+        ],
+    ))
 }
 
 #[cfg(test)]
