@@ -19,6 +19,27 @@ fn from_env(key: &str) -> Option<String> {
     std::env::var(key).ok().filter(|s| !s.is_empty())
 }
 
+/// `.git/HEAD`, the ref it names (or `packed-refs`), and `.git/index`,
+/// where the git directory is (a worktree's included).
+fn git_paths() -> Vec<std::path::PathBuf> {
+    let Some(dir) = run("git", &["rev-parse", "--absolute-git-dir"]) else {
+        return Vec::new();
+    };
+    let dir = std::path::PathBuf::from(dir);
+    let common = run(
+        "git",
+        &["rev-parse", "--path-format=absolute", "--git-common-dir"],
+    )
+    .map_or_else(|| dir.clone(), std::path::PathBuf::from);
+    let mut out = vec![dir.join("HEAD"), dir.join("index")];
+    let head = std::fs::read_to_string(dir.join("HEAD")).unwrap_or_default();
+    if let Some(reference) = head.trim().strip_prefix("ref: ") {
+        out.push(common.join(reference));
+        out.push(common.join("packed-refs"));
+    }
+    out.into_iter().filter(|p| p.exists()).collect()
+}
+
 fn main() {
     let commit = from_env("RHPULL_GIT_COMMIT")
         .or_else(|| run("git", &["rev-parse", "--short=12", "HEAD"]))
@@ -40,19 +61,14 @@ fn main() {
     println!("cargo:rustc-env=RHPULL_GIT_DIRTY={dirty}");
     println!("cargo:rustc-env=RHPULL_RUST_VERSION={rust}");
     println!("cargo:rustc-env=RHPULL_TARGET={target}");
-    // Rerun when HEAD moves or any source changes, so neither the commit
-    // nor the dirty flag is ever stale (the script costs two git calls).
-    for path in [
-        "../../.git/HEAD",
-        "../../.git/refs/heads",
-        "../../.git/index",
-        "../../crates",
-        "../../Cargo.toml",
-        "../../Cargo.lock",
-    ] {
-        if std::path::Path::new(path).exists() {
-            println!("cargo:rerun-if-changed={path}");
-        }
+    // Rerun only when what the version line says can change: HEAD, the
+    // branch it points to, and the index (the dirty flag). Watching the
+    // sources would rerun this — and relink the plugin, minutes with fat
+    // LTO — whenever a test file is touched; cargo rebuilds the plugin for
+    // its own sources anyway.
+    for path in git_paths() {
+        println!("cargo:rerun-if-changed={}", path.display());
     }
+    // The catalogue is read by a macro at compile time.
     println!("cargo:rerun-if-changed=locales");
 }

@@ -46,6 +46,21 @@ fn global_world(env: &Env, args: &[&str]) -> Output {
     env.rhpull_as_world(&all)
 }
 
+/// `global set REGISTRY -u me --password-stdin --yes EXTRA…`.
+fn set_as_me(env: &Env, registry: &str, extra: &[&str]) -> Output {
+    let mut args = vec![
+        "global",
+        "set",
+        registry,
+        "-u",
+        "me",
+        "--password-stdin",
+        "--yes",
+    ];
+    args.extend(extra);
+    env.rhpull(&args, Some("token\n"))
+}
+
 fn status(env: &Env) -> Value {
     serde_json::from_str(&ok(&env.rhpull(&["global", "status", "-o", "json"], None)))
         .expect("global status -o json")
@@ -125,7 +140,7 @@ fn a_set_is_merged_and_followed_node_by_node_and_status_shows_each_step() {
         &said,
         &[
             &format!("kube-system/additional-pull-secret: {host} added"),
-            "✓ merged, and every node the syncer runs on has it (3)",
+            "✓ merged, and every node the syncer runs on has it (3 nodes)",
         ],
     );
     assert!(!said.contains("openshift-config/pull-secret"), "{said}");
@@ -196,18 +211,7 @@ fn a_set_is_merged_and_followed_node_by_node_and_status_shows_each_step() {
 fn a_registry_the_hostedcluster_has_is_refused_unless_forced_and_a_path_scoped_key_goes_through() {
     let env = hosted(20, Merge::OriginalWins);
     env.emulator.reset_counters();
-    let out = env.rhpull(
-        &[
-            "global",
-            "set",
-            "quay.io",
-            "-u",
-            "me",
-            "--password-stdin",
-            "--yes",
-        ],
-        Some("token\n"),
-    );
+    let out = set_as_me(&env, "quay.io", &[]);
     failed(&out);
     let said = stderr(&out);
     says(
@@ -227,19 +231,7 @@ fn a_registry_the_hostedcluster_has_is_refused_unless_forced_and_a_path_scoped_k
     );
 
     // The path-scoped key the kubelet prefers: taken as it is.
-    ok(&env.rhpull(
-        &[
-            "global",
-            "set",
-            "quay.io/team",
-            "-u",
-            "me",
-            "--password-stdin",
-            "--yes",
-            "--wait=30s",
-        ],
-        Some("token\n"),
-    ));
+    ok(&set_as_me(&env, "quay.io/team", &["--wait=30s"]));
     let s = status(&env);
     assert_eq!(
         merged_entry(&s, "quay.io/team").unwrap()["from"],
@@ -247,20 +239,7 @@ fn a_registry_the_hostedcluster_has_is_refused_unless_forced_and_a_path_scoped_k
     );
 
     // Forced: written, and the merge's answer reported, never assumed.
-    let said = ok(&env.rhpull(
-        &[
-            "global",
-            "set",
-            "quay.io",
-            "-u",
-            "me",
-            "--password-stdin",
-            "--yes",
-            "--force",
-            "--wait=30s",
-        ],
-        Some("token\n"),
-    ));
+    let said = ok(&set_as_me(&env, "quay.io", &["--force", "--wait=30s"]));
     says(
         &said,
         &[
@@ -280,20 +259,7 @@ fn a_registry_the_hostedcluster_has_is_refused_unless_forced_and_a_path_scoped_k
 
     // The first HyperShift releases let the additional entry win.
     let older = hosted(20, Merge::AdditionalWins);
-    let said = ok(&older.rhpull(
-        &[
-            "global",
-            "set",
-            "quay.io",
-            "-u",
-            "me",
-            "--password-stdin",
-            "--yes",
-            "--force",
-            "--wait=30s",
-        ],
-        Some("token\n"),
-    ));
+    let said = ok(&set_as_me(&older, "quay.io", &["--force", "--wait=30s"]));
     assert!(!said.contains("the merge kept"), "{said}");
     assert_eq!(
         merged_entry(&status(&older), "quay.io").unwrap()["from"],

@@ -14,6 +14,7 @@ mod failing;
 mod fleet;
 mod hosted;
 mod json_output;
+mod manners;
 mod no_leaks;
 mod nodepull;
 mod peers;

@@ -175,6 +175,17 @@ fn both_agree(env: &Env) -> Vec<Value> {
     groups
 }
 
+/// `check --pod` says the node pulls from the mirror, and `--failing`
+/// agrees that the group passes; its groups.
+fn pulls_from_the_mirror(env: &Env, pod: &str) -> Vec<Value> {
+    let said = ok(&check_pod(env, pod, &[]));
+    let served = format!("the node pulls from the mirror {}/rhpull-demo:1", mirror());
+    says(&said, &[&served]);
+    let groups = both_agree(env);
+    assert!(groups[0]["cause"].is_null(), "{}", groups[0]);
+    groups
+}
+
 /// `global set <world registry> --wait` with the world's token.
 fn global_set_world(env: &Env) {
     let host = registry().registry.host();
@@ -215,7 +226,7 @@ fn a_mirror_serves_with_the_nodes_login_only_and_recreate_keeps_bare_pods() {
     says(
         &text,
         &[
-            "2 pods failing to pull, in 1 groups",
+            "2 pods failing to pull, in 1 group",
             &format!("kubectl rhpull global set {host} --from-podman"),
             "the next try may be up to 5 min away",
         ],
@@ -223,16 +234,7 @@ fn a_mirror_serves_with_the_nodes_login_only_and_recreate_keeps_bare_pods() {
 
     // Step 2: the fix as printed, followed to the node.
     global_set_world(&env);
-    let said = ok(&check_pod(&env, "web", &[]));
-    says(
-        &said,
-        &[&format!(
-            "the node pulls from the mirror {}/rhpull-demo:1",
-            mirror()
-        )],
-    );
-    let groups = both_agree(&env);
-    assert!(groups[0]["cause"].is_null(), "{}", groups[0]);
+    let groups = pulls_from_the_mirror(&env, "web");
     assert_eq!(
         groups[0]["served_by"],
         format!("{}/rhpull-demo:1", mirror())
@@ -322,16 +324,7 @@ fn a_credential_provider_needs_the_service_account_to_list_secrets() {
         ],
         None,
     );
-    let said = ok(&check_pod(&env, "api", &[]));
-    says(
-        &said,
-        &[&format!(
-            "the node pulls from the mirror {}/rhpull-demo:1",
-            mirror()
-        )],
-    );
-    let groups = both_agree(&env);
-    assert!(groups[0]["cause"].is_null(), "{}", groups[0]);
+    pulls_from_the_mirror(&env, "api");
 }
 
 #[test]

@@ -72,7 +72,7 @@ fn get(url: &str) -> String {
 struct Standing {
     child: std::process::Child,
     env_path: std::path::PathBuf,
-    _dir: tempfile::TempDir,
+    dir: tempfile::TempDir,
 }
 
 impl Standing {
@@ -109,7 +109,7 @@ impl Standing {
         let standing = Self {
             child,
             env_path,
-            _dir: dir,
+            dir,
         };
         (standing, env)
     }
@@ -338,6 +338,71 @@ fn several_clusters_stand_in_one_kubeconfig() {
         env["RHPULL_WORLD_CLUSTER_ADMINS"].split(' ').count(),
         3,
         "{env:?}"
+    );
+    world.stop();
+}
+
+/// The commands of README's "The test world, by hand", exactly as printed,
+/// run one after the other in bash against a standing world: from a
+/// directory where `target/world` is the world's and `target/debug` holds
+/// the plugin, with a HOME of its own. A line marked `# denied` must fail
+/// with the cause named.
+#[test]
+fn the_readmes_test_world_commands_run_as_printed() {
+    let readme =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../README.md"))
+            .unwrap();
+    let section = readme
+        .split("## The test world, by hand")
+        .nth(1)
+        .expect("the README's section");
+    let block = section
+        .split("```sh")
+        .nth(1)
+        .unwrap()
+        .split("```")
+        .next()
+        .unwrap();
+    let lines: Vec<&str> = block
+        .lines()
+        .skip_while(|l| !l.starts_with("# in another shell"))
+        .skip(1)
+        .filter(|l| !l.trim().is_empty())
+        .collect();
+    assert!(lines.len() >= 6, "{lines:?}");
+
+    let (world, _env) = Standing::start(&[]);
+    let cwd = tempfile::tempdir().unwrap();
+    let home = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(cwd.path().join("target")).unwrap();
+    std::os::unix::fs::symlink(world.dir.path(), cwd.path().join("target/world")).unwrap();
+    let plugin = PluginPath::new();
+    std::os::unix::fs::symlink(plugin.dir(), cwd.path().join("target/debug")).unwrap();
+    let script: Vec<String> = lines
+        .iter()
+        .map(|l| {
+            if let Some((command, _)) = l.split_once("# denied") {
+                format!("if {command}; then echo 'UNEXPECTED SUCCESS'; exit 9; fi")
+            } else {
+                l.to_string()
+            }
+        })
+        .collect();
+    let out = Command::new("bash")
+        .args(["-euo", "pipefail", "-c", &script.join("\n")])
+        .current_dir(cwd.path())
+        .env_clear()
+        .env("HOME", home.path())
+        .env("PATH", std::env::var_os("PATH").unwrap())
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    let said = format!("{}{}", stdout(&out), stderr(&out));
+    assert!(out.status.success(), "{said}");
+    assert!(said.contains("Login Succeeded"), "{said}");
+    assert!(
+        said.contains("may not create secrets"),
+        "the viewer is denied, by name: {said}"
     );
     world.stop();
 }

@@ -18,36 +18,19 @@ use crate::{cargo, workspace_root};
 
 const REPO: &str = "https://github.com/rhpull/kubectl-rhpull";
 
-struct Args {
-    debug: bool,
-    out: PathBuf,
-    manifest_from: Option<PathBuf>,
-}
-
-fn parse(args: &[String]) -> Result<Args, String> {
-    let mut out = Args {
-        debug: false,
-        out: workspace_root().join("target/dist"),
-        manifest_from: None,
-    };
-    let mut it = args.iter();
-    while let Some(a) = it.next() {
-        match a.as_str() {
-            "--debug" => out.debug = true,
-            "--out" => out.out = PathBuf::from(it.next().ok_or("--out needs a directory")?),
-            "--manifest-from" => {
-                out.manifest_from = Some(PathBuf::from(
-                    it.next().ok_or("--manifest-from needs a directory")?,
-                ))
-            }
-            other => {
-                return Err(format!(
-                    "unknown argument {other}; usage: cargo xtask dist [--debug] [--out DIR] [--manifest-from DIR]"
-                ));
-            }
-        }
-    }
-    Ok(out)
+/// `cargo xtask dist`'s arguments.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Pack the debug build (for tests).
+    #[arg(long)]
+    pub debug: bool,
+    /// Where everything is written.
+    #[arg(long, value_name = "DIR", default_value_os_t = workspace_root().join("target/dist"))]
+    pub out: PathBuf,
+    /// Render the krew manifest from the archives in DIR (the release
+    /// workflow's other platforms) instead of building.
+    #[arg(long, value_name = "DIR")]
+    pub manifest_from: Option<PathBuf>,
 }
 
 pub fn version() -> String {
@@ -231,8 +214,7 @@ pub fn render_manifest(dir: &Path) -> Result<String, String> {
         .replace(marker, &format!("  platforms:\n{platforms}")))
 }
 
-pub fn run(args: &[String]) -> Result<(), String> {
-    let args = parse(args)?;
+pub fn run(args: Args) -> Result<(), String> {
     std::fs::create_dir_all(&args.out).map_err(|e| e.to_string())?;
     if let Some(dir) = &args.manifest_from {
         for archive in archives(dir)? {

@@ -20,27 +20,19 @@ pub const TIMEOUT_SECS: u32 = 1;
 /// The largest input tried: big enough for super-linear parsing to show.
 pub const MAX_LEN: u32 = 128 * 1024;
 
-pub fn run(args: &[String]) -> Result<(), String> {
-    let mut runs = 1_000_000u64;
-    let mut targets: Vec<String> = Vec::new();
-    let mut it = args.iter();
-    while let Some(a) = it.next() {
-        match a.as_str() {
-            "--runs" => {
-                runs = it
-                    .next()
-                    .and_then(|n| n.parse().ok())
-                    .ok_or("--runs needs a number")?
-            }
-            t if TARGETS.contains(&t) => targets.push(t.to_string()),
-            other => {
-                return Err(format!(
-                    "unknown argument {other}; targets: {}",
-                    TARGETS.join(", ")
-                ));
-            }
-        }
-    }
+/// `cargo xtask fuzz`'s arguments.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Executions per target.
+    #[arg(long, value_name = "N", default_value_t = 1_000_000)]
+    pub runs: u64,
+    /// The targets to run (default: every one).
+    #[arg(value_name = "TARGET", value_parser = clap::builder::PossibleValuesParser::new(TARGETS))]
+    pub targets: Vec<String>,
+}
+
+pub fn run(args: Args) -> Result<(), String> {
+    let Args { runs, mut targets } = args;
     if targets.is_empty() {
         targets = TARGETS.iter().map(|t| t.to_string()).collect();
     }

@@ -20,38 +20,66 @@ mod world;
 
 use std::process::{Command, ExitCode};
 
-const USAGE: &str = "usage: cargo xtask <test|demo|world>
-
-  test   install prerequisites (apt-get, only what is missing), check the supply chain and run every test
-  deny   licences, duplicates, sources and advisories (offline) with cargo-deny (installed if missing)
-  demo   run rhpull end to end on the embedded test world
-  world  stand the test world up for hands-on use (cargo xtask world --help): [--clusters N] [--openshift | --openshift-clusters K] [--hosted | --hosted-clusters K] [--hub] [--latency MS] [--dir DIR]
-  bench  speed, API requests and memory against the emulator; writes target/bench/results.{json,md}:
-         cargo xtask bench [fleet|clusters|failing|inputs|start-up]...
-  dist   release archive for this platform, its sha256, its SBOM and the rendered krew manifest, all under target/:
-         cargo xtask dist [--debug] [--out DIR]
-  sbom   CycloneDX SBOM of the binary for one target: cargo xtask sbom [--target TRIPLE] [--out FILE]
-  fuzz   run the fuzz targets (installs cargo-fuzz): cargo xtask fuzz [--runs N] [TARGET...]";
+/// `cargo xtask`'s command line (clap, as the plugin's).
+#[derive(Debug, clap::Parser)]
+#[command(
+    name = "cargo xtask",
+    bin_name = "cargo xtask",
+    about = "The project's own tasks",
+    disable_help_subcommand = true
+)]
+enum Task {
+    /// Install prerequisites (apt-get, only what is missing), check the
+    /// supply chain and run every test.
+    Test {
+        /// Passed on to `cargo test` (a filter, `--nocapture`, …).
+        #[arg(
+            trailing_var_arg = true,
+            allow_hyphen_values = true,
+            value_name = "CARGO_TEST_ARGS"
+        )]
+        extra: Vec<String>,
+    },
+    /// Licences, duplicates, sources and advisories (offline) with
+    /// cargo-deny (installed if missing).
+    Deny,
+    /// Run rhpull end to end on the embedded test world.
+    Demo,
+    /// Stand the test world up for hands-on use, until Ctrl-C.
+    World(world::Args),
+    /// Speed, API requests and memory against the emulator; writes
+    /// target/bench/results.{json,md}.
+    Bench {
+        /// The cases to run (default: all).
+        #[arg(value_name = "CASE", value_parser = clap::builder::PossibleValuesParser::new(bench::CASES))]
+        cases: Vec<String>,
+    },
+    /// Release archive for this platform, its sha256, its SBOM and the
+    /// rendered krew manifest, all under target/.
+    Dist(dist::Args),
+    /// CycloneDX SBOM of the binary for one target.
+    Sbom(sbom::Args),
+    /// Run the fuzz targets (installs cargo-fuzz).
+    Fuzz(fuzz::Args),
+}
 
 fn main() -> ExitCode {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    let result = match args.first().map(String::as_str) {
-        Some("test") => test(&args[1..]),
-        Some("demo") => demo::run(),
-        Some("world") => world::run(&args[1..]),
-        Some("bench") => bench::run(&args[1..]),
-        Some("dist") => dist::run(&args[1..]),
-        Some("deny") => deny::run(),
-        Some("sbom") => sbom::run(&args[1..]),
-        Some("fuzz") => fuzz::run(&args[1..]),
-        Some("-h" | "--help") => {
-            println!("{USAGE}");
-            Ok(())
-        }
-        _ => {
-            eprintln!("{USAGE}");
-            return ExitCode::from(2);
-        }
+    use clap::{CommandFactory as _, Parser as _};
+    let result = match Task::parse() {
+        Task::Test { extra } => test(&extra),
+        Task::Demo => demo::run(),
+        Task::World(args) => match world::check(&args) {
+            // A contradiction in the flags is a usage error (exit 2).
+            Err(e) => Task::command()
+                .error(clap::error::ErrorKind::ArgumentConflict, e)
+                .exit(),
+            Ok(()) => world::run(args),
+        },
+        Task::Bench { cases } => bench::run(&cases),
+        Task::Dist(args) => dist::run(args),
+        Task::Deny => deny::run(),
+        Task::Sbom(args) => sbom::run(args),
+        Task::Fuzz(args) => fuzz::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -109,11 +137,11 @@ fn test(extra: &[String]) -> Result<(), String> {
     cargo(&["build", "--workspace", "--bins"])?;
     let dist_dir = workspace_root().join("target/dist-test");
     let before = git_status()?;
-    dist::run(&[
-        "--debug".into(),
-        "--out".into(),
-        dist_dir.display().to_string(),
-    ])?;
+    dist::run(dist::Args {
+        debug: true,
+        out: dist_dir,
+        manifest_from: None,
+    })?;
     // dist writes under target/ only: the working tree is as it was.
     let after = git_status()?;
     if after != before {

@@ -188,21 +188,19 @@ pub fn write(target: &str, out: &Path) -> Result<(), String> {
     std::fs::write(out, text + "\n").map_err(|e| format!("{}: {e}", out.display()))
 }
 
-pub fn run(args: &[String]) -> Result<(), String> {
-    let mut target = None;
-    let mut out = None;
-    let mut it = args.iter();
-    while let Some(a) = it.next() {
-        match a.as_str() {
-            "--target" => target = it.next().cloned(),
-            "--out" => out = it.next().map(PathBuf::from),
-            other => {
-                return Err(format!(
-                    "unknown argument {other}; usage: cargo xtask sbom [--target TRIPLE] [--out FILE]"
-                ));
-            }
-        }
-    }
+/// `cargo xtask sbom`'s arguments.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// The Rust target triple (default: this machine's).
+    #[arg(long, value_name = "TRIPLE")]
+    pub target: Option<String>,
+    /// Where to write it (default target/kubectl-rhpull-TRIPLE.cdx.json).
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+}
+
+pub fn run(args: Args) -> Result<(), String> {
+    let Args { target, out } = args;
     let target = match target {
         Some(t) => t,
         None => crate::host_triple()?,

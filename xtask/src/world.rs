@@ -25,12 +25,8 @@ use rhpull_testkit::world::{self, RegistryWorld};
 use crate::{cargo, workspace_root};
 
 /// `cargo xtask world`'s arguments.
-#[derive(Debug, clap::Parser)]
-#[command(
-    name = "cargo xtask world",
-    about = "Stand the test world up for hands-on use, until Ctrl-C"
-)]
-struct Args {
+#[derive(Clone, Debug, clap::Args)]
+pub struct Args {
     /// How many clusters (1 to 50).
     #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=50))]
     clusters: u16,
@@ -114,17 +110,6 @@ fn plan(args: Args) -> Result<Plan, String> {
     })
 }
 
-/// Parses `cargo xtask world`'s arguments: help and usage errors are
-/// clap's, printed and exited with as the plugin does (0 and 2).
-fn parse(args: &[String]) -> Result<Plan, String> {
-    use clap::Parser as _;
-    let all = std::iter::once("cargo xtask world".to_string()).chain(args.iter().cloned());
-    match Args::try_parse_from(all) {
-        Ok(a) => plan(a).map_err(|e| format!("{e}; see cargo xtask world --help")),
-        Err(e) => e.exit(),
-    }
-}
-
 /// `KEY='value'` lines that `source` (with `set -a`) reads.
 fn env_file(vars: &[(&str, String)]) -> String {
     vars.iter()
@@ -173,8 +158,14 @@ fn start_clusters(args: &Plan) -> (Vec<(Emulator, String)>, KubeconfigFile) {
     (clusters, file)
 }
 
-pub fn run(args: &[String]) -> Result<(), String> {
-    let args = parse(args)?;
+/// Checks the flags against each other (counts no larger than what they
+/// count in), as the run would.
+pub fn check(args: &Args) -> Result<(), String> {
+    plan(args.clone()).map(|_| ())
+}
+
+pub fn run(args: Args) -> Result<(), String> {
+    let args = plan(args)?;
     crate::prereqs::ensure()?;
     if !args.no_build {
         cargo(&["build", "--quiet", "--package", "kubectl-rhpull"])?;
@@ -281,7 +272,7 @@ fn describe(
         "  kubectl rhpull check \"$RHPULL_WORLD_REGISTRY\" --image \"$RHPULL_WORLD_IMAGE\" --registry-ca \"$RHPULL_WORLD_CA\""
     );
     println!(
-        "  kubectl rhpull create -u x --password-stdin --context viewer   # denied, named, nothing written"
+        "  echo token | kubectl rhpull create -u x --password-stdin --context viewer   # denied, named, nothing written"
     );
     println!(
         "\nCtrl-C (or SIGTERM) stops everything and removes {}.",
@@ -316,9 +307,20 @@ mod tests {
 
     use super::*;
 
+    /// `Args` as the top-level parser gives them.
+    #[derive(Debug, clap::Parser)]
+    struct Cli {
+        #[command(flatten)]
+        args: Args,
+    }
+
     fn planned(args: &[&str]) -> Result<Plan, String> {
         let all = std::iter::once("cargo xtask world").chain(args.iter().copied());
-        plan(Args::try_parse_from(all).map_err(|e| e.kind().to_string())?)
+        plan(
+            Cli::try_parse_from(all)
+                .map_err(|e| e.kind().to_string())?
+                .args,
+        )
     }
 
     #[test]

@@ -24,13 +24,27 @@ pub enum Grantee {
 }
 
 /// What a grant or revoke changed in project B.
-#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
 pub struct GrantChange {
     pub namespace: String,
     pub binding: String,
-    /// Subjects as RBAC names them (`system:serviceaccount:a:default`).
+    /// Every subject of the binding once written, as `status` lists them
+    /// (as RBAC names them: `system:serviceaccount:a:default`).
     pub subjects: Vec<String>,
-    pub deleted_binding: bool,
+    /// The subjects this run added (grant) or took away (revoke).
+    pub changed: Vec<String>,
+    pub outcome: BindingOutcome,
+}
+
+/// What a grant or revoke did to one binding, in kubectl's words.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum BindingOutcome {
+    Created,
+    Configured,
+    Unchanged,
+    /// A revoke took the binding's last subject: the binding went.
+    Deleted,
 }
 
 /// The binding rhpull keeps in B for pulls from A.
@@ -166,29 +180,45 @@ fn plan_grant(all: Vec<RoleBinding>, from: &str, to: &str, wanted: &[Subject]) -
             .any(|rb| rb.subjects.iter().flatten().any(|x| same_subject(x, s)))
     };
     let missing: Vec<Subject> = wanted.iter().filter(|s| !already(s)).cloned().collect();
+    let existing = all
+        .into_iter()
+        .find(|rb| rb.metadata.name.as_deref() == Some(name.as_str()));
+    let names = |rb: &RoleBinding| rb.subjects.iter().flatten().map(subject_name).collect();
     let mut plan = GrantPlan {
         changes: vec![GrantChange {
             namespace: to.to_string(),
             binding: name.clone(),
-            ..GrantChange::default()
+            subjects: existing.as_ref().map(names).unwrap_or_default(),
+            changed: missing.iter().map(subject_name).collect(),
+            outcome: BindingOutcome::Unchanged,
         }],
         to: to.to_string(),
         writes: Vec::new(),
     };
     if missing.is_empty() {
+        // Granted already (by this binding or another image-puller one).
+        if plan.changes[0].subjects.is_empty() {
+            plan.changes[0].subjects = wanted.iter().map(subject_name).collect();
+        }
         return plan;
     }
-    plan.changes[0].subjects = missing.iter().map(subject_name).collect();
-    let existing = all
-        .into_iter()
-        .find(|rb| rb.metadata.name.as_deref() == Some(name.as_str()));
-    plan.writes.push(match existing {
+    let (write, outcome) = match existing {
         Some(mut rb) => {
             rb.subjects.get_or_insert_with(Vec::new).extend(missing);
-            BindingWrite::Replace(rb)
+            (BindingWrite::Replace(rb), BindingOutcome::Configured)
         }
-        None => BindingWrite::Create(new_binding(&name, to, missing)),
-    });
+        None => (
+            BindingWrite::Create(new_binding(&name, to, missing)),
+            BindingOutcome::Created,
+        ),
+    };
+    let change = &mut plan.changes[0];
+    change.outcome = outcome;
+    change.subjects = match &write {
+        BindingWrite::Create(rb) | BindingWrite::Replace(rb) => names(rb),
+        BindingWrite::Delete(_) => Vec::new(),
+    };
+    plan.writes.push(write);
     plan
 }
 
@@ -229,8 +259,13 @@ fn plan_revoke(all: Vec<RoleBinding>, to: &str, unwanted: &[Subject]) -> GrantPl
         plan.changes.push(GrantChange {
             namespace: to.to_string(),
             binding: name.clone(),
-            subjects: gone.iter().map(subject_name).collect(),
-            deleted_binding: kept.is_empty(),
+            subjects: kept.iter().map(subject_name).collect(),
+            changed: gone.iter().map(subject_name).collect(),
+            outcome: if kept.is_empty() {
+                BindingOutcome::Deleted
+            } else {
+                BindingOutcome::Configured
+            },
         });
         plan.writes.push(if kept.is_empty() {
             BindingWrite::Delete(name)

@@ -115,11 +115,13 @@ impl DryRun {
     }
 }
 
-/// What a write did (or, in a dry run, would do).
+/// What a write did (or, in a dry run, would do), in kubectl's words:
+/// `created`, `configured`, `unchanged`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Outcome {
     Created,
+    #[serde(rename = "configured")]
     Updated,
     Unchanged,
 }

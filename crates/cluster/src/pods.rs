@@ -161,7 +161,7 @@ fn owner_of(pod: &Pod) -> Option<Owner> {
 
 /// One keyring's matches for `image`: most specific key first; for one
 /// key, every credential filed under it, in the order given.
-fn in_kubelet_order<'a>(keyring: &'a [Keyed], image: &str) -> Vec<&'a Keyed> {
+pub(crate) fn in_kubelet_order<'a>(keyring: &'a [Keyed], image: &str) -> Vec<&'a Keyed> {
     let mut keys: Vec<&str> = keyring.iter().map(|k| k.key.as_str()).collect();
     keys.sort_unstable();
     keys.dedup();

@@ -17,7 +17,7 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
-use rhpull_core::imageref::{ImageRef, ImageRefError, kubelet_matches};
+use rhpull_core::imageref::{ImageRef, ImageRefError};
 use rhpull_core::mirrors::{EndpointBlock, Refusal, Rules};
 use rhpull_core::sso::{CheckOptions, CheckSetupError};
 
@@ -29,6 +29,7 @@ use crate::access::{self, Verb};
 use crate::error::ClusterError;
 use crate::pods::{
     Attempt, ImageCheck, Keyed, NodeCredentials, PodView, SecretsByName, Source, Tried,
+    in_kubelet_order,
 };
 use crate::pulls::{CredentialProvider, Kubelet, Verification};
 use crate::{Cluster, list};
@@ -137,18 +138,6 @@ pub struct World {
     pub namespace_logins: HashMap<String, Vec<Keyed>>,
     /// `(namespace, service account)`: may it list secrets there?
     pub may_list_secrets: HashMap<(String, String), Option<bool>>,
-}
-
-/// One keyring's matches for `image`, most specific key first (the
-/// kubelet's order, and containers/image's for a node file).
-fn matches_of<'a>(keyring: &'a [Keyed], image: &str) -> Vec<&'a Keyed> {
-    let mut keys: Vec<&str> = keyring.iter().map(|k| k.key.as_str()).collect();
-    keys.sort_unstable();
-    keys.dedup();
-    kubelet_matches(keys, image)
-        .into_iter()
-        .flat_map(|key| keyring.iter().filter(move |k| k.key == key))
-        .collect()
 }
 
 impl World {
@@ -284,9 +273,12 @@ impl World {
             if endpoint.mirror {
                 let at = endpoint.reference.to_string();
                 mirrors.push(MirrorStep {
-                    node: matches_of(keyring, &at).into_iter().cloned().collect(),
+                    node: in_kubelet_order(keyring, &at)
+                        .into_iter()
+                        .cloned()
+                        .collect(),
                     namespace: if provider_lists {
-                        matches_of(namespace_logins, &at)
+                        in_kubelet_order(namespace_logins, &at)
                     } else {
                         view.candidates_with(&at, &[])
                     }

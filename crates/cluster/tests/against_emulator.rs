@@ -394,7 +394,9 @@ fn grants_are_idempotent_and_revokes_remove_only_their_subject() {
         )
         .await
         .unwrap();
-        assert!(again.subjects.is_empty());
+        assert!(again.changed.is_empty());
+        assert_eq!(again.subjects, ["system:serviceaccount:project-a:default"]);
+        assert_eq!(again.outcome, grants::BindingOutcome::Unchanged);
         assert_eq!(e.writes(), 0);
         grants::grant(
             &c,
@@ -427,8 +429,13 @@ fn grants_are_idempotent_and_revokes_remove_only_their_subject() {
         )
         .await
         .unwrap();
-        assert_eq!(r[0].subjects, ["system:serviceaccount:project-a:default"]);
-        assert!(!r[0].deleted_binding);
+        assert_eq!(r[0].changed, ["system:serviceaccount:project-a:default"]);
+        assert_eq!(
+            r[0].subjects,
+            ["system:serviceaccounts:project-a"],
+            "what is left"
+        );
+        assert_eq!(r[0].outcome, grants::BindingOutcome::Configured);
         let r = grants::revoke(
             &c,
             "project-a",
@@ -438,7 +445,7 @@ fn grants_are_idempotent_and_revokes_remove_only_their_subject() {
         )
         .await
         .unwrap();
-        assert!(r[0].deleted_binding);
+        assert_eq!(r[0].outcome, grants::BindingOutcome::Deleted);
         assert!(
             e.get(
                 "RoleBinding",

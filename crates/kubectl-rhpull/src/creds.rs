@@ -155,6 +155,25 @@ pub fn lookup(
     )
 }
 
+/// The registries the stored logins are for, Red Hat's first (in the
+/// catalogue's order), then the others as the files list them; each once.
+pub fn logged_in(source: &SourceArgs) -> Result<Vec<String>, CliError> {
+    let loaded = Loaded::read(source)?;
+    let mut out: Vec<String> = Vec::new();
+    for r in rhpull_core::registries::RED_HAT_REGISTRIES {
+        if loaded.creds.resolve(r.host)?.is_some() {
+            out.push(r.host.to_string());
+        }
+    }
+    for other in loaded.creds.all_inline()? {
+        let registry = other.credential.registry;
+        if !out.contains(&registry) {
+            out.push(registry);
+        }
+    }
+    Ok(out)
+}
+
 /// Credentials for `create`, `delegated`, `global set` and `export`: typed
 /// in (`--username` for `registry`) or taken from a stored login.
 pub fn gather(

@@ -338,7 +338,10 @@ async fn many<C: ClusterCommand>(
         let all = text(
             "multi.confirm",
             &[
-                ("count", &questions.len().to_string()),
+                (
+                    "contexts",
+                    &crate::i18n::count("words.n.contexts", questions.len()),
+                ),
                 ("lines", &questions.join("\n")),
             ],
         );
@@ -355,7 +358,8 @@ async fn many<C: ClusterCommand>(
         .collect()
         .await;
     let _ = multi.clear();
-    print_many(&names.into_iter().zip(results).collect::<Vec<_>>(), format)
+    let ended = names.into_iter().zip(results).collect::<Vec<_>>();
+    print_many(&ended, format, cmd.writes())
 }
 
 /// How one context ended: its report, or why there is none.
@@ -373,7 +377,11 @@ fn failure_of<R: Report>(r: &Result<R, CliError>) -> Option<CliError> {
 /// One report per context, keyed by context; exit 1 when any failed. A
 /// context that failed holds `{"error": {"reason": …, <fields>}}`: the
 /// same document in every language.
-fn print_many<R: Report>(results: &[Ended<R>], format: Format) -> Result<(), CliError> {
+fn print_many<R: Report>(
+    results: &[Ended<R>],
+    format: Format,
+    writes: bool,
+) -> Result<(), CliError> {
     let failures: Vec<(&str, CliError)> = results
         .iter()
         .filter_map(|(ctx, r)| failure_of(r).map(|e| (ctx.as_str(), e)))
@@ -404,7 +412,7 @@ fn print_many<R: Report>(results: &[Ended<R>], format: Format) -> Result<(), Cli
             .filter_map(|(_, r)| r.as_ref().ok())
             .flat_map(Report::names)
             .for_each(|n| output::print_line(&n)),
-        Format::Table => render::print_blocks(&summary(results, &failures)),
+        Format::Table => render::print_blocks(&summary(results, &failures, writes)),
     }
     if failures.is_empty() {
         return Ok(());
@@ -417,10 +425,14 @@ fn print_many<R: Report>(results: &[Ended<R>], format: Format) -> Result<(), Cli
 }
 
 /// Each context's report under its name, then one line per context and
-/// the totals.
-fn summary<R: Report>(results: &[Ended<R>], failures: &[(&str, CliError)]) -> Vec<Block> {
+/// the totals: for a write, what changed; for a read, what was found.
+fn summary<R: Report>(
+    results: &[Ended<R>],
+    failures: &[(&str, CliError)],
+    writes: bool,
+) -> Vec<Block> {
     let mut blocks = Vec::new();
-    let (mut changed, mut unchanged) = (0, 0);
+    let (mut changed, mut unchanged, mut read) = (0, 0, 0);
     let mut lines = Vec::new();
     for (ctx, r) in results {
         blocks.push(Block::Line(text("multi.heading", &[("context", ctx)])));
@@ -441,6 +453,12 @@ fn summary<R: Report>(results: &[Ended<R>], failures: &[(&str, CliError)]) -> Ve
                 ),
                 None => text("multi.failed_reported", &[("context", ctx)]),
             },
+            None if !writes => {
+                read += 1;
+                let found = (r.as_ref().ok().and_then(Report::found))
+                    .unwrap_or_else(|| text("multi.read", &[]));
+                text("multi.found_line", &[("context", ctx), ("found", &found)])
+            }
             None if r.as_ref().is_ok_and(Report::changed) => {
                 changed += 1;
                 text("multi.changed_line", &[("context", ctx)])
@@ -453,10 +471,27 @@ fn summary<R: Report>(results: &[Ended<R>], failures: &[(&str, CliError)]) -> Ve
         lines.push(Block::Line(line));
     }
     blocks.extend(lines);
+    if !writes {
+        blocks.push(Block::Line(text(
+            "multi.totals_read",
+            &[
+                (
+                    "contexts",
+                    &crate::i18n::count("words.n.contexts", results.len()),
+                ),
+                ("read", &read.to_string()),
+                ("failed", &failures.len().to_string()),
+            ],
+        )));
+        return blocks;
+    }
     blocks.push(Block::Line(text(
         "multi.totals",
         &[
-            ("total", &results.len().to_string()),
+            (
+                "contexts",
+                &crate::i18n::count("words.n.contexts", results.len()),
+            ),
             ("changed", &changed.to_string()),
             ("unchanged", &unchanged.to_string()),
             ("failed", &failures.len().to_string()),

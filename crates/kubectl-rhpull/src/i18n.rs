@@ -50,6 +50,13 @@ pub fn text(key: &str, args: &[(&str, &str)]) -> String {
     fill(&template, args, rust_i18n::locale().starts_with("zh"))
 }
 
+/// `n` of a noun, in the form the number takes: `1 pod`, `3 pods`
+/// (`KEY.one` / `KEY.other`; Chinese has one form, `3 个 Pod`).
+pub fn count(key: &str, n: usize) -> String {
+    let form = if n == 1 { "one" } else { "other" };
+    text(&format!("{key}.{form}"), &[("count", &n.to_string())])
+}
+
 /// Fills `%{name}` placeholders. In Chinese (`cjk`), the catalogue spaces
 /// a placeholder off its neighbours for Latin words, paths and commands
 /// (`来自 registry.redhat.io 的`); where the value begins or ends with a

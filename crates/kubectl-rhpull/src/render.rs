@@ -45,6 +45,11 @@ pub trait Report {
     fn changed(&self) -> bool {
         false
     }
+    /// What a read found, in a few words, for the line a context gets in
+    /// a many-context summary (`3 pull secrets, 1 image-puller grant`).
+    fn found(&self) -> Option<String> {
+        None
+    }
     /// The exit status once shown: a failed check or a failed namespace
     /// makes it 1; what failed is already in the report.
     fn verdict(&self) -> Result<(), CliError> {

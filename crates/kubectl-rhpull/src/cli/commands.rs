@@ -199,14 +199,11 @@ pub struct GlobalRemoveArgs {
     pub change: GlobalChangeArgs,
 }
 
-/// How a change of the global pull secret runs.
+/// `--wait[=DURATION]`: OpenShift 4, follow a global pull secret change
+/// to every node, at most this long (`--wait` alone: 30m). `=` is
+/// required, so a registry is never taken for a duration.
 #[derive(Debug, clap::Args)]
-pub struct GlobalChangeArgs {
-    #[arg(short = 'y', long)]
-    pub yes: bool,
-    /// OpenShift 4: follow the rollout to every node, at most this long
-    /// (`--wait` alone: 30m). `=` is required, so a registry is never
-    /// taken for a duration.
+pub struct RolloutWait {
     #[arg(
         long = "wait",
         id = "rollout_wait",
@@ -217,6 +214,15 @@ pub struct GlobalChangeArgs {
         value_parser = values::duration
     )]
     pub wait: Option<std::time::Duration>,
+}
+
+/// How a change of the global pull secret runs.
+#[derive(Debug, clap::Args)]
+pub struct GlobalChangeArgs {
+    #[arg(short = 'y', long)]
+    pub yes: bool,
+    #[command(flatten)]
+    pub rollout: RolloutWait,
     #[command(flatten)]
     pub contexts: ContextArgs,
     #[command(flatten)]
@@ -247,18 +253,8 @@ pub struct RotateArgs {
     pub no_verify: bool,
     #[command(flatten)]
     pub net: NetArgs,
-    /// OpenShift 4: when the global pull secret changed, follow it to
-    /// every node, at most this long (`--wait` alone: 30m).
-    #[arg(
-        long = "wait",
-        id = "rollout_wait",
-        value_name = "DURATION",
-        num_args = 0..=1,
-        require_equals = true,
-        default_missing_value = "30m",
-        value_parser = values::duration
-    )]
-    pub wait: Option<std::time::Duration>,
+    #[command(flatten)]
+    pub rollout: RolloutWait,
     #[command(flatten)]
     pub write: WriteArgs,
 }

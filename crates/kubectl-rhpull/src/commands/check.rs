@@ -35,6 +35,10 @@ pub async fn run(kube: &KubeArgs, args: &CheckArgs) -> Result<(), CliError> {
     if let Some(name) = &args.cluster_secret {
         return secret::run(kube, args, name, image).await;
     }
+    // Nothing named: the registries you have logins for, or the default.
+    if args.registry.is_none() && image.is_none() && args.secret.username.is_none() {
+        return logged_in(kube, args).await;
+    }
     // The registry: as named, else the image's, else the default one.
     let registry = args
         .registry
@@ -56,6 +60,76 @@ pub async fn run(kube: &KubeArgs, args: &CheckArgs) -> Result<(), CliError> {
     options.image = image;
     let report = RegistryReport::new(registry_check::run(&options).await?, found);
     crate::render::print(&report, args.output.into())
+}
+
+/// `check` with no registry named: every registry the stored logins are
+/// for (Red Hat's first), each checked with its login, after a line saying
+/// which were chosen; registry.redhat.io without a login when there are
+/// none. `-o json`: one report, or an array when several were checked.
+async fn logged_in(kube: &KubeArgs, args: &CheckArgs) -> Result<(), CliError> {
+    let chosen = match creds::logged_in(&args.source) {
+        Ok(list) if !list.is_empty() => list,
+        // No auth file, or no login in them: the default registry.
+        _ => vec![rhpull_core::registries::DEFAULT.to_string()],
+    };
+    let key = if creds::logged_in(&args.source).is_ok_and(|l| !l.is_empty()) {
+        "check.chosen"
+    } else {
+        "check.chosen_default"
+    };
+    crate::output::note(&crate::i18n::text(
+        key,
+        &[("registries", &chosen.join(", "))],
+    ));
+    let mut reports = Vec::new();
+    for registry in &chosen {
+        let found = creds::lookup(&args.source, registry, false)?;
+        let mut options =
+            registry_check::options(registry, &args.net, kube.insecure_skip_tls_verify);
+        options.credential = found.as_ref().map(|f| f.credential.clone());
+        options.credential_problem = found.as_ref().and_then(Found::problem);
+        reports.push(RegistryReport::new(
+            registry_check::run(&options).await?,
+            found,
+        ));
+    }
+    match <[RegistryReport; 1]>::try_from(reports) {
+        Ok([one]) => crate::render::print(&one, args.output.into()),
+        Err(many) => crate::render::print(&Several(many), args.output.into()),
+    }
+}
+
+/// Several registries checked, one after the other.
+#[derive(Debug)]
+struct Several(Vec<RegistryReport>);
+
+impl Report for Several {
+    fn document(&self) -> serde_json::Value {
+        serde_json::Value::Array(self.0.iter().map(Report::document).collect())
+    }
+
+    fn names(&self) -> Vec<String> {
+        self.0.iter().flat_map(Report::names).collect()
+    }
+
+    fn human(&self) -> Vec<Block> {
+        let mut blocks = Vec::new();
+        for (i, r) in self.0.iter().enumerate() {
+            if i > 0 {
+                blocks.push(Block::Blank);
+            }
+            blocks.extend(r.human());
+        }
+        blocks
+    }
+
+    fn verdict(&self) -> Result<(), CliError> {
+        if self.0.iter().all(|r| r.report.passed) {
+            Ok(())
+        } else {
+            Err(CliError::Reported(Exit::Failed))
+        }
+    }
 }
 
 /// `--image`, parsed; `installer` is the image OKD 3.11's installer checks.

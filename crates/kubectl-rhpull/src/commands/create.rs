@@ -321,8 +321,13 @@ impl Report for SecretReport {
         self.object.clone()
     }
 
+    /// One line per object touched, as kubectl prints them: the secret,
+    /// then each service account linked.
     fn names(&self) -> Vec<String> {
-        vec![objects::name_of(&self.object)]
+        let links = (self.links.iter()).map(|l| format!("serviceaccount/{}", l.service_account));
+        std::iter::once(objects::name_of(&self.object))
+            .chain(links)
+            .collect()
     }
 
     fn human(&self) -> Vec<Block> {

@@ -68,7 +68,10 @@ impl Report for FleetReport {
         let mut blocks = vec![Block::Line(text(
             "fleet.summary",
             &[
-                ("total", &self.results.len().to_string()),
+                (
+                    "namespaces",
+                    &crate::i18n::count("words.n.namespaces", self.results.len()),
+                ),
                 ("changed", &changed.to_string()),
                 ("unchanged", &(ok().count() - changed).to_string()),
                 ("failed", &self.failed().count().to_string()),

@@ -132,8 +132,7 @@ impl GrantReport {
     fn lines_for(&self, to: &str, changes: &[GrantChange]) -> Vec<String> {
         let dry = crate::words::dry(self.dry_run);
         let from = self.from.as_str();
-        let changed: Vec<&GrantChange> =
-            changes.iter().filter(|c| !c.subjects.is_empty()).collect();
+        let changed: Vec<&GrantChange> = changes.iter().filter(|c| !c.changed.is_empty()).collect();
         if changed.is_empty() {
             let key = match self.direction {
                 Direction::Grant => "grant.unchanged",
@@ -144,16 +143,16 @@ impl GrantReport {
         changed
             .iter()
             .map(|c| {
-                let key = match (self.direction, c.deleted_binding) {
+                let key = match (self.direction, c.outcome) {
                     (Direction::Grant, _) => "grant.changed",
-                    (Direction::Revoke, true) => "revoke.deleted",
-                    (Direction::Revoke, false) => "revoke.changed",
+                    (Direction::Revoke, grants::BindingOutcome::Deleted) => "revoke.deleted",
+                    (Direction::Revoke, _) => "revoke.changed",
                 };
                 let args = [
                     ("from", from),
                     ("to", to),
                     ("binding", c.binding.as_str()),
-                    ("subjects", &c.subjects.join(", ")),
+                    ("subjects", &c.changed.join(", ")),
                     ("dry", &dry),
                 ];
                 text(key, &args)
@@ -183,6 +182,6 @@ impl Report for GrantReport {
     }
 
     fn changed(&self) -> bool {
-        self.changes().any(|c| !c.subjects.is_empty())
+        self.changes().any(|c| !c.changed.is_empty())
     }
 }

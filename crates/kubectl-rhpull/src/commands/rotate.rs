@@ -267,8 +267,12 @@ impl ClusterCommand for Rotate<'_> {
             .as_ref()
             .is_some_and(GlobalPlan::changes_anything);
         let count = plan.targets.len() + usize::from(global);
-        plan.changes_anything()
-            .then(|| text("rotate.confirm", &[("count", &count.to_string())]))
+        plan.changes_anything().then(|| {
+            text(
+                "rotate.confirm",
+                &[("secrets", &crate::i18n::count("words.n.secrets", count))],
+            )
+        })
     }
 
     async fn apply(&self, cx: &Cx<'_>, plan: Plan) -> Result<RotateReport, CliError> {
@@ -308,7 +312,7 @@ impl ClusterCommand for Rotate<'_> {
                 forced: Vec::new(),
                 deleted: false,
             });
-            report.rollout = match (self.args.wait, report.global.is_empty(), dry_run) {
+            report.rollout = match (self.args.rollout.wait, report.global.is_empty(), dry_run) {
                 (Some(timeout), false, DryRun::None) => {
                     Some(super::global::follow(cx, &edit, hosted_plan.as_ref(), timeout).await?)
                 }

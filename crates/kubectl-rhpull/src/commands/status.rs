@@ -63,6 +63,15 @@ impl Report for StatusReport {
             .collect()
     }
 
+    fn found(&self) -> Option<String> {
+        let secrets = crate::i18n::count("words.n.pull_secrets", self.inventory.secrets.len());
+        let grants = crate::i18n::count("words.n.grants", self.inventory.grants.len());
+        Some(text(
+            "status.found",
+            &[("secrets", &secrets), ("grants", &grants)],
+        ))
+    }
+
     fn human(&self) -> Vec<Block> {
         let mut blocks = self.secrets();
         if !self.inventory.grants.is_empty() {

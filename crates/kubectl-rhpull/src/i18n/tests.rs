@@ -129,14 +129,17 @@ fn keys_named_in(code: &str, prefixes: &std::collections::BTreeSet<String>) -> V
     out
 }
 
-/// The keys a source names that neither catalogue has (directly, or as
-/// the base of an error: `base.what`).
+/// The keys a source names that neither catalogue has (directly, as the
+/// base of an error: `base.what`, or of a counted noun: `base.one` and
+/// `base.other`).
 fn missing_keys(code: &str) -> Vec<String> {
     let (_, prefixes) = catalogue();
     let mut missing = Vec::new();
     for key in keys_named_in(code, &prefixes) {
         for locale in LOCALES {
-            if !has(&key, locale) && !has(&format!("{key}.what"), locale) {
+            let counted =
+                has(&format!("{key}.one"), locale) && has(&format!("{key}.other"), locale);
+            if !has(&key, locale) && !has(&format!("{key}.what"), locale) && !counted {
                 missing.push(format!("{key} ({locale})"));
             }
         }
@@ -410,4 +413,42 @@ fn no_chinese_text_spaces_chinese_words() {
         }
     }
     assert!(found.is_empty(), "{}", found.join("\n"));
+}
+
+/// Examples are copied and run: none is wrapped. Each line fits in 78
+/// columns (a long command goes on with `\`, as kubectl's examples do),
+/// and `--help` at 80 columns shows every line as written.
+#[test]
+fn examples_copy_cleanly() {
+    let _lock = locale_lock();
+    for locale in LOCALES {
+        rust_i18n::set_locale(locale);
+        let cmd = localize_command(crate::cli::command());
+        let mut pending: Vec<(String, clap::Command)> = vec![("root".into(), cmd)];
+        while let Some((path, c)) = pending.pop() {
+            for s in c.get_subcommands() {
+                let sub = if path == "root" {
+                    s.get_name().to_string()
+                } else {
+                    format!("{path}.{}", s.get_name())
+                };
+                pending.push((sub, s.clone()));
+            }
+            let key = format!("help.{path}.examples");
+            if !has(&key, locale) {
+                continue;
+            }
+            let examples = text(&key, &[]);
+            let help = c.clone().term_width(80).render_long_help().to_string();
+            for line in examples.lines().filter(|l| !l.trim().is_empty()) {
+                let width = unicode_width::UnicodeWidthStr::width(line);
+                assert!(width <= 78, "{locale} {key}: {width} columns: {line}");
+                assert!(
+                    help.contains(line.trim_end()),
+                    "{locale} {key}: wrapped in --help: {line}\n{help}"
+                );
+            }
+        }
+    }
+    rust_i18n::set_locale("en");
 }

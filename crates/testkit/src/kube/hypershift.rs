@@ -467,21 +467,11 @@ pub fn seed(state: &mut State) {
     let workers = state.config.machines.workers;
     for i in 0..workers {
         let name = format!("worker-{i}");
-        let node = json!({
-            "metadata": {"name": name, "labels": {
-                "node-role.kubernetes.io/worker": "",
-                "kubernetes.io/hostname": name,
-                "kubernetes.io/os": "linux",
-                "hypershift.openshift.io/nodePool": "workers",
-                ELIGIBLE: "true",
-            }},
-            "spec": {},
-            "status": {"conditions": [{"type": "Ready", "status": "True", "reason": "KubeletReady",
-                                       "message": "kubelet is posting ready status"}],
-                       "nodeInfo": {"kubeletVersion": super::kubelet::KUBELET_VERSION,
-                                    "containerRuntimeVersion": "cri-o://1.35.1"},
-                       "images": []},
-        });
+        let labels = [
+            ("hypershift.openshift.io/nodePool", "workers"),
+            (ELIGIBLE, "true"),
+        ];
+        let node = super::kubelet::node(&name, "worker", &labels);
         state.store.insert_new(res("Node"), "", node, false);
     }
     let Some(bytes) = (state

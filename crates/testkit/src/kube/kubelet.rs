@@ -19,6 +19,28 @@ use super::status::ApiError;
 /// The version every emulated kubelet reports.
 pub const KUBELET_VERSION: &str = "v1.35.1";
 
+/// A ready node whose kubelet runs [`KUBELET_VERSION`] with CRI-O, with
+/// `role` (`worker`, `master`) and any `labels` beside the usual ones.
+pub fn node(name: &str, role: &str, labels: &[(&str, &str)]) -> Value {
+    let mut node = json!({
+        "metadata": {"name": name, "labels": {
+            format!("node-role.kubernetes.io/{role}"): "",
+            "kubernetes.io/hostname": name,
+            "kubernetes.io/os": "linux",
+        }},
+        "spec": {},
+        "status": {"conditions": [{"type": "Ready", "status": "True", "reason": "KubeletReady",
+                                   "message": "kubelet is posting ready status"}],
+                   "nodeInfo": {"kubeletVersion": KUBELET_VERSION,
+                                "containerRuntimeVersion": "cri-o://1.35.1"},
+                   "images": []},
+    });
+    for (k, v) in labels {
+        node["metadata"]["labels"][*k] = json!(v);
+    }
+    node
+}
+
 /// A 1.35 kubelet's configuration, as configz shows its defaults.
 pub fn defaults() -> Value {
     json!({

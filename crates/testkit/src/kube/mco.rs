@@ -505,19 +505,7 @@ pub fn seed(state: &mut State) {
             .store
             .insert_new(res("MachineConfigPool"), "", p, false);
         for i in 0..count {
-            let node = json!({
-                "metadata": {"name": format!("{pool}-{i}"), "labels": {
-                    node_role_label(pool): "",
-                    "kubernetes.io/hostname": format!("{pool}-{i}"),
-                    "kubernetes.io/os": "linux",
-                }},
-                "spec": {},
-                "status": {"conditions": [{"type": "Ready", "status": "True", "reason": "KubeletReady",
-                                           "message": "kubelet is posting ready status"}],
-                           "nodeInfo": {"kubeletVersion": super::kubelet::KUBELET_VERSION,
-                                        "containerRuntimeVersion": "cri-o://1.35.1"},
-                           "images": []},
-            });
+            let node = super::kubelet::node(&format!("{pool}-{i}"), pool, &[]);
             state.store.insert_new(res("Node"), "", node, false);
         }
     }

@@ -276,8 +276,8 @@ impl ClusterCommand for Failing {
             text(
                 "failing.recreate.confirm",
                 &[
-                    ("count", &pods.len().to_string()),
-                    ("pods", &pods.join(", ")),
+                    ("pods", &crate::i18n::count("words.n.pods", pods.len())),
+                    ("list", &pods.join(", ")),
                 ],
             )
         })
@@ -459,7 +459,7 @@ fn tried_words(d: &Diagnosis) -> String {
     if tried.is_empty() {
         text("failing.nothing_matches", &[])
     } else {
-        tried.join(", ")
+        text("failing.tries", &[("list", &tried.join(", "))])
     }
 }
 
@@ -468,12 +468,11 @@ impl FailingReport {
         let g = &d.group;
         let registry = g.plan.image.registry.as_str();
         let mark = if d.cause.is_some() { "✗" } else { "✓" };
-        let count = g.pods.len().to_string();
         let mut lines = vec![text(
             "failing.group",
             &[
                 ("mark", mark),
-                ("count", &count),
+                ("pods", &crate::i18n::count("words.n.pods", g.pods.len())),
                 ("repository", &g.repository),
                 ("tried", &tried_words(d)),
                 ("sa", &g.service_account),
@@ -615,8 +614,11 @@ impl Report for FailingReport {
         let heading = text(
             "failing.heading",
             &[
-                ("pods", &pods.to_string()),
-                ("groups", &self.diagnoses.len().to_string()),
+                ("pods", &crate::i18n::count("words.n.pods", pods)),
+                (
+                    "groups",
+                    &crate::i18n::count("words.n.groups", self.diagnoses.len()),
+                ),
             ],
         );
         let mut blocks = vec![Block::Line(heading), Block::Blank];

@@ -95,7 +95,10 @@ impl Report for Exported {
                 "export.written",
                 &[
                     ("path", &path.display().to_string()),
-                    ("count", &self.registries.len().to_string()),
+                    (
+                        "logins",
+                        &crate::i18n::count("words.n.logins", self.registries.len()),
+                    ),
                 ],
             ))],
             (None, Some(vars)) => vars.lines().map(|l| Block::Line(l.to_string())).collect(),

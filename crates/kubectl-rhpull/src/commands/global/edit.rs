@@ -60,7 +60,7 @@ async fn change(
     let cmd = Edit {
         edit,
         mode,
-        wait: args.wait,
+        wait: args.rollout.wait,
         force,
     };
     driver::run(&cmd, &conn, args.write.output.into()).await

@@ -190,7 +190,7 @@ fn syncer_blocks(s: &SyncerStatus) -> Vec<Block> {
             "global.hosted.progress",
             &[
                 ("updated", &s.updated.to_string()),
-                ("desired", &s.desired.to_string()),
+                ("nodes", &nodes(s.desired)),
             ],
         )),
     ]
@@ -210,6 +210,11 @@ fn sync_words(pod: Option<&str>, state: &SyncState) -> String {
     }
 }
 
+/// `3 nodes`, `1 node`.
+fn nodes(n: i32) -> String {
+    crate::i18n::count("words.n.nodes", usize::try_from(n).unwrap_or(0))
+}
+
 /// The syncer's progress while `--wait` follows it: one line per node.
 pub fn syncer_progress(progress: &Progress, s: &SyncerStatus) {
     for n in &s.nodes {
@@ -227,7 +232,7 @@ pub fn hosted_waited_lines(w: &HostedWaited) -> Vec<Block> {
         .collect();
     lines.push(match &w.outcome {
         HostedOutcome::Done { nodes } => {
-            text("global.hosted.done", &[("nodes", &nodes.to_string())])
+            text("global.hosted.done", &[("nodes", &self::nodes(*nodes))])
         }
         HostedOutcome::Failing { node, pod, reason } => text(
             "global.hosted.failing",
@@ -242,7 +247,7 @@ pub fn hosted_waited_lines(w: &HostedWaited) -> Vec<Block> {
             "global.hosted.timed_out",
             &[
                 ("updated", &updated.to_string()),
-                ("desired", &desired.to_string()),
+                ("nodes", &nodes(*desired)),
             ],
         ),
     });
@@ -334,7 +339,13 @@ pub fn waited_lines(w: &Waited) -> Vec<Block> {
                     &[
                         ("pool", pool),
                         ("updated", &updated.to_string()),
-                        ("machines", &machines.to_string()),
+                        (
+                            "nodes",
+                            &crate::i18n::count(
+                                "words.n.nodes",
+                                usize::try_from(*machines).unwrap_or(0),
+                            ),
+                        ),
                     ],
                 ),
             };
