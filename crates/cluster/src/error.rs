@@ -273,6 +273,25 @@ impl ClusterError {
         Self::from_kube_at(err, At::of::<K>(namespace, name))
     }
 
+    /// A watch of `K` (in `namespace`) that failed: the server's answer to
+    /// its list or watch, named as [`ClusterError::from_kube`] names it;
+    /// anything else as the connection failing.
+    pub fn from_watch<K: k8s_openapi::Resource>(
+        err: kube::runtime::watcher::Error,
+        namespace: &str,
+    ) -> Self {
+        use kube::runtime::watcher::Error as W;
+        match err {
+            W::InitialListFailed(e) | W::WatchStartFailed(e) => {
+                Self::from_kube::<K>(e, namespace, "")
+            }
+            other => Self::Unreachable {
+                kind: Transport::Other,
+                source: Box::new(other),
+            },
+        }
+    }
+
     /// As [`from_kube`](Self::from_kube), where the target is not a typed
     /// resource (discovery).
     pub fn from_kube_at(err: kube::Error, at: At<'_>) -> Self {

@@ -149,6 +149,9 @@ pub struct HostedPlan {
     /// The secret as it will be written (`None`: created).
     existing: Option<Secret>,
     file: AuthFile,
+    /// The HostedCluster's pull secret as read: which keys the merge lets
+    /// it win.
+    original: AuthFile,
     /// What the nodes get now, to tell a merge that changed it.
     pub merged_before: Option<Vec<u8>>,
     pub syncer_generation: Option<i64>,
@@ -222,6 +225,7 @@ pub async fn plan(
         existing,
         file,
         merged_before: read.merged.map(|(_, f)| f.to_compact_bytes()),
+        original: read.original,
         syncer_generation: syncer(cluster)
             .await
             .ok()
@@ -661,18 +665,6 @@ enum Change3 {
     Failed(ClusterError),
 }
 
-fn watch_error(e: watcher::Error) -> ClusterError {
-    match e {
-        watcher::Error::InitialListFailed(e) | watcher::Error::WatchStartFailed(e) => {
-            ClusterError::from_kube::<Secret>(e, NAMESPACE, "")
-        }
-        other => ClusterError::Unreachable {
-            kind: crate::error::Transport::Other,
-            source: Box::new(other),
-        },
-    }
-}
-
 /// Follows a change of the additional pull secret to the nodes, with
 /// watches on `global-pull-secret`, the syncer DaemonSet and its pods (no
 /// polling): first until the merge shows `expected` (a registry whose
@@ -692,7 +684,6 @@ pub async fn wait(
         nodes,
         ..Seen::default()
     };
-    let original = secrets(cluster).await?.original;
     let secrets_api: Api<Secret> = Api::namespaced(cluster.client.clone(), NAMESPACE);
     let ds_api: Api<DaemonSet> = Api::namespaced(cluster.client.clone(), NAMESPACE);
     let pods_api: Api<Pod> = Api::namespaced(cluster.client.clone(), NAMESPACE);
@@ -704,7 +695,7 @@ pub async fn wait(
             Ok(watcher::Event::Delete(_)) => Change3::Merged(None),
             Ok(watcher::Event::InitDone) => Change3::Listed(0),
             Ok(watcher::Event::Init) => Change3::Merged(None),
-            Err(e) => Change3::Failed(watch_error(e)),
+            Err(e) => Change3::Failed(ClusterError::from_watch::<Secret>(e, NAMESPACE)),
         });
     let ds = watcher(ds_api, by_name(SYNCER))
         .default_backoff()
@@ -712,7 +703,7 @@ pub async fn wait(
             Ok(watcher::Event::Apply(d) | watcher::Event::InitApply(d)) => Change3::Ds(Some(d)),
             Ok(watcher::Event::Delete(_) | watcher::Event::Init) => Change3::Ds(None),
             Ok(watcher::Event::InitDone) => Change3::Listed(1),
-            Err(e) => Change3::Failed(watch_error(e)),
+            Err(e) => Change3::Failed(ClusterError::from_watch::<DaemonSet>(e, NAMESPACE)),
         });
     let pod_config = watcher::Config::default().labels(&format!("name={SYNCER}"));
     let pods = watcher(pods_api, pod_config)
@@ -722,7 +713,7 @@ pub async fn wait(
             Ok(watcher::Event::Delete(p)) => Change3::Pod(p, false),
             Ok(watcher::Event::Init) => Change3::Listed(usize::MAX),
             Ok(watcher::Event::InitDone) => Change3::Listed(2),
-            Err(e) => Change3::Failed(watch_error(e)),
+            Err(e) => Change3::Failed(ClusterError::from_watch::<Pod>(e, NAMESPACE)),
         });
     let ticks = futures::stream::unfold((), |()| async {
         tokio::time::sleep(TICK).await;
@@ -762,7 +753,7 @@ pub async fn wait(
             let status = syncer_status(seen.ds.as_ref(), &pods, &seen.nodes);
             progress(&status);
             let grace_over = started.elapsed() >= FORCED_GRACE;
-            let judged = judge(plan, expected, &original, &seen, &status, grace_over);
+            let judged = judge(plan, expected, &seen, &status, grace_over);
             if let Some(outcome) = judged.end {
                 result = Some(HostedWaited {
                     outcome,
@@ -781,7 +772,7 @@ pub async fn wait(
     }
     let pods: Vec<Pod> = seen.pods.values().cloned().collect();
     let status = syncer_status(seen.ds.as_ref(), &pods, &seen.nodes);
-    let judged = judge(plan, expected, &original, &seen, &status, true);
+    let judged = judge(plan, expected, &seen, &status, true);
     Ok(HostedWaited {
         outcome: HostedOutcome::TimedOut {
             merged: judged.merged,
@@ -799,24 +790,25 @@ struct Judged {
 }
 
 /// Where a followed change stands.
+/// `plan.original` is the HostedCluster's pull secret as the plan read
+/// it: this edit does not change it.
 fn judge(
     plan: &HostedPlan,
     expected: &Expected,
-    original: &AuthFile,
     seen: &Seen,
     status: &SyncerStatus,
     grace_over: bool,
 ) -> Judged {
+    let original = &plan.original;
     let merged_file = seen
         .merged
         .as_ref()
         .and_then(|s| pullsecret::auth_file_of(s).ok())
         .map(|(_, f)| f);
-    let nodes_get = merged_file.as_ref().unwrap_or(original);
+    let nodes_get = entries(merged_file.as_ref().unwrap_or(original));
     let got = |r: &str| {
-        entries(nodes_get)
-            .into_iter()
-            .find(|e| e.registry == keys::normalize(r))
+        let wanted = keys::normalize(r);
+        nodes_get.iter().find(|e| e.registry == wanted)
     };
     let mut overridden = Vec::new();
     let mut merged = true;

@@ -377,22 +377,24 @@ pub async fn node_credentials(cluster: &Cluster) -> Result<NodeCredentials, Clus
         return Ok(NodeCredentials::Unknown);
     }
     // Hosted: what HyperShift's syncer writes to the nodes, the merged
-    // secret when there is one (`crate::hosted`).
-    if cluster.hosted().await
-        && let Some(secret) =
-            pullsecret::get(cluster, crate::hosted::NAMESPACE, crate::hosted::GLOBAL).await?
-    {
-        let source = Source::Node {
-            secret: format!("{}/{}", crate::hosted::NAMESPACE, crate::hosted::GLOBAL),
-        };
-        return Ok(NodeCredentials::GlobalPullSecret(keyed(&secret, &source)));
-    }
-    let (ns, name) = (crate::global::NAMESPACE, crate::global::NAME);
-    let source = Source::Node {
-        secret: format!("{ns}/{name}"),
+    // secret when there is one (`crate::hosted::nodes_secret`).
+    let secret = if cluster.hosted().await {
+        crate::hosted::nodes_secret(cluster).await?
+    } else {
+        pullsecret::get(cluster, crate::global::NAMESPACE, crate::global::NAME).await?
     };
-    Ok(match pullsecret::get(cluster, ns, name).await? {
-        Some(secret) => NodeCredentials::GlobalPullSecret(keyed(&secret, &source)),
+    Ok(match secret {
+        Some(secret) => {
+            let (ns, name) = (&secret.metadata.namespace, &secret.metadata.name);
+            let source = Source::Node {
+                secret: format!(
+                    "{}/{}",
+                    ns.as_deref().unwrap_or_default(),
+                    name.as_deref().unwrap_or_default()
+                ),
+            };
+            NodeCredentials::GlobalPullSecret(keyed(&secret, &source))
+        }
         None => NodeCredentials::Unknown,
     })
 }

@@ -431,7 +431,9 @@ impl Follow<'_> {
                 Ok(watcher::Event::Init | watcher::Event::Delete(_)) => continue,
                 // Before the first list, an error is the answer (forbidden,
                 // say); after it, the watcher starts over with a backoff.
-                Err(e) if !listed => return Err(watch_error(e)),
+                Err(e) if !listed => {
+                    return Err(ClusterError::from_watch::<MachineConfigPool>(e, ""));
+                }
                 Err(_) => continue,
             };
             progress(&pool);
@@ -501,18 +503,6 @@ impl Follow<'_> {
             self.ended.insert(name, o);
         }
         Ok(())
-    }
-}
-
-fn watch_error(e: watcher::Error) -> ClusterError {
-    match e {
-        watcher::Error::InitialListFailed(e) | watcher::Error::WatchStartFailed(e) => {
-            ClusterError::from_kube::<MachineConfigPool>(e, "", "")
-        }
-        other => ClusterError::Unreachable {
-            kind: crate::error::Transport::Other,
-            source: Box::new(other),
-        },
     }
 }
 

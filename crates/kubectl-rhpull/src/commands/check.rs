@@ -67,15 +67,14 @@ pub async fn run(kube: &KubeArgs, args: &CheckArgs) -> Result<(), CliError> {
 /// which were chosen; registry.redhat.io without a login when there are
 /// none. `-o json`: one report, or an array when several were checked.
 async fn logged_in(kube: &KubeArgs, args: &CheckArgs) -> Result<(), CliError> {
-    let chosen = match creds::logged_in(&args.source) {
-        Ok(list) if !list.is_empty() => list,
-        // No auth file, or no login in them: the default registry.
-        _ => vec![rhpull_core::registries::DEFAULT.to_string()],
-    };
-    let key = if creds::logged_in(&args.source).is_ok_and(|l| !l.is_empty()) {
-        "check.chosen"
-    } else {
-        "check.chosen_default"
+    // The auth files, read once. None, or no login in them: the default
+    // registry.
+    let (chosen, key) = match creds::logged_in(&args.source) {
+        Ok(list) if !list.is_empty() => (list, "check.chosen"),
+        _ => (
+            vec![rhpull_core::registries::DEFAULT.to_string()],
+            "check.chosen_default",
+        ),
     };
     crate::output::note(&crate::i18n::text(
         key,
