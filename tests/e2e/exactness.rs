@@ -75,8 +75,13 @@ fn check_pod_knows_the_nodes_credentials() {
     let run_web = |env: &Env| env.kubectl_run("project-a", "web", &image);
 
     let ocp = Env::new(true);
-    ok(&ocp.rhpull_as_world(&["global", "set", &host, "--yes"]));
+    ok(&ocp.rhpull_as_world(&["global", "set", &host, "--yes", "--wait"]));
     run_web(&ocp);
+    // The scheduler puts it on a worker, whose file has the login now.
+    let node = ocp.wait_until("web is scheduled", || {
+        let pod = ocp.emulator.get("Pod", "project-a", "web")?;
+        pod["spec"]["nodeName"].as_str().map(str::to_string)
+    });
     let ca = ocp.ca();
     let text = ok(&ocp.rhpull(
         &[
@@ -91,7 +96,8 @@ fn check_pod_knows_the_nodes_credentials() {
         None,
     ));
     assert!(
-        text.contains(&format!("node: openshift-config/pull-secret ({host})")),
+        text.contains(&format!("node {node}: rendered-worker-"))
+            && text.contains(&format!("({host})")),
         "{text}"
     );
     assert!(text.contains("All checks passed."), "{text}");

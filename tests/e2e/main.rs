@@ -17,6 +17,7 @@ mod json_output;
 mod manners;
 mod no_leaks;
 mod nodepull;
+mod nodes;
 mod peers;
 mod plugin_dispatch;
 mod rollout;

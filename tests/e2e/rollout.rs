@@ -234,8 +234,11 @@ fn check_pod_says_when_its_node_still_has_the_previous_credentials() {
 /// A pod as the kubelet reports it backing off, on `node` (or none yet).
 fn backing_off(env: &Env, name: &str, node: Option<&str>, image: &str) {
     let mut spec = serde_json::json!({"containers": [{"name": "app", "image": image}]});
-    if let Some(n) = node {
-        spec["nodeName"] = n.into();
+    match node {
+        Some(n) => spec["nodeName"] = n.into(),
+        // A selector no node matches keeps it unscheduled, as a real
+        // scheduler would.
+        None => spec["nodeSelector"] = serde_json::json!({"rhpull.test/pool": "none-yet"}),
     }
     env.emulator.put(
         "Pod",

@@ -7,8 +7,10 @@
 use std::path::PathBuf;
 use std::process::Output;
 use std::sync::OnceLock;
+use std::time::Duration;
 
 use base64::Engine as _;
+use rhpull_testkit::kube::kubelet::types::Pulling;
 use rhpull_testkit::kube::{Emulator, Options};
 use rhpull_testkit::world::{self, RegistryWorld};
 use serde_json::Value;
@@ -37,6 +39,77 @@ impl Env {
             plugin: PluginPath::new(),
             home: tempfile::tempdir().expect("tempdir"),
         }
+    }
+
+    /// An emulator started with `options` whose nodes pull for real from
+    /// the shared registry world, with the kubelet's back-off scaled down
+    /// (250 ms, doubling to 2 s).
+    pub fn pulling(options: Options) -> Self {
+        let pulling = Pulling::new(registry().registry.cert_dir.clone())
+            .with_backoff(Duration::from_millis(250), Duration::from_secs(2));
+        Self::start(Options {
+            kubelets: Some(pulling),
+            ..options
+        })
+    }
+
+    /// Real kubectl against this world, `manifest` on stdin when given;
+    /// asserts it succeeded and returns its stdout.
+    pub fn kubectl(&self, args: &[&str], manifest: Option<&Value>) -> String {
+        use std::io::Write as _;
+        let mut child = std::process::Command::new("kubectl")
+            .args(args)
+            .env("KUBECONFIG", &self.emulator.kubeconfig)
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("run kubectl");
+        let mut stdin = child.stdin.take().expect("stdin");
+        if let Some(m) = manifest {
+            stdin.write_all(m.to_string().as_bytes()).expect("write");
+        }
+        drop(stdin);
+        let out = child.wait_with_output().expect("kubectl");
+        assert!(out.status.success(), "kubectl {args:?}: {}", stderr(&out));
+        stdout(&out)
+    }
+
+    /// Waits (at most 60 s) until `found` gives a value.
+    pub fn wait_until<T>(&self, what: &str, found: impl Fn() -> Option<T>) -> T {
+        let deadline = std::time::Instant::now() + Duration::from_secs(60);
+        loop {
+            if let Some(v) = found() {
+                return v;
+            }
+            assert!(std::time::Instant::now() < deadline, "never: {what}");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// The pods of namespace `ns` as stored.
+    pub fn pods(&self, ns: &str) -> Vec<Value> {
+        self.emulator.list("Pod", ns)
+    }
+
+    /// The first container's waiting reason and message of every pod in
+    /// `ns`, once each pod has one (`"Running"` for a running one).
+    pub fn pod_states(&self, ns: &str) -> Vec<(String, String)> {
+        self.pods(ns)
+            .iter()
+            .map(|p| {
+                let state = &p["status"]["containerStatuses"][0]["state"];
+                if state.get("running").is_some() {
+                    ("Running".into(), String::new())
+                } else {
+                    let w = &state["waiting"];
+                    (
+                        w["reason"].as_str().unwrap_or_default().to_string(),
+                        w["message"].as_str().unwrap_or_default().to_string(),
+                    )
+                }
+            })
+            .collect()
     }
 
     /// Kubernetes (or OpenShift) with projects `project-a` and `project-b`.

@@ -1,5 +1,6 @@
 //! `cargo xtask world [--openshift] [--clusters N] [--openshift-clusters K]
-//! [--hosted] [--hosted-clusters K] [--hub] [--latency MS] [--dir DIR]`:
+//! [--hosted] [--hosted-clusters K] [--hub] [--latency MS]
+//! [--pull-backoff FIRST,CEILING] [--dir DIR]`:
 //! the test world, standing, for hands-on use —
 //! Kubernetes API emulators, the SSO-like token server and the real
 //! registry with token auth (one image pushed with skopeo), the same parts
@@ -13,11 +14,18 @@
 //! With `--hub` the first cluster also serves Open Cluster Management's
 //! Policy, ConfigurationPolicy, PlacementBinding and Placement, checked
 //! against their schemas, to apply `export acm-policy` output to.
+//!
+//! Every cluster's nodes pull for real (`rhpull_testkit::kube::kubelet`):
+//! `kubectl create deployment web --image=$RHPULL_WORLD_IMAGE` makes pods
+//! that are scheduled, pulled through `skopeo` and go to Running or
+//! ImagePullBackOff on their own, with the kubelet's back-off (10 s,
+//! doubling to 5 min) unless `--pull-backoff` scales it.
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use rhpull_testkit::kube::kubeconfig::KubeconfigFile;
+use rhpull_testkit::kube::kubelet::types::Pulling;
 use rhpull_testkit::kube::mco::Machines;
 use rhpull_testkit::kube::{Emulator, Flavour, Options};
 use rhpull_testkit::world::{self, RegistryWorld};
@@ -54,9 +62,42 @@ pub struct Args {
     /// Added to every API request, in milliseconds.
     #[arg(long, value_name = "MS", default_value_t = 0)]
     latency: u64,
+    /// The kubelets' image back-off: the first wait and its ceiling
+    /// (the kubelet's own: 10s,5m).
+    #[arg(long, value_name = "FIRST,CEILING", default_value = "10s,5m", value_parser = backoff)]
+    pull_backoff: (Duration, Duration),
     /// Where the env file goes (default target/world).
     #[arg(long, value_name = "DIR")]
     dir: Option<PathBuf>,
+}
+
+/// `500ms`, `10s`, `5m`.
+fn duration(s: &str) -> Result<Duration, String> {
+    let split = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
+    let (n, unit) = s.split_at(split);
+    let n: u64 = n
+        .parse()
+        .map_err(|_| format!("{s:?} is not a duration such as 500ms, 10s or 5m"))?;
+    match unit {
+        "ms" => Ok(Duration::from_millis(n)),
+        "s" => Ok(Duration::from_secs(n)),
+        "m" => Ok(Duration::from_secs(n * 60)),
+        _ => Err(format!("{s:?} is not a duration such as 500ms, 10s or 5m")),
+    }
+}
+
+/// `FIRST,CEILING`, the first no longer than the ceiling.
+fn backoff(s: &str) -> Result<(Duration, Duration), String> {
+    let (first, ceiling) = s
+        .split_once(',')
+        .ok_or_else(|| format!("{s:?}: give the first wait and the ceiling, as 500ms,5s"))?;
+    let (first, ceiling) = (duration(first.trim())?, duration(ceiling.trim())?);
+    if first.is_zero() || first > ceiling {
+        return Err(format!(
+            "{s:?}: the first wait must be above zero and at most the ceiling"
+        ));
+    }
+    Ok((first, ceiling))
 }
 
 /// The clusters to start, worked out from the flags.
@@ -69,6 +110,7 @@ struct Plan {
     hub: bool,
     no_build: bool,
     latency: Duration,
+    pull_backoff: (Duration, Duration),
     dir: PathBuf,
 }
 
@@ -104,6 +146,7 @@ fn plan(args: Args) -> Result<Plan, String> {
         hub: args.hub,
         no_build: args.no_build,
         latency: Duration::from_millis(args.latency),
+        pull_backoff: args.pull_backoff,
         dir: args
             .dir
             .unwrap_or_else(|| workspace_root().join("target/world")),
@@ -126,8 +169,14 @@ fn context_name(i: usize, n: usize) -> String {
     }
 }
 
-/// The emulators, each with its admin endpoint, and one kubeconfig for all.
-fn start_clusters(args: &Plan) -> (Vec<(Emulator, String)>, KubeconfigFile) {
+/// The emulators, each with its admin endpoint, and one kubeconfig for all;
+/// their nodes pull from `registry`.
+fn start_clusters(
+    args: &Plan,
+    registry: &RegistryWorld,
+) -> (Vec<(Emulator, String)>, KubeconfigFile) {
+    let (first, ceiling) = args.pull_backoff;
+    let pulling = Pulling::new(registry.registry.cert_dir.clone()).with_backoff(first, ceiling);
     let mut file = KubeconfigFile::default();
     let mut clusters = Vec::new();
     for i in 0..args.clusters {
@@ -146,6 +195,7 @@ fn start_clusters(args: &Plan) -> (Vec<(Emulator, String)>, KubeconfigFile) {
                 delay: Duration::from_secs(2),
                 ..Machines::default()
             },
+            kubelets: Some(pulling.clone()),
             ..Options::default()
         };
         let mut emulator = Emulator::start(options);
@@ -176,8 +226,8 @@ pub fn run(args: Args) -> Result<(), String> {
     let env_path = dir.join("env");
     let _ = std::fs::remove_file(&env_path);
 
-    let (clusters, kubeconfig_file) = start_clusters(&args);
     let registry = RegistryWorld::start();
+    let (clusters, kubeconfig_file) = start_clusters(&args, &registry);
 
     // Copies that outlive nothing: they live in DIR and go when we stop.
     let kubeconfig = dir.join("kubeconfig");
@@ -275,6 +325,9 @@ fn describe(
         "  echo token | kubectl rhpull create -u x --password-stdin --context viewer   # denied, named, nothing written"
     );
     println!(
+        "  kubectl create deployment web --image=\"$RHPULL_WORLD_IMAGE\"; kubectl get pods -w   # the nodes pull for real"
+    );
+    println!(
         "\nCtrl-C (or SIGTERM) stops everything and removes {}.",
         env_path.display()
     );
@@ -360,5 +413,22 @@ mod tests {
         );
         let p = planned(&[]).unwrap();
         assert_eq!((p.clusters, p.openshift, p.hosted), (1, 0, 0));
+        assert_eq!(
+            p.pull_backoff,
+            (Duration::from_secs(10), Duration::from_secs(300))
+        );
+    }
+
+    #[test]
+    fn the_pull_backoff_scales_and_is_checked() {
+        let p = planned(&["--pull-backoff", "500ms,5s"]).unwrap();
+        assert_eq!(
+            p.pull_backoff,
+            (Duration::from_millis(500), Duration::from_secs(5))
+        );
+        assert!(planned(&["--pull-backoff", "5s,500ms"]).is_err());
+        assert!(planned(&["--pull-backoff", "5s"]).is_err());
+        assert!(planned(&["--pull-backoff", "0s,1s"]).is_err());
+        assert!(planned(&["--pull-backoff", "1h,2h"]).is_err());
     }
 }

@@ -10,6 +10,7 @@
 //! - [`server`]: axum over TLS on loopback, in a background thread.
 //! - [`sso`]: a token server answering as Red Hat's SSO endpoint does.
 //! - [`proxy`]: Debian's tinyproxy as a real CONNECT proxy.
+//! - [`egress`]: the world's way out, refusing and recording every request.
 //! - [`world`]: SSO + token-auth registry + pushed image, ready to use.
 //! - [`kube`]: the Kubernetes API emulator (and its OpenShift mode).
 //!
@@ -19,6 +20,7 @@
 //! lifetime timer).
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
+pub mod egress;
 pub mod helper;
 pub mod kube;
 pub mod oci;

@@ -7,7 +7,10 @@
 //! "config": {"imagePullCredentialsVerificationPolicy": "AlwaysVerify"}}`:
 //! merged into that kubelet's configuration); on a hosted control plane
 //! `POST /hosted/syncer-fault` (`{"node": "worker-1"}`: the pull secret
-//! syncer fails there). Shapes are in the testkit README.
+//! syncer fails there); with pulling nodes `POST /nodes/credentials`
+//! (`{"node": "node-1", "config": {"auths": …}}`: that node's own
+//! `config.json`) and `GET /kubelet/pulls` (every pull and how it went).
+//! Shapes are in the testkit README.
 
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -28,6 +31,8 @@ pub fn router(shared: Shared) -> axum::Router {
         .route("/machineconfigpools/degrade", post(degrade))
         .route("/machineconfigpools/delay", post(machine_delay))
         .route("/nodes/kubelet-config", post(kubelet_config))
+        .route("/nodes/credentials", post(node_credentials))
+        .route("/kubelet/pulls", get(pulls))
         .route("/hosted/syncer-fault", post(syncer_fault))
         .with_state(shared)
 }
@@ -60,6 +65,21 @@ async fn kubelet_config(
 ) -> impl IntoResponse {
     super::kubelet::set(&shared, &k.node, &k.config);
     StatusCode::NO_CONTENT
+}
+
+/// `{"node": NAME, "config": {"auths": …}}`: the node's own
+/// `/var/lib/kubelet/config.json` (Kubernetes, OKD 3.11).
+async fn node_credentials(
+    State(shared): State<Shared>,
+    axum::Json(k): axum::Json<KubeletConfig>,
+) -> impl IntoResponse {
+    super::kubelet::set_node_file(&shared, &k.node, &k.config);
+    StatusCode::NO_CONTENT
+}
+
+/// What each pod pull of the world's kubelets did.
+async fn pulls(State(shared): State<Shared>) -> impl IntoResponse {
+    axum::Json(json!({"pulls": shared.lock().kubelets.pulls}))
 }
 
 #[derive(serde::Deserialize)]

@@ -86,6 +86,18 @@ async fn react(shared: &Shared, e: &Arc<Event>) {
             super::mco::on_pull_secret(shared);
         }
         ("MachineConfigPool", "MODIFIED") => super::mco::on_pool(shared, &name),
+        ("Pod", kind) => {
+            if kind == "ADDED" {
+                super::scheduler::on_pod(shared, &e.object);
+            }
+            if kind != "DELETED" {
+                super::kubelet::sync::on_pod(shared, &e.object);
+            }
+            super::workloads::on_event(shared, e);
+        }
+        ("Deployment" | "ReplicaSet" | "StatefulSet" | "DaemonSet" | "Node", _) => {
+            super::workloads::on_event(shared, e);
+        }
         ("ServiceAccount", "ADDED" | "MODIFIED") if openshift => {
             let ns = e
                 .object

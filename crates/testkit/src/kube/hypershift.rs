@@ -388,6 +388,15 @@ async fn roll(shared: Shared) {
             let current = s.store.get(res("Pod"), KUBE_SYSTEM, &name).cloned();
             let ds = s.store.get(res("DaemonSet"), KUBE_SYSTEM, SYNCER).cloned();
             if let (Some(old), Some(ds)) = (current, ds) {
+                // The syncer writes the node's kubelet config.json: the
+                // merged secret, or the original when there is none.
+                let file = [GLOBAL, ORIGINAL].iter().find_map(|n| {
+                    let secret = s.store.get(res("Secret"), KUBE_SYSTEM, n)?;
+                    config_bytes(secret)
+                });
+                if let Some(bytes) = file {
+                    s.kubelets.node_files.insert(node.clone(), bytes);
+                }
                 let mut ready = pod(&ds, &node, PodPhase::Ready);
                 ready["metadata"] = old["metadata"].clone();
                 events.extend(

@@ -30,12 +30,14 @@ pub mod patch;
 pub mod proto;
 pub mod rbac;
 pub mod resources;
+pub mod scheduler;
 pub mod schema;
 pub mod selectors;
 pub mod state;
 pub mod status;
 pub mod store;
 pub mod validate;
+pub mod workloads;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -122,6 +124,10 @@ pub struct Options {
     /// emulators at once on two cores with one each: more threads than
     /// cores only add switching between them.
     pub workers: usize,
+    /// The nodes' kubelets pull images for real, through `skopeo`, trusting
+    /// the registries' CA (`None`: bound pods stay Pending). Kubernetes and
+    /// OKD 3.11 then get a node, `node-1`.
+    pub kubelets: Option<kubelet::types::Pulling>,
 }
 
 impl Default for Options {
@@ -136,6 +142,7 @@ impl Default for Options {
             hub: false,
             protocols: Protocols::Both,
             workers: crate::server::WORKERS,
+            kubelets: None,
         }
     }
 }
@@ -168,6 +175,7 @@ pub struct Emulator {
     shared: Shared,
     running: Running,
     admin: Option<Running>,
+    egress: Option<crate::egress::Egress>,
     ca: TestCa,
     dir: tempfile::TempDir,
     /// Kubeconfig for the cluster-admin user, namespace `default`.
@@ -283,7 +291,20 @@ impl Emulator {
         let ca = TestCa::new("rhpull Kubernetes API emulator CA");
         let ca_file = ca.write_ca(&dir.path().join("ca"));
         let cert = ca.server_cert(&dir.path().join("tls"), "apiserver");
+        let egress = options
+            .kubelets
+            .as_ref()
+            .map(|_| crate::egress::Egress::start());
+        let pulling = options.kubelets.clone().map(|mut p| {
+            p.proxy = egress
+                .as_ref()
+                .map(crate::egress::Egress::url)
+                .unwrap_or_default();
+            p.workdir = dir.path().join("kubelet");
+            p
+        });
         let shared = Shared::new(Config {
+            pulling,
             openshift: options.flavour.is_openshift(),
             flavor: options.flavour.served(),
             latency: options.latency,
@@ -342,6 +363,7 @@ impl Emulator {
             shared,
             running,
             admin: None,
+            egress,
             ca,
             dir,
             kubeconfig,
@@ -484,6 +506,18 @@ impl Emulator {
         self.shared.lock().store.get(r, ns, name).cloned()
     }
 
+    /// Every object of `kind` in `namespace` (all namespaces: `""`), as stored.
+    pub fn list(&self, kind: &str, namespace: &str) -> Vec<Value> {
+        let r = resources::by_kind(kind).expect("known kind");
+        let ns = (r.namespaced && !namespace.is_empty()).then_some(namespace);
+        self.shared
+            .lock()
+            .store
+            .list(r, ns)
+            .map(|(_, v)| v.clone())
+            .collect()
+    }
+
     /// Creates or replaces an object directly (a concurrent writer in tests).
     pub fn put(&self, kind: &str, namespace: &str, object: Value) -> Value {
         let r = resources::by_kind(kind).expect("known kind");
@@ -511,12 +545,16 @@ impl Emulator {
 
     /// Sets a pod's status as the kubelet does, through the status
     /// subresource's rules: only `status` changes.
+    /// The kubelet leaves such a pod alone from then on.
     pub fn set_pod_status(&self, namespace: &str, name: &str, status: Value) {
         let r = resources::by_kind("Pod").expect("pods");
         let mut s = self.shared.lock();
         let Some(old) = s.store.get(r, namespace, name).cloned() else {
             return;
         };
+        if let Some(uid) = old.pointer("/metadata/uid").and_then(Value::as_str) {
+            s.kubelets.hands_off.insert(uid.to_string());
+        }
         let mut updated = old.clone();
         updated["status"] = status;
         let (_, e) = s.store.replace(r, namespace, &old, updated, false);
@@ -595,6 +633,26 @@ impl Emulator {
         mco::degrade_next(&self.shared, pool, message);
     }
 
+    /// With pulling nodes: what each pod pull did, in order.
+    pub fn pulls(&self) -> Vec<kubelet::types::PullLog> {
+        self.shared.lock().kubelets.pulls.clone()
+    }
+
+    /// With pulling nodes: every request for a host outside loopback that
+    /// the world's refusing proxy turned away (`registry.redhat.io:443`).
+    pub fn refused_egress(&self) -> Vec<String> {
+        self.egress
+            .as_ref()
+            .map(crate::egress::Egress::refused)
+            .unwrap_or_default()
+    }
+
+    /// Sets `/var/lib/kubelet/config.json` on `node` (Kubernetes, OKD
+    /// 3.11): the node's own logins, after the pod's.
+    pub fn set_node_file(&self, node: &str, config: &Value) {
+        kubelet::set_node_file(&self.shared, node, config);
+    }
+
     /// Hosted control plane: the pull secret syncer fails on `node` from
     /// its next pod on, and the rollout stops there.
     pub fn fail_syncer(&self, node: &str) {
@@ -637,6 +695,14 @@ fn seed(shared: &Shared, options: &Options) {
         for n in &namespaces {
             s.store
                 .insert_new(ns_res, "", json!({"metadata": {"name": n}}), false);
+        }
+        // OpenShift 4's nodes come with its pools; elsewhere one node, as
+        // kind has, where the kubelets pull.
+        let pools = matches!(options.flavour, Flavour::OpenShift4 | Flavour::Hosted);
+        if options.kubelets.is_some() && !pools {
+            let node = resources::by_kind("Node").expect("nodes");
+            s.store
+                .insert_new(node, "", kubelet::node("node-1", "worker", &[]), false);
         }
     }
     for n in &namespaces {

@@ -11,6 +11,10 @@ use serde_json::{Map, Value, json};
 enum Kind {
     Str,
     Bool,
+    /// int32 / int64 as a varint.
+    Int,
+    /// `intstr.IntOrString`, written as JSON writes it.
+    IntOrStr,
     Msg(&'static [Field]),
     RepStr,
     RepMsg(&'static [Field]),
@@ -120,6 +124,81 @@ const CONFIG_MAP: &[Field] = &[
     Field(4, "immutable", Kind::Bool),
 ];
 
+// apps/v1 Deployment, as `kubectl create deployment` sends it, with the
+// parts of core/v1 PodSpec the world reads.
+const INT_OR_STRING: &[Field] = &[Field(2, "intVal", Kind::Int), Field(3, "strVal", Kind::Str)];
+const SELECTOR_REQUIREMENT: &[Field] = &[
+    Field(1, "key", Kind::Str),
+    Field(2, "operator", Kind::Str),
+    Field(3, "values", Kind::RepStr),
+];
+const LABEL_SELECTOR: &[Field] = &[
+    Field(1, "matchLabels", Kind::MapStr),
+    Field(2, "matchExpressions", Kind::RepMsg(SELECTOR_REQUIREMENT)),
+];
+const CONTAINER: &[Field] = &[
+    Field(1, "name", Kind::Str),
+    Field(2, "image", Kind::Str),
+    Field(3, "command", Kind::RepStr),
+    Field(4, "args", Kind::RepStr),
+    Field(5, "workingDir", Kind::Str),
+    Field(8, "resources", Kind::Msg(&[])),
+    Field(13, "terminationMessagePath", Kind::Str),
+    Field(14, "imagePullPolicy", Kind::Str),
+    Field(20, "terminationMessagePolicy", Kind::Str),
+];
+const TOLERATION: &[Field] = &[
+    Field(1, "key", Kind::Str),
+    Field(2, "operator", Kind::Str),
+    Field(3, "value", Kind::Str),
+    Field(4, "effect", Kind::Str),
+    Field(5, "tolerationSeconds", Kind::Int),
+];
+const POD_SPEC: &[Field] = &[
+    Field(2, "containers", Kind::RepMsg(CONTAINER)),
+    Field(3, "restartPolicy", Kind::Str),
+    Field(4, "terminationGracePeriodSeconds", Kind::Int),
+    Field(6, "dnsPolicy", Kind::Str),
+    Field(7, "nodeSelector", Kind::MapStr),
+    Field(8, "serviceAccountName", Kind::Str),
+    Field(10, "nodeName", Kind::Str),
+    Field(15, "imagePullSecrets", Kind::RepMsg(LOCAL_REF)),
+    Field(16, "hostname", Kind::Str),
+    Field(19, "schedulerName", Kind::Str),
+    Field(20, "initContainers", Kind::RepMsg(CONTAINER)),
+    Field(22, "tolerations", Kind::RepMsg(TOLERATION)),
+];
+const POD_TEMPLATE: &[Field] = &[
+    Field(1, "metadata", Kind::Msg(META)),
+    Field(2, "spec", Kind::Msg(POD_SPEC)),
+];
+const ROLLING_UPDATE: &[Field] = &[
+    Field(1, "maxUnavailable", Kind::IntOrStr),
+    Field(2, "maxSurge", Kind::IntOrStr),
+];
+const STRATEGY: &[Field] = &[
+    Field(1, "type", Kind::Str),
+    Field(2, "rollingUpdate", Kind::Msg(ROLLING_UPDATE)),
+];
+const DEPLOYMENT_SPEC: &[Field] = &[
+    Field(1, "replicas", Kind::Int),
+    Field(2, "selector", Kind::Msg(LABEL_SELECTOR)),
+    Field(3, "template", Kind::Msg(POD_TEMPLATE)),
+    Field(4, "strategy", Kind::Msg(STRATEGY)),
+    Field(5, "minReadySeconds", Kind::Int),
+    Field(6, "revisionHistoryLimit", Kind::Int),
+    Field(7, "paused", Kind::Bool),
+    Field(9, "progressDeadlineSeconds", Kind::Int),
+];
+const DEPLOYMENT: &[Field] = &[
+    Field(1, "metadata", Kind::Msg(META)),
+    Field(2, "spec", Kind::Msg(DEPLOYMENT_SPEC)),
+];
+const POD: &[Field] = &[
+    Field(1, "metadata", Kind::Msg(META)),
+    Field(2, "spec", Kind::Msg(POD_SPEC)),
+];
+
 fn schema(kind: &str) -> Option<&'static [Field]> {
     Some(match kind {
         "Secret" => SECRET,
@@ -129,6 +208,8 @@ fn schema(kind: &str) -> Option<&'static [Field]> {
         "RoleBinding" | "ClusterRoleBinding" => BINDING,
         "Role" | "ClusterRole" => ROLE,
         "ConfigMap" => CONFIG_MAP,
+        "Deployment" => DEPLOYMENT,
+        "Pod" => POD,
         _ => return None,
     })
 }
@@ -220,10 +301,29 @@ fn message(b: &[u8], fields: &[Field]) -> Result<Value, String> {
         let name = name.to_string();
         match kind {
             Kind::Str => {
-                out.insert(name, json!(utf8(r.bytes()?)?));
+                // Generated Go code writes every string, set or not; JSON
+                // omits the empty ones (`omitempty`), and so does this.
+                let v = utf8(r.bytes()?)?;
+                if !v.is_empty() {
+                    out.insert(name, json!(v));
+                }
             }
             Kind::Bool => {
                 out.insert(name, json!(r.varint()? != 0));
+            }
+            Kind::Int => {
+                // Two's complement in 64 bits, as protobuf writes negatives.
+                out.insert(name, json!(r.varint()?.cast_signed()));
+            }
+            Kind::IntOrStr => {
+                let v = message(r.bytes()?, INT_OR_STRING)?;
+                out.insert(
+                    name,
+                    v.get("strVal")
+                        .or_else(|| v.get("intVal"))
+                        .cloned()
+                        .unwrap_or(json!(0)),
+                );
             }
             Kind::Msg(sub) => {
                 out.insert(name, message(r.bytes()?, sub)?);

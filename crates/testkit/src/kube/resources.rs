@@ -116,6 +116,46 @@ pub static RESOURCES: &[Resource] = &[
             false,
         )
     },
+    // Workloads: the world's controllers make their pods (`workloads`).
+    Resource {
+        status_subresource: true,
+        generation: true,
+        ..r(
+            "apps",
+            "v1",
+            "deployments",
+            "Deployment",
+            true,
+            &["deploy"],
+            false,
+        )
+    },
+    Resource {
+        status_subresource: true,
+        generation: true,
+        ..r(
+            "apps",
+            "v1",
+            "replicasets",
+            "ReplicaSet",
+            true,
+            &["rs"],
+            false,
+        )
+    },
+    Resource {
+        status_subresource: true,
+        generation: true,
+        ..r(
+            "apps",
+            "v1",
+            "statefulsets",
+            "StatefulSet",
+            true,
+            &["sts"],
+            false,
+        )
+    },
     r("", "v1", "configmaps", "ConfigMap", true, &["cm"], false),
     r(
         "rbac.authorization.k8s.io",

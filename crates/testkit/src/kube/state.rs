@@ -100,6 +100,8 @@ pub struct Config {
     /// OpenShift before 4.16 (and OKD 3.11): service accounts' registry
     /// secrets carry a long-lived token and no 4.16 annotations.
     pub legacy_registry_secrets: bool,
+    /// The nodes' kubelets pull for real, so (`None`: pods stay Pending).
+    pub pulling: Option<super::kubelet::types::Pulling>,
 }
 
 impl Config {
@@ -123,6 +125,8 @@ pub struct State {
     pub syncer: super::hypershift::Syncer,
     /// What each node's kubelet configuration sets over the defaults.
     pub kubelet_configs: HashMap<String, serde_json::Value>,
+    /// What the kubelets remember between pulls.
+    pub kubelets: super::kubelet::types::Memory,
 }
 
 #[derive(Clone, Debug)]
@@ -145,6 +149,7 @@ impl Shared {
                 mco: Operator::default(),
                 syncer: super::hypershift::Syncer::default(),
                 kubelet_configs: HashMap::new(),
+                kubelets: super::kubelet::types::Memory::default(),
             })),
             events,
         }

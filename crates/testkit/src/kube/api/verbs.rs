@@ -281,6 +281,7 @@ fn create(shared: &Shared, t: &Target, q: &Query, body: &Bytes) -> ApiResult {
     if state.store.get(t.resource, ns_of(t), &name).is_some() {
         return Err(ApiError::already_exists(t.resource, &name));
     }
+    admission::defaults(t.resource.kind, &mut obj);
     if t.resource.kind == "Pod" {
         admission::pod(&state, ns_of(t), &mut obj)
             .map_err(|m| ApiError::forbidden_message(t.resource, &name, m))?;

@@ -7,6 +7,20 @@
 //! NeverVerifyPreloadedImages` — with what a test or person sets per node
 //! merged over them (`Emulator::set_kubelet_config`, the admin endpoint's
 //! `POST /nodes/kubelet-config`).
+//!
+//! With `Options::kubelets` set, each node's kubelet also pulls: [`sync`]
+//! is its pod worker, [`keyring`] the credentials it hands the runtime,
+//! [`node_file`] the node's own `config.json`, [`crio`] the files CRI-O
+//! reads, [`runtime`] the pull itself through the real `skopeo`. None of
+//! it calls `rhpull-core` or `rhpull-cluster`: it is the oracle that
+//! rhpull's predictions are held against.
+
+pub mod crio;
+pub mod keyring;
+pub mod node_file;
+pub mod runtime;
+pub mod sync;
+pub mod types;
 
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -38,6 +52,11 @@ pub fn node(name: &str, role: &str, labels: &[(&str, &str)]) -> Value {
     for (k, v) in labels {
         node["metadata"]["labels"][*k] = json!(v);
     }
+    // Control-plane nodes take no ordinary pods, as an installer leaves them.
+    if role == "master" {
+        node["spec"]["taints"] =
+            json!([{"key": "node-role.kubernetes.io/master", "effect": "NoSchedule"}]);
+    }
     node
 }
 
@@ -56,7 +75,7 @@ pub fn defaults() -> Value {
 }
 
 /// RFC 7386 merge of `patch` into `target`.
-fn merge(target: &mut Value, patch: &Value) {
+pub(crate) fn merge(target: &mut Value, patch: &Value) {
     match (target, patch) {
         (Value::Object(t), Value::Object(p)) => {
             for (k, v) in p {
@@ -98,4 +117,14 @@ pub fn configz(shared: &Shared, node: &str) -> Response {
         json!({"kubeletconfig": config}).to_string(),
     )
         .into_response()
+}
+
+/// Sets what `/var/lib/kubelet/config.json` holds on `node` (Kubernetes,
+/// OKD 3.11; on OpenShift 4 the Machine Config Operator writes it).
+pub fn set_node_file(shared: &Shared, node: &str, config: &Value) {
+    shared
+        .lock()
+        .kubelets
+        .node_files
+        .insert(node.to_string(), config.to_string().into_bytes());
 }
