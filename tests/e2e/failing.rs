@@ -2,10 +2,13 @@
 //! two reasons (a revoked token; no link at all), beside five healthy ones.
 //! Two groups with the right counts, one token request each, the fixes it
 //! prints work when run, and pods made before their service account's link
-//! are named with "recreate".
+//! are named with "recreate". The pods fail because the world's kubelet
+//! really pulls them, and what rhpull says after each fix is what the
+//! kubelet then does with a pod just like them (`oracle`).
 
 use base64::Engine as _;
 use rhpull_e2e::env::{Env, ok};
+use rhpull_e2e::oracle;
 use rhpull_e2e::{stderr, stdout};
 use rhpull_testkit::kube::Options;
 use rhpull_testkit::world::{self, RegistryWorld};
@@ -15,45 +18,31 @@ fn b64(s: &str) -> String {
     base64::engine::general_purpose::STANDARD.encode(s)
 }
 
-/// A pod as the admission plugin leaves it, then its status and event as
-/// the kubelet reports a failed pull.
-fn failing_pod(env: &Env, ns: &str, name: &str, image: &str, secrets: &[&str], reason: &str) {
+/// A pod made by a ReplicaSet (which makes it again when it is deleted),
+/// admitted by the API server; the world's kubelet pulls it.
+fn pod(env: &Env, ns: &str, name: &str, image: &str, secrets: &[&str]) {
     let pull: Vec<Value> = secrets.iter().map(|s| json!({"name": s})).collect();
-    // Each made by a ReplicaSet, which makes it again when it is deleted.
     let owner = json!([{"apiVersion": "apps/v1", "kind": "ReplicaSet", "name": format!("{ns}-rs"),
                         "uid": "3f1c2a8e-0000-4000-8000-000000000001", "controller": true}]);
-    env.emulator.put(
-        "Pod",
-        ns,
-        json!({"metadata": {"name": name, "ownerReferences": owner},
+    env.kubectl(
+        &["create", "-f", "-"],
+        Some(&json!({"apiVersion": "v1", "kind": "Pod",
+               "metadata": {"name": name, "namespace": ns, "ownerReferences": owner},
                "spec": {"serviceAccountName": "default",
-               "imagePullSecrets": pull, "containers": [{"name": "app", "image": image}]}}),
+               "imagePullSecrets": pull, "containers": [{"name": "app", "image": image}]}})),
     );
-    env.emulator.set_pod_status(
-        ns,
-        name,
-        json!({"phase": "Pending", "containerStatuses": [{"name": "app", "image": image, "imageID": "",
-               "ready": false, "restartCount": 0, "state": {"waiting": {"reason": reason}}}]}),
-    );
-    let message =
-        format!("Failed to pull image \"{image}\": unauthorized: authentication required");
-    env.emulator
-        .add_pod_event(ns, name, "Warning", "Failed", &message);
 }
 
-fn healthy_pod(env: &Env, ns: &str, name: &str, image: &str) {
-    env.emulator.put(
-        "Pod",
-        ns,
-        json!({"metadata": {"name": name}, "spec": {"serviceAccountName": "default",
-               "containers": [{"name": "app", "image": image}]}}),
-    );
-    env.emulator.set_pod_status(
-        ns,
-        name,
-        json!({"phase": "Running", "containerStatuses": [{"name": "app", "image": image, "imageID": "x",
-               "ready": true, "restartCount": 0, "state": {"running": {}}}]}),
-    );
+/// Until the kubelet has tried every pod of the namespaces once.
+fn settled(env: &Env, namespaces: &[&str], failing: usize, running: usize) {
+    env.wait_until("every pod pulled or backing off", || {
+        let states: Vec<(String, String)> = namespaces
+            .iter()
+            .flat_map(|ns| env.pod_states(ns))
+            .collect();
+        let count = |r: &str| states.iter().filter(|(s, _)| s == r).count();
+        (count("ImagePullBackOff") == failing && count("Running") == running).then_some(())
+    });
 }
 
 fn check_failing(env: &Env, ca: &str, json: bool) -> std::process::Output {
@@ -71,7 +60,11 @@ fn every_failing_pod_explained_once_per_cause_and_the_fixes_work() {
     let host = registry.registry.host();
     let image = registry.image();
     let ca = registry.ca_file.display().to_string();
-    let env = Env::start(Options::default());
+    // The kubelet backs off for longer than the test runs: the pods that
+    // failed stay failing while rhpull is asked, and no pull of the
+    // kubelet's counts against rhpull's token requests.
+    let long = std::time::Duration::from_secs(300);
+    let env = Env::pulling_from(&registry.registry.cert_dir, Options::default(), long, long);
     for ns in ["team-1", "team-2", "team-3"] {
         env.emulator.create_namespace(ns, &[]);
         env.wait_for_service_account(ns, "default");
@@ -85,39 +78,24 @@ fn every_failing_pod_explained_once_per_cause_and_the_fixes_work() {
                    "data": {".dockerconfigjson": b64(&revoked.to_string())}}),
         );
     }
+    let good = json!({"auths": {host.clone(): {"auth": b64(&format!("{}:{}", world::USERNAME, world::TOKEN))}}});
+    env.emulator.put(
+        "Secret",
+        "team-1",
+        json!({"metadata": {"name": "good"}, "type": "kubernetes.io/dockerconfigjson",
+               "data": {".dockerconfigjson": b64(&good.to_string())}}),
+    );
     for i in 0..25 {
-        let (ns, reason) = if i % 2 == 0 {
-            ("team-1", "ImagePullBackOff")
-        } else {
-            ("team-2", "ErrImagePull")
-        };
-        failing_pod(
-            &env,
-            ns,
-            &format!("api-{i:02}"),
-            &image,
-            &["revoked"],
-            reason,
-        );
+        let ns = if i % 2 == 0 { "team-1" } else { "team-2" };
+        pod(&env, ns, &format!("api-{i:02}"), &image, &["revoked"]);
     }
     for i in 0..15 {
-        failing_pod(
-            &env,
-            "team-3",
-            &format!("web-{i:02}"),
-            &image,
-            &[],
-            "ImagePullBackOff",
-        );
+        pod(&env, "team-3", &format!("web-{i:02}"), &image, &[]);
     }
     for i in 0..5 {
-        healthy_pod(
-            &env,
-            "team-1",
-            &format!("ok-{i}"),
-            "registry.access.redhat.com/ubi9/ubi:latest",
-        );
+        pod(&env, "team-1", &format!("ok-{i}"), &image, &["good"]);
     }
+    settled(&env, &["team-1", "team-2", "team-3"], 40, 5);
 
     let before = registry.sso.requests();
     let out = check_failing(&env, &ca, false);
@@ -143,7 +121,7 @@ fn every_failing_pod_explained_once_per_cause_and_the_fixes_work() {
     assert!(revoked_at < unlinked_at, "most pods first: {text}");
     assert!(text.contains("the username or token was refused"), "{text}");
     assert!(
-        text.contains("unauthorized: authentication required"),
+        text.contains(&format!("Failed to pull image \"{image}\": rpc error")),
         "the kubelet's words: {text}"
     );
     let rotate = format!(
@@ -193,6 +171,28 @@ fn every_failing_pod_explained_once_per_cause_and_the_fixes_work() {
         text.contains("✓ 25 pods"),
         "rotated: the check passes now: {text}"
     );
+    // The kubelet agrees: a pod just like them pulls now.
+    let said = |ns: &str, pod: &str| -> Value {
+        serde_json::from_slice(
+            &env.rhpull(
+                &[
+                    "check",
+                    "--pod",
+                    pod,
+                    "-n",
+                    ns,
+                    "--registry-ca",
+                    &ca,
+                    "-o",
+                    "json",
+                ],
+                None,
+            )
+            .stdout,
+        )
+        .unwrap()
+    };
+    oracle::assert_agrees(&env, "team-1", "api-00", &said("team-1", "api-00"));
     assert!(text.contains("made before it was linked"), "{text}");
     assert!(
         text.contains("kubectl delete pod -n team-3 web-00"),
@@ -229,6 +229,8 @@ fn every_failing_pod_explained_once_per_cause_and_the_fixes_work() {
         json!([]),
         "the pod's own list is empty: {group}"
     );
+    // The kubelet agrees: a pod just like it still fails.
+    oracle::assert_agrees(&env, "team-3", "web-00", &pod);
 
     // Made again (as their controllers would), the pods get the secret.
     for i in 0..15 {
@@ -248,4 +250,9 @@ fn every_failing_pod_explained_once_per_cause_and_the_fixes_work() {
         "no cause left: {}",
         stdout(&out)
     );
+    // And the kubelet ran them: the pods made again pull at once.
+    env.wait_until("team-3 runs", || {
+        let states = env.pod_states("team-3");
+        (states.len() == 15 && states.iter().all(|(r, _)| r == "Running")).then_some(())
+    });
 }

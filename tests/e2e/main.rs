@@ -8,6 +8,7 @@ mod causes;
 mod check_login;
 mod cluster_commands;
 mod contexts;
+mod differential;
 mod dist;
 mod exactness;
 mod failing;

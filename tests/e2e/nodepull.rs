@@ -5,8 +5,10 @@
 //! on the node under each kubelet verification policy, and a configz the
 //! viewer may not read; `--recreate` deleting the owned pod and keeping
 //! the bare one. `check --pod` and `check --failing` are run on the same
-//! pods at each step and must say the same thing. What rhpull changed is
-//! read back with real kubectl, oldest and newest too.
+//! pods at each step and must say the same thing, and the same as the
+//! world's kubelet does with a pod just like each (`oracle`): the pods
+//! fail and back off because the world's nodes really pull them. What
+//! rhpull changed is read back with real kubectl, oldest and newest too.
 //!
 //! The source `localhost:1/acme` is a closed port, so only the mirror (the
 //! world's registry, `127.0.0.1:PORT/rhel9`) can serve the image.
@@ -15,6 +17,7 @@ use std::process::Output;
 use std::time::Duration;
 
 use rhpull_e2e::env::{Env, failed, ok, registry, says};
+use rhpull_e2e::oracle;
 use rhpull_e2e::{kubectls, stderr, stdout};
 use rhpull_testkit::kube::kubeconfig::KubeconfigFile;
 use rhpull_testkit::kube::mco::Machines;
@@ -28,14 +31,21 @@ const SOURCE_IMAGE: &str = "localhost:1/acme/rhpull-demo:1";
 /// OpenShift 4 with one master and one worker (`worker-0`), namespace
 /// `shop` and its `default` service account.
 fn openshift() -> Env {
-    let env = Env::start(Options {
-        machines: Machines {
-            masters: 1,
-            workers: 1,
-            delay: Duration::from_millis(10),
+    // The kubelet backs off for longer than a test runs: a pod that failed
+    // stays failing while rhpull is asked about it, and what the kubelet
+    // would do next is asked of a probe (`oracle`).
+    let env = Env::pulling_with_backoff(
+        Options {
+            machines: Machines {
+                masters: 1,
+                workers: 1,
+                delay: Duration::from_millis(10),
+            },
+            ..Options::openshift()
         },
-        ..Options::openshift()
-    });
+        Duration::from_secs(300),
+        Duration::from_secs(300),
+    );
     env.emulator.create_namespace(NS, &[]);
     env.wait_for_service_account(NS, "default");
     env
@@ -85,7 +95,7 @@ fn tag_mirrors(env: &Env, policy: Option<&str>) {
 }
 
 /// A pod on `worker-0` made with real kubectl (a ReplicaSet's, when
-/// `owned`), then reported by its kubelet as backing off.
+/// `owned`), once the world's kubelet has failed to pull it and backs off.
 fn failing_pod(env: &Env, name: &str, image: &str, owned: bool) {
     let mut pod = json!({"apiVersion": "v1", "kind": "Pod",
         "metadata": {"name": name, "namespace": NS},
@@ -96,17 +106,11 @@ fn failing_pod(env: &Env, name: &str, image: &str, owned: bool) {
             "controller": true}]);
     }
     kubectl(env, &["create", "-f", "-"], Some(&pod));
-    env.emulator.set_pod_status(
-        NS,
-        name,
-        json!({"phase": "Pending", "containerStatuses": [{"name": "app", "image": image,
-               "imageID": "", "ready": false, "restartCount": 0,
-               "state": {"waiting": {"reason": "ImagePullBackOff"}}}]}),
-    );
-    let message =
-        format!("Failed to pull image \"{image}\": unauthorized: authentication required");
-    env.emulator
-        .add_pod_event(NS, name, "Warning", "Failed", &message);
+    env.wait_until(&format!("{name} backs off"), || {
+        let p = env.emulator.get("Pod", NS, name)?;
+        (p["status"]["containerStatuses"][0]["state"]["waiting"]["reason"] == "ImagePullBackOff")
+            .then_some(())
+    });
 }
 
 fn check_pod(env: &Env, pod: &str, extra: &[&str]) -> Output {
@@ -170,6 +174,8 @@ fn both_agree(env: &Env) -> Vec<Value> {
                 mirrors.iter().all(|m| listed.contains(m)),
                 "{name}: --pod checked mirrors {mirrors:?} that --failing does not list {listed:?}"
             );
+            // And the kubelet, asked with a pod just like it, does that.
+            oracle::assert_agrees(env, NS, name, &pod);
         }
     }
     groups
@@ -358,7 +364,6 @@ fn never_contact_source_and_the_image_policy_are_named_never_as_a_login() {
     // A registry the cluster blocks: whatever the login, nothing is asked.
     let host = registry().registry.host();
     ok(&env.rhpull_as_world(&["create", "--registry", &host, "--link", "default", "-n", NS]));
-    failing_pod(&env, "direct", &registry().image(), true);
     kubectl(
         &env,
         &[
@@ -370,6 +375,17 @@ fn never_contact_source_and_the_image_policy_are_named_never_as_a_login() {
             &json!({"spec": {"registrySources": {"blockedRegistries": [host]}}}).to_string(),
         ],
         None,
+    );
+    failing_pod(&env, "direct", &registry().image(), true);
+    says(
+        &env.emulator
+            .pulls()
+            .iter()
+            .rev()
+            .find(|p| p.pod == "direct")
+            .and_then(|p| p.error.clone())
+            .unwrap_or_default(),
+        &[&format!("registry {host} is blocked in")],
     );
     let said = failed(&check_pod(&env, "direct", &[]));
     says(

@@ -201,3 +201,55 @@ fn a_missing_pull_secret_is_warned_about_and_the_pull_goes_on() {
         ],
     );
 }
+
+/// A registry that takes the connection and never answers: the pull is
+/// cut at the world's bound, and the pod says so in the runtime's words.
+#[test]
+fn a_pull_that_hangs_is_bounded_and_reported() {
+    let tarpit = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = tarpit.local_addr().expect("addr").port();
+    let done = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let stop = done.clone();
+    let holder = std::thread::spawn(move || {
+        let mut held = Vec::new();
+        tarpit.set_nonblocking(true).expect("nonblocking");
+        let until = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        while std::time::Instant::now() < until && !stop.load(std::sync::atomic::Ordering::SeqCst) {
+            if let Ok((s, _)) = tarpit.accept() {
+                held.push(s);
+            }
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+    });
+    let mut pulling =
+        rhpull_testkit::kube::kubelet::types::Pulling::new(registry().registry.cert_dir.clone())
+            .with_backoff(
+                std::time::Duration::from_secs(60),
+                std::time::Duration::from_secs(60),
+            );
+    pulling.timeout = std::time::Duration::from_secs(2);
+    let env = Env::start(Options {
+        kubelets: Some(pulling),
+        ..Options::default()
+    });
+    env.emulator.create_namespace(NS, &[]);
+    env.wait_for_service_account(NS, "default");
+    let image = format!("127.0.0.1:{port}/stuck/app:1");
+    env.kubectl(
+        &[
+            "run",
+            "stuck",
+            "-n",
+            NS,
+            "--image",
+            &image,
+            "--restart=Never",
+        ],
+        None,
+    );
+    let states = all_in(&env, "ImagePullBackOff", 1);
+    says(&states[0].1, &["ErrImagePull", "context deadline exceeded"]);
+    drop(env);
+    done.store(true, std::sync::atomic::Ordering::SeqCst);
+    holder.join().expect("tarpit");
+}

@@ -45,8 +45,25 @@ impl Env {
     /// the shared registry world, with the kubelet's back-off scaled down
     /// (250 ms, doubling to 2 s).
     pub fn pulling(options: Options) -> Self {
-        let pulling = Pulling::new(registry().registry.cert_dir.clone())
-            .with_backoff(Duration::from_millis(250), Duration::from_secs(2));
+        Self::pulling_with_backoff(options, Duration::from_millis(250), Duration::from_secs(2))
+    }
+
+    /// As [`Env::pulling`], with the kubelet's back-off from `first` up
+    /// to `ceiling` (a long one keeps failing pods failing while a test
+    /// looks at them).
+    pub fn pulling_with_backoff(options: Options, first: Duration, ceiling: Duration) -> Self {
+        Self::pulling_from(&registry().registry.cert_dir, options, first, ceiling)
+    }
+
+    /// As [`Env::pulling_with_backoff`], the nodes trusting the CA in
+    /// `cert_dir` (a registry world of the test's own).
+    pub fn pulling_from(
+        cert_dir: &std::path::Path,
+        options: Options,
+        first: Duration,
+        ceiling: Duration,
+    ) -> Self {
+        let pulling = Pulling::new(cert_dir.to_path_buf()).with_backoff(first, ceiling);
         Self::start(Options {
             kubelets: Some(pulling),
             ..options

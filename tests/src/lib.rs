@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 pub mod env;
+pub mod oracle;
 
 /// The kubectl builds users have: the default one, and the oldest and newest
 /// of the versioned ones the image carries, when present.

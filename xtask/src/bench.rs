@@ -21,6 +21,10 @@
 //!    (one list per kind, paged; one configz per node holding the image).
 //! 7. `--from-file` with 1 MiB of pathological input (deep nesting that
 //!    once made the parse quadratic): each must be refused in under 1 s.
+//! 8. The test world's nodes pulling for real: a Deployment of 100 pods
+//!    with no login (until every one backs off) and with one (until every
+//!    one runs); the time to settle and the `skopeo` runs it took (pulls of
+//!    one image with one credential are shared while they run).
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -416,7 +420,7 @@ fn mean_ms(program: &str, args: &[&str], path: &std::ffi::OsStr, runs: u32) -> f
 
 /// The cases `cargo xtask bench [CASE…]` knows; all without one.
 pub const CASES: &[&str] = &[
-    "fleet", "memory", "clusters", "failing", "inputs", "start-up",
+    "fleet", "memory", "clusters", "failing", "inputs", "start-up", "world",
 ];
 
 pub fn run(args: &[String]) -> Result<(), String> {
@@ -482,6 +486,10 @@ pub fn run(args: &[String]) -> Result<(), String> {
     }
     if wanted("start-up") {
         rows.push(start_up(&bin)?);
+    }
+    if wanted("world") {
+        eprintln!("bench: 100 pods pulled by the world's nodes");
+        rows.extend(pulling_world(100)?);
     }
     let results = json!({"machine": machine(), "latency_ms": LATENCY.as_millis(), "results": rows});
     std::fs::write(
@@ -654,6 +662,12 @@ fn markdown(results: &Value) -> String {
     ));
     md.push_str(&section(
         results,
+        Some("world"),
+        "| the world's nodes | pods | seconds to settle | skopeo runs |",
+        |r| vec![case(r), f(r, "pods"), f(r, "seconds"), f(r, "skopeo_runs")],
+    ));
+    md.push_str(&section(
+        results,
         Some("inputs"),
         "| input | rhpull s | target s |",
         |r| vec![case(r), f(r, "rhpull_seconds"), f(r, "target_seconds")],
@@ -669,4 +683,72 @@ fn markdown(results: &Value) -> String {
         ));
     }
     md
+}
+
+/// Case 8: a Deployment of `pods` replicas in a world whose nodes pull,
+/// first with no login (every pod backs off), then with one linked (every
+/// pod runs): seconds until each state, and the skopeo runs behind them.
+fn pulling_world(pods: usize) -> Result<Vec<Value>, String> {
+    use base64::Engine as _;
+    use rhpull_testkit::kube::kubelet::types::Pulling;
+    let registry = rhpull_testkit::world::RegistryWorld::start();
+    let mut rows = Vec::new();
+    for (case, linked, wanted) in [
+        ("no login: all back off", false, "ImagePullBackOff"),
+        ("linked: all run", true, "Running"),
+    ] {
+        let e = Emulator::start(Options {
+            kubelets: Some(Pulling::new(registry.registry.cert_dir.clone())),
+            ..Options::default()
+        });
+        e.seed_namespaces(&["bench".to_string()]);
+        if linked {
+            let login = format!(
+                "{}:{}",
+                rhpull_testkit::world::USERNAME,
+                rhpull_testkit::world::TOKEN
+            );
+            let config = json!({"auths": {registry.registry.host(): {"auth": base64::engine::general_purpose::STANDARD.encode(login)}}});
+            e.put("Secret", "bench", json!({"metadata": {"name": "pull"}, "type": "kubernetes.io/dockerconfigjson",
+                "data": {".dockerconfigjson": base64::engine::general_purpose::STANDARD.encode(config.to_string())}}));
+            let mut sa = e
+                .get("ServiceAccount", "bench", "default")
+                .ok_or("no default service account")?;
+            sa["imagePullSecrets"] = json!([{"name": "pull"}]);
+            e.put("ServiceAccount", "bench", sa);
+        }
+        let started = Instant::now();
+        e.put("Deployment", "bench", json!({"metadata": {"name": "web"}, "spec": {"replicas": pods,
+            "selector": {"matchLabels": {"app": "web"}},
+            "template": {"metadata": {"labels": {"app": "web"}},
+                         "spec": {"containers": [{"name": "web", "image": registry.image(), "imagePullPolicy": "Always"}]}}}}));
+        let deadline = started + Duration::from_secs(120);
+        loop {
+            let settled = e
+                .list("Pod", "bench")
+                .iter()
+                .filter(|p| {
+                    let state = &p["status"]["containerStatuses"][0]["state"];
+                    if wanted == "Running" {
+                        state.get("running").is_some()
+                    } else {
+                        state["waiting"]["reason"] == wanted
+                    }
+                })
+                .count();
+            if settled == pods {
+                break;
+            }
+            if Instant::now() > deadline {
+                return Err(format!("{case}: {settled} of {pods} pods settled in 120 s"));
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let seconds = started.elapsed().as_secs_f64();
+        rows.push(
+            json!({"table": "world", "case": case, "pods": pods, "seconds": seconds,
+                         "skopeo_runs": e.skopeo_runs()}),
+        );
+    }
+    Ok(rows)
 }

@@ -506,6 +506,16 @@ impl Emulator {
         self.shared.lock().store.get(r, ns, name).cloned()
     }
 
+    /// Deletes an object directly, as a controller would (no event if absent).
+    pub fn delete(&self, kind: &str, namespace: &str, name: &str) {
+        let r = resources::by_kind(kind).expect("known kind");
+        let ns = if r.namespaced { namespace } else { "" };
+        let removed = self.shared.lock().store.remove(r, ns, name, false);
+        if let Some((_, Some(e))) = removed {
+            self.shared.publish(e);
+        }
+    }
+
     /// Every object of `kind` in `namespace` (all namespaces: `""`), as stored.
     pub fn list(&self, kind: &str, namespace: &str) -> Vec<Value> {
         let r = resources::by_kind(kind).expect("known kind");
@@ -638,6 +648,11 @@ impl Emulator {
         self.shared.lock().kubelets.pulls.clone()
     }
 
+    /// With pulling nodes: how many `skopeo` processes they started.
+    pub fn skopeo_runs(&self) -> u64 {
+        self.shared.lock().kubelets.runs
+    }
+
     /// With pulling nodes: every request for a host outside loopback that
     /// the world's refusing proxy turned away (`registry.redhat.io:443`).
     pub fn refused_egress(&self) -> Vec<String> {
@@ -645,6 +660,17 @@ impl Emulator {
             .as_ref()
             .map(crate::egress::Egress::refused)
             .unwrap_or_default()
+    }
+
+    /// The kubelet on `node` forgets how it got the images it pulled, as
+    /// when image garbage collection removes them: a copy listed in the
+    /// node's status from then on counts as preloaded.
+    pub fn forget_pulled_images(&self, node: &str) {
+        self.shared
+            .lock()
+            .kubelets
+            .records
+            .retain(|(n, _), _| n != node);
     }
 
     /// Sets `/var/lib/kubelet/config.json` on `node` (Kubernetes, OKD

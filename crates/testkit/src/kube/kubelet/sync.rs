@@ -794,6 +794,7 @@ async fn run(shared: &Shared, image: &str, cred: Option<&Cred>, ins: &Inputs) ->
     };
     cell.get_or_init(|| async {
         let _slot = slots.acquire().await;
+        shared.lock().kubelets.runs += 1;
         let _ = std::fs::create_dir_all(&files);
         let write = |name: &str, body: &str| {
             let path = files.join(name);

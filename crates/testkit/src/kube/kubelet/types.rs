@@ -104,6 +104,8 @@ pub struct Memory {
     /// Outcomes of recent pulls by what decides them, shared by pods
     /// pulling the same image with the same credentials at once.
     pub cache: HashMap<u64, (Instant, Arc<tokio::sync::OnceCell<Outcome>>)>,
+    /// `skopeo` processes started so far.
+    pub runs: u64,
     /// Bounds the `skopeo` processes running at once.
     pub slots: Option<Arc<tokio::sync::Semaphore>>,
 }
