@@ -35,14 +35,38 @@ fn pod(env: &Env, ns: &str, name: &str, image: &str, secrets: &[&str]) {
 
 /// Until the kubelet has tried every pod of the namespaces once.
 fn settled(env: &Env, namespaces: &[&str], failing: usize, running: usize) {
-    env.wait_until("every pod pulled or backing off", || {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(90);
+    loop {
         let states: Vec<(String, String)> = namespaces
             .iter()
             .flat_map(|ns| env.pod_states(ns))
             .collect();
         let count = |r: &str| states.iter().filter(|(s, _)| s == r).count();
-        (count("ImagePullBackOff") == failing && count("Running") == running).then_some(())
-    });
+        if count("ImagePullBackOff") == failing && count("Running") == running {
+            return;
+        }
+        let brief: Vec<String> = namespaces
+            .iter()
+            .flat_map(|ns| env.pods(ns))
+            .map(|p| {
+                format!(
+                    "{} {} {}",
+                    p["metadata"]["name"],
+                    p["spec"]["nodeName"],
+                    p["status"]["containerStatuses"][0]["state"]
+                        .to_string()
+                        .chars()
+                        .take(60)
+                        .collect::<String>()
+                )
+            })
+            .collect();
+        assert!(
+            std::time::Instant::now() < deadline,
+            "never settled: {brief:#?}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
 }
 
 fn check_failing(env: &Env, ca: &str, json: bool) -> std::process::Output {

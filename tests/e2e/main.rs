@@ -21,6 +21,7 @@ mod nodepull;
 mod nodes;
 mod peers;
 mod plugin_dispatch;
+mod promises;
 mod rollout;
 mod tls;
 mod world;

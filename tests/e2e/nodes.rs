@@ -253,3 +253,190 @@ fn a_pull_that_hangs_is_bounded_and_reported() {
     done.store(true, std::sync::atomic::Ordering::SeqCst);
     holder.join().expect("tarpit");
 }
+
+/// StatefulSet and DaemonSet pods too, rolled out and restarted with real
+/// kubectl; a deleted pod of a Deployment is made again; read back with
+/// the oldest and newest kubectl.
+#[test]
+fn statefulsets_daemonsets_and_deleted_pods_behave_as_on_a_cluster() {
+    let env = kubernetes();
+    let image = image();
+    ok(&env.rhpull_as_world(&[
+        "create",
+        "-n",
+        NS,
+        "--registry",
+        &registry().registry.host(),
+        "--link",
+        "default",
+    ]));
+    let template = json!({"metadata": {"labels": {"app": "db"}},
+                          "spec": {"containers": [{"name": "db", "image": image}]}});
+    env.kubectl(
+        &["apply", "-f", "-"],
+        Some(&json!({"apiVersion": "apps/v1", "kind": "StatefulSet", "metadata": {"name": "db", "namespace": NS},
+                     "spec": {"replicas": 2, "serviceName": "db", "selector": {"matchLabels": {"app": "db"}},
+                              "template": template}})),
+    );
+    let mut agent = template.clone();
+    agent["metadata"]["labels"] = json!({"app": "agent"});
+    env.kubectl(
+        &["apply", "-f", "-"],
+        Some(&json!({"apiVersion": "apps/v1", "kind": "DaemonSet", "metadata": {"name": "agent", "namespace": NS},
+                     "spec": {"selector": {"matchLabels": {"app": "agent"}}, "template": agent}})),
+    );
+    says(
+        &env.kubectl(
+            &[
+                "rollout",
+                "status",
+                "statefulset/db",
+                "-n",
+                NS,
+                "--timeout=60s",
+            ],
+            None,
+        ),
+        // The API server defaults `rollingUpdate.partition: 0`, so kubectl
+        // speaks of a partitioned roll-out, as on a real cluster.
+        &["partitioned roll out complete: 2 new pods have been updated"],
+    );
+    says(
+        &env.kubectl(
+            &[
+                "rollout",
+                "status",
+                "daemonset/agent",
+                "-n",
+                NS,
+                "--timeout=60s",
+            ],
+            None,
+        ),
+        &["daemon set \"agent\" successfully rolled out"],
+    );
+    for bin in rhpull_e2e::kubectls() {
+        let out = std::process::Command::new(&bin)
+            .args(["get", "pods", "-n", NS, "-o", "name"])
+            .env("KUBECONFIG", &env.emulator.kubeconfig)
+            .output()
+            .expect("kubectl");
+        let names = rhpull_e2e::stdout(&out);
+        assert!(
+            names.contains("pod/db-0")
+                && names.contains("pod/db-1")
+                && names.contains("pod/agent-"),
+            "{}: {names}",
+            bin.display()
+        );
+    }
+    env.kubectl(&["rollout", "restart", "statefulset/db", "-n", NS], None);
+    says(
+        &env.kubectl(
+            &[
+                "rollout",
+                "status",
+                "statefulset/db",
+                "-n",
+                NS,
+                "--timeout=60s",
+            ],
+            None,
+        ),
+        &["partitioned roll out complete: 2 new pods have been updated"],
+    );
+
+    env.kubectl(
+        &["create", "deployment", "web", "-n", NS, "--image", &image],
+        None,
+    );
+    env.kubectl(
+        &[
+            "rollout",
+            "status",
+            "deployment/web",
+            "-n",
+            NS,
+            "--timeout=60s",
+        ],
+        None,
+    );
+    let web = |env: &Env| -> Vec<String> {
+        env.pods(NS)
+            .iter()
+            .filter_map(|p| {
+                p["metadata"]["name"]
+                    .as_str()
+                    .filter(|n| n.starts_with("web-"))
+                    .map(str::to_string)
+            })
+            .collect()
+    };
+    let before = web(&env);
+    assert_eq!(before.len(), 1, "{before:?}");
+    env.kubectl(&["delete", "pod", &before[0], "-n", NS], None);
+    let again = env.wait_until("the ReplicaSet makes the pod again", || {
+        let now = web(&env);
+        (now.len() == 1 && now[0] != before[0]).then_some(now)
+    });
+    env.kubectl(
+        &[
+            "rollout",
+            "status",
+            "deployment/web",
+            "-n",
+            NS,
+            "--timeout=60s",
+        ],
+        None,
+    );
+    assert_ne!(again, before);
+    env.kubectl(&["delete", "deployment", "web", "-n", NS], None);
+    env.wait_until("the Deployment's pods go with it", || {
+        web(&env).is_empty().then_some(())
+    });
+}
+
+/// KEP-2535 on the world's node (1.35's default policy): a copy the
+/// kubelet pulled with a pod secret's login is not used by a pod without
+/// that login — same user, other token — which must pull, and fails.
+#[test]
+fn a_copy_pulled_with_a_secret_is_not_lent_to_a_pod_without_that_login() {
+    let env = kubernetes();
+    let image = image();
+    let host = registry().registry.host();
+    let secret = |name: &str, token: &str| {
+        let auth = base64::Engine::encode(
+            &base64::engine::general_purpose::STANDARD,
+            format!("{}:{token}", rhpull_testkit::world::USERNAME),
+        );
+        let config = json!({"auths": {host.clone(): {"auth": auth}}}).to_string();
+        env.emulator.put(
+            "Secret",
+            NS,
+            json!({"metadata": {"name": name}, "type": "kubernetes.io/dockerconfigjson",
+                   "data": {".dockerconfigjson": base64::Engine::encode(&base64::engine::general_purpose::STANDARD, config)}}),
+        );
+    };
+    secret("good", rhpull_testkit::world::TOKEN);
+    secret("stale", "eyJ.stale.token");
+    let pod = |name: &str, pull: &str| {
+        json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name, "namespace": NS},
+               "spec": {"imagePullSecrets": [{"name": pull}], "containers": [{"name": "app", "image": image}]}})
+    };
+    env.kubectl(&["create", "-f", "-"], Some(&pod("first", "good")));
+    all_in(&env, "Running", 1);
+    env.kubectl(&["create", "-f", "-"], Some(&pod("second", "stale")));
+    env.wait_until("second backs off", || {
+        let p = env.emulator.get("Pod", NS, "second")?;
+        (p["status"]["containerStatuses"][0]["state"]["waiting"]["reason"] == "ImagePullBackOff")
+            .then_some(())
+    });
+    let second = env
+        .emulator
+        .pulls()
+        .into_iter()
+        .find(|p| p.pod == "second")
+        .expect("a pull");
+    assert!(!second.cached && second.error.is_some(), "{second:?}");
+}

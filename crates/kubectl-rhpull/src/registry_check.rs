@@ -10,13 +10,20 @@ use crate::error::{CliError, Reason};
 use crate::i18n::text;
 use crate::output;
 
-/// Check options for `registry` from the network flags, and
-/// `--insecure-skip-tls-verify`, which warns each time it is used.
-pub fn options(registry: &str, net: &NetArgs, insecure: bool) -> CheckOptions {
+/// Check options for `key` — a registry, or an auth file's path-scoped
+/// key (`host/namespace`), checked at its host — from the network flags,
+/// and `--insecure-skip-tls-verify`, which warns each time it is used.
+pub fn options(key: &str, net: &NetArgs, insecure: bool) -> CheckOptions {
+    let host = host_of(key);
     if insecure {
-        output::warn(&text("warn.insecure", &[("registry", registry)]));
+        output::warn(&text("warn.insecure", &[("registry", host)]));
     }
-    with_flags(CheckOptions::new(registry), net, insecure)
+    with_flags(CheckOptions::new(host), net, insecure)
+}
+
+/// The registry host of an auth file key: what comes before the first `/`.
+pub fn host_of(key: &str) -> &str {
+    key.split('/').next().unwrap_or(key)
 }
 
 /// Check options for registries not known yet (a pod's images): the
@@ -89,4 +96,14 @@ pub async fn verify(
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_path_scoped_key_is_checked_at_its_host() {
+        assert_eq!(super::host_of("127.0.0.1:9/org"), "127.0.0.1:9");
+        assert_eq!(super::host_of("quay.io/org/team"), "quay.io");
+        assert_eq!(super::host_of("registry.redhat.io"), "registry.redhat.io");
+    }
 }

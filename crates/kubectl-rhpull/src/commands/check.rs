@@ -67,24 +67,29 @@ pub async fn run(kube: &KubeArgs, args: &CheckArgs) -> Result<(), CliError> {
 /// which were chosen; registry.redhat.io without a login when there are
 /// none. `-o json`: one report, or an array when several were checked.
 async fn logged_in(kube: &KubeArgs, args: &CheckArgs) -> Result<(), CliError> {
-    // The auth files, read once. None, or no login in them: the default
-    // registry.
-    let (chosen, key) = match creds::logged_in(&args.source) {
-        Ok(list) if !list.is_empty() => (list, "check.chosen"),
-        _ => (
+    // The auth files, read first: one that cannot be read is the answer
+    // alone (as `login` and `create` report it), never a check of a
+    // registry the user did not choose. No login in them: the default.
+    let chosen = creds::logged_in(&args.source)?;
+    let (chosen, key) = if chosen.is_empty() {
+        (
             vec![rhpull_core::registries::DEFAULT.to_string()],
             "check.chosen_default",
-        ),
+        )
+    } else {
+        (chosen, "check.chosen")
     };
     crate::output::note(&crate::i18n::text(
         key,
         &[("registries", &chosen.join(", "))],
     ));
     let mut reports = Vec::new();
-    for registry in &chosen {
-        let found = creds::lookup(&args.source, registry, false)?;
-        let mut options =
-            registry_check::options(registry, &args.net, kube.insecure_skip_tls_verify);
+    // Each is a key of an auth file: a host, or a path-scoped
+    // `host/namespace`, whose login is checked at its host (the report's
+    // `key` says which).
+    for key in &chosen {
+        let found = creds::lookup(&args.source, key, false)?;
+        let mut options = registry_check::options(key, &args.net, kube.insecure_skip_tls_verify);
         options.credential = found.as_ref().map(|f| f.credential.clone());
         options.credential_problem = found.as_ref().and_then(Found::problem);
         reports.push(RegistryReport::new(

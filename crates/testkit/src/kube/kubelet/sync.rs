@@ -447,9 +447,7 @@ fn cached(s: &State, pod: &PodRef, image: &str, pod_logins: &[Cred]) -> (bool, b
     {
         _ if policy == "NeverVerify" => true,
         Some(PulledWith::NodeWide) => true,
-        Some(PulledWith::Secret { username, key }) => pod_logins
-            .iter()
-            .any(|c| &c.username == username && &c.key == key),
+        Some(PulledWith::Secret { login }) => pod_logins.iter().any(|c| login_hash(c) == *login),
         None => match policy {
             "NeverVerifyPreloadedImages" => true,
             "NeverVerifyAllowlistedImages" => (config
@@ -646,14 +644,20 @@ async fn ensure(shared: &Shared, pod: &PodRef, c: &Spec) -> Step {
         );
     }
     match pull(shared, &image, &ins).await {
-        Ok((endpoint, origin, digest, size)) => {
+        Ok(Served {
+            endpoint,
+            origin,
+            login,
+            digest,
+            size,
+        }) => {
             let took = started.elapsed();
             let msg = format!(
                 "Successfully pulled image {quoted} in {took:.3?} ({took:.3?} including waiting). Image size: {size} bytes."
             );
             event(shared, pod, c, "Normal", "Pulled", &msg);
             let image_id = format!("{}@{digest}", keyring::repository(&image));
-            remember(shared, pod, &image, &image_id, size, origin.as_ref());
+            remember(shared, pod, &image, &image_id, size, login);
             log(shared, pod, &image, Some(endpoint), origin, None, false);
             Step::Ready(image_id)
         }
@@ -691,11 +695,18 @@ async fn ensure(shared: &Shared, pod: &PodRef, c: &Spec) -> Step {
 
 /// `PullImage`: the keyring's credentials for the image in turn (or none),
 /// the first that works wins; the runtime's errors aggregated.
-async fn pull(
-    shared: &Shared,
-    image: &str,
-    ins: &Inputs,
-) -> Result<(String, Option<Origin>, String, u64), String> {
+/// What served a pull.
+struct Served {
+    endpoint: String,
+    /// Where the credential used there came from.
+    origin: Option<Origin>,
+    /// The pod secret's login that served it, as the pull records keep it.
+    login: Option<u64>,
+    digest: String,
+    size: u64,
+}
+
+async fn pull(shared: &Shared, image: &str, ins: &Inputs) -> Result<Served, String> {
     if let Some(e) = &ins.broken {
         return Err(e.clone());
     }
@@ -720,6 +731,12 @@ async fn pull(
                 digest,
                 size,
             } => {
+                let login = match (&used, &cred) {
+                    (Used::Passed, Some(c)) if matches!(c.origin, Origin::PodSecret { .. }) => {
+                        Some(login_hash(c))
+                    }
+                    _ => None,
+                };
                 let origin = match used {
                     Used::Passed => cred.map(|c| c.origin),
                     Used::AuthFile => {
@@ -737,7 +754,13 @@ async fn pull(
                     }
                     Used::None => None,
                 };
-                return Ok((endpoint, origin, digest, size));
+                return Ok(Served {
+                    endpoint,
+                    origin,
+                    login,
+                    digest,
+                    size,
+                });
             }
             Outcome::Failed(m) => {
                 let m = format!("rpc error: code = Unknown desc = {m}");
@@ -818,38 +841,25 @@ async fn run(shared: &Shared, image: &str, cred: Option<&Cred>, ins: &Inputs) ->
     .clone()
 }
 
-/// The kubelet's record of how the node got the image, and the node's
-/// `status.images` (largest first, at most fifty).
+/// A login as the pull records keep it: a hash, never the secret.
+fn login_hash(c: &Cred) -> u64 {
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    (&c.username, &c.password).hash(&mut h);
+    h.finish()
+}
+
+/// The kubelet's record of how the node got the image (with a pod
+/// secret's `login`, or node-wide), and the node's `status.images`
+/// (largest first, at most fifty).
 fn remember(
     shared: &Shared,
     pod: &PodRef,
     image: &str,
     image_id: &str,
     size: u64,
-    origin: Option<&Origin>,
+    login: Option<u64>,
 ) {
-    let with = match origin {
-        Some(Origin::PodSecret { .. }) => {
-            let s = shared.lock();
-            let obj = current(&s, pod);
-            let cred = obj.and_then(|o| {
-                let setup = s.config.pulling.clone()?;
-                inputs(&s, pod, &o, image, setup)
-                    .pod_ring
-                    .lookup(&keyring::repository(image))
-                    .into_iter()
-                    .next()
-            });
-            match cred {
-                Some(c) => PulledWith::Secret {
-                    username: c.username,
-                    key: c.key,
-                },
-                None => PulledWith::NodeWide,
-            }
-        }
-        _ => PulledWith::NodeWide,
-    };
+    let with = login.map_or(PulledWith::NodeWide, |login| PulledWith::Secret { login });
     let r = resources::by_kind("Node").expect("nodes");
     let mut s = shared.lock();
     s.kubelets

@@ -62,8 +62,10 @@ impl Pulling {
 pub enum PulledWith {
     /// Pulled with no credential, or the node's own: any pod may use it.
     NodeWide,
-    /// Pulled with these pod secrets' credential (by username and key).
-    Secret { username: String, key: String },
+    /// Pulled with a pod secret's credential: only a pod holding the same
+    /// login (username and password, compared by hash, as the kubelet's
+    /// pull records keep it) uses the copy unverified.
+    Secret { login: u64 },
 }
 
 /// One pull the world's runtime did, for tests to hold rhpull's
