@@ -61,3 +61,69 @@ fn a_path_scoped_login_is_checked_at_its_host() {
     assert_eq!(doc["registry"], host.as_str(), "{doc}");
     assert_eq!(doc["passed"], true, "{doc}");
 }
+
+const SECRET: &str = "7654321-rhpull-world-pull-secret";
+
+/// `link SA SECRET --wait 20s` waits for a service account made after it
+/// starts; without `--wait` a missing one fails at once (a typo); a wait
+/// that runs out names what it waited for.
+#[test]
+fn an_explicit_wait_waits_for_any_service_account() {
+    let env = Env::new(false);
+    ok(&env.rhpull_as_world(&["create", "-n", "project-a"]));
+    let at_once = env.rhpull(&["link", "robot", SECRET, "-n", "project-a"], None);
+    failed(&at_once);
+    says(&stderr(&at_once), &["robot"]);
+
+    let later = std::thread::scope(|s| {
+        let waiting = s.spawn(|| {
+            env.rhpull(
+                &["link", "robot", SECRET, "-n", "project-a", "--wait", "20s"],
+                None,
+            )
+        });
+        std::thread::sleep(std::time::Duration::from_millis(700));
+        env.emulator.put(
+            "ServiceAccount",
+            "project-a",
+            json!({"metadata": {"name": "robot"}}),
+        );
+        waiting.join().expect("link")
+    });
+    ok(&later);
+    let sa = env
+        .emulator
+        .get("ServiceAccount", "project-a", "robot")
+        .expect("robot");
+    assert_eq!(sa["imagePullSecrets"][0]["name"], SECRET, "{sa}");
+
+    let out = env.rhpull(
+        &["link", "ghost", SECRET, "-n", "project-a", "--wait=1s"],
+        None,
+    );
+    failed(&out);
+    says(
+        &stderr(&out),
+        &["project-a/ghost", "did not appear within 1s"],
+    );
+}
+
+/// Every `--wait` takes its value with a space or `=`: `global set REG
+/// --wait 2m` follows the rollout, as `--wait=2m` does.
+#[test]
+fn every_wait_takes_its_value_with_a_space_or_an_equals_sign() {
+    let env = Env::new(true);
+    let host = registry().registry.host();
+    let spaced = ok(&env.rhpull_as_world(&["global", "set", &host, "--yes", "--wait", "2m"]));
+    let joined = ok(&env.rhpull(&["global", "remove", &host, "--yes", "--wait=2m"], None));
+    for said in [&spaced, &joined] {
+        assert!(!said.contains("unknown flag"), "{said}");
+    }
+    let pools = env.emulator.list("MachineConfigPool", "");
+    assert!(
+        pools
+            .iter()
+            .all(|p| p["status"]["updatedMachineCount"] == p["status"]["machineCount"]),
+        "the waits followed the rollout to the end: {pools:?}"
+    );
+}

@@ -306,7 +306,7 @@ pub async fn plan_link(
     sa: &str,
     secrets: &[String],
     for_: LinkFor,
-    wait: Duration,
+    wait: SaWait,
 ) -> Result<LinkPlan, ClusterError> {
     let current = wait_for(cluster, namespace, sa, wait).await?;
     let edit = LinkEdit::Add {
@@ -343,7 +343,7 @@ pub async fn pending(
     namespace: &str,
     sa: &str,
     for_: LinkFor,
-    wait: Duration,
+    wait: SaWait,
 ) -> Result<Pending, ClusterError> {
     let current = wait_for(cluster, namespace, sa, wait).await?;
     Ok(Pending { current, for_ })
@@ -465,18 +465,42 @@ pub async fn missing_service_account(cluster: &Cluster, namespace: &str, sa: &st
     }
 }
 
+/// How long to wait for a service account, and for which.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SaWait {
+    pub timeout: Duration,
+    /// A wait was asked for (`--wait`): any name is waited for. Without
+    /// one, only a service account the cluster makes itself is, so a typo
+    /// fails at once.
+    pub any_name: bool,
+}
+
+impl SaWait {
+    /// `--wait`'s default when it is not given.
+    pub const DEFAULT: Duration = Duration::from_secs(30);
+
+    /// From `--wait`, given or not.
+    pub fn from_flag(given: Option<Duration>) -> Self {
+        Self {
+            timeout: given.unwrap_or(Self::DEFAULT),
+            any_name: given.is_some(),
+        }
+    }
+}
+
 /// Waits (with a watch) until service account `sa` exists — and, on
 /// OpenShift, until its dockercfg secret has been provisioned, so a link
-/// does not race OpenShift's controller. Only a service account the
-/// cluster makes itself is waited for (a new namespace's `default`); any
-/// other that is missing, or a missing namespace, fails at once, as `oc
-/// secrets link` does.
+/// does not race OpenShift's controller. Without an explicit wait only a
+/// service account the cluster makes itself is waited for (a new
+/// namespace's `default`); any other that is missing fails at once, as
+/// `oc secrets link` does. A missing namespace always fails at once.
 pub async fn wait_for(
     cluster: &Cluster,
     namespace: &str,
     sa: &str,
-    timeout: Duration,
+    wait: SaWait,
 ) -> Result<ServiceAccount, ClusterError> {
+    let timeout = wait.timeout;
     let openshift = cluster.kind().await?.is_openshift();
     let api: Api<ServiceAccount> = Api::namespaced(cluster.client.clone(), namespace);
     let ready = move |obj: Option<&ServiceAccount>| {
@@ -489,7 +513,7 @@ pub async fn wait_for(
     match now {
         Some(found) if ready(Some(&found)) => return Ok(found),
         Some(_) => {}
-        None if made_by_cluster(sa, openshift) => {
+        None if wait.any_name || made_by_cluster(sa, openshift) => {
             crate::namespaces::require(cluster, namespace).await?;
         }
         None => return Err(missing_service_account(cluster, namespace, sa).await),

@@ -230,7 +230,7 @@ fn linking_keeps_openshifts_dockercfg_and_survives_a_concurrent_writer() {
     let c = rt.block_on(async {
         let c = connect(&e).await;
         // Wait for the SA and its dockercfg, as `link --wait` does.
-        let sa = link::wait_for(&c, "team-a", "default", Duration::from_secs(10)).await.unwrap();
+        let sa = link::wait_for(&c, "team-a", "default", link::SaWait { timeout: Duration::from_secs(10), any_name: false }).await.unwrap();
         assert!(link::has_openshift_dockercfg(&sa));
         let secret = pullsecret::build("mine", "team-a", Format::DockerConfigJson, &creds());
         pullsecret::apply(&c, &secret, DryRun::None, false).await.unwrap();
@@ -339,17 +339,33 @@ fn waiting_only_for_what_the_cluster_makes_itself() {
     rt().block_on(async {
         let c = connect(&e).await;
         let started = std::time::Instant::now();
-        let err = link::wait_for(&c, "default", "defualt", Duration::from_secs(30))
-            .await
-            .unwrap_err();
+        let err = link::wait_for(
+            &c,
+            "default",
+            "defualt",
+            link::SaWait {
+                timeout: Duration::from_secs(30),
+                any_name: false,
+            },
+        )
+        .await
+        .unwrap_err();
         assert!(started.elapsed() < Duration::from_secs(5), "no wait");
         let ClusterError::NoSuchServiceAccount { existing, .. } = &err else {
             panic!("{err:?}")
         };
         assert_eq!(existing, &["default"]);
-        let err = link::wait_for(&c, "nope", "default", Duration::from_secs(30))
-            .await
-            .unwrap_err();
+        let err = link::wait_for(
+            &c,
+            "nope",
+            "default",
+            link::SaWait {
+                timeout: Duration::from_secs(30),
+                any_name: false,
+            },
+        )
+        .await
+        .unwrap_err();
         assert!(
             matches!(&err, ClusterError::NamespaceNotFound(ns) if ns == "nope"),
             "{err:?}"
@@ -360,9 +376,17 @@ fn waiting_only_for_what_the_cluster_makes_itself() {
             .output()
             .unwrap();
         assert!(created.status.success());
-        let sa = link::wait_for(&c, "fresh", "default", Duration::from_secs(10))
-            .await
-            .unwrap();
+        let sa = link::wait_for(
+            &c,
+            "fresh",
+            "default",
+            link::SaWait {
+                timeout: Duration::from_secs(10),
+                any_name: false,
+            },
+        )
+        .await
+        .unwrap();
         assert_eq!(sa.metadata.name.as_deref(), Some("default"));
     });
 }
@@ -513,9 +537,17 @@ fn inventory_finds_secrets_links_and_grants() {
     e.create_namespace("project-a", &[]);
     rt().block_on(async {
         let c = connect(&e).await;
-        link::wait_for(&c, "project-a", "default", Duration::from_secs(10))
-            .await
-            .unwrap();
+        link::wait_for(
+            &c,
+            "project-a",
+            "default",
+            link::SaWait {
+                timeout: Duration::from_secs(10),
+                any_name: false,
+            },
+        )
+        .await
+        .unwrap();
         let s = pullsecret::build("rh", "project-a", Format::DockerConfigJson, &creds());
         pullsecret::apply(&c, &s, DryRun::None, false)
             .await

@@ -45,18 +45,19 @@ fn main() -> ExitCode {
     let command = i18n::localize_command(cli::command());
     let argv: Vec<String> = std::env::args().skip(1).collect();
     error::set_command(error::command_of(&command, &argv));
-    let matches = match command.try_get_matches() {
-        Ok(m) => m,
-        Err(e) => {
-            // Usage errors in the user's language; help clap prints itself.
-            if let Some(err) = CliError::from_clap(&e, &error::command()) {
-                output::print_error(&err);
-                return ExitCode::from(err.exit_code());
+    let matches =
+        match command.try_get_matches_from(cli::join_wait_values(std::env::args_os().collect())) {
+            Ok(m) => m,
+            Err(e) => {
+                // Usage errors in the user's language; help clap prints itself.
+                if let Some(err) = CliError::from_clap(&e, &error::command()) {
+                    output::print_error(&err);
+                    return ExitCode::from(err.exit_code());
+                }
+                let _ = e.print();
+                return ExitCode::from(u8::try_from(e.exit_code()).unwrap_or(2));
             }
-            let _ = e.print();
-            return ExitCode::from(u8::try_from(e.exit_code()).unwrap_or(2));
-        }
-    };
+        };
     let cli = match cli::Cli::from_matches(&matches) {
         Ok(cli) => cli,
         Err(e) => {

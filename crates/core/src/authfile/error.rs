@@ -39,6 +39,13 @@ pub enum AuthFileError {
     },
     #[error("{path} kept changing while it was being written")]
     ChangedMeanwhile { path: PathBuf },
+    /// A key the file's format may not hold, refused before anything is
+    /// written, as containers/image's `SetCredentials` refuses it.
+    #[error("{path}: {problem}")]
+    InvalidKey {
+        path: PathBuf,
+        problem: super::keys::KeyProblem,
+    },
     #[error("{path}: credential helper for {registry}: {source}")]
     Helper {
         path: PathBuf,
@@ -60,6 +67,7 @@ impl AuthFileError {
             | Self::BadBase64 { path, .. }
             | Self::AuthWithoutColon { path, .. }
             | Self::NotAString { path, .. }
+            | Self::InvalidKey { path, .. }
             | Self::Helper { path, .. } => path,
         }
     }

@@ -37,13 +37,29 @@ fn helper_error(
     }
 }
 
+/// Whether a file of `format` may hold `key`: containers/image's
+/// `validateKey` (no tag, no digest) for an auth.json, and no path-scoped
+/// key in docker's formats (docker would cut it to the host).
+pub fn valid_key(format: AuthFormat, key: &str) -> Result<(), keys::KeyProblem> {
+    match format {
+        AuthFormat::Docker | AuthFormat::LegacyDockercfg => keys::validate_for_docker(key),
+        AuthFormat::Containers => keys::validate(key).map(|_| ()),
+    }
+}
+
 /// Saves `cred` into `file` (or the helper it names), writing the file when
-/// it changed. Re-saving the same login changes nothing.
+/// it changed. Re-saving the same login changes nothing. A key the file's
+/// format may not hold is refused before anything is written.
 pub fn save_login(
     env: &AuthEnv,
     file: &mut AuthFile,
     cred: &Credential,
 ) -> Result<SavedTo, AuthFileError> {
+    // In the write itself, so no caller can write what podman refuses.
+    valid_key(file.format(), &cred.registry).map_err(|problem| AuthFileError::InvalidKey {
+        path: file.path().to_path_buf(),
+        problem,
+    })?;
     let normalized = keys::normalize(&cred.registry);
     if let Some(name) = file.helper_for(&normalized).map(str::to_string) {
         let helper = Helper::new(&name).with_search_path(env.path.clone());
@@ -149,6 +165,35 @@ mod tests {
         let mut theirs = AuthFile::load(path, AuthFormat::Containers).unwrap();
         theirs.set(&Credential::new(registry, "them", "their-secret"));
         theirs.save().unwrap();
+    }
+
+    #[test]
+    fn the_write_refuses_keys_podman_refuses_whoever_calls_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("auth.json");
+        let mut file = AuthFile::load(&path, AuthFormat::Containers).unwrap();
+        for bad in ["quay.io/org/app:1", "quay.io/org/app@sha256:00"] {
+            let err = save_login(&env(dir.path()), &mut file, &Credential::new(bad, "u", "p"))
+                .expect_err(bad);
+            assert!(matches!(err, AuthFileError::InvalidKey { .. }), "{err}");
+        }
+        assert!(!path.exists(), "nothing written");
+        let docker = dir.path().join("config.json");
+        let mut file = AuthFile::load(&docker, AuthFormat::Docker).unwrap();
+        let err = save_login(
+            &env(dir.path()),
+            &mut file,
+            &Credential::new("quay.io/org", "u", "p"),
+        )
+        .expect_err("namespaced in docker's format");
+        assert!(err.to_string().contains("namespaced key"), "{err}");
+        assert!(!docker.exists(), "nothing written");
+        save_login(
+            &env(dir.path()),
+            &mut file,
+            &Credential::new("quay.io", "u", "p"),
+        )
+        .unwrap();
     }
 
     #[test]

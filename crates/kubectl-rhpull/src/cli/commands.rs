@@ -61,8 +61,9 @@ pub struct CreateArgs {
     pub for_imagestreams: bool,
     #[arg(short = 'y', long)]
     pub yes: bool,
-    #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = values::duration)]
-    pub wait: std::time::Duration,
+    /// `None`: not given (30s, for a service account the cluster makes).
+    #[arg(long, value_name = "DURATION", value_parser = values::duration)]
+    pub wait: Option<std::time::Duration>,
     #[command(flatten)]
     pub at: Where,
     #[command(flatten)]
@@ -79,8 +80,9 @@ pub struct LinkArgs {
     pub secrets: Vec<String>,
     #[arg(long = "for", value_enum)]
     pub link_for: Option<ForArg>,
-    #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = values::duration)]
-    pub wait: std::time::Duration,
+    /// `None`: not given (30s, for a service account the cluster makes).
+    #[arg(long, value_name = "DURATION", value_parser = values::duration)]
+    pub wait: Option<std::time::Duration>,
     #[command(flatten)]
     pub at: Where,
     #[command(flatten)]
@@ -134,8 +136,9 @@ pub struct DelegatedArgs {
     pub secret: SecretArgs,
     #[arg(long = "link", value_name = "SERVICE_ACCOUNT")]
     pub link: Vec<String>,
-    #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = values::duration)]
-    pub wait: std::time::Duration,
+    /// `None`: not given (30s, for a service account the cluster makes).
+    #[arg(long, value_name = "DURATION", value_parser = values::duration)]
+    pub wait: Option<std::time::Duration>,
     #[command(flatten)]
     pub net: NetArgs,
     #[command(flatten)]
@@ -199,9 +202,10 @@ pub struct GlobalRemoveArgs {
     pub change: GlobalChangeArgs,
 }
 
-/// `--wait[=DURATION]`: OpenShift 4, follow a global pull secret change
-/// to every node, at most this long (`--wait` alone: 30m). `=` is
-/// required, so a registry is never taken for a duration.
+/// `--wait [DURATION]`: OpenShift 4, follow a global pull secret change
+/// to every node, at most this long (`--wait` alone: 30m). `--wait 2m`
+/// and `--wait=2m` both work (`cli::join_wait_values`); a registry is
+/// never taken for a duration.
 #[derive(Debug, clap::Args)]
 pub struct RolloutWait {
     #[arg(

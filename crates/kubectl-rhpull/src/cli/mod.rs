@@ -243,6 +243,36 @@ pub fn command() -> clap::Command {
     Cli::command()
 }
 
+/// One rule for every `--wait`: as kubectl's duration flags, it takes its
+/// value with a space or with `=` (`--wait 2m`, `--wait=2m`). Where
+/// `--wait` may also stand alone (`global set|remove`), the word after it
+/// is its value only when it reads as a duration — a registry never does
+/// — so it is joined to the flag here, before clap reads the line.
+pub fn join_wait_values(argv: Vec<std::ffi::OsString>) -> Vec<std::ffi::OsString> {
+    let mut out = Vec::with_capacity(argv.len());
+    let mut args = argv.into_iter().peekable();
+    while let Some(arg) = args.next() {
+        if arg == "--" {
+            out.push(arg);
+            out.extend(args);
+            break;
+        }
+        let value = args
+            .peek()
+            .and_then(|next| next.to_str())
+            .filter(|next| values::duration(next).is_ok() && !next.starts_with('-'))
+            .map(str::to_string);
+        match value {
+            Some(v) if arg == "--wait" => {
+                args.next();
+                out.push(format!("--wait={v}").into());
+            }
+            _ => out.push(arg),
+        }
+    }
+    out
+}
+
 impl Cli {
     pub fn from_matches(matches: &clap::ArgMatches) -> Result<Self, clap::Error> {
         Self::from_arg_matches(matches)
@@ -294,5 +324,46 @@ impl FleetArgs {
         } else {
             None
         }
+    }
+}
+
+#[cfg(test)]
+mod wait_tests {
+    use super::join_wait_values;
+
+    fn joined(args: &[&str]) -> Vec<String> {
+        join_wait_values(args.iter().map(Into::into).collect())
+            .into_iter()
+            .map(|a| a.into_string().unwrap())
+            .collect()
+    }
+
+    #[test]
+    fn wait_takes_its_value_with_a_space_or_an_equals_sign() {
+        assert_eq!(
+            joined(&["rhpull", "global", "set", "quay.io", "--wait", "2m"]),
+            ["rhpull", "global", "set", "quay.io", "--wait=2m"]
+        );
+        assert_eq!(
+            joined(&["rhpull", "link", "default", "--wait", "20s"]),
+            ["rhpull", "link", "default", "--wait=20s"]
+        );
+        assert_eq!(
+            joined(&["rhpull", "global", "set", "--wait=90s", "quay.io"]),
+            ["rhpull", "global", "set", "--wait=90s", "quay.io"]
+        );
+        // Alone, before a registry or a flag: left as it is.
+        assert_eq!(
+            joined(&["rhpull", "global", "set", "--wait", "quay.io"]),
+            ["rhpull", "global", "set", "--wait", "quay.io"]
+        );
+        assert_eq!(
+            joined(&["rhpull", "global", "set", "--wait", "-y"]),
+            ["rhpull", "global", "set", "--wait", "-y"]
+        );
+        assert_eq!(
+            joined(&["rhpull", "x", "--", "--wait", "2m"]),
+            ["rhpull", "x", "--", "--wait", "2m"]
+        );
     }
 }

@@ -6,8 +6,6 @@
 //! `--for-imagestreams`. With `--dry-run=client` and one namespace it
 //! renders the secret without any request, as `kubectl create` does.
 
-use std::time::Duration;
-
 use rhpull_cluster::access::Need;
 use rhpull_cluster::discovery::ClusterKind;
 use rhpull_cluster::fleet::{self, FleetPlan, Job, Scope, SecretSpec};
@@ -38,7 +36,7 @@ struct Options {
     format: Format,
     links: Vec<String>,
     link_for: LinkFor,
-    wait: Duration,
+    wait: link::SaWait,
     overwrite: bool,
     for_imagestreams: bool,
     scope: Option<Scope>,
@@ -70,7 +68,7 @@ impl Options {
             format: args.secret_type.into(),
             links: args.link.clone(),
             link_for: args.link_for.into(),
-            wait: args.wait,
+            wait: link::SaWait::from_flag(args.wait),
             overwrite: args.overwrite,
             for_imagestreams: args.for_imagestreams,
             concurrency: args.at.fleet.concurrency,

@@ -3,8 +3,6 @@
 //! in the registry's own challenge unless given) and one for the registry —
 //! created with one login and linked to the same service accounts.
 
-use std::time::Duration;
-
 use rhpull_cluster::access::Need;
 use rhpull_cluster::link::{self, LinkFor, LinkPlan};
 use rhpull_cluster::pullsecret::{self, SecretPlan};
@@ -27,7 +25,7 @@ struct Delegated {
     credential: Credential,
     base_name: String,
     service_accounts: Vec<String>,
-    wait: Duration,
+    wait: link::SaWait,
     dry_run: DryRun,
     show_secrets: bool,
 }
@@ -60,7 +58,7 @@ pub async fn run(kube: &KubeArgs, args: &DelegatedArgs) -> Result<(), CliError> 
             [] => vec!["default".to_string()],
             named => named.to_vec(),
         },
-        wait: args.wait,
+        wait: link::SaWait::from_flag(args.wait),
         dry_run: args.write.dry_run.into(),
         show_secrets: args.write.show_secrets,
     };

@@ -70,19 +70,8 @@ pub async fn login(kube: &KubeArgs, args: &LoginArgs) -> Result<(), CliError> {
 
 /// A key the file may hold, or a usage error in podman's words.
 fn check_key(registry: &str, format: AuthFormat) -> Result<(), CliError> {
-    let checked = match format {
-        AuthFormat::Docker | AuthFormat::LegacyDockercfg => keys::validate_for_docker(registry),
-        AuthFormat::Containers => keys::validate(registry).map(|_| ()),
-    };
-    checked.map_err(|problem| {
-        let key = match problem {
-            keys::KeyProblem::NamespacedInDocker(_) => "error.docker_namespaced_key",
-            _ => "error.registry_key",
-        };
-        CliError::usage(Reason::InvalidValue, key)
-            .with("problem", problem.to_string())
-            .with("host", keys::host(&keys::normalize(registry)).to_string())
-    })
+    rhpull_core::authfile::store::valid_key(format, registry)
+        .map_err(|problem| crate::error::key_problem(&problem, registry))
 }
 
 /// What one login did.

@@ -42,6 +42,9 @@ impl From<rhpull_core::authfile::AuthFileError> for CliError {
                     .with("key", key.clone())
                     .with("field", *field)
             }
+            E::InvalidKey { problem, .. } => {
+                super::key_problem(problem, &problem_key(problem)).with("path", path.clone())
+            }
             E::Helper {
                 registry, source, ..
             } => failed(Reason::CredentialHelperFailed, "error.authfile.helper")
@@ -49,4 +52,25 @@ impl From<rhpull_core::authfile::AuthFileError> for CliError {
                 .with("detail", source.to_string()),
         }
     }
+}
+
+/// The key a problem is about.
+fn problem_key(problem: &rhpull_core::authfile::keys::KeyProblem) -> String {
+    use rhpull_core::authfile::keys::KeyProblem as P;
+    match problem {
+        P::Digest(k) | P::Tag(k) | P::NamespacedInDocker(k) => k.clone(),
+    }
+}
+
+/// A key a file may not hold, in podman's words: a usage error (exit 2),
+/// whether the command line or the write found it.
+pub fn key_problem(problem: &rhpull_core::authfile::keys::KeyProblem, registry: &str) -> CliError {
+    use rhpull_core::authfile::keys;
+    let key = match problem {
+        keys::KeyProblem::NamespacedInDocker(_) => "error.docker_namespaced_key",
+        _ => "error.registry_key",
+    };
+    CliError::usage(Reason::InvalidValue, key)
+        .with("problem", problem.to_string())
+        .with("host", keys::host(&keys::normalize(registry)).to_string())
 }

@@ -14,6 +14,7 @@ mod cluster;
 mod reason;
 mod usage;
 
+pub use authfile::key_problem;
 pub use cluster::fault_key;
 pub use reason::Reason;
 use serde_json::Value;

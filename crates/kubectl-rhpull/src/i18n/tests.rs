@@ -384,10 +384,7 @@ fn no_chinese_help_carries_clap_english_phrases() {
     ] {
         assert!(!all.contains(phrase), "{phrase} in Chinese help");
     }
-    assert!(
-        all.contains("[默认值：30s]"),
-        "the catalogue's words are there"
-    );
+    assert!(all.contains("[默认值："), "the catalogue's words are there");
     assert!(all.contains("[可选值：table, json, yaml, name]"));
     assert!(all.contains("[别名：doctor]"));
 }

@@ -32,21 +32,17 @@ pub async fn run(shared: Shared, mut rx: tokio::sync::broadcast::Receiver<Arc<Ev
 }
 
 async fn react(shared: &Shared, e: &Arc<Event>) {
-    let (delay, openshift, flavor, hosted) = {
+    let (delay, flavour) = {
         let s = shared.lock();
-        (
-            s.config.controller_delay,
-            s.config.openshift,
-            s.config.flavor,
-            s.config.hosted,
-        )
+        (s.config.controller_delay, s.config.flavour)
     };
+    let (openshift, hosted) = (flavour.is_openshift(), flavour.is_hosted());
     let namespace = e
         .object
         .pointer("/metadata/namespace")
         .and_then(Value::as_str)
         .unwrap_or_default();
-    let openshift4 = flavor == super::resources::Flavor::OpenShift4;
+    let openshift4 = flavour.is_openshift4();
     let name = e
         .object
         .pointer("/metadata/name")

@@ -65,36 +65,7 @@ pub const ADMIN_USER: &str = "kubernetes-admin";
 pub const VIEWER_TOKEN: &str = "rhpull-emulator-viewer-token";
 pub const VIEWER_USER: &str = "viewer";
 
-/// What kind of cluster the emulator plays.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub enum Flavour {
-    #[default]
-    Kubernetes,
-    /// OKD / OpenShift 3.11: OpenShift's groups without config.openshift.io,
-    /// no global pull secret; image streams use `openshift/imagestreamsecret`.
-    OpenShift3,
-    /// OpenShift 4, with the Machine Config Operator.
-    OpenShift4,
-    /// OpenShift 4 with a hosted control plane (HyperShift / ROSA HCP):
-    /// `Infrastructure` says `controlPlaneTopology: External`, and there is
-    /// no Machine Config Operator in the cluster.
-    Hosted,
-}
-
-impl Flavour {
-    pub fn is_openshift(self) -> bool {
-        self != Self::Kubernetes
-    }
-
-    /// The API groups it serves.
-    fn served(self) -> resources::Flavor {
-        match self {
-            Self::Kubernetes => resources::Flavor::Kubernetes,
-            Self::OpenShift3 => resources::Flavor::OpenShift3,
-            Self::OpenShift4 | Self::Hosted => resources::Flavor::OpenShift4,
-        }
-    }
-}
+pub use resources::Flavour;
 
 /// How to start the emulator.
 #[derive(Clone, Debug)]
@@ -305,13 +276,11 @@ impl Emulator {
         });
         let shared = Shared::new(Config {
             pulling,
-            openshift: options.flavour.is_openshift(),
-            flavor: options.flavour.served(),
+            flavour: options.flavour,
             latency: options.latency,
             controller_delay: options.controller_delay,
             machines: options.machines.clone(),
             hub: options.hub,
-            hosted: options.flavour == Flavour::Hosted,
             hosted_merge: options.hosted_merge,
             legacy_registry_secrets: options.legacy_registry_secrets
                 || options.flavour == Flavour::OpenShift3,
@@ -625,7 +594,7 @@ impl Emulator {
         for n in names {
             self.put("Namespace", "", json!({"metadata": {"name": n}}));
         }
-        let openshift = self.shared.lock().config.openshift;
+        let openshift = self.shared.lock().config.flavour.is_openshift();
         for n in names {
             seed_service_accounts(&self.shared, n, openshift);
         }
@@ -686,7 +655,7 @@ impl Emulator {
     }
 
     pub fn openshift(&self) -> bool {
-        self.shared.lock().config.openshift
+        self.shared.lock().config.flavour.is_openshift()
     }
 }
 

@@ -413,35 +413,53 @@ const OPENSHIFT4_GROUPS: &[&str] = &[
     "operator.openshift.io",
 ];
 
-/// Which cluster the emulator plays.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Flavor {
+/// What kind of cluster the emulator plays: the one word every part of
+/// it derives what it does from.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Flavour {
+    #[default]
     Kubernetes,
-    /// OKD / OpenShift 3.11: OpenShift groups, but no config.openshift.io.
+    /// OKD / OpenShift 3.11: OpenShift's groups without config.openshift.io,
+    /// no global pull secret; image streams use `openshift/imagestreamsecret`.
     OpenShift3,
+    /// OpenShift 4, with the Machine Config Operator.
     OpenShift4,
+    /// OpenShift 4 with a hosted control plane (HyperShift / ROSA HCP):
+    /// `Infrastructure` says `controlPlaneTopology: External`, and there is
+    /// no Machine Config Operator in the cluster.
+    Hosted,
 }
 
-impl Flavor {
+impl Flavour {
     pub fn is_openshift(self) -> bool {
         self != Self::Kubernetes
+    }
+
+    /// OpenShift 4's API groups and nodes configured through the API
+    /// (a hosted control plane too).
+    pub fn is_openshift4(self) -> bool {
+        matches!(self, Self::OpenShift4 | Self::Hosted)
+    }
+
+    pub fn is_hosted(self) -> bool {
+        self == Self::Hosted
     }
 }
 
 /// What a cluster serves: its flavour, and whether it is a hub.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Serves {
-    pub flavor: Flavor,
+    pub flavour: Flavour,
     pub hub: bool,
 }
 
 /// The resources a cluster serves.
 pub fn served(serves: Serves) -> impl Iterator<Item = &'static Resource> {
-    let flavor = serves.flavor;
+    let flavour = serves.flavour;
     RESOURCES.iter().chain(HUB_RESOURCES).filter(move |r| {
         (serves.hub || !r.hub)
-            && (flavor.is_openshift() || !r.openshift)
-            && !(flavor == Flavor::OpenShift3 && OPENSHIFT4_GROUPS.contains(&r.group))
+            && (flavour.is_openshift() || !r.openshift)
+            && !(flavour == Flavour::OpenShift3 && OPENSHIFT4_GROUPS.contains(&r.group))
     })
 }
 
@@ -527,4 +545,30 @@ pub fn resource_list(serves: Serves, group: &str, version: &str) -> Option<Value
     Some(
         json!({"kind": "APIResourceList", "apiVersion": "v1", "groupVersion": gv, "resources": items}),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// One word says what a cluster is; everything else is derived from it.
+    #[test]
+    fn a_flavour_says_what_is_served() {
+        let serves = |flavour| Serves {
+            flavour,
+            hub: false,
+        };
+        let has = |flavour, group: &str| served(serves(flavour)).any(|r| r.group == group);
+        assert!(!has(Flavour::Kubernetes, "image.openshift.io"));
+        assert!(has(Flavour::OpenShift3, "image.openshift.io"));
+        assert!(!has(Flavour::OpenShift3, "config.openshift.io"));
+        assert!(has(
+            Flavour::OpenShift4,
+            "machineconfiguration.openshift.io"
+        ));
+        assert!(has(Flavour::Hosted, "config.openshift.io"));
+        assert!(Flavour::Hosted.is_openshift4() && Flavour::Hosted.is_hosted());
+        assert!(Flavour::OpenShift4.is_openshift4() && !Flavour::OpenShift4.is_hosted());
+        assert!(!Flavour::OpenShift3.is_openshift4() && Flavour::OpenShift3.is_openshift());
+    }
 }

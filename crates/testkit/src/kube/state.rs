@@ -82,8 +82,7 @@ pub struct Operator {
 
 #[derive(Debug, Clone)]
 pub struct Config {
-    pub openshift: bool,
-    pub flavor: super::resources::Flavor,
+    pub flavour: super::resources::Flavour,
     /// Serves Open Cluster Management's hub CRDs.
     pub hub: bool,
     /// Added to every API request (the benchmark's setting).
@@ -93,9 +92,6 @@ pub struct Config {
     /// OpenShift 4: the Machine Config Operator's pools and pace (hosted:
     /// the workers, and the pace of the pull secret syncer).
     pub machines: Machines,
-    /// A hosted control plane (HyperShift): no pools; the pull secret
-    /// syncer instead.
-    pub hosted: bool,
     pub hosted_merge: super::hypershift::Merge,
     /// OpenShift before 4.16 (and OKD 3.11): service accounts' registry
     /// secrets carry a long-lived token and no 4.16 annotations.
@@ -107,7 +103,7 @@ pub struct Config {
 impl Config {
     pub fn serves(&self) -> super::resources::Serves {
         super::resources::Serves {
-            flavor: self.flavor,
+            flavour: self.flavour,
             hub: self.hub,
         }
     }

@@ -171,12 +171,12 @@ pub(super) fn json_response(code: StatusCode, v: &Value) -> Response {
         .into_response()
 }
 
-pub fn version(flavor: resources::Flavor) -> Response {
+pub fn version(flavour: resources::Flavour) -> Response {
     // OKD 3.11 runs Kubernetes 1.11.
-    let (minor, git) = match flavor {
-        resources::Flavor::OpenShift3 => ("11", "v1.11.0+d4cacc0"),
-        resources::Flavor::OpenShift4 => ("32", "v1.32.4+openshift"),
-        resources::Flavor::Kubernetes => ("32", "v1.32.4"),
+    let (minor, git) = match flavour {
+        resources::Flavour::OpenShift3 => ("11", "v1.11.0+d4cacc0"),
+        resources::Flavour::OpenShift4 | resources::Flavour::Hosted => ("32", "v1.32.4+openshift"),
+        resources::Flavour::Kubernetes => ("32", "v1.32.4"),
     };
     json_response(
         StatusCode::OK,
@@ -190,7 +190,7 @@ pub fn version(flavor: resources::Flavor) -> Response {
 
 pub fn discovery(route: &Route, serves: resources::Serves) -> Option<Response> {
     match route {
-        Route::Version => Some(version(serves.flavor)),
+        Route::Version => Some(version(serves.flavour)),
         Route::ApiVersions => Some(json_response(StatusCode::OK, &resources::api_versions())),
         Route::GroupList => Some(json_response(
             StatusCode::OK,

@@ -15,7 +15,7 @@
 use base64::Engine as _;
 use serde_json::Value;
 
-use super::super::resources::{self, Flavor};
+use super::super::resources::{self, Flavour};
 use super::super::state::State;
 
 const CURRENT_CONFIG: &str = "machineconfiguration.openshift.io/currentConfig";
@@ -26,9 +26,9 @@ pub fn read(state: &State, node: &str) -> Vec<u8> {
     if let Some(bytes) = state.kubelets.node_files.get(node) {
         return bytes.clone();
     }
-    let found = if state.config.hosted {
+    let found = if state.config.flavour.is_hosted() {
         secret_bytes(state, "kube-system", "original-pull-secret")
-    } else if state.config.flavor == Flavor::OpenShift4 {
+    } else if state.config.flavour == Flavour::OpenShift4 {
         from_machine_config(state, node)
     } else {
         None

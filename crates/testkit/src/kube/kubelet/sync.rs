@@ -40,7 +40,7 @@ use serde_json::{Value, json};
 
 use super::super::admission::default_pull_policy;
 use super::super::rbac::{self, Attributes, Subject};
-use super::super::resources::{self, Flavor};
+use super::super::resources;
 use super::super::state::{Shared, State};
 use super::super::store::{now_rfc3339, random_suffix};
 use super::keyring::{self, Cred, Keyring, Origin};
@@ -509,7 +509,7 @@ fn inputs(s: &State, pod: &PodRef, obj: &Value, image: &str, setup: Pulling) -> 
     let mut node_ring = Keyring::default();
     // A node file the kubelet cannot read is logged and left out.
     let _ = node_ring.add(&keyring::file_entries(&file), &Origin::Node);
-    let openshift4 = s.config.flavor == Flavor::OpenShift4;
+    let openshift4 = s.config.flavour.is_openshift4();
     let rules = if openshift4 {
         crio::Rules::read(s)
     } else {
