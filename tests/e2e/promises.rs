@@ -127,3 +127,30 @@ fn every_wait_takes_its_value_with_a_space_or_an_equals_sign() {
         "the waits followed the rollout to the end: {pools:?}"
     );
 }
+
+/// `check --failing` checks one tag's manifest, so pods of `app:1` and
+/// `app:2` are grouped apart, each checked for its own tag.
+#[test]
+fn failing_pods_are_grouped_by_the_whole_image() {
+    let long = std::time::Duration::from_secs(300);
+    let env = Env::pulling_with_backoff(Options::default(), long, long);
+    env.emulator.create_namespace("shop", &[]);
+    env.wait_for_service_account("shop", "default");
+    let one = registry().image();
+    let two = one.replace(":1", ":2");
+    for (name, image) in [("one", &one), ("two", &two)] {
+        env.kubectl(&["run", name, "-n", "shop", "--image", image, "--restart=Never"], None);
+    }
+    env.wait_until("both back off", || {
+        let states = env.pod_states("shop");
+        (states.len() == 2 && states.iter().all(|(r, _)| r == "ImagePullBackOff")).then_some(())
+    });
+    let ca = env.ca();
+    let out = env.rhpull(&["check", "--failing", "-n", "shop", "--registry-ca", &ca, "-o", "json"], None);
+    let doc: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", stdout(&out)));
+    let groups = doc.as_array().expect("groups");
+    assert_eq!(groups.len(), 2, "{doc}");
+    let mut images: Vec<&str> = groups.iter().filter_map(|g| g["image"].as_str()).collect();
+    images.sort_unstable();
+    assert_eq!(images, [one.as_str(), two.as_str()], "{doc}");
+}

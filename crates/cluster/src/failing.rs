@@ -322,9 +322,11 @@ fn plan_fingerprint(plan: &PullPlan) -> String {
             )
         })
         .collect();
+    // The whole reference: the check verifies one tag's (or digest's)
+    // manifest, so `app:1` and `app:2` are checked apart.
     format!(
         "{}#{:?}#{}#{:?}#{}#{:?}",
-        plan.image.name(),
+        plan.image,
         plan.refused,
         mirrors.join(";"),
         plan.source.blocked,
@@ -350,9 +352,10 @@ pub struct PodRef {
     pub kubelet_message: Option<String>,
 }
 
-/// Pods that fail for the same reason: the same repository, the same
-/// pull plan (policy, mirrors with their logins, candidates in order, the
-/// node's cache), the same service account.
+/// Pods that fail for the same reason: the same image (tag or digest),
+/// the same pull plan (policy, mirrors with their logins, candidates in
+/// order, the node's cache), the same service account — and, where the
+/// CRI-O credential provider runs, the same namespace.
 #[derive(Clone, Debug)]
 pub struct Group {
     /// `registry/repository`.
@@ -390,8 +393,17 @@ pub fn group(found: &Found) -> Vec<Group> {
                     .collect(),
                 _ => Vec::new(),
             };
+            // Where the CRI-O credential provider runs, what a mirror gets
+            // (and the fix: a Role) is the namespace's own.
+            let per_namespace = (plan.mirrors.iter())
+                .any(|m| matches!(m.provider, Provider::Runs { .. }));
+            let namespace = if per_namespace {
+                pod.view.namespace.as_str()
+            } else {
+                ""
+            };
             let key = format!(
-                "{}#{}#{}#{}",
+                "{}#{}#{}#{}#{namespace}",
                 plan_fingerprint(&plan),
                 pod.view.service_account,
                 fingerprints(&linked_since),
