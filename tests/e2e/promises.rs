@@ -139,18 +139,110 @@ fn failing_pods_are_grouped_by_the_whole_image() {
     let one = registry().image();
     let two = one.replace(":1", ":2");
     for (name, image) in [("one", &one), ("two", &two)] {
-        env.kubectl(&["run", name, "-n", "shop", "--image", image, "--restart=Never"], None);
+        env.kubectl(
+            &[
+                "run",
+                name,
+                "-n",
+                "shop",
+                "--image",
+                image,
+                "--restart=Never",
+            ],
+            None,
+        );
     }
     env.wait_until("both back off", || {
         let states = env.pod_states("shop");
         (states.len() == 2 && states.iter().all(|(r, _)| r == "ImagePullBackOff")).then_some(())
     });
     let ca = env.ca();
-    let out = env.rhpull(&["check", "--failing", "-n", "shop", "--registry-ca", &ca, "-o", "json"], None);
-    let doc: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", stdout(&out)));
+    let out = env.rhpull(
+        &[
+            "check",
+            "--failing",
+            "-n",
+            "shop",
+            "--registry-ca",
+            &ca,
+            "-o",
+            "json",
+        ],
+        None,
+    );
+    let doc: Value =
+        serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", stdout(&out)));
     let groups = doc.as_array().expect("groups");
     assert_eq!(groups.len(), 2, "{doc}");
     let mut images: Vec<&str> = groups.iter().filter_map(|g| g["image"].as_str()).collect();
     images.sort_unstable();
     assert_eq!(images, [one.as_str(), two.as_str()], "{doc}");
+}
+
+/// On a hosted control plane only nodes the syncer runs on get the merged
+/// secret: a pod on a node without the label keeps the ignition's
+/// original-pull-secret, and `check --pod` says it fails, as the world's
+/// kubelet does; a pod on a synced node pulls.
+#[test]
+fn a_hosted_node_the_syncer_skips_keeps_the_original_pull_secret() {
+    let long = std::time::Duration::from_secs(300);
+    let env = Env::pulling_with_backoff(
+        Options {
+            machines: rhpull_testkit::kube::mco::Machines {
+                masters: 0,
+                workers: 2,
+                delay: std::time::Duration::from_millis(10),
+            },
+            ..Options::hosted()
+        },
+        long,
+        long,
+    );
+    let mut node = env.emulator.get("Node", "", "worker-1").expect("worker-1");
+    node["metadata"]["labels"]
+        .as_object_mut()
+        .expect("labels")
+        .remove("hypershift.openshift.io/nodepool-globalps-enabled");
+    env.emulator.put("Node", "", node);
+    let host = registry().registry.host();
+    ok(&env.rhpull_as_world(&["global", "set", &host, "--yes", "--wait"]));
+    env.emulator.create_namespace("shop", &[]);
+    env.wait_for_service_account("shop", "default");
+    for (name, node) in [("synced", "worker-0"), ("skipped", "worker-1")] {
+        env.kubectl(
+            &["create", "-f", "-"],
+            Some(&json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name, "namespace": "shop"},
+                         "spec": {"nodeName": node, "containers": [{"name": "app", "image": registry().image()}]}})),
+        );
+    }
+    env.wait_until("skipped backs off, synced runs", || {
+        let p = |n: &str| env.emulator.get("Pod", "shop", n);
+        let skipped = p("skipped")?["status"]["containerStatuses"][0]["state"]["waiting"]["reason"]
+            == "ImagePullBackOff";
+        let synced = p("synced")?["status"]["containerStatuses"][0]["state"]
+            .get("running")
+            .is_some();
+        (skipped && synced).then_some(())
+    });
+    let ca = env.ca();
+    for (pod, passes) in [("skipped", false), ("synced", true)] {
+        let out = env.rhpull(
+            &[
+                "check",
+                "--pod",
+                pod,
+                "-n",
+                "shop",
+                "--registry-ca",
+                &ca,
+                "-o",
+                "json",
+            ],
+            None,
+        );
+        let doc: Value =
+            serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", stdout(&out)));
+        assert_eq!(doc["passed"], passes, "{pod}: {doc}");
+        rhpull_e2e::oracle::assert_agrees(&env, "shop", pod, &doc);
+    }
 }

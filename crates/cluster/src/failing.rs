@@ -395,8 +395,8 @@ pub fn group(found: &Found) -> Vec<Group> {
             };
             // Where the CRI-O credential provider runs, what a mirror gets
             // (and the fix: a Role) is the namespace's own.
-            let per_namespace = (plan.mirrors.iter())
-                .any(|m| matches!(m.provider, Provider::Runs { .. }));
+            let per_namespace =
+                (plan.mirrors.iter()).any(|m| matches!(m.provider, Provider::Runs { .. }));
             let namespace = if per_namespace {
                 pod.view.namespace.as_str()
             } else {

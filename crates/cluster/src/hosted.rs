@@ -116,12 +116,35 @@ pub async fn secrets(cluster: &Cluster) -> Result<Secrets, ClusterError> {
 
 /// What the syncer writes to the nodes: the merged secret, else the
 /// original (`sync-global-pullsecret`: "global-pull-secret when present,
-/// otherwise original-pull-secret").
+/// otherwise original-pull-secret", both in kube-system).
 pub async fn nodes_secret(cluster: &Cluster) -> Result<Option<Secret>, ClusterError> {
     if let Some(s) = pullsecret::get(cluster, NAMESPACE, GLOBAL).await? {
         return Ok(Some(s));
     }
-    pullsecret::get(cluster, crate::global::NAMESPACE, crate::global::NAME).await
+    original_secret(cluster).await
+}
+
+/// `kube-system/original-pull-secret`: the HostedCluster's pull secret,
+/// which every node's ignition wrote, and which a node the syncer does not
+/// run on (or has not reached) still has.
+pub async fn original_secret(cluster: &Cluster) -> Result<Option<Secret>, ClusterError> {
+    pullsecret::get(cluster, NAMESPACE, ORIGINAL).await
+}
+
+/// Where the syncer stands on each of `nodes`: only a node whose syncer
+/// pod runs the current template has the merged secret.
+pub async fn sync_states(
+    cluster: &Cluster,
+    nodes: &[Node],
+) -> Result<BTreeMap<String, SyncState>, ClusterError> {
+    let ds = syncer(cluster).await?;
+    let pods = syncer_pods(cluster).await?;
+    let status = syncer_status(ds.as_ref(), &pods, nodes);
+    Ok(status
+        .nodes
+        .into_iter()
+        .map(|n| (n.node, n.state))
+        .collect())
 }
 
 fn entries(file: &AuthFile) -> Vec<rhpull_core::authfile::AuthEntry> {

@@ -202,7 +202,9 @@ impl World {
         })
         .await
         .unwrap_or_default();
-        if let NodeCredentials::GlobalPullSecret(global) = &self.every_node {
+        if cluster.hosted().await {
+            self.read_hosted_nodes(cluster, &nodes).await;
+        } else if let NodeCredentials::GlobalPullSecret(global) = &self.every_node {
             let mut files = crate::pods::Files::new();
             for node in &nodes {
                 if let Some(file) = crate::pods::node_file(cluster, node, global, &mut files).await
@@ -224,6 +226,37 @@ impl World {
             .await;
         self.kubelets
             .extend(kubelets.into_iter().map(|k| (k.node.clone(), k)));
+    }
+
+    /// A hosted control plane: HyperShift's syncer writes the merged
+    /// secret only to nodes labelled for it, one at a time; a node it does
+    /// not run on, or has not reached with the current template, keeps
+    /// what its ignition gave it, `kube-system/original-pull-secret`. When
+    /// the syncer's state cannot be read, the nodes are taken as synced.
+    async fn read_hosted_nodes(&mut self, cluster: &Cluster, nodes: &[Node]) {
+        let Ok(states) = crate::hosted::sync_states(cluster, nodes).await else {
+            return;
+        };
+        let behind: Vec<&String> = (states.iter())
+            .filter(|(_, s)| !matches!(s, crate::hosted::SyncState::Updated))
+            .map(|(n, _)| n)
+            .collect();
+        if behind.is_empty() {
+            return;
+        }
+        let Ok(Some(original)) = crate::hosted::original_secret(cluster).await else {
+            return;
+        };
+        let source = crate::pods::Source::Node {
+            secret: format!("{}/{}", crate::hosted::NAMESPACE, crate::hosted::ORIGINAL),
+        };
+        let keyed = crate::pods::keyed(&original, &source);
+        for node in behind {
+            self.node_files.insert(
+                node.clone(),
+                NodeCredentials::GlobalPullSecret(keyed.clone()),
+            );
+        }
     }
 
     /// The credentials `node`'s kubelet has.
