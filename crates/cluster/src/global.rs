@@ -176,8 +176,22 @@ pub async fn plan_with(
     edit: GlobalEdit,
     force: bool,
 ) -> Result<GlobalPlan, ClusterError> {
+    plan_read(cluster, edit, force, None).await
+}
+
+/// [`plan_with`]; on a hosted control plane from HyperShift's secrets as
+/// the caller already read them, when it did (never read twice).
+pub async fn plan_read(
+    cluster: &Cluster,
+    edit: GlobalEdit,
+    force: bool,
+    hosted_read: Option<crate::hosted::Secrets>,
+) -> Result<GlobalPlan, ClusterError> {
     if cluster.hosted().await {
-        let hosted = crate::hosted::plan(cluster, &edit, force).await?;
+        let hosted = match hosted_read {
+            Some(read) => crate::hosted::plan_read(cluster, read, &edit, force).await?,
+            None => crate::hosted::plan(cluster, &edit, force).await?,
+        };
         return Ok(GlobalPlan {
             changes: hosted.changes.clone(),
             edit,

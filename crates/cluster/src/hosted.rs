@@ -208,7 +208,17 @@ pub async fn plan(
     edit: &GlobalEdit,
     force: bool,
 ) -> Result<HostedPlan, ClusterError> {
-    let read = secrets(cluster).await?;
+    plan_read(cluster, secrets(cluster).await?, edit, force).await
+}
+
+/// [`plan`] from the secrets as already read (`rotate` reads them once,
+/// for the entries it rotates and for the plan).
+pub async fn plan_read(
+    cluster: &Cluster,
+    read: Secrets,
+    edit: &GlobalEdit,
+    force: bool,
+) -> Result<HostedPlan, ClusterError> {
     let (existing, mut file) = match read.additional {
         Some((s, f)) => (Some(s), f),
         None => (

@@ -662,3 +662,34 @@ fn the_global_pull_secret_survives_a_concurrent_writer() {
     assert!(registries.contains(&"registry.redhat.io".to_string()));
     assert_eq!(registries.len(), 4, "{registries:?}");
 }
+
+/// On a hosted control plane, a plan from HyperShift's secrets as already
+/// read asks for none of them again (`rotate` reads them once).
+#[test]
+fn a_hosted_plan_from_what_was_read_reads_no_secret_again() {
+    let e = Emulator::start(Options::hosted());
+    rt().block_on(async {
+        let c = connect(&e).await;
+        assert!(c.hosted().await);
+        let read = rhpull_cluster::hosted::secrets(&c).await.unwrap();
+        e.reset_counters();
+        let edit = global::GlobalEdit::Set(vec![Credential::new("quay.io", "bot", "token")]);
+        let plan = global::plan_read(&c, edit.clone(), true, Some(read))
+            .await
+            .unwrap();
+        assert_eq!(
+            e.count("get", "secrets") + e.count("list", "secrets"),
+            0,
+            "{}",
+            e.counters()
+        );
+        assert!(!plan.changes.is_empty());
+        e.reset_counters();
+        global::plan_read(&c, edit, true, None).await.unwrap();
+        assert!(
+            e.count("get", "secrets") > 0,
+            "without it, they are read: {}",
+            e.counters()
+        );
+    });
+}

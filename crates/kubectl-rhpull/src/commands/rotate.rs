@@ -94,13 +94,14 @@ impl Plan {
 
 impl Rotate<'_> {
     /// The entries of the global pull secret (on a hosted control plane,
-    /// of the additional pull secret) that rhpull may read.
+    /// of the additional pull secret) that rhpull may read; on a hosted
+    /// control plane also HyperShift's secrets as read, for the plan.
     async fn global_entries(
         &self,
         cluster: &rhpull_cluster::Cluster,
-    ) -> Result<Vec<global::Entry>, ClusterError> {
+    ) -> Result<(Vec<global::Entry>, Option<hosted::Secrets>), ClusterError> {
         if !cluster.hosted().await {
-            return global::show(cluster).await;
+            return Ok((global::show(cluster).await?, None));
         }
         let read = hosted::secrets(cluster).await?;
         let merge = hosted::merge_of(&read);
@@ -116,15 +117,15 @@ impl Rotate<'_> {
                 &[("registries", &theirs.join(", "))],
             ));
         }
-        Ok(merge.additional)
+        Ok((merge.additional, Some(read)))
     }
 
     /// The global pull secret's entries with the username, when the cluster
     /// has one that rhpull may read.
     async fn global_plan(&self, cx: &Cx<'_>) -> Result<Option<GlobalPlan>, CliError> {
         let cluster = cx.cluster()?;
-        let entries = match self.global_entries(cluster).await {
-            Ok(entries) => entries,
+        let (entries, hosted_read) = match self.global_entries(cluster).await {
+            Ok(read) => read,
             Err(ClusterError::NotOpenShift4(_) | ClusterError::Forbidden { .. }) => {
                 return Ok(None);
             }
@@ -147,7 +148,7 @@ impl Rotate<'_> {
         // Entries already there: a key the HostedCluster's pull secret
         // also has is rotated all the same (forced), as it was written.
         Ok(Some(
-            global::plan_with(cluster, GlobalEdit::Set(credentials), true).await?,
+            global::plan_read(cluster, GlobalEdit::Set(credentials), true, hosted_read).await?,
         ))
     }
 
