@@ -246,3 +246,49 @@ fn a_hosted_node_the_syncer_skips_keeps_the_original_pull_secret() {
         rhpull_e2e::oracle::assert_agrees(&env, "shop", pod, &doc);
     }
 }
+
+/// Across many namespaces `-o name` prints what kubectl prints for the
+/// objects written: `kind/name`, one line each, no namespace (as
+/// `kubectl get -A -o name`).
+#[test]
+fn fleet_names_are_the_objects_written_as_kubectl_prints_them() {
+    let env = Env::with_namespaces(3);
+    let args = [
+        "create",
+        "--namespaces",
+        "team-000,team-001",
+        "--link",
+        "default",
+        "-o",
+        "name",
+    ];
+    let out = ok(&env.rhpull_as_world(&args));
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(
+        lines,
+        [
+            format!("secret/{SECRET}"),
+            "serviceaccount/default".into(),
+            format!("secret/{SECRET}"),
+            "serviceaccount/default".into()
+        ],
+        "{out}"
+    );
+    let linked = ok(&env.rhpull(
+        &[
+            "link",
+            "default",
+            SECRET,
+            "--namespaces",
+            "team-000,team-001",
+            "-o",
+            "name",
+        ],
+        None,
+    ));
+    assert_eq!(
+        linked.lines().collect::<Vec<_>>(),
+        ["serviceaccount/default", "serviceaccount/default"],
+        "{linked}"
+    );
+}

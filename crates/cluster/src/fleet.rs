@@ -55,6 +55,10 @@ pub struct NamespaceResult {
     pub namespace: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub secret: Option<Outcome>,
+    /// The pull secret's name, where one was written or found unchanged
+    /// (for `-o name`).
+    #[serde(skip)]
+    pub secret_name: Option<String>,
     pub links: Vec<LinkChange>,
     /// Why the namespace failed; the binary puts its reason and fields
     /// into machine output.
@@ -386,6 +390,7 @@ async fn apply_one(
     let mut result = NamespaceResult {
         namespace: plan.namespace,
         secret: None,
+        secret_name: spec.map(|s| s.name.clone()),
         links: Vec::new(),
         error: plan.error,
     };
@@ -412,11 +417,11 @@ async fn apply_one(
     };
     match written {
         Some(Ok(outcome)) => result.secret = Some(outcome),
+        None => result.secret_name = None,
         Some(Err(e)) => {
             result.error = Some(e);
             return result;
         }
-        None => {}
     }
     for link in &plan.links {
         match crate::link::write(cluster, link, dry_run).await {

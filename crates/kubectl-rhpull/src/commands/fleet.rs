@@ -55,11 +55,23 @@ impl Report for FleetReport {
         serde_json::Value::Array(results.collect())
     }
 
+    /// What kubectl prints for the objects written: `kind/name`, one line
+    /// each, the namespace left out as `kubectl get -A -o name` leaves it
+    /// (so a secret of one name in many namespaces is one line each).
+    /// Namespaces that failed print nothing here: their errors go to stderr.
     fn names(&self) -> Vec<String> {
-        self.results
-            .iter()
-            .map(|r| format!("namespace/{}", r.namespace))
-            .collect()
+        let ok = self.results.iter().filter(|r| r.error.is_none());
+        ok.flat_map(|r| {
+            let secret = (r.secret.is_some())
+                .then(|| r.secret_name.as_ref().map(|n| format!("secret/{n}")))
+                .flatten();
+            let links = r
+                .links
+                .iter()
+                .map(|l| format!("serviceaccount/{}", l.service_account));
+            secret.into_iter().chain(links)
+        })
+        .collect()
     }
 
     fn human(&self) -> Vec<Block> {
