@@ -7,9 +7,12 @@
 //! - `world`: the test world standing, for hands-on use (`world.rs`).
 //! - `deny`: cargo-deny's checks, offline (`deny.rs`); `test` runs them.
 //! - `sbom`: a CycloneDX SBOM of the binary (`sbom.rs`); `dist` writes one.
+//! - `test` also checks that no file imports another in a circle
+//!   (`circles.rs`).
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
 mod bench;
+mod circles;
 mod demo;
 mod deny;
 mod dist;
@@ -132,6 +135,7 @@ pub fn workspace_root() -> std::path::PathBuf {
 fn test(extra: &[String]) -> Result<(), String> {
     prereqs::ensure()?;
     deny::run()?;
+    circles::check(&workspace_root())?;
     // The end-to-end tests run the built binary through real kubectl, and
     // unpack the release archive as krew would.
     cargo(&["build", "--workspace", "--bins"])?;

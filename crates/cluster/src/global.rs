@@ -9,22 +9,14 @@ use k8s_openapi::ByteString;
 use k8s_openapi::api::core::v1::Secret;
 use kube::api::Api;
 use rhpull_core::Credential;
-use rhpull_core::authfile::{AuthFile, Change, keys};
+use rhpull_core::authfile::{AuthFile, Change};
 
 use crate::access::{Need, Verb};
 use crate::error::{ClusterError, is_not_found};
 use crate::{Cluster, DryRun, retry};
 
-pub const NAMESPACE: &str = "openshift-config";
-pub const NAME: &str = "pull-secret";
+pub use crate::global_edit::{Entry, Expected, GlobalEdit, NAME, NAMESPACE, RegistryChange};
 const KEY: &str = ".dockerconfigjson";
-
-/// One registry in the global pull secret (never its secret).
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
-pub struct Entry {
-    pub registry: String,
-    pub username: String,
-}
 
 async fn read(api: &Api<Secret>) -> Result<(Secret, AuthFile), ClusterError> {
     let secret = match api.get(NAME).await {
@@ -65,45 +57,6 @@ pub async fn show(cluster: &Cluster) -> Result<Vec<Entry>, ClusterError> {
 /// Every credential in the global pull secret (for `global check`).
 pub async fn credentials(cluster: &Cluster) -> Result<Vec<Credential>, ClusterError> {
     crate::pullsecret::credentials_of(&nodes_secret(cluster).await?)
-}
-
-/// A change to the global pull secret, one registry at a time.
-#[derive(Clone, Debug)]
-pub enum GlobalEdit {
-    /// Add or replace these registries' entries.
-    Set(Vec<Credential>),
-    /// Remove this registry's entry.
-    Remove(String),
-}
-
-impl GlobalEdit {
-    pub(crate) fn apply_to(&self, file: &mut AuthFile) -> Vec<RegistryChange> {
-        match self {
-            Self::Set(creds) => creds
-                .iter()
-                .map(|c| RegistryChange {
-                    registry: keys::normalize(&c.registry),
-                    change: file.set_in_secret(c),
-                })
-                .collect(),
-            Self::Remove(registry) => {
-                let registry = keys::normalize(registry);
-                let change = if file.remove(&registry) {
-                    Change::Updated
-                } else {
-                    Change::Unchanged
-                };
-                vec![RegistryChange { registry, change }]
-            }
-        }
-    }
-}
-
-/// What happens to one registry's entry.
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
-pub struct RegistryChange {
-    pub registry: String,
-    pub change: Change,
 }
 
 /// What an edit will change, against the pull secret as read.

@@ -52,13 +52,12 @@ use k8s_openapi::api::apps::v1::DaemonSet;
 use k8s_openapi::api::core::v1::{Node, Pod, Secret};
 use kube::api::{Api, DeleteParams, ListParams, Preconditions};
 use kube::runtime::{WatchStreamExt as _, watcher};
-use rhpull_core::Credential;
 use rhpull_core::authfile::{AuthFile, AuthFormat, Change, keys};
 use secrecy::ExposeSecret as _;
 
 use crate::access::{Need, Verb};
 use crate::error::{ClusterError, is_not_found};
-use crate::global::{Entry, GlobalEdit, RegistryChange};
+use crate::global_edit::{Entry, Expected, GlobalEdit, RegistryChange};
 use crate::{Cluster, DryRun, pullsecret};
 
 pub const NAMESPACE: &str = "kube-system";
@@ -100,7 +99,7 @@ pub async fn secrets(cluster: &Cluster) -> Result<Secrets, ClusterError> {
     let original = match file_of(cluster, ORIGINAL).await? {
         Some((_, f)) => f,
         None => {
-            let (ns, name) = (crate::global::NAMESPACE, crate::global::NAME);
+            let (ns, name) = (crate::global_edit::NAMESPACE, crate::global_edit::NAME);
             let secret = pullsecret::get(cluster, ns, name)
                 .await?
                 .ok_or(ClusterError::NotOpenShift4("openshift-config/pull-secret"))?;
@@ -612,28 +611,6 @@ pub async fn status(cluster: &Cluster) -> Result<HostedStatus, ClusterError> {
         merge: merge_of(&read),
         syncer: syncer_status(ds.as_ref(), &pods, &nodes),
     })
-}
-
-/// What the merge must show once HCCO has taken the edit.
-#[derive(Clone, Debug)]
-pub struct Expected {
-    pub present: Vec<Credential>,
-    pub absent: Vec<String>,
-}
-
-impl Expected {
-    pub fn of(edit: &GlobalEdit) -> Self {
-        match edit {
-            GlobalEdit::Set(c) => Self {
-                present: c.clone(),
-                absent: Vec::new(),
-            },
-            GlobalEdit::Remove(r) => Self {
-                present: Vec::new(),
-                absent: vec![keys::normalize(r)],
-            },
-        }
-    }
 }
 
 /// How following a hosted change ended.

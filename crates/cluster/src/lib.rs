@@ -49,6 +49,7 @@ pub mod error;
 pub mod failing;
 pub mod fleet;
 pub mod global;
+pub mod global_edit;
 pub mod grants;
 pub mod hosted;
 pub mod inventory;

@@ -191,27 +191,6 @@ pub fn keyed_credentials(credentials: Vec<Credential>, source: &Source) -> Vec<K
         .collect()
 }
 
-/// Reads the pod, its service account and its secrets, and what its
-/// node pulls with (`pullplan::World`).
-pub async fn view(
-    cluster: &Cluster,
-    ns: &str,
-    pod: &str,
-) -> Result<(PodView, crate::pullplan::World), ClusterError> {
-    let pods: Api<Pod> = Api::namespaced(cluster.client.clone(), ns);
-    let pod = match pods.get(pod).await {
-        Ok(p) => p,
-        Err(e) => {
-            let err = ClusterError::from_kube::<Pod>(e, ns, pod);
-            return Err(crate::namespaces::blame(cluster, err).await);
-        }
-    };
-    let mut view = view_of(cluster, &pod).await?;
-    let world = crate::pullplan::World::read(cluster, &[&view], None).await?;
-    view.node_credentials = world.node_credentials(view.node.as_deref()).clone();
-    Ok((view, world))
-}
-
 /// Rendered configs' credentials files, each read once.
 pub type Files = std::collections::BTreeMap<String, Option<Vec<Credential>>>;
 

@@ -350,6 +350,27 @@ impl World {
     }
 }
 
+/// Reads the pod, its service account and its secrets, and what its
+/// node pulls with.
+pub async fn pod_view(
+    cluster: &Cluster,
+    ns: &str,
+    pod: &str,
+) -> Result<(PodView, World), ClusterError> {
+    let pods: Api<k8s_openapi::api::core::v1::Pod> = Api::namespaced(cluster.client.clone(), ns);
+    let pod = match pods.get(pod).await {
+        Ok(p) => p,
+        Err(e) => {
+            let err = ClusterError::from_kube::<k8s_openapi::api::core::v1::Pod>(e, ns, pod);
+            return Err(crate::namespaces::blame(cluster, err).await);
+        }
+    };
+    let mut view = crate::pods::view_of(cluster, &pod).await?;
+    let world = World::read(cluster, &[&view], None).await?;
+    view.node_credentials = world.node_credentials(view.node.as_deref()).clone();
+    Ok((view, world))
+}
+
 /// What a pull plan met, endpoint by endpoint, as the node would meet it:
 /// a refused image asks no registry; each mirror not blocked is checked
 /// with the one login CRI-O uses there, and the first that serves the

@@ -26,6 +26,7 @@ use rhpull_core::Credential;
 
 use crate::Cluster;
 use crate::error::{ClusterError, is_not_found};
+pub use crate::global_edit::Expected;
 use crate::kinds::MachineConfigPool;
 use crate::machineconfig::{self, Agreement, FileFault, NodeFile, RegistryAgreement};
 
@@ -283,14 +284,6 @@ impl Files {
             _ => false,
         })
     }
-}
-
-/// What a change must look like on the nodes: these registries with these
-/// logins, and these registries gone.
-#[derive(Clone, Debug, Default)]
-pub struct Expected {
-    pub present: Vec<Credential>,
-    pub absent: Vec<String>,
 }
 
 impl Expected {

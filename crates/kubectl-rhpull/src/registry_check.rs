@@ -86,7 +86,7 @@ pub async fn verify(
         let report = run(&options).await?;
         if !report.passed {
             let found = crate::creds::Found::typed(c.clone());
-            let shown = crate::commands::check::RegistryReport::new(report, Some(found));
+            let shown = crate::commands::check::render::RegistryReport::new(report, Some(found));
             output::note(&crate::commands::check::render::lines(&shown).join("\n"));
             let refused =
                 (shown.report.cause()).is_some_and(rhpull_cluster::failing::is_login_problem);

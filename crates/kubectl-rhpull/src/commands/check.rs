@@ -13,13 +13,13 @@ pub mod render;
 mod secret;
 
 use rhpull_core::imageref::ImageRef;
-use rhpull_core::sso::CheckReport;
 
 use crate::cli::{CheckArgs, KubeArgs};
 use crate::creds::{self, Found};
 use crate::error::{CliError, Exit};
 use crate::registry_check;
 use crate::render::{Block, Report};
+pub use render::RegistryReport;
 
 /// What `openshift-ansible` pulls to test registry credentials.
 pub const INSTALLER_IMAGE: &str = "registry.redhat.io/openshift3/ose-pod:latest";
@@ -149,46 +149,4 @@ fn image(args: &CheckArgs) -> Result<Option<ImageRef>, CliError> {
     ImageRef::parse(reference)
         .map(Some)
         .map_err(|e| crate::error::bad_image(Exit::Usage, reference, &e))
-}
-
-/// One registry check, and the login it used.
-#[derive(Debug)]
-pub struct RegistryReport {
-    pub report: CheckReport,
-    pub found: Option<Found>,
-}
-
-impl RegistryReport {
-    pub fn new(report: CheckReport, found: Option<Found>) -> Self {
-        Self { report, found }
-    }
-}
-
-impl Report for RegistryReport {
-    fn document(&self) -> serde_json::Value {
-        let mut doc = crate::render::json(&self.report);
-        let found = self.found.as_ref();
-        doc["source"] =
-            serde_json::to_value(found.and_then(|f| f.source.as_ref())).unwrap_or_default();
-        doc["key"] = found.map_or(serde_json::Value::Null, |f| {
-            serde_json::Value::String(f.credential.registry.clone())
-        });
-        doc
-    }
-
-    fn names(&self) -> Vec<String> {
-        vec![self.report.registry.clone()]
-    }
-
-    fn human(&self) -> Vec<Block> {
-        render::lines(self).into_iter().map(Block::Line).collect()
-    }
-
-    fn verdict(&self) -> Result<(), CliError> {
-        if self.report.passed {
-            Ok(())
-        } else {
-            Err(CliError::Reported(Exit::Failed))
-        }
-    }
 }

@@ -26,7 +26,6 @@
 //!   fails ([`fail_node`]) keeps a crash-looping pod and the rollout stops
 //!   there. Status fields are the DaemonSet controller's.
 
-use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use base64::Engine as _;
@@ -48,23 +47,7 @@ const CONFIG_HASH: &str = "hypershift.openshift.io/globalps-config-hash";
 const TEMPLATE_GENERATION: &str = "pod-template-generation";
 const DOCKER_CONFIG_JSON: &str = ".dockerconfigjson";
 
-/// Which entry the merge keeps when both secrets have a key.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub enum Merge {
-    /// HyperShift today: "If an auth entry already exists, the original
-    /// pull secret will be kept".
-    #[default]
-    OriginalWins,
-    /// HyperShift's first release of the feature (July 2025).
-    AdditionalWins,
-}
-
-/// The syncer's rollout: running, and the nodes whose syncer fails.
-#[derive(Debug, Default)]
-pub struct Syncer {
-    pub rolling: bool,
-    pub failing: BTreeSet<String>,
-}
+pub use super::state::{Merge, Syncer};
 
 fn res(kind: &str) -> &'static Resource {
     resources::by_kind(kind).expect("served kind")

@@ -80,6 +80,26 @@ pub struct Operator {
     pub degrade: BTreeMap<String, String>,
 }
 
+/// Hosted control planes: which entry HyperShift's merge keeps when both
+/// secrets have a key.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Merge {
+    /// HyperShift today: "If an auth entry already exists, the original
+    /// pull secret will be kept".
+    #[default]
+    OriginalWins,
+    /// HyperShift's first release of the feature (July 2025).
+    AdditionalWins,
+}
+
+/// HyperShift's pull secret syncer: rolling out, and the nodes whose
+/// syncer fails (its runtime state, as the MCO's is [`Operator`]).
+#[derive(Debug, Default)]
+pub struct Syncer {
+    pub rolling: bool,
+    pub failing: BTreeSet<String>,
+}
+
 #[derive(Debug, Clone)]
 pub struct Config {
     pub flavour: super::resources::Flavour,
@@ -92,7 +112,7 @@ pub struct Config {
     /// OpenShift 4: the Machine Config Operator's pools and pace (hosted:
     /// the workers, and the pace of the pull secret syncer).
     pub machines: Machines,
-    pub hosted_merge: super::hypershift::Merge,
+    pub hosted_merge: Merge,
     /// OpenShift before 4.16 (and OKD 3.11): service accounts' registry
     /// secrets carry a long-lived token and no 4.16 annotations.
     pub legacy_registry_secrets: bool,
@@ -118,7 +138,7 @@ pub struct State {
     pub total: u64,
     pub config: Config,
     pub mco: Operator,
-    pub syncer: super::hypershift::Syncer,
+    pub syncer: Syncer,
     /// What each node's kubelet configuration sets over the defaults.
     pub kubelet_configs: HashMap<String, serde_json::Value>,
     /// What the kubelets remember between pulls.
@@ -143,7 +163,7 @@ impl Shared {
                 total: 0,
                 config,
                 mco: Operator::default(),
-                syncer: super::hypershift::Syncer::default(),
+                syncer: Syncer::default(),
                 kubelet_configs: HashMap::new(),
                 kubelets: super::kubelet::types::Memory::default(),
             })),

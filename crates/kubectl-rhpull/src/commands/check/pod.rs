@@ -43,7 +43,7 @@ impl ClusterQuery for PodCheck<'_> {
     type Report = PodReport;
 
     async fn read(&self, cx: &Cx<'_>) -> Result<PodReport, CliError> {
-        let (view, world) = pods::view(cx.cluster()?, &cx.namespace, self.name).await?;
+        let (view, world) = pullplan::pod_view(cx.cluster()?, &cx.namespace, self.name).await?;
         let mut images = Vec::new();
         let mut plans = Vec::new();
         for image in &view.images {

@@ -8,11 +8,13 @@ use rhpull_core::sso::paste::{Field, PasteMistake};
 use rhpull_core::sso::{Cause, CheckReport, Status};
 use rhpull_core::sso::{Detail, Step, StepReport};
 
-use super::RegistryReport;
+use crate::creds::Found;
+use crate::error::Exit;
 use crate::error::{CliError, Reason};
 use crate::i18n::text;
 use crate::output;
 use crate::render::pad;
+use crate::render::{Block, Report};
 
 fn step_name(step: Step) -> String {
     let key = match step {
@@ -364,6 +366,48 @@ pub fn report_lines(report: &CheckReport, source: Option<&str>, next: &Next) -> 
 /// Where a checked login came from, as the heading names it: the file or
 /// helper, and the key it is filed under when that is not the registry
 /// itself (a path-scoped login).
+/// One registry check, and the login it used.
+#[derive(Debug)]
+pub struct RegistryReport {
+    pub report: CheckReport,
+    pub found: Option<Found>,
+}
+
+impl RegistryReport {
+    pub fn new(report: CheckReport, found: Option<Found>) -> Self {
+        Self { report, found }
+    }
+}
+
+impl Report for RegistryReport {
+    fn document(&self) -> serde_json::Value {
+        let mut doc = crate::render::json(&self.report);
+        let found = self.found.as_ref();
+        doc["source"] =
+            serde_json::to_value(found.and_then(|f| f.source.as_ref())).unwrap_or_default();
+        doc["key"] = found.map_or(serde_json::Value::Null, |f| {
+            serde_json::Value::String(f.credential.registry.clone())
+        });
+        doc
+    }
+
+    fn names(&self) -> Vec<String> {
+        vec![self.report.registry.clone()]
+    }
+
+    fn human(&self) -> Vec<Block> {
+        lines(self).into_iter().map(Block::Line).collect()
+    }
+
+    fn verdict(&self) -> Result<(), CliError> {
+        if self.report.passed {
+            Ok(())
+        } else {
+            Err(CliError::Reported(Exit::Failed))
+        }
+    }
+}
+
 pub fn source_words(report: &RegistryReport) -> Option<String> {
     let found = report.found.as_ref()?;
     let source = match &found.source {

@@ -124,12 +124,12 @@ pub async fn follow(
     let cluster = cx.cluster()?;
     Ok(match hosted_plan {
         Some(h) => {
-            let expected = hosted::Expected::of(edit);
+            let expected = Expected::of(edit);
             let progress = |s: &hosted::SyncerStatus| syncer_progress(cx.progress, s);
             Rollout::HostedWaited(hosted::wait(cluster, h, &expected, timeout, &progress).await?)
         }
         None => {
-            let expected = expected(edit);
+            let expected = Expected::of(edit);
             let progress = |p: &rollout::Pool| pool_progress(cx.progress, p);
             Rollout::Waited(rollout::wait(cluster, &expected, timeout, &progress).await?)
         }
@@ -161,20 +161,6 @@ pub fn rollout_done(r: &Rollout) -> bool {
         Rollout::Waited(w) => w.all_done(),
         Rollout::HostedWaited(w) => w.done(),
         Rollout::Started | Rollout::HostedStarted => true,
-    }
-}
-
-/// What the nodes must have once the edit reached them.
-fn expected(edit: &GlobalEdit) -> Expected {
-    match edit {
-        GlobalEdit::Set(credentials) => Expected {
-            present: credentials.clone(),
-            absent: Vec::new(),
-        },
-        GlobalEdit::Remove(registry) => Expected {
-            present: Vec::new(),
-            absent: vec![registry.clone()],
-        },
     }
 }
 

@@ -7,6 +7,7 @@ use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
 use super::super::resources::{self, Resource};
+use super::super::selectors::{FieldSelector, LabelSelector};
 use super::super::status::ApiError;
 
 /// What a request addresses.
@@ -212,4 +213,16 @@ pub fn discovery(route: &Route, serves: resources::Serves) -> Option<Response> {
         ),
         _ => None,
     }
+}
+
+/// The request's label and field selectors, parsed for its resource.
+pub fn selectors(t: &Target, q: &Query) -> Result<(LabelSelector, FieldSelector), ApiError> {
+    let labels = LabelSelector::parse(q.label_selector.as_deref().unwrap_or_default())
+        .map_err(ApiError::bad_request)?;
+    let fields = FieldSelector::parse(
+        q.field_selector.as_deref().unwrap_or_default(),
+        t.resource.kind,
+    )
+    .map_err(ApiError::bad_request)?;
+    Ok((labels, fields))
 }

@@ -11,12 +11,11 @@ use serde_json::{Value, json};
 
 use super::super::authz::User;
 use super::super::resources::{self, Resource};
-use super::super::selectors::{FieldSelector, LabelSelector};
 use super::super::state::Shared;
 use super::super::status::{ApiError, success};
 use super::super::store::random_suffix;
 use super::super::{admission, patch, rbac, validate};
-use super::route::{Query, Target, json_response};
+use super::route::{Query, Target, json_response, selectors};
 use super::watch::watch;
 
 /// Handles a resource request for an authorised user.
@@ -67,17 +66,6 @@ fn get(shared: &Shared, t: &Target, name: &str) -> ApiResult {
         .cloned()
         .map(|v| (StatusCode::OK, v))
         .ok_or_else(|| ApiError::not_found(t.resource, name))
-}
-
-pub(super) fn selectors(t: &Target, q: &Query) -> Result<(LabelSelector, FieldSelector), ApiError> {
-    let labels = LabelSelector::parse(q.label_selector.as_deref().unwrap_or_default())
-        .map_err(ApiError::bad_request)?;
-    let fields = FieldSelector::parse(
-        q.field_selector.as_deref().unwrap_or_default(),
-        t.resource.kind,
-    )
-    .map_err(ApiError::bad_request)?;
-    Ok((labels, fields))
 }
 
 fn list(shared: &Shared, t: &Target, q: &Query) -> ApiResult {

@@ -12,8 +12,7 @@ use super::super::selectors::{FieldSelector, LabelSelector};
 use super::super::state::Shared;
 use super::super::status::ApiError;
 use super::super::store::Event;
-use super::route::{Query, Target};
-use super::verbs::selectors;
+use super::route::{Query, Target, selectors};
 
 fn watch_matches(e: &Event, t: &Target, labels: &LabelSelector, fields: &FieldSelector) -> bool {
     (e.resource.group, e.resource.plural) == (t.resource.group, t.resource.plural)
