@@ -19,7 +19,6 @@ use std::time::Duration;
 use base64::Engine as _;
 use rhpull_e2e::env::{Env, registry};
 use rhpull_e2e::oracle::disagreement;
-use rhpull_e2e::stdout;
 use rhpull_testkit::kube::Options;
 use rhpull_testkit::kube::kubelet::types::PullLog;
 use rhpull_testkit::kube::mco::Machines;
@@ -375,22 +374,17 @@ fn rhpull_predicts_what_the_worlds_kubelet_then_does() {
         make(&env, w);
         let pull = first_pull(&env, w);
         let ns = w.ns();
-        let out = env.rhpull(
-            &[
-                "check",
-                "--pod",
-                "app",
-                "-n",
-                &ns,
-                "--registry-ca",
-                &ca,
-                "-o",
-                "json",
-            ],
-            None,
-        );
-        let doc: Value = serde_json::from_slice(&out.stdout)
-            .unwrap_or_else(|e| panic!("seed {}: {e}: {}", w.seed, stdout(&out)));
+        let doc = env.rhpull_json(&[
+            "check",
+            "--pod",
+            "app",
+            "-n",
+            &ns,
+            "--registry-ca",
+            &ca,
+            "-o",
+            "json",
+        ]);
         seen[usize::from(pull.error.is_some())] += 1;
         seen[2] += usize::from(pull.cached);
         seen[3] += usize::from(pull.endpoint.as_deref().is_some_and(|e| e != w.image()));

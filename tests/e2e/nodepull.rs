@@ -56,29 +56,8 @@ fn mirror() -> String {
     format!("{}/rhel9", registry().registry.host())
 }
 
-/// Real kubectl with `manifest` on stdin.
-fn kubectl(env: &Env, args: &[&str], manifest: Option<&Value>) -> Output {
-    use std::io::Write as _;
-    let mut child = std::process::Command::new("kubectl")
-        .args(args)
-        .env("KUBECONFIG", &env.emulator.kubeconfig)
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .expect("run kubectl");
-    let mut stdin = child.stdin.take().expect("stdin");
-    if let Some(m) = manifest {
-        stdin.write_all(m.to_string().as_bytes()).expect("write");
-    }
-    drop(stdin);
-    let out = child.wait_with_output().expect("kubectl");
-    assert!(out.status.success(), "kubectl {args:?}: {}", stderr(&out));
-    out
-}
-
 fn apply(env: &Env, manifest: &Value) {
-    kubectl(env, &["apply", "-f", "-"], Some(manifest));
+    env.kubectl(&["apply", "-f", "-"], Some(manifest));
 }
 
 /// An ImageTagMirrorSet sending `localhost:1/acme` to the world registry.
@@ -105,7 +84,7 @@ fn failing_pod(env: &Env, name: &str, image: &str, owned: bool) {
             "name": format!("{name}-5d8f"), "uid": "3f1c2a8e-0000-4000-8000-00000000000a",
             "controller": true}]);
     }
-    kubectl(env, &["create", "-f", "-"], Some(&pod));
+    env.kubectl(&["create", "-f", "-"], Some(&pod));
     env.wait_until(&format!("{name} backs off"), || {
         let p = env.emulator.get("Pod", NS, name)?;
         (p["status"]["containerStatuses"][0]["state"]["waiting"]["reason"] == "ImagePullBackOff")
@@ -304,8 +283,7 @@ fn a_credential_provider_needs_the_service_account_to_list_secrets() {
     assert_eq!(groups[0]["fix"]["action"], "provider_rbac");
 
     // The fix as printed, run with real kubectl.
-    kubectl(
-        &env,
+    env.kubectl(
         &[
             "create",
             "role",
@@ -317,8 +295,7 @@ fn a_credential_provider_needs_the_service_account_to_list_secrets() {
         ],
         None,
     );
-    kubectl(
-        &env,
+    env.kubectl(
         &[
             "create",
             "rolebinding",
@@ -364,8 +341,7 @@ fn never_contact_source_and_the_image_policy_are_named_never_as_a_login() {
     // A registry the cluster blocks: whatever the login, nothing is asked.
     let host = registry().registry.host();
     ok(&env.rhpull_as_world(&["create", "--registry", &host, "--link", "default", "-n", NS]));
-    kubectl(
-        &env,
+    env.kubectl(
         &[
             "patch",
             "image.config.openshift.io",
@@ -405,9 +381,7 @@ fn never_contact_source_and_the_image_policy_are_named_never_as_a_login() {
     assert_eq!(direct["fix"]["field"], "blockedRegistries");
 
     // Allowed registries that do not name it refuse it too.
-    kubectl(
-        &env,
-        &[
+    env.kubectl(&[
             "patch",
             "image.config.openshift.io",
             "cluster",
@@ -428,8 +402,7 @@ fn never_contact_source_and_the_image_policy_are_named_never_as_a_login() {
 /// real kubectl through the status subresource.
 fn cache_on_worker(env: &Env, image: &str) {
     let patch = json!({"status": {"images": [{"names": [image], "sizeBytes": 1024}]}});
-    kubectl(
-        env,
+    env.kubectl(
         &[
             "patch",
             "node",

@@ -30,6 +30,14 @@ fn all_in(env: &Env, reason: &str, pods: usize) -> Vec<(String, String)> {
     })
 }
 
+/// `kubectl rollout status WHAT` until it is done (60 s at most).
+fn rolled_out(env: &Env, what: &str) -> String {
+    env.kubectl(
+        &["rollout", "status", what, "-n", NS, "--timeout=60s"],
+        None,
+    )
+}
+
 fn events(env: &Env) -> String {
     env.kubectl(
         &[
@@ -120,17 +128,7 @@ fn a_deployment_backs_off_on_its_own_then_runs_once_linked_and_restarted() {
     ]));
     assert!(env.pod_states(NS).iter().all(|(r, _)| r != "Running"));
     env.kubectl(&["rollout", "restart", "deployment/web", "-n", NS], None);
-    let out = env.kubectl(
-        &[
-            "rollout",
-            "status",
-            "deployment/web",
-            "-n",
-            NS,
-            "--timeout=60s",
-        ],
-        None,
-    );
+    let out = rolled_out(&env, "deployment/web");
     says(&out, &["successfully rolled out"]);
     all_in(&env, "Running", 2);
     says(
@@ -286,33 +284,13 @@ fn statefulsets_daemonsets_and_deleted_pods_behave_as_on_a_cluster() {
                      "spec": {"selector": {"matchLabels": {"app": "agent"}}, "template": agent}})),
     );
     says(
-        &env.kubectl(
-            &[
-                "rollout",
-                "status",
-                "statefulset/db",
-                "-n",
-                NS,
-                "--timeout=60s",
-            ],
-            None,
-        ),
+        &rolled_out(&env, "statefulset/db"),
         // The API server defaults `rollingUpdate.partition: 0`, so kubectl
         // speaks of a partitioned roll-out, as on a real cluster.
         &["partitioned roll out complete: 2 new pods have been updated"],
     );
     says(
-        &env.kubectl(
-            &[
-                "rollout",
-                "status",
-                "daemonset/agent",
-                "-n",
-                NS,
-                "--timeout=60s",
-            ],
-            None,
-        ),
+        &rolled_out(&env, "daemonset/agent"),
         &["daemon set \"agent\" successfully rolled out"],
     );
     for bin in rhpull_e2e::kubectls() {
@@ -332,17 +310,7 @@ fn statefulsets_daemonsets_and_deleted_pods_behave_as_on_a_cluster() {
     }
     env.kubectl(&["rollout", "restart", "statefulset/db", "-n", NS], None);
     says(
-        &env.kubectl(
-            &[
-                "rollout",
-                "status",
-                "statefulset/db",
-                "-n",
-                NS,
-                "--timeout=60s",
-            ],
-            None,
-        ),
+        &rolled_out(&env, "statefulset/db"),
         &["partitioned roll out complete: 2 new pods have been updated"],
     );
 
@@ -350,17 +318,7 @@ fn statefulsets_daemonsets_and_deleted_pods_behave_as_on_a_cluster() {
         &["create", "deployment", "web", "-n", NS, "--image", &image],
         None,
     );
-    env.kubectl(
-        &[
-            "rollout",
-            "status",
-            "deployment/web",
-            "-n",
-            NS,
-            "--timeout=60s",
-        ],
-        None,
-    );
+    rolled_out(&env, "deployment/web");
     let web = |env: &Env| -> Vec<String> {
         env.pods(NS)
             .iter()
@@ -379,17 +337,7 @@ fn statefulsets_daemonsets_and_deleted_pods_behave_as_on_a_cluster() {
         let now = web(&env);
         (now.len() == 1 && now[0] != before[0]).then_some(now)
     });
-    env.kubectl(
-        &[
-            "rollout",
-            "status",
-            "deployment/web",
-            "-n",
-            NS,
-            "--timeout=60s",
-        ],
-        None,
-    );
+    rolled_out(&env, "deployment/web");
     assert_ne!(again, before);
     env.kubectl(&["delete", "deployment", "web", "-n", NS], None);
     env.wait_until("the Deployment's pods go with it", || {

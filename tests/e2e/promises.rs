@@ -157,21 +157,16 @@ fn failing_pods_are_grouped_by_the_whole_image() {
         (states.len() == 2 && states.iter().all(|(r, _)| r == "ImagePullBackOff")).then_some(())
     });
     let ca = env.ca();
-    let out = env.rhpull(
-        &[
-            "check",
-            "--failing",
-            "-n",
-            "shop",
-            "--registry-ca",
-            &ca,
-            "-o",
-            "json",
-        ],
-        None,
-    );
-    let doc: Value =
-        serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", stdout(&out)));
+    let doc = env.rhpull_json(&[
+        "check",
+        "--failing",
+        "-n",
+        "shop",
+        "--registry-ca",
+        &ca,
+        "-o",
+        "json",
+    ]);
     let groups = doc.as_array().expect("groups");
     assert_eq!(groups.len(), 2, "{doc}");
     let mut images: Vec<&str> = groups.iter().filter_map(|g| g["image"].as_str()).collect();
@@ -226,22 +221,17 @@ fn a_hosted_node_the_syncer_skips_keeps_the_original_pull_secret() {
     });
     let ca = env.ca();
     for (pod, passes) in [("skipped", false), ("synced", true)] {
-        let out = env.rhpull(
-            &[
-                "check",
-                "--pod",
-                pod,
-                "-n",
-                "shop",
-                "--registry-ca",
-                &ca,
-                "-o",
-                "json",
-            ],
-            None,
-        );
-        let doc: Value =
-            serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", stdout(&out)));
+        let doc = env.rhpull_json(&[
+            "check",
+            "--pod",
+            pod,
+            "-n",
+            "shop",
+            "--registry-ca",
+            &ca,
+            "-o",
+            "json",
+        ]);
         assert_eq!(doc["passed"], passes, "{pod}: {doc}");
         rhpull_e2e::oracle::assert_agrees(&env, "shop", pod, &doc);
     }

@@ -240,6 +240,14 @@ impl Env {
         self.rhpull(&all, Some(&format!("{}\n", world::TOKEN)))
     }
 
+    /// `kubectl rhpull <args>`, its stdout read as the one JSON document
+    /// it prints (whatever its exit code).
+    pub fn rhpull_json(&self, args: &[&str]) -> Value {
+        let out = self.rhpull(args, None);
+        serde_json::from_slice(&out.stdout)
+            .unwrap_or_else(|e| panic!("{args:?}: {e}: {}{}", stdout(&out), stderr(&out)))
+    }
+
     /// Real kubectl, `-o json`.
     pub fn kubectl_json(&self, args: &[&str]) -> Value {
         let out = std::process::Command::new("kubectl")

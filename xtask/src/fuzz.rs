@@ -1,8 +1,12 @@
 //! `cargo xtask fuzz [--runs N] [TARGET...]`: installs cargo-fuzz if it is
 //! missing and runs every fuzz target (`fuzz/fuzz_targets`) for N
-//! executions (default 1,000,000) from the corpus kept in `fuzz/corpus`.
-//! Not part of CI's default run. cargo-fuzz passes nightly-only flags to
-//! rustc; RUSTC_BOOTSTRAP lets the stable toolchain accept them.
+//! executions (default 1,000,000) from the committed seeds
+//! (`fuzz/seeds/TARGET`: hand-made inputs and a minimised corpus, a few
+//! dozen each) and the corpus it grows (`fuzz/corpus/TARGET`, which git
+//! does not track; `cargo fuzz cmin TARGET corpus/TARGET` in `fuzz/`
+//! minimises it). Not part of CI's default run. cargo-fuzz passes
+//! nightly-only flags to rustc; RUSTC_BOOTSTRAP lets the stable toolchain
+//! accept them.
 //!
 //! Every input must be handled within [`TIMEOUT_SECS`] (libFuzzer's
 //! `-timeout`), and inputs grow up to [`MAX_LEN`] bytes, so an input that
@@ -43,20 +47,27 @@ pub fn run(args: Args) -> Result<(), String> {
     if !have {
         crate::cargo(&["install", "cargo-fuzz", "--locked"])?;
     }
+    let fuzz = workspace_root().join("fuzz");
     for target in &targets {
         eprintln!("xtask fuzz: {target}, {runs} runs");
+        // New inputs go to the first folder; the seeds are read, not written.
+        let corpus = format!("corpus/{target}");
+        std::fs::create_dir_all(fuzz.join(&corpus)).map_err(|e| e.to_string())?;
+        let seeds = format!("seeds/{target}");
         let status = Command::new("cargo")
             .args([
                 "fuzz",
                 "run",
                 target,
+                &corpus,
+                &seeds,
                 "--",
                 &format!("-runs={runs}"),
                 &format!("-timeout={TIMEOUT_SECS}"),
                 &format!("-max_len={MAX_LEN}"),
             ])
             .env("RUSTC_BOOTSTRAP", "1")
-            .current_dir(workspace_root().join("fuzz"))
+            .current_dir(&fuzz)
             .status()
             .map_err(|e| format!("cannot run cargo fuzz: {e}"))?;
         if !status.success() {
