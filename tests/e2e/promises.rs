@@ -52,7 +52,8 @@ fn a_path_scoped_login_is_checked_at_its_host() {
     let ca = env.ca();
     let said = ok(&env.rhpull(&["check", "--registry-ca", &ca], None));
     assert!(!said.contains("cannot resolve"), "{said}");
-    says(&said, &[&host]);
+    // The key whose login it checked is named.
+    says(&said, &[&host, &key]);
     let doc: Value = serde_json::from_str(&ok(
         &env.rhpull(&["check", "--registry-ca", &ca, "-o", "json"], None)
     ))
