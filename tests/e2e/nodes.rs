@@ -56,6 +56,14 @@ fn events(env: &Env) -> String {
 fn a_deployment_backs_off_on_its_own_then_runs_once_linked_and_restarted() {
     let env = kubernetes();
     let image = image();
+    // `kubectl get pods -w`, as a person watches it.
+    let mut watching = std::process::Command::new("kubectl")
+        .args(["get", "pods", "-n", NS, "-w"])
+        .env("KUBECONFIG", &env.emulator.kubeconfig)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("kubectl get pods -w");
     env.kubectl(
         &[
             "create",
@@ -70,6 +78,32 @@ fn a_deployment_backs_off_on_its_own_then_runs_once_linked_and_restarted() {
         None,
     );
     let states = all_in(&env, "ImagePullBackOff", 2);
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let _ = watching.kill();
+    let watched = rhpull_e2e::stdout(&watching.wait_with_output().expect("watch output"));
+    says(
+        &watched,
+        &[
+            "NAME",
+            "READY",
+            "STATUS",
+            "RESTARTS",
+            "AGE",
+            "0/1",
+            "ErrImagePull",
+            "ImagePullBackOff",
+        ],
+    );
+    // The pods go on failing and backing off, in turn (the back-off is short here).
+    let listed = env.kubectl(&["get", "pods", "-n", NS], None);
+    says(
+        &listed,
+        &["NAME", "READY", "STATUS", "RESTARTS", "AGE", "0/1"],
+    );
+    assert!(
+        listed.contains("ImagePullBackOff") || listed.contains("ErrImagePull"),
+        "{listed}"
+    );
     let (_, message) = &states[0];
     says(
         message,
@@ -131,6 +165,14 @@ fn a_deployment_backs_off_on_its_own_then_runs_once_linked_and_restarted() {
     let out = rolled_out(&env, "deployment/web");
     says(&out, &["successfully rolled out"]);
     all_in(&env, "Running", 2);
+    says(
+        &env.kubectl(&["get", "pods", "-n", NS], None),
+        &["1/1     Running"],
+    );
+    says(
+        &env.kubectl(&["get", "deployment", "web", "-n", NS], None),
+        &["READY   UP-TO-DATE   AVAILABLE", "2/2     2            2"],
+    );
     says(
         &events(&env),
         &[&format!("Successfully pulled image \"{image}\" in ")],

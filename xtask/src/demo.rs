@@ -11,6 +11,7 @@ use std::ffi::OsString;
 use std::path::Path;
 use std::process::{Command, Stdio};
 
+use rhpull_testkit::kube::kubelet::types::Pulling;
 use rhpull_testkit::kube::{Emulator, Options};
 use rhpull_testkit::world::{self, RegistryWorld};
 
@@ -81,6 +82,18 @@ impl Shell {
         Ok(status.success())
     }
 
+    /// Plain `kubectl ARGS` against the demo cluster, shown as typed.
+    fn kubectl(&self, args: &[&str]) -> Result<bool, String> {
+        println!("$ kubectl {}", args.join(" "));
+        let status = Command::new("kubectl")
+            .args(args)
+            .env("KUBECONFIG", &self.kubeconfig)
+            .stdin(Stdio::null())
+            .status()
+            .map_err(|e| format!("cannot run kubectl: {e}"))?;
+        Ok(status.success())
+    }
+
     /// `kubectl rhpull …` for commands that do not talk to registries.
     fn plain(&self, shown: &str, args: &[&str]) -> Result<bool, String> {
         println!("$ {shown}");
@@ -122,16 +135,19 @@ pub fn run() -> Result<(), String> {
 
 fn start_world() -> (Emulator, RegistryWorld) {
     step(
-        "The test world: an OpenShift-like API server, a registry with token auth and an SSO-like token server, on 127.0.0.1",
+        "The test world: an OpenShift-like API server whose nodes pull for real, a registry with token auth and an SSO-like token server, on 127.0.0.1",
     );
-    let cluster = Emulator::start(Options::openshift());
+    let w = RegistryWorld::start();
+    let cluster = Emulator::start(Options {
+        kubelets: Some(Pulling::new(w.registry.cert_dir.clone())),
+        ..Options::openshift()
+    });
     cluster.create_namespace("project-a", &[]);
     cluster.create_namespace("project-b", &[]);
     println!(
         "cluster       {}  (namespaces project-a and project-b)",
         cluster.url()
     );
-    let w = RegistryWorld::start();
     println!(
         "registry      https://{}  (Debian docker-registry, auth: token)",
         w.registry.host()
@@ -218,6 +234,21 @@ fn cluster_steps(shell: &Shell, w: &RegistryWorld, cluster: &Emulator) -> Result
     let check_pod = format!("kubectl rhpull check --pod web -n project-a {tail}");
     let args = ["check", "--pod", "web", "-n", "project-a"];
     expect(shell.rhpull(&check_pod, &args, None)?, "check --pod")?;
+
+    step("And the node's kubelet pulls it, with the secret the link gave the pod");
+    let wait = [
+        "wait",
+        "pod/web",
+        "-n",
+        "project-a",
+        "--for=condition=Ready",
+        "--timeout=60s",
+    ];
+    expect(shell.kubectl(&wait)?, "kubectl wait")?;
+    expect(
+        shell.kubectl(&["get", "pod", "web", "-n", "project-a"])?,
+        "kubectl get pod",
+    )?;
 
     step("Which registries need a login, and who you are logged in as");
     expect(

@@ -36,6 +36,7 @@ pub mod selectors;
 pub mod state;
 pub mod status;
 pub mod store;
+pub mod table;
 pub mod validate;
 pub mod workloads;
 

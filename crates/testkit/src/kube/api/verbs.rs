@@ -28,9 +28,10 @@ pub async fn handle(
     headers: &HeaderMap,
     body: Bytes,
 ) -> Response {
+    let table = super::super::table::wanted(headers);
     let result = match (method.as_str(), &t.name) {
         ("GET", Some(name)) => get(shared, t, name),
-        ("GET", None) if q.watch => return watch(shared, t, q),
+        ("GET", None) if q.watch => return watch(shared, t, q, table),
         ("GET", None) => list(shared, t, q),
         ("POST", None) if t.resource.plural == "subjectaccessreviews" => {
             subject_review(shared, user, &body)
@@ -42,8 +43,13 @@ pub async fn handle(
         ("DELETE", Some(name)) => delete(shared, t, name, q),
         _ => Err(ApiError::method_not_allowed()),
     };
+    // kubectl's `get` asks for a Table: its columns where the kind has them.
+    let printed = |v: Value| match (method.as_str(), table) {
+        ("GET", true) => super::super::table::of(t.resource.kind, &v).unwrap_or(v),
+        _ => v,
+    };
     match result {
-        Ok((code, v)) => json_response(code, &v),
+        Ok((code, v)) => json_response(code, &printed(v)),
         Err(e) => e.into_response(),
     }
 }

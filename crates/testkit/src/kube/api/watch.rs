@@ -26,7 +26,14 @@ fn watch_matches(e: &Event, t: &Target, labels: &LabelSelector, fields: &FieldSe
         && fields.matches(&e.object)
 }
 
-fn watch_line(kind: &str, object: &Value) -> Bytes {
+/// One event; with `table`, its object as a one-row Table (what `kubectl
+/// get -w` asks for), where the kind has columns.
+fn watch_line(kind: &str, object: &Value, table: Option<&str>) -> Bytes {
+    let printed = match table {
+        Some(k) if kind != "ERROR" => super::super::table::of(k, object),
+        _ => None,
+    };
+    let object = printed.as_ref().unwrap_or(object);
     let mut s = json!({"type": kind, "object": object}).to_string();
     s.push('\n');
     Bytes::from(s)
@@ -34,7 +41,8 @@ fn watch_line(kind: &str, object: &Value) -> Bytes {
 
 /// A watch: past events (or the current objects as ADDED), then live ones,
 /// as a stream of JSON lines, until `timeoutSeconds` or the server stops.
-pub(super) fn watch(shared: &Shared, t: &Target, q: &Query) -> Response {
+pub(super) fn watch(shared: &Shared, t: &Target, q: &Query, table: bool) -> Response {
+    let printed = table.then_some(t.resource.kind);
     let (labels, fields) = match selectors(t, q) {
         Ok(s) => s,
         Err(e) => return e.into_response(),
@@ -58,7 +66,7 @@ pub(super) fn watch(shared: &Shared, t: &Target, q: &Query) -> Response {
             };
             for (_, v) in state.store.list(t.resource, ns) {
                 if labels.matches(v) && fields.matches(v) {
-                    backlog.push(watch_line("ADDED", v));
+                    backlog.push(watch_line("ADDED", v, printed));
                 }
             }
         }
@@ -68,7 +76,7 @@ pub(super) fn watch(shared: &Shared, t: &Target, q: &Query) -> Response {
                     .iter()
                     .filter(|e| watch_matches(e, t, &labels, &fields))
                 {
-                    backlog.push(watch_line(e.kind, &e.object));
+                    backlog.push(watch_line(e.kind, &e.object, printed));
                 }
             }
             None => {
@@ -76,7 +84,7 @@ pub(super) fn watch(shared: &Shared, t: &Target, q: &Query) -> Response {
                     "too old resource version: {rv} ({})",
                     state.store.oldest_event_rv()
                 ));
-                backlog.push(watch_line("ERROR", &gone.status_body()));
+                backlog.push(watch_line("ERROR", &gone.status_body(), None));
                 drop(state);
                 return stream_response(futures::stream::iter(backlog));
             }
@@ -106,7 +114,7 @@ pub(super) fn watch(shared: &Shared, t: &Target, q: &Query) -> Response {
                 Some(d) => tokio::time::timeout_at(d, next).await.unwrap_or_default(),
                 None => next.await,
             };
-            event.map(|e| (watch_line(e.kind, &e.object), rx))
+            event.map(|e| (watch_line(e.kind, &e.object, printed), rx))
         }
     });
     stream_response(futures::stream::iter(backlog).chain(live))
