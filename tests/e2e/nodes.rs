@@ -430,3 +430,52 @@ fn a_copy_pulled_with_a_secret_is_not_lent_to_a_pod_without_that_login() {
         .expect("a pull");
     assert!(!second.cached && second.error.is_some(), "{second:?}");
 }
+
+/// A pull secret the kubelet cannot use: one of another type is passed
+/// over without a word and the pull goes on; one whose `auth` is not
+/// base64(`user:password`) stops the pull with the decoding error
+/// (`MakeDockerKeyring` returns it), as the kubelet's source does.
+#[test]
+fn unusable_pull_secrets_are_handled_as_the_kubelet_handles_them() {
+    let env = kubernetes();
+    let image = image();
+    let b64 = |s: &str| base64::Engine::encode(&base64::engine::general_purpose::STANDARD, s);
+    let host = registry().registry.host();
+    env.emulator.put(
+        "Secret",
+        NS,
+        json!({"metadata": {"name": "opaque"}, "type": "Opaque",
+               "data": {".dockerconfigjson": b64(&json!({"auths": {host.clone(): {"auth": b64("u:p")}}}).to_string())}}),
+    );
+    env.emulator.put(
+        "Secret",
+        NS,
+        json!({"metadata": {"name": "garbled"}, "type": "kubernetes.io/dockerconfigjson",
+               "data": {".dockerconfigjson": b64(&json!({"auths": {host.clone(): {"auth": "%%%"}}}).to_string())}}),
+    );
+    for (name, secret) in [("with-opaque", "opaque"), ("with-garbled", "garbled")] {
+        env.kubectl(
+            &["create", "-f", "-"],
+            Some(&json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name, "namespace": NS},
+                         "spec": {"imagePullSecrets": [{"name": secret}], "containers": [{"name": "app", "image": image}]}})),
+        );
+    }
+    all_in(&env, "ImagePullBackOff", 2);
+    let pulls = env.emulator.pulls();
+    let error_of = |pod: &str| {
+        pulls
+            .iter()
+            .find(|p| p.pod == pod)
+            .and_then(|p| p.error.clone())
+            .unwrap_or_default()
+    };
+    // Passed over: the pull went to the registry, anonymously.
+    says(&error_of("with-opaque"), &["rpc error", "unauthorized"]);
+    // Stopped before the registry: the secret's own error.
+    says(&error_of("with-garbled"), &["illegal base64 data"]);
+    assert!(
+        !error_of("with-garbled").contains("rpc error"),
+        "{}",
+        error_of("with-garbled")
+    );
+}
