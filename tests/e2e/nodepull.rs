@@ -500,3 +500,35 @@ fn a_cached_copy_is_judged_by_the_nodes_verification_policy() {
         ],
     );
 }
+
+/// A path-scoped key the node has not got yet (its pool is paused): the
+/// kubelet fails, and `check --pod` and `check --failing` agree that the
+/// rollout is the fix, not the global pull secret.
+#[test]
+fn a_path_scoped_key_a_node_has_not_got_yet_is_a_rollout_to_wait_for() {
+    let env = openshift();
+    let host = registry().registry.host();
+    env.kubectl(
+        &[
+            "patch",
+            "mcp",
+            "worker",
+            "--type=merge",
+            "-p",
+            r#"{"spec":{"paused":true}}"#,
+        ],
+        None,
+    );
+    let key = format!("{host}/rhel9");
+    ok(&env.rhpull_as_world(&["global", "set", &key, "--yes"]));
+    failing_pod(&env, "web", &registry().image(), true);
+    let said = failed(&check_pod(&env, "web", &[]));
+    says(&said, &["it pulls once the rollout reaches it"]);
+    assert!(!said.contains("global set"), "{said}");
+    let groups = both_agree(&env);
+    assert_eq!(
+        groups[0]["fix"]["action"], "wait_for_rollout",
+        "{}",
+        groups[0]
+    );
+}

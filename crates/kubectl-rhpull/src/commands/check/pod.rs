@@ -152,7 +152,13 @@ impl PodReport {
     /// What to do when the pull fails with `cause`, from `source` (`None`:
     /// nothing matched, an anonymous pull): for a credential problem, a
     /// fix that fits a pod; otherwise the cause's own.
-    fn next(&self, cause: Option<&Cause>, source: Option<&Source>, registry: &str) -> Next {
+    fn next(
+        &self,
+        cause: Option<&Cause>,
+        source: Option<&Source>,
+        registry: &str,
+        image: &str,
+    ) -> Next {
         if !cause.is_some_and(is_login_problem) {
             return Next::OfCause;
         }
@@ -164,11 +170,11 @@ impl PodReport {
             ("sa", v.service_account.as_str()),
             ("how", how.as_str()),
         ];
-        // The node has not yet got the global pull secret's entry for the
-        // registry (changed, or added): the rollout is the fix, whether
-        // the node's old entry was tried or it had none.
-        let node_behind =
-            (self.node_file()).is_some_and(|f| f.behind.iter().any(|b| b.registry == registry));
+        // The node has not yet got the global pull secret's entry that the
+        // kubelet would match for the image (changed, or added; a
+        // path-scoped key too): the rollout is the fix, whether the node's
+        // old entry was tried or it had none — as `check --failing` says.
+        let node_behind = !self.node_behind(image).is_empty();
         let key = match source {
             Some(Source::PodSecret { name }) => {
                 return Next::Instead(text(
@@ -250,7 +256,7 @@ impl PodReport {
                     self.mirror_next(step)
                 }
                 Some(_) => Next::OfCause,
-                None => self.next(a.report.cause(), a.source.as_ref(), &registry),
+                None => self.next(a.report.cause(), a.source.as_ref(), &registry, &img.image),
             };
             let lines = report_lines(&a.report, source.as_deref(), &next);
             blocks.extend(lines.into_iter().map(Block::Line));
