@@ -12,6 +12,7 @@ mod differential;
 mod dist;
 mod exactness;
 mod failing;
+mod fix;
 mod fleet;
 mod hosted;
 mod json_output;

@@ -41,6 +41,10 @@ pub struct FailingPod {
     /// Credentials of the secrets its service account has and it lacks
     /// (linked after it was made): what a new pod would get.
     pub linked_since: Vec<Keyed>,
+    /// Its uid, and its controller's: a replacement is told from the pod
+    /// it replaces by these.
+    pub uid: String,
+    pub owner_uid: Option<String>,
 }
 
 /// Where to look: `-n`'s namespace (`None`), some, or all.
@@ -236,7 +240,12 @@ pub async fn find(cluster: &Cluster, scope: Option<&Scope>) -> Result<Found, Clu
             view.node_credentials = world.node_credentials(view.node.as_deref()).clone();
             let uid = pod.metadata.uid.clone().unwrap_or_default();
             let failures = events.get(&uid);
+            let owner_uid = (pod.metadata.owner_references.iter().flatten())
+                .find(|o| o.controller == Some(true))
+                .map(|o| o.uid.clone());
             FailingPod {
+                uid: uid.clone(),
+                owner_uid,
                 kubelet_message: failures.map(|f| f.message.clone()),
                 failing_since: failures
                     .map(|f| f.first.clone())
@@ -350,6 +359,11 @@ pub struct PodRef {
     pub failing_since: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub kubelet_message: Option<String>,
+    /// Its uid and its controller's (not in machine output).
+    #[serde(skip)]
+    pub uid: String,
+    #[serde(skip)]
+    pub owner_uid: Option<String>,
 }
 
 /// Pods that fail for the same reason: the same image (tag or digest),
@@ -425,6 +439,8 @@ pub fn group(found: &Found) -> Vec<Group> {
                 owner: pod.view.owner.clone(),
                 failing_since: pod.failing_since.clone(),
                 kubelet_message: pod.kubelet_message.clone(),
+                uid: pod.uid.clone(),
+                owner_uid: pod.owner_uid.clone(),
             });
         }
     }
@@ -689,6 +705,8 @@ mod tests {
             kubelet_message: None,
             failing_since: None,
             linked_since: Vec::new(),
+            uid: format!("uid-{name}"),
+            owner_uid: None,
         }
     }
 

@@ -471,3 +471,30 @@ impl From<ReportOutput> for crate::render::Format {
         }
     }
 }
+
+/// `fix`: every failing pod's group diagnosed as `check --failing` does,
+/// each remedy a tool may carry out written, and the pods followed until
+/// the kubelet says pulled or failed again.
+#[derive(Debug, clap::Args)]
+pub struct FixArgs {
+    /// Answers the confirmation (needed without a terminal).
+    #[arg(short = 'y', long)]
+    pub yes: bool,
+    #[arg(long = "dry-run", value_enum, default_value_t, num_args = 0..=1, default_missing_value = "client")]
+    pub dry_run: DryRunArg,
+    /// How long to follow the pods for the kubelet's word.
+    #[arg(long = "wait", id = "fix_wait", value_name = "DURATION", default_value = "5m", value_parser = values::duration)]
+    pub wait: std::time::Duration,
+    /// A login typed in (`-u`, `--password-stdin`) for the registry a fix
+    /// needs, in place of the stored ones.
+    #[command(flatten)]
+    pub secret: SecretArgs,
+    #[command(flatten)]
+    pub source: SourceArgs,
+    #[command(flatten)]
+    pub net: NetArgs,
+    #[command(flatten)]
+    pub at: Where,
+    #[arg(short = 'o', long = "output", value_enum, default_value_t)]
+    pub output: ReportOutput,
+}

@@ -62,6 +62,7 @@ pub enum Command {
     // Shown from the catalogue (see i18n), not by clap.
     #[command(alias = "doctor")]
     Check(CheckArgs),
+    Fix(FixArgs),
     Create(CreateArgs),
     Link(LinkArgs),
     Unlink(UnlinkArgs),

@@ -6,7 +6,7 @@
 //! cluster, `--pod` a pod as its kubelet would pull, `--failing` every pod
 //! that cannot pull.
 
-mod failing;
+pub(crate) mod failing;
 pub mod pod;
 mod pull;
 pub mod render;

@@ -10,6 +10,7 @@ mod completion;
 mod create;
 mod delegated;
 mod export;
+mod fix;
 mod fleet;
 mod global;
 mod grant;
@@ -28,6 +29,7 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
     match cli.command {
         Command::Version(args) => version::run(&args),
         Command::Check(args) => check::run(kube, &args).await,
+        Command::Fix(args) => fix::run(kube, &args).await,
         Command::Create(args) => create::run(kube, &args).await,
         Command::Link(args) => link::run(kube, &args).await,
         Command::Unlink(args) => link::unlink(kube, &args).await,

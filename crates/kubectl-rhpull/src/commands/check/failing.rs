@@ -10,13 +10,12 @@
 
 use std::collections::BTreeMap;
 
+use rhpull_cluster::DryRun;
 use rhpull_cluster::access::{self, Need};
 use rhpull_cluster::failing::{self, Diagnosis, GroupCause, PodRef};
 use rhpull_cluster::fleet::Scope;
-use rhpull_cluster::pods::{self, Source};
-use rhpull_cluster::pullplan::Provider;
-use rhpull_cluster::{DryRun, failing::is_login_problem};
-use rhpull_core::mirrors::{EndpointBlock, Refusal};
+use rhpull_cluster::pods;
+use rhpull_cluster::remedy::{Remedy, remedy_of};
 use rhpull_core::sso::CheckOptions;
 use serde::Serialize;
 
@@ -54,53 +53,6 @@ pub async fn run(kube: &KubeArgs, args: &CheckArgs) -> Result<(), CliError> {
     driver::run(&cmd, &conn, args.output.into()).await
 }
 
-/// The fix for a group, typed: scripts read `action` and its fields; the
-/// words come from the catalogue.
-#[derive(Clone, Debug, Serialize)]
-#[serde(tag = "action", rename_all = "snake_case")]
-pub enum Fix {
-    /// A good token into every secret holding the refused login.
-    Rotate {
-        user: String,
-        registry: String,
-        namespaces: Vec<String>,
-    },
-    /// A good login for the registry in the global pull secret.
-    GlobalSet { registry: String, user: String },
-    /// A login for the pods, linked to their service account, and the
-    /// pods made again.
-    Link {
-        registry: String,
-        service_account: String,
-        namespaces: Vec<String>,
-    },
-    /// The pods made again (their service account has what works).
-    Recreate,
-    /// The node has the previous global pull secret: the rollout is on its way.
-    WaitForRollout,
-    /// The cluster's image policy refuses the image.
-    ImagePolicy { field: &'static str },
-    /// The mirror needs a node-wide login.
-    MirrorLogin { mirror: String },
-    /// The credential provider needs to list the namespace's secrets.
-    ProviderRbac {
-        namespace: String,
-        service_account: String,
-    },
-    /// The source may not be contacted, and no mirror served the image.
-    MirrorsOnly { source: String },
-    /// The cause's own fix (DNS, TLS, proxy, …), named by its reason.
-    OfCause { reason: Reason },
-}
-
-/// The namespaces of a group's pods.
-fn namespaces_of(d: &Diagnosis) -> Vec<String> {
-    let mut namespaces: Vec<String> = d.group.pods.iter().map(|p| p.namespace.clone()).collect();
-    namespaces.sort_unstable();
-    namespaces.dedup();
-    namespaces
-}
-
 /// `-n NS` or `--namespaces A,B`.
 fn where_words(namespaces: &[String]) -> String {
     match namespaces {
@@ -109,77 +61,16 @@ fn where_words(namespaces: &[String]) -> String {
     }
 }
 
-/// The fix a group needs.
-fn fix_of(d: &Diagnosis) -> Option<Fix> {
-    let g = &d.group;
-    let registry = g.plan.image.registry.clone();
-    let cause = d.cause.as_ref()?;
-    Some(match cause {
-        GroupCause::Refused { refusal } => Fix::ImagePolicy {
-            field: match refusal {
-                Refusal::NotAllowed => "allowedRegistries",
-                Refusal::Blocked { .. } => "blockedRegistries",
-            },
-        },
-        GroupCause::MirrorLogin {
-            mirror, provider, ..
-        } => match provider {
-            Provider::Runs { .. } => Fix::ProviderRbac {
-                namespace: g.pods[0].namespace.clone(),
-                service_account: g.service_account.clone(),
-            },
-            _ => Fix::MirrorLogin {
-                mirror: mirror_host(mirror),
-            },
-        },
-        GroupCause::SourceBlocked { block } => match block {
-            EndpointBlock::NeverContactSource { source } => Fix::MirrorsOnly {
-                source: source.clone(),
-            },
-            EndpointBlock::Blocked { .. } => Fix::ImagePolicy {
-                field: "blockedRegistries",
-            },
-        },
-        GroupCause::Check { cause } if is_login_problem(cause) => {
-            let user = d.check.tried.last().map_or("USER", |t| t.username.as_str());
-            let last = d.check.attempts.last().and_then(|a| a.source.as_ref());
-            match last {
-                _ if !g.node_behind.is_empty() => Fix::WaitForRollout,
-                Some(Source::Node { .. } | Source::NodeFile { .. }) => Fix::GlobalSet {
-                    registry,
-                    user: user.to_string(),
-                },
-                _ => Fix::Rotate {
-                    user: user.to_string(),
-                    registry,
-                    namespaces: namespaces_of(d),
-                },
-            }
-        }
-        GroupCause::Check { cause } => Fix::OfCause {
-            reason: super::render::cause_reason(cause),
-        },
-        // The node has not yet got the global pull secret's entry.
-        GroupCause::NoCredentialMatches { .. } if !g.node_behind.is_empty() => Fix::WaitForRollout,
-        GroupCause::NoCredentialMatches { .. } => Fix::Link {
-            registry,
-            service_account: g.service_account.clone(),
-            namespaces: namespaces_of(d),
-        },
-        GroupCause::PredatesLink { .. } => Fix::Recreate,
-    })
-}
-
 /// `mirror.example:5000` of `mirror.example:5000/team/app@sha256:…`.
 fn mirror_host(reference: &str) -> String {
     reference.split('/').next().unwrap_or(reference).to_string()
 }
 
 /// A fix in words.
-fn fix_words(d: &Diagnosis, fix: &Fix) -> Option<String> {
+pub fn fix_words(d: &Diagnosis, fix: &Remedy) -> Option<String> {
     let registry = d.group.plan.image.registry.as_str();
     Some(match fix {
-        Fix::Rotate {
+        Remedy::Rotate {
             user,
             registry,
             namespaces,
@@ -191,11 +82,11 @@ fn fix_words(d: &Diagnosis, fix: &Fix) -> Option<String> {
                 ("where", &where_words(namespaces)),
             ],
         ),
-        Fix::GlobalSet { registry, user } => text(
+        Remedy::GlobalSet { registry, user } => text(
             "failing.fix.global",
             &[("registry", registry), ("user", user)],
         ),
-        Fix::Link {
+        Remedy::Link {
             registry,
             service_account,
             namespaces,
@@ -207,22 +98,22 @@ fn fix_words(d: &Diagnosis, fix: &Fix) -> Option<String> {
                 ("where", &where_words(namespaces)),
             ],
         ),
-        Fix::Recreate => text("failing.fix.recreate", &[]),
-        Fix::WaitForRollout => text(
+        Remedy::Recreate => text("failing.fix.recreate", &[]),
+        Remedy::WaitForRollout => text(
             "failing.fix.rollout",
             &[("registries", &d.group.node_behind.join(", "))],
         ),
-        Fix::ImagePolicy { field } => text("failing.fix.image_policy", &[("field", field)]),
-        Fix::MirrorLogin { mirror } => text("failing.fix.mirror_login", &[("mirror", mirror)]),
-        Fix::ProviderRbac {
+        Remedy::ImagePolicy { field } => text("failing.fix.image_policy", &[("field", field)]),
+        Remedy::MirrorLogin { mirror } => text("failing.fix.mirror_login", &[("mirror", mirror)]),
+        Remedy::ProviderRbac {
             namespace,
             service_account,
         } => text(
             "failing.fix.provider_rbac",
             &[("namespace", namespace), ("sa", service_account)],
         ),
-        Fix::MirrorsOnly { source } => text("failing.fix.mirrors_only", &[("source", source)]),
-        Fix::OfCause { .. } => {
+        Remedy::MirrorsOnly { source } => text("failing.fix.mirrors_only", &[("source", source)]),
+        Remedy::OfCause { .. } => {
             let cause = match &d.cause {
                 Some(GroupCause::Check { cause }) => cause,
                 _ => return None,
@@ -490,7 +381,7 @@ impl FailingReport {
         if d.network_differs {
             lines.push(text("failing.network_differs", &[]));
         }
-        let fix = fix_of(d);
+        let fix = remedy_of(d);
         lines.extend(
             (fix.as_ref())
                 .and_then(|f| fix_words(d, f))
@@ -586,7 +477,7 @@ impl Report for FailingReport {
                     "node_behind": d.group.node_behind,
                     "cause": d.cause,
                     "reason": d.cause.as_ref().map(|c| reason_of(c).as_str()),
-                    "fix": fix_of(d),
+                    "fix": remedy_of(d),
                     "backing_off_since": failing_since(d),
                     "network_differs": d.network_differs,
                     "kubelet_message": kubelet_words(d),
@@ -624,6 +515,16 @@ impl Report for FailingReport {
         let mut blocks = vec![Block::Line(heading), Block::Blank];
         blocks.extend(self.diagnoses.iter().flat_map(|d| self.group_blocks(d)));
         blocks.extend(self.recreated_blocks());
+        // One command for every fix a tool may write, confirmed by the kubelet.
+        let fixable = (self.diagnoses.iter()).any(|d| remedy_of(d).is_some_and(|r| r.by_tool()));
+        if fixable && self.recreated.is_none() {
+            let at = if self.at == "*" {
+                "-A".to_string()
+            } else {
+                format!("-n {}", self.at)
+            };
+            blocks.push(Block::Line(text("failing.fix_all", &[("where", &at)])));
+        }
         blocks
     }
 

@@ -1,0 +1,157 @@
+//! `kubectl rhpull fix`: Deployments in three namespaces fail for three
+//! causes — no secret at all; a secret linked after the pods were made; a
+//! mirror that needs the nodes' login — and one `fix -A --yes` takes every
+//! pod to Running, confirmed by the world's kubelet, as real kubectl then
+//! reads. A dry run writes nothing first, and a second fix writes nothing.
+
+use std::time::Duration;
+
+use rhpull_e2e::env::{Env, ok, registry, says};
+use rhpull_e2e::stderr;
+use rhpull_testkit::kube::Options;
+use rhpull_testkit::kube::mco::Machines;
+use serde_json::json;
+
+const NAMESPACES: [&str; 3] = ["nosecret", "late", "mirror"];
+
+fn backing_off(env: &Env, ns: &str) {
+    env.wait_until(&format!("{ns}'s pod backs off"), || {
+        let states = env.pod_states(ns);
+        (!states.is_empty()
+            && states
+                .iter()
+                .all(|(r, _)| r == "ImagePullBackOff" || r == "ErrImagePull"))
+        .then_some(())
+    });
+}
+
+#[test]
+fn one_fix_takes_three_causes_to_running_confirmed_by_the_kubelet() {
+    let env = Env::pulling(Options {
+        machines: Machines {
+            masters: 1,
+            workers: 1,
+            delay: Duration::from_millis(10),
+        },
+        ..Options::openshift()
+    });
+    let host = registry().registry.host();
+    let image = registry().image();
+    for ns in NAMESPACES {
+        env.emulator.create_namespace(ns, &[]);
+        env.wait_for_service_account(ns, "default");
+    }
+    env.kubectl(
+        &["apply", "-f", "-"],
+        Some(&json!({"apiVersion": "config.openshift.io/v1", "kind": "ImageTagMirrorSet",
+                     "metadata": {"name": "acme"},
+                     "spec": {"imageTagMirrors": [{"source": "localhost:1/acme", "mirrors": [format!("{host}/rhel9")]}]}})),
+    );
+    // The mirror's pods have a login in their namespace, which CRI-O does
+    // not use for a mirror.
+    ok(&env.rhpull_as_world(&[
+        "create",
+        "-n",
+        "mirror",
+        "--registry",
+        &host,
+        "--link",
+        "default",
+    ]));
+    for ns in ["nosecret", "late"] {
+        env.kubectl(
+            &["create", "deployment", "app", "-n", ns, "--image", &image],
+            None,
+        );
+    }
+    env.kubectl(
+        &[
+            "create",
+            "deployment",
+            "app",
+            "-n",
+            "mirror",
+            "--image",
+            "localhost:1/acme/rhpull-demo:1",
+        ],
+        None,
+    );
+    for ns in NAMESPACES {
+        backing_off(&env, ns);
+    }
+    // Linked after its pods were made.
+    ok(&env.rhpull_as_world(&[
+        "create",
+        "-n",
+        "late",
+        "--registry",
+        &host,
+        "--link",
+        "default",
+    ]));
+    // The login `fix` finds as `check` does: the one podman stored.
+    env.skopeo_login();
+    let ca = env.ca();
+
+    let before = env.emulator.writes();
+    let dry = env.rhpull(
+        &["fix", "-A", "--yes", "--dry-run", "--registry-ca", &ca],
+        None,
+    );
+    assert_eq!(
+        env.emulator.writes(),
+        before,
+        "a dry run writes nothing: {}",
+        stderr(&dry)
+    );
+
+    let out = env.rhpull(
+        &[
+            "fix",
+            "-A",
+            "--yes",
+            "--registry-ca",
+            &ca,
+            "--wait",
+            "2m",
+            "-o",
+            "json",
+        ],
+        None,
+    );
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}{}", rhpull_e2e::stdout(&out), stderr(&out)));
+    assert_eq!(out.status.code(), Some(0), "{doc:#}\n{}", stderr(&out));
+    let groups = doc["groups"].as_array().expect("groups");
+    let mut actions: Vec<&str> = groups
+        .iter()
+        .filter_map(|g| g["fix"]["action"].as_str())
+        .collect();
+    actions.sort_unstable();
+    assert_eq!(actions, ["link", "mirror_login", "recreate"], "{doc:#}");
+    for g in groups {
+        assert_eq!(g["confirmed"], true, "{g:#}");
+        assert!(
+            g["pods"]
+                .as_array()
+                .expect("pods")
+                .iter()
+                .all(|p| p["kubelet"]["state"] == "pulled"),
+            "{g:#}"
+        );
+    }
+    // Real kubectl agrees: every pod runs.
+    for ns in NAMESPACES {
+        let pods = env.kubectl(&["get", "pods", "-n", ns], None);
+        says(&pods, &["1/1", "Running"]);
+        assert!(
+            !pods.contains("ImagePullBackOff") && !pods.contains("ErrImagePull"),
+            "{ns}: {pods}"
+        );
+    }
+    // Nothing left to fix: nothing written.
+    let after = env.emulator.writes();
+    let again = ok(&env.rhpull(&["fix", "-A", "--yes", "--registry-ca", &ca], None));
+    says(&again, &["No pod is failing to pull"]);
+    assert_eq!(env.emulator.writes(), after);
+}
