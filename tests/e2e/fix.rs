@@ -155,3 +155,83 @@ fn one_fix_takes_three_causes_to_running_confirmed_by_the_kubelet() {
     says(&again, &["No pod is failing to pull"]);
     assert_eq!(env.emulator.writes(), after);
 }
+
+/// A fix the user may not write is named with the missing right, and the
+/// other groups still go ahead.
+#[test]
+fn a_refused_fix_is_named_the_others_go_ahead_and_a_short_wait_says_what_is_pending() {
+    // The kubelet backs off for longer than the test: a node-wide fix
+    // waits for its next try.
+    let long = Duration::from_secs(300);
+    let env = Env::pulling_with_backoff(Options::default(), long, long);
+    let host = registry().registry.host();
+    let image = registry().image();
+    for ns in ["nosecret", "late"] {
+        env.emulator.create_namespace(ns, &[]);
+        env.wait_for_service_account(ns, "default");
+        env.kubectl(&["create", "deployment", "app", "-n", ns, "--image", &image], None);
+        backing_off(&env, ns);
+    }
+    ok(&env.rhpull_as_world(&["create", "-n", "late", "--registry", &host, "--link", "default"]));
+    env.skopeo_login();
+    // May read everything, ask about its rights, and delete pods in `late`
+    // only: the link in `nosecret` is refused.
+    let kubeconfig = env.emulator.add_user(
+        "fixer-token",
+        "fixer",
+        vec![
+            rhpull_testkit::kube::Rule::new(&["get", "list", "watch"], &["*"], &["*"], None),
+            rhpull_testkit::kube::Rule::new(&["create"], &["authorization.k8s.io"], &["selfsubjectaccessreviews"], None),
+            rhpull_testkit::kube::Rule::new(&["delete"], &[""], &["pods"], Some(&["late"])),
+        ],
+    );
+    let mut envs = env.envs("C");
+    envs[0].1 = kubeconfig.display().to_string();
+    let ca = env.ca();
+    let out = env.rhpull_with(&envs, &["fix", "-A", "--yes", "--registry-ca", &ca, "--wait", "60s"], None);
+    let said = rhpull_e2e::stdout(&out);
+    assert_eq!(out.status.code(), Some(1), "{said}{}", stderr(&out));
+    says(&said, &["not fixed", "you may not create secrets", "nosecret", "pulled (the kubelet"]);
+    for line in said.lines().filter(|l| l.contains("late/app-")) {
+        assert!(line.contains("pulled"), "the late group went ahead: {said}");
+    }
+    assert!(env.pod_states("late").iter().all(|(r, _)| r == "Running"));
+    assert!(env.pod_states("nosecret").iter().all(|(r, _)| r != "Running"));
+}
+
+/// A node-wide fix waits for the kubelet's next try: when `--wait` runs
+/// out first, the pods it waited for are named and the exit is 1.
+#[test]
+fn a_wait_that_runs_out_names_the_pods_still_pending() {
+    let long = Duration::from_secs(300);
+    let env = Env::pulling_with_backoff(
+        Options {
+            machines: Machines {
+                masters: 1,
+                workers: 1,
+                delay: Duration::from_millis(10),
+            },
+            ..Options::openshift()
+        },
+        long,
+        long,
+    );
+    let host = registry().registry.host();
+    env.emulator.create_namespace("mirror", &[]);
+    env.wait_for_service_account("mirror", "default");
+    env.kubectl(
+        &["apply", "-f", "-"],
+        Some(&json!({"apiVersion": "config.openshift.io/v1", "kind": "ImageTagMirrorSet",
+                     "metadata": {"name": "acme"},
+                     "spec": {"imageTagMirrors": [{"source": "localhost:1/acme", "mirrors": [format!("{host}/rhel9")]}]}})),
+    );
+    ok(&env.rhpull_as_world(&["create", "-n", "mirror", "--registry", &host, "--link", "default"]));
+    env.kubectl(&["run", "solo", "-n", "mirror", "--image", "localhost:1/acme/rhpull-demo:1", "--restart=Never"], None);
+    backing_off(&env, "mirror");
+    env.skopeo_login();
+    let ca = env.ca();
+    let out = env.rhpull(&["fix", "-n", "mirror", "--yes", "--registry-ca", &ca, "--wait", "2s"], None);
+    let said = rhpull_e2e::stdout(&out);
+    assert_eq!(out.status.code(), Some(1), "{said}{}", stderr(&out));
+    says(&said, &["fixed", "mirror/solo: no word from the kubelet yet", "kubectl rhpull fix --wait"]);
+}
