@@ -79,8 +79,8 @@ fn one_fix_takes_three_causes_to_running_confirmed_by_the_kubelet() {
     for ns in NAMESPACES {
         backing_off(&env, ns);
     }
-    // Linked after its pods were made.
-    ok(&env.rhpull_as_world(&[
+    // Linked after its pods were made: the link says so, and names `fix`.
+    let linked = env.rhpull_as_world(&[
         "create",
         "-n",
         "late",
@@ -88,7 +88,15 @@ fn one_fix_takes_three_causes_to_running_confirmed_by_the_kubelet() {
         &host,
         "--link",
         "default",
-    ]));
+    ]);
+    ok(&linked);
+    says(
+        &stderr(&linked),
+        &[
+            "1 pod failing to pull in late were made before",
+            "kubectl rhpull fix -n late",
+        ],
+    );
     // The login `fix` finds as `check` does: the one podman stored.
     env.skopeo_login();
     let ca = env.ca();
@@ -169,10 +177,21 @@ fn a_refused_fix_is_named_the_others_go_ahead_and_a_short_wait_says_what_is_pend
     for ns in ["nosecret", "late"] {
         env.emulator.create_namespace(ns, &[]);
         env.wait_for_service_account(ns, "default");
-        env.kubectl(&["create", "deployment", "app", "-n", ns, "--image", &image], None);
+        env.kubectl(
+            &["create", "deployment", "app", "-n", ns, "--image", &image],
+            None,
+        );
         backing_off(&env, ns);
     }
-    ok(&env.rhpull_as_world(&["create", "-n", "late", "--registry", &host, "--link", "default"]));
+    ok(&env.rhpull_as_world(&[
+        "create",
+        "-n",
+        "late",
+        "--registry",
+        &host,
+        "--link",
+        "default",
+    ]));
     env.skopeo_login();
     // May read everything, ask about its rights, and delete pods in `late`
     // only: the link in `nosecret` is refused.
@@ -181,22 +200,43 @@ fn a_refused_fix_is_named_the_others_go_ahead_and_a_short_wait_says_what_is_pend
         "fixer",
         vec![
             rhpull_testkit::kube::Rule::new(&["get", "list", "watch"], &["*"], &["*"], None),
-            rhpull_testkit::kube::Rule::new(&["create"], &["authorization.k8s.io"], &["selfsubjectaccessreviews"], None),
+            rhpull_testkit::kube::Rule::new(
+                &["create"],
+                &["authorization.k8s.io"],
+                &["selfsubjectaccessreviews"],
+                None,
+            ),
             rhpull_testkit::kube::Rule::new(&["delete"], &[""], &["pods"], Some(&["late"])),
         ],
     );
     let mut envs = env.envs("C");
     envs[0].1 = kubeconfig.display().to_string();
     let ca = env.ca();
-    let out = env.rhpull_with(&envs, &["fix", "-A", "--yes", "--registry-ca", &ca, "--wait", "60s"], None);
+    let out = env.rhpull_with(
+        &envs,
+        &["fix", "-A", "--yes", "--registry-ca", &ca, "--wait", "60s"],
+        None,
+    );
     let said = rhpull_e2e::stdout(&out);
     assert_eq!(out.status.code(), Some(1), "{said}{}", stderr(&out));
-    says(&said, &["not fixed", "you may not create secrets", "nosecret", "pulled (the kubelet"]);
+    says(
+        &said,
+        &[
+            "not fixed",
+            "you may not create secrets",
+            "nosecret",
+            "pulled (the kubelet",
+        ],
+    );
     for line in said.lines().filter(|l| l.contains("late/app-")) {
         assert!(line.contains("pulled"), "the late group went ahead: {said}");
     }
     assert!(env.pod_states("late").iter().all(|(r, _)| r == "Running"));
-    assert!(env.pod_states("nosecret").iter().all(|(r, _)| r != "Running"));
+    assert!(
+        env.pod_states("nosecret")
+            .iter()
+            .all(|(r, _)| r != "Running")
+    );
 }
 
 /// A node-wide fix waits for the kubelet's next try: when `--wait` runs
@@ -225,13 +265,51 @@ fn a_wait_that_runs_out_names_the_pods_still_pending() {
                      "metadata": {"name": "acme"},
                      "spec": {"imageTagMirrors": [{"source": "localhost:1/acme", "mirrors": [format!("{host}/rhel9")]}]}})),
     );
-    ok(&env.rhpull_as_world(&["create", "-n", "mirror", "--registry", &host, "--link", "default"]));
-    env.kubectl(&["run", "solo", "-n", "mirror", "--image", "localhost:1/acme/rhpull-demo:1", "--restart=Never"], None);
+    ok(&env.rhpull_as_world(&[
+        "create",
+        "-n",
+        "mirror",
+        "--registry",
+        &host,
+        "--link",
+        "default",
+    ]));
+    env.kubectl(
+        &[
+            "run",
+            "solo",
+            "-n",
+            "mirror",
+            "--image",
+            "localhost:1/acme/rhpull-demo:1",
+            "--restart=Never",
+        ],
+        None,
+    );
     backing_off(&env, "mirror");
     env.skopeo_login();
     let ca = env.ca();
-    let out = env.rhpull(&["fix", "-n", "mirror", "--yes", "--registry-ca", &ca, "--wait", "2s"], None);
+    let out = env.rhpull(
+        &[
+            "fix",
+            "-n",
+            "mirror",
+            "--yes",
+            "--registry-ca",
+            &ca,
+            "--wait",
+            "2s",
+        ],
+        None,
+    );
     let said = rhpull_e2e::stdout(&out);
     assert_eq!(out.status.code(), Some(1), "{said}{}", stderr(&out));
-    says(&said, &["fixed", "mirror/solo: no word from the kubelet yet", "kubectl rhpull fix --wait"]);
+    says(
+        &said,
+        &[
+            "fixed",
+            "mirror/solo: no word from the kubelet yet",
+            "kubectl rhpull fix --wait",
+        ],
+    );
 }

@@ -83,6 +83,7 @@ const CASES: &[(&str, Option<&str>, bool)] = &[
     ("global check --registry-ca {ca}", None, true),
     ("status", None, true),
     ("status -A", None, true),
+    ("fix -A --yes --registry-ca {ca}", None, true),
     (
         "rotate -A -u {user} --password-stdin --yes",
         Some("{token}"),

@@ -131,6 +131,28 @@ impl Where {
 }
 
 /// The images of a pod's containers waiting on a failed pull.
+/// The pods of `namespace` run as `service_account` that fail to pull and
+/// were made before `secret` was linked (their own `imagePullSecrets` lack
+/// it): a link does not reach them; made again, they get it. One list.
+pub async fn made_before_link(
+    cluster: &Cluster,
+    namespace: &str,
+    service_account: &str,
+    secret: &str,
+) -> Result<Vec<String>, ClusterError> {
+    let api: Api<Pod> = Api::namespaced(cluster.client.clone(), namespace);
+    let keep = |p: Pod| {
+        let spec = p.spec.as_ref()?;
+        let sa = spec.service_account_name.as_deref().unwrap_or("default");
+        let has = (spec.image_pull_secrets.iter().flatten()).any(|r| r.name == secret);
+        (sa == service_account && !has && !failing_images(&p).is_empty())
+            .then(|| p.metadata.name.clone().unwrap_or_default())
+    };
+    list::filter_map(&api, ListParams::default(), keep)
+        .await
+        .map_err(|e| ClusterError::from_kube::<Pod>(e, namespace, ""))
+}
+
 fn failing_images(pod: &Pod) -> Vec<String> {
     let Some(status) = &pod.status else {
         return Vec::new();

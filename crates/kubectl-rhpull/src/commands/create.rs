@@ -271,7 +271,11 @@ impl ClusterCommand for Create {
                 let mut changes = Vec::new();
                 for l in &links {
                     changes.push(match cx.target {
-                        Target::Cluster(c) => link::write(c, l, dry_run).await?,
+                        Target::Cluster(c) => {
+                            let change = link::write(c, l, dry_run).await?;
+                            super::link::made_before(c, &change).await;
+                            change
+                        }
                         Target::Offline => l.change.clone(),
                     });
                 }

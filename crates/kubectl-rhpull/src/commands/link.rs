@@ -219,8 +219,12 @@ impl ClusterCommand for Options {
                 pending,
             } => pending.with(vec![choose_secret(&namespace, &candidates)?]),
         };
+        let change = link::write(cluster, &one, self.dry_run).await?;
+        if self.link_for.is_some() {
+            made_before(cluster, &change).await;
+        }
         Ok(LinkReport::One {
-            change: link::write(cluster, &one, self.dry_run).await?,
+            change,
             unlinking: self.link_for.is_none(),
             dry_run: self.dry_run,
         })
@@ -277,6 +281,30 @@ impl Report for LinkReport {
         match self {
             Self::One { .. } => Ok(()),
             Self::Fleet(f) => f.verdict(),
+        }
+    }
+}
+
+/// After a link for pulls: the failing pods of the namespace made before
+/// it do not get it; `fix` makes them again. Said on stderr, and only
+/// when there are some (a list it may not read says nothing).
+pub async fn made_before(cluster: &rhpull_cluster::Cluster, change: &LinkChange) {
+    for secret in &change.pull {
+        let ns = &change.namespace;
+        let sa = &change.service_account;
+        let Ok(pods) = rhpull_cluster::failing::made_before_link(cluster, ns, sa, secret).await
+        else {
+            continue;
+        };
+        if !pods.is_empty() {
+            crate::output::note(&text(
+                "link.made_before",
+                &[
+                    ("pods", &crate::i18n::count("words.n.pods", pods.len())),
+                    ("namespace", ns),
+                    ("secret", secret),
+                ],
+            ));
         }
     }
 }

@@ -14,7 +14,7 @@ mod fix;
 mod fleet;
 mod global;
 mod grant;
-mod link;
+pub(crate) mod link;
 mod login;
 mod registries;
 mod rotate;
