@@ -21,6 +21,11 @@
 //!    (one list per kind, paged; one configz per node holding the image).
 //! 7. `--from-file` with 1 MiB of pathological input (deep nesting that
 //!    once made the parse quadratic): each must be refused in under 1 s.
+//! 9. `fix -A --yes` over 1,000 pods failing in 100 namespaces for three
+//!    causes (no secret; a secret linked after the pods were made; a
+//!    mirror that needs the nodes' login), the world's back-off scaled to
+//!    1 s doubling to 5 s: API requests, and the time until the kubelet's
+//!    last confirmation.
 //! 8. The test world's nodes pulling for real: a Deployment of 100 pods
 //!    with no login (until every one backs off) and with one (until every
 //!    one runs); the time to settle and the `skopeo` runs it took (pulls of
@@ -420,7 +425,7 @@ fn mean_ms(program: &str, args: &[&str], path: &std::ffi::OsStr, runs: u32) -> f
 
 /// The cases `cargo xtask bench [CASE…]` knows; all without one.
 pub const CASES: &[&str] = &[
-    "fleet", "memory", "clusters", "failing", "inputs", "start-up", "world",
+    "fleet", "memory", "clusters", "failing", "inputs", "start-up", "world", "fix",
 ];
 
 pub fn run(args: &[String]) -> Result<(), String> {
@@ -486,6 +491,10 @@ pub fn run(args: &[String]) -> Result<(), String> {
     }
     if wanted("start-up") {
         rows.push(start_up(&bin)?);
+    }
+    if wanted("fix") {
+        eprintln!("bench: fix -A over 1,000 failing pods, three causes");
+        rows.push(fix_run(&bin, 100, 10)?);
     }
     if wanted("world") {
         eprintln!("bench: 100 pods pulled by the world's nodes");
@@ -662,6 +671,21 @@ fn markdown(results: &Value) -> String {
     ));
     md.push_str(&section(
         results,
+        Some("fix"),
+        "| fix | pods | groups | API requests | seconds to the last confirmation | confirmed |",
+        |r| {
+            vec![
+                case(r),
+                f(r, "pods"),
+                f(r, "groups"),
+                f(r, "requests"),
+                f(r, "seconds"),
+                f(r, "confirmed"),
+            ]
+        },
+    ));
+    md.push_str(&section(
+        results,
         Some("world"),
         "| the world's nodes | pods | seconds to settle | skopeo runs |",
         |r| vec![case(r), f(r, "pods"), f(r, "seconds"), f(r, "skopeo_runs")],
@@ -751,4 +775,138 @@ fn pulling_world(pods: usize) -> Result<Vec<Value>, String> {
         );
     }
     Ok(rows)
+}
+
+/// Case 9: `fix -A --yes` over `namespaces` × `per_ns` failing pods, a
+/// third for each of three causes, in a world whose nodes pull.
+fn fix_run(bin: &Path, namespaces: usize, per_ns: usize) -> Result<Value, String> {
+    use rhpull_testkit::kube::kubelet::types::Pulling;
+    let registry = rhpull_testkit::world::RegistryWorld::start();
+    let host = registry.registry.host();
+    let e = Emulator::start(Options {
+        latency: LATENCY,
+        machines: rhpull_testkit::kube::mco::Machines {
+            masters: 1,
+            workers: 3,
+            delay: Duration::from_millis(10),
+        },
+        kubelets: Some(
+            Pulling::new(registry.registry.cert_dir.clone())
+                .with_backoff(Duration::from_secs(1), Duration::from_secs(5)),
+        ),
+        ..Options::openshift()
+    });
+    let names: Vec<String> = (0..namespaces).map(|i| format!("fix-{i:03}")).collect();
+    e.seed_namespaces(&names);
+    e.put("ImageTagMirrorSet", "", json!({"metadata": {"name": "acme"},
+        "spec": {"imageTagMirrors": [{"source": "localhost:1/acme", "mirrors": [format!("{host}/rhel9")]}]}}));
+    let login = format!(
+        "{}:{}",
+        rhpull_testkit::world::USERNAME,
+        rhpull_testkit::world::TOKEN
+    );
+    use base64::Engine as _;
+    let auth = base64::engine::general_purpose::STANDARD.encode(login);
+    let config = json!({"auths": {host.clone(): {"auth": auth}}}).to_string();
+    let pull = json!({"metadata": {"name": "pull"}, "type": "kubernetes.io/dockerconfigjson",
+        "data": {".dockerconfigjson": base64::engine::general_purpose::STANDARD.encode(&config)}});
+    let link = |ns: &str| -> Result<(), String> {
+        let mut sa = e
+            .get("ServiceAccount", ns, "default")
+            .ok_or("no default service account")?;
+        let mut list = sa["imagePullSecrets"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
+        list.push(json!({"name": "pull"}));
+        sa["imagePullSecrets"] = json!(list);
+        e.put("ServiceAccount", ns, sa);
+        Ok(())
+    };
+    for (i, ns) in names.iter().enumerate() {
+        let image = match i % 3 {
+            2 => {
+                // The mirror's: a login in the namespace, which CRI-O does
+                // not use for a mirror.
+                e.put("Secret", ns, pull.clone());
+                link(ns)?;
+                "localhost:1/acme/rhpull-demo:1".to_string()
+            }
+            _ => registry.image(),
+        };
+        e.put(
+            "Deployment",
+            ns,
+            json!({"metadata": {"name": "app"}, "spec": {"replicas": per_ns,
+            "selector": {"matchLabels": {"app": "app"}},
+            "template": {"metadata": {"labels": {"app": "app"}},
+                         "spec": {"containers": [{"name": "app", "image": image}]}}}}),
+        );
+    }
+    let total = namespaces * per_ns;
+    let deadline = Instant::now() + Duration::from_secs(300);
+    loop {
+        let failing = e
+            .list("Pod", "")
+            .iter()
+            .filter(|p| {
+                p["status"]["containerStatuses"][0]["state"]["waiting"]["reason"]
+                    == "ImagePullBackOff"
+            })
+            .count();
+        if failing == total {
+            break;
+        }
+        if Instant::now() > deadline {
+            return Err(format!(
+                "fix bench: {failing} of {total} pods backing off after 300 s"
+            ));
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    // Linked after the pods were made.
+    for (i, ns) in names.iter().enumerate() {
+        if i % 3 == 1 {
+            e.put("Secret", ns, pull.clone());
+            link(ns)?;
+        }
+    }
+    let home = tempfile::tempdir().map_err(|e| e.to_string())?;
+    let authfile = home.path().join("auth.json");
+    std::fs::write(&authfile, &config).map_err(|e| e.to_string())?;
+    e.reset_counters();
+    let started = Instant::now();
+    let out = Command::new(bin)
+        .args([
+            "fix",
+            "-A",
+            "--yes",
+            "--wait",
+            "5m",
+            "-o",
+            "json",
+            "--registry-ca",
+        ])
+        .arg(&registry.ca_file)
+        .env("KUBECONFIG", &e.kubeconfig)
+        .env("REGISTRY_AUTH_FILE", &authfile)
+        .env("HOME", home.path())
+        .output()
+        .map_err(|e| e.to_string())?;
+    let secs = started.elapsed().as_secs_f64();
+    let doc: Value = serde_json::from_slice(&out.stdout).map_err(|err| {
+        format!(
+            "fix printed no JSON ({err}): {}",
+            String::from_utf8_lossy(&out.stderr)
+        )
+    })?;
+    let groups = doc["groups"].as_array().cloned().unwrap_or_default();
+    let confirmed: usize = (groups.iter())
+        .flat_map(|g| g["pods"].as_array().cloned().unwrap_or_default())
+        .filter(|p| p["kubelet"]["state"] == "pulled")
+        .count();
+    Ok(
+        json!({"table": "fix", "case": "fix -A --yes, 3 causes", "pods": total, "groups": groups.len(),
+              "requests": e.total(), "seconds": secs, "confirmed": confirmed}),
+    )
 }
