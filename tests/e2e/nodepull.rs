@@ -153,6 +153,14 @@ fn both_agree(env: &Env) -> Vec<Value> {
                 mirrors.iter().all(|m| listed.contains(m)),
                 "{name}: --pod checked mirrors {mirrors:?} that --failing does not list {listed:?}"
             );
+            // The same remedy: `--pod` is a group of one on the same path.
+            let at = (pod["images"].as_array().expect("images").iter())
+                .position(|i| i["image"] == g["image"])
+                .expect("the group's image");
+            assert_eq!(
+                pod["fixes"][at], g["fix"],
+                "{name}: --pod and --failing differ on the fix"
+            );
             // And the kubelet, asked with a pod just like it, does that.
             oracle::assert_agrees(env, NS, name, &pod);
         }

@@ -546,36 +546,100 @@ pub async fn diagnose(
     let mut out = Vec::new();
     for group in groups {
         let check = checked(template, &group.plan, &mut done).await?;
-        let failed = check
-            .attempts
-            .last()
-            .and_then(|a| a.report.cause().cloned());
-        let mut cause = cause_of(&group, &check, failed.clone());
-        if cause.is_some() && !group.linked_since.is_empty() {
-            // As a new pod would pull: the linked secrets first.
-            let mut new_pod = group.plan.clone();
-            let mut candidates = group.linked_since.clone();
-            candidates.extend(
-                (group.plan.source.candidates.iter())
-                    .filter(|k| !matches!(k.source, Source::PodSecret { .. }))
-                    .cloned(),
-            );
-            new_pod.source.candidates = candidates;
-            if checked(template, &new_pod, &mut done).await?.passed {
-                cause = Some(GroupCause::PredatesLink {
-                    secrets: names_of(&group.linked_since),
-                });
-            }
-        }
-        let network_differs = network_differs(&group, &check);
-        out.push(Diagnosis {
-            group,
-            check,
-            cause,
-            network_differs,
-        });
+        out.push(diagnosis_of(template, group, check, &mut done).await?);
     }
     Ok(out)
+}
+
+/// One group's diagnosis from its check: the cause, and whether a new
+/// pod would pull (the linked secrets first).
+async fn diagnosis_of(
+    template: &CheckOptions,
+    group: Group,
+    check: ImageCheck,
+    done: &mut HashMap<String, ImageCheck>,
+) -> Result<Diagnosis, CheckSetupError> {
+    let failed = check
+        .attempts
+        .last()
+        .and_then(|a| a.report.cause().cloned());
+    let mut cause = cause_of(&group, &check, failed.clone());
+    if cause.is_some() && !group.linked_since.is_empty() {
+        // As a new pod would pull: the linked secrets first.
+        let mut new_pod = group.plan.clone();
+        let mut candidates = group.linked_since.clone();
+        candidates.extend(
+            (group.plan.source.candidates.iter())
+                .filter(|k| !matches!(k.source, Source::PodSecret { .. }))
+                .cloned(),
+        );
+        new_pod.source.candidates = candidates;
+        if checked(template, &new_pod, done).await?.passed {
+            cause = Some(GroupCause::PredatesLink {
+                secrets: names_of(&group.linked_since),
+            });
+        }
+    }
+    let network_differs = network_differs(&group, &check);
+    Ok(Diagnosis {
+        group,
+        check,
+        cause,
+        network_differs,
+    })
+}
+
+/// The logins of the secrets `view`'s service account has since the pod
+/// was made (what a new pod would get), read by name.
+pub async fn linked_since_of(
+    cluster: &Cluster,
+    view: &PodView,
+) -> Result<Vec<Keyed>, ClusterError> {
+    let mut out = Vec::new();
+    for name in &view.recreate_needed {
+        if let Some(s) = crate::pullsecret::get(cluster, &view.namespace, name).await? {
+            out.extend(pods::keyed(&s, &Source::PodSecret { name: name.clone() }));
+        }
+    }
+    Ok(out)
+}
+
+/// `check --pod`'s image as a group of one, through the path `check
+/// --failing` takes (so the two cannot disagree): `check` is the pod's
+/// check of `plan`, already run.
+pub async fn diagnose_pod(
+    template: &CheckOptions,
+    view: &PodView,
+    linked_since: Vec<Keyed>,
+    plan: PullPlan,
+    check: ImageCheck,
+) -> Result<Diagnosis, CheckSetupError> {
+    let image = check.image.clone();
+    let node_behind = match &view.node_credentials {
+        NodeCredentials::NodeFile(f) => (f.behind_for(&image).into_iter())
+            .map(|a| a.registry.clone())
+            .collect(),
+        _ => Vec::new(),
+    };
+    let group = Group {
+        repository: plan.image.name(),
+        plan,
+        service_account: view.service_account.clone(),
+        linked_since,
+        node_behind,
+        pods: vec![PodRef {
+            namespace: view.namespace.clone(),
+            name: view.name.clone(),
+            image,
+            node: view.node.clone(),
+            owner: view.owner.clone(),
+            failing_since: None,
+            kubelet_message: None,
+            uid: String::new(),
+            owner_uid: None,
+        }],
+    };
+    diagnosis_of(template, group, check, &mut HashMap::new()).await
 }
 
 /// A plan's check, once per fingerprint.

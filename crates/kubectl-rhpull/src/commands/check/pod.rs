@@ -11,9 +11,10 @@
 //! manifest, for a bare one), fix the global pull secret, or wait for the
 //! rollout to reach a node that still has the previous credentials.
 
-use rhpull_cluster::failing::is_login_problem;
+use rhpull_cluster::failing::{self, is_login_problem};
 use rhpull_cluster::pods::{self, ImageCheck, NodeCredentials, PodView, Source, Tried};
 use rhpull_cluster::pullplan::{self, MirrorStep, Provider, PullPlan};
+use rhpull_cluster::remedy::{Remedy, remedy_of};
 use rhpull_core::sso::{Cause, CheckOptions};
 
 use super::pull;
@@ -43,9 +44,12 @@ impl ClusterQuery for PodCheck<'_> {
     type Report = PodReport;
 
     async fn read(&self, cx: &Cx<'_>) -> Result<PodReport, CliError> {
-        let (view, world) = pullplan::pod_view(cx.cluster()?, &cx.namespace, self.name).await?;
+        let cluster = cx.cluster()?;
+        let (view, world) = pullplan::pod_view(cluster, &cx.namespace, self.name).await?;
+        let linked_since = failing::linked_since_of(cluster, &view).await?;
         let mut images = Vec::new();
         let mut plans = Vec::new();
+        let mut fixes = Vec::new();
         for image in &view.images {
             let plan = world
                 .plan(&view, image)
@@ -53,6 +57,12 @@ impl ClusterQuery for PodCheck<'_> {
             let check = pullplan::check(&self.template, &plan)
                 .await
                 .map_err(registry_check::setup_error)?;
+            // A group of one, diagnosed as `check --failing` diagnoses.
+            let (p, c, linked) = (plan.clone(), check.clone(), linked_since.clone());
+            let d = failing::diagnose_pod(&self.template, &view, linked, p, c)
+                .await
+                .map_err(registry_check::setup_error)?;
+            fixes.push(remedy_of(&d));
             images.push(check);
             plans.push(plan);
         }
@@ -60,6 +70,7 @@ impl ClusterQuery for PodCheck<'_> {
             view,
             images,
             plans,
+            fixes,
         })
     }
 }
@@ -71,6 +82,8 @@ pub struct PodReport {
     images: Vec<ImageCheck>,
     /// What the node tries for each image, in `images`' order.
     plans: Vec<PullPlan>,
+    /// Each image's remedy, as `check --failing` gives its group's.
+    fixes: Vec<Option<Remedy>>,
 }
 
 impl PodReport {
@@ -282,6 +295,7 @@ impl Report for PodReport {
             "owner": v.owner,
             "images": self.images,
             "caches": self.plans.iter().map(|p| &p.cache).collect::<Vec<_>>(),
+            "fixes": self.fixes,
             "passed": self.passed(),
         })
     }
