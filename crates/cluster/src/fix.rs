@@ -10,10 +10,11 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
-use futures::StreamExt as _;
 use k8s_openapi::api::core::v1::Pod;
 use kube::api::Api;
-use kube::runtime::{WatchStreamExt as _, watcher};
+use kube::runtime::watcher;
+
+use crate::watch::Step;
 
 use crate::Cluster;
 use crate::failing::PodRef;
@@ -83,19 +84,19 @@ pub async fn follow(cluster: &Cluster, awaited: &[Awaited], timeout: Duration) -
     // Pods that changed after the first list: only their failures are
     // fresh (a pod listed in ErrImagePull failed before the fix).
     let mut fresh: BTreeSet<String> = BTreeSet::new();
-    let mut listed = false;
-    let stream = watcher(api, watcher::Config::default()).default_backoff();
-    futures::pin_mut!(stream);
+    let mut watches = crate::watch::Watches::default();
+    watches.watch(api, "", watcher::Config::default(), |p: Pod| p);
+    let mut steps = watches.follow();
     let deadline = tokio::time::Instant::now() + timeout;
     loop {
-        let event = match tokio::time::timeout_at(deadline, stream.next()).await {
-            Ok(Some(Ok(e))) => e,
-            // A broken watch is resumed by the watcher; an end is the end.
-            Ok(Some(Err(_))) => continue,
-            Ok(None) | Err(_) => break,
+        let step = match tokio::time::timeout_at(deadline, steps.next()).await {
+            Ok(Some(Ok((_, step)))) => step,
+            // Forbidden before the first list, or the end: nothing more to see.
+            Ok(Some(Err(_)) | None) | Err(_) => break,
         };
-        match event {
-            watcher::Event::Apply(p) | watcher::Event::InitApply(p) => {
+        let listed = steps.all_listed();
+        match step {
+            Step::Applied(p) => {
                 if let Some(uid) = p.metadata.uid.clone() {
                     if listed {
                         fresh.insert(uid.clone());
@@ -103,13 +104,12 @@ pub async fn follow(cluster: &Cluster, awaited: &[Awaited], timeout: Duration) -
                     seen.insert(uid, p);
                 }
             }
-            watcher::Event::Delete(p) => {
+            Step::Deleted(p) => {
                 if let Some(uid) = &p.metadata.uid {
                     seen.remove(uid);
                 }
             }
-            watcher::Event::InitDone => listed = true,
-            watcher::Event::Init => {}
+            _ => {}
         }
         // Judged only once the first list is whole: before it, a pod not
         // seen yet is not gone.

@@ -46,18 +46,18 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use futures::StreamExt as _;
 use k8s_openapi::ByteString;
 use k8s_openapi::api::apps::v1::DaemonSet;
 use k8s_openapi::api::core::v1::{Node, Pod, Secret};
 use kube::api::{Api, DeleteParams, ListParams, Preconditions};
-use kube::runtime::{WatchStreamExt as _, watcher};
+use kube::runtime::watcher;
 use rhpull_core::authfile::{AuthFile, AuthFormat, Change, keys};
 use secrecy::ExposeSecret as _;
 
 use crate::access::{Need, Verb};
 use crate::error::{ClusterError, is_not_found};
 use crate::global_edit::{Entry, Expected, GlobalEdit, RegistryChange};
+use crate::watch::Step;
 use crate::{Cluster, DryRun, pullsecret};
 
 pub const NAMESPACE: &str = "kube-system";
@@ -662,17 +662,13 @@ struct Seen {
     ds: Option<DaemonSet>,
     pods: BTreeMap<String, Pod>,
     nodes: Vec<Node>,
-    listed: [bool; 3],
 }
 
-enum Change3 {
-    /// Time passes (for the grace a forced key's merge is given).
-    Tick,
-    Merged(Option<Secret>),
-    Ds(Option<DaemonSet>),
-    Pod(Pod, bool),
-    Listed(usize),
-    Failed(ClusterError),
+/// What a wait's watches bring.
+enum Watched {
+    Merged(Secret),
+    Ds(DaemonSet),
+    Pod(Pod),
 }
 
 /// Follows a change of the additional pull secret to the nodes, with
@@ -698,65 +694,38 @@ pub async fn wait(
     let ds_api: Api<DaemonSet> = Api::namespaced(cluster.client.clone(), NAMESPACE);
     let pods_api: Api<Pod> = Api::namespaced(cluster.client.clone(), NAMESPACE);
     let by_name = |name: &str| watcher::Config::default().fields(&format!("metadata.name={name}"));
-    let merged = watcher(secrets_api, by_name(GLOBAL))
-        .default_backoff()
-        .map(|e| match e {
-            Ok(watcher::Event::Apply(s) | watcher::Event::InitApply(s)) => Change3::Merged(Some(s)),
-            Ok(watcher::Event::Delete(_)) => Change3::Merged(None),
-            Ok(watcher::Event::InitDone) => Change3::Listed(0),
-            Ok(watcher::Event::Init) => Change3::Merged(None),
-            Err(e) => Change3::Failed(ClusterError::from_watch::<Secret>(e, NAMESPACE)),
-        });
-    let ds = watcher(ds_api, by_name(SYNCER))
-        .default_backoff()
-        .map(|e| match e {
-            Ok(watcher::Event::Apply(d) | watcher::Event::InitApply(d)) => Change3::Ds(Some(d)),
-            Ok(watcher::Event::Delete(_) | watcher::Event::Init) => Change3::Ds(None),
-            Ok(watcher::Event::InitDone) => Change3::Listed(1),
-            Err(e) => Change3::Failed(ClusterError::from_watch::<DaemonSet>(e, NAMESPACE)),
-        });
+    let mut watches = crate::watch::Watches::default();
+    let merged = watches.watch(secrets_api, NAMESPACE, by_name(GLOBAL), Watched::Merged);
+    let ds = watches.watch(ds_api, NAMESPACE, by_name(SYNCER), Watched::Ds);
     let pod_config = watcher::Config::default().labels(&format!("name={SYNCER}"));
-    let pods = watcher(pods_api, pod_config)
-        .default_backoff()
-        .map(|e| match e {
-            Ok(watcher::Event::Apply(p) | watcher::Event::InitApply(p)) => Change3::Pod(p, true),
-            Ok(watcher::Event::Delete(p)) => Change3::Pod(p, false),
-            Ok(watcher::Event::Init) => Change3::Listed(usize::MAX),
-            Ok(watcher::Event::InitDone) => Change3::Listed(2),
-            Err(e) => Change3::Failed(ClusterError::from_watch::<Pod>(e, NAMESPACE)),
-        });
-    let ticks = futures::stream::unfold((), |()| async {
-        tokio::time::sleep(TICK).await;
-        Some((Change3::Tick, ()))
-    });
-    let mut events = std::pin::pin!(futures::stream::select_all([
-        merged.boxed(),
-        ds.boxed(),
-        pods.boxed(),
-        ticks.boxed(),
-    ]));
+    let pods = watches.watch(pods_api, NAMESPACE, pod_config, Watched::Pod);
+    watches.tick(TICK);
+    let mut events = watches.follow();
     let started = tokio::time::Instant::now();
     let mut result = None;
     let follow = async {
-        while let Some(change) = events.next().await {
-            match change {
-                Change3::Tick => {}
-                Change3::Merged(s) => seen.merged = s,
-                Change3::Ds(d) => seen.ds = d,
-                Change3::Pod(p, present) => {
-                    let name = p.metadata.name.clone().unwrap_or_default();
-                    if present {
-                        seen.pods.insert(name, p);
-                    } else {
-                        seen.pods.remove(&name);
-                    }
+        while let Some(step) = events.next().await {
+            let (index, step) = step?;
+            match step {
+                Step::Applied(Watched::Merged(s)) => seen.merged = Some(s),
+                Step::Applied(Watched::Ds(d)) => seen.ds = Some(d),
+                Step::Applied(Watched::Pod(p)) => {
+                    seen.pods
+                        .insert(p.metadata.name.clone().unwrap_or_default(), p);
                 }
-                Change3::Listed(usize::MAX) => seen.pods.clear(),
-                Change3::Listed(i) => seen.listed[i] = true,
-                Change3::Failed(e) if !seen.listed.iter().all(|l| *l) => return Err(e),
-                Change3::Failed(_) => continue,
+                Step::Deleted(Watched::Merged(_)) => seen.merged = None,
+                Step::Deleted(Watched::Ds(_)) => seen.ds = None,
+                Step::Deleted(Watched::Pod(p)) => {
+                    seen.pods
+                        .remove(&p.metadata.name.clone().unwrap_or_default());
+                }
+                // Listed again: what it had seen may be gone.
+                Step::Relisting if index == merged => seen.merged = None,
+                Step::Relisting if index == ds => seen.ds = None,
+                Step::Relisting if index == pods => seen.pods.clear(),
+                _ => {}
             }
-            if !seen.listed.iter().all(|l| *l) {
+            if !events.all_listed() {
                 continue;
             }
             let pods: Vec<Pod> = seen.pods.values().cloned().collect();

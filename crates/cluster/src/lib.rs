@@ -72,6 +72,7 @@ pub mod selector;
 pub mod trace;
 pub mod transient;
 pub mod transport;
+pub mod watch;
 
 pub use connect::{Cluster, ConnectOptions};
 pub use error::ClusterError;

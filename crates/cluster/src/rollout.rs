@@ -19,9 +19,8 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use futures::StreamExt as _;
 use kube::api::{Api, ListParams};
-use kube::runtime::{WatchStreamExt as _, watcher};
+use kube::runtime::watcher;
 use rhpull_core::Credential;
 
 use crate::Cluster;
@@ -29,6 +28,7 @@ use crate::error::{ClusterError, is_not_found};
 pub use crate::global_edit::Expected;
 use crate::kinds::MachineConfigPool;
 use crate::machineconfig::{self, Agreement, FileFault, NodeFile, RegistryAgreement};
+use crate::watch::Step;
 
 /// The node annotations the Machine Config Daemon keeps.
 pub const CURRENT_CONFIG: &str = "machineconfiguration.openshift.io/currentConfig";
@@ -405,33 +405,23 @@ struct Follow<'a> {
 impl Follow<'_> {
     async fn run(&mut self, progress: &(dyn Fn(&Pool) + Sync)) -> Result<(), ClusterError> {
         let api: Api<MachineConfigPool> = Api::all(self.cluster.client.clone());
-        let stream = watcher(api, watcher::Config::default()).default_backoff();
-        let mut stream = std::pin::pin!(stream);
-        let mut listed = false;
-        while let Some(event) = stream.next().await {
-            let pool = match event {
-                Ok(watcher::Event::Apply(p) | watcher::Event::InitApply(p)) => Pool::of(&p),
-                Ok(watcher::Event::InitDone) => {
-                    listed = true;
-                    if self.pools.is_empty() {
-                        return Ok(());
-                    }
-                    if self.all_ended() {
+        let mut watches = crate::watch::Watches::default();
+        watches.watch(api, "", watcher::Config::default(), |p| Pool::of(&p));
+        let mut steps = watches.follow();
+        while let Some(step) = steps.next().await {
+            let pool = match step?.1 {
+                Step::Applied(pool) => pool,
+                Step::Listed => {
+                    if self.pools.is_empty() || self.all_ended() {
                         return Ok(());
                     }
                     continue;
                 }
-                Ok(watcher::Event::Init | watcher::Event::Delete(_)) => continue,
-                // Before the first list, an error is the answer (forbidden,
-                // say); after it, the watcher starts over with a backoff.
-                Err(e) if !listed => {
-                    return Err(ClusterError::from_watch::<MachineConfigPool>(e, ""));
-                }
-                Err(_) => continue,
+                _ => continue,
             };
             progress(&pool);
             self.see(pool).await?;
-            if listed && self.all_ended() {
+            if steps.all_listed() && self.all_ended() {
                 return Ok(());
             }
         }
