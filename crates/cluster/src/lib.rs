@@ -12,13 +12,14 @@
 //! - [`grants`]: `system:image-puller` RoleBindings across projects.
 //! - [`global`]: OpenShift 4's `openshift-config/pull-secret`;
 //!   [`rollout`]: how far the Machine Config Operator has taken it to the
-//!   nodes, pool by pool, and waiting for it; [`machineconfig`]: what a
-//!   rendered config writes to the kubelet's credentials file.
+//!   nodes, pool by pool, and waiting for it; [`watch`]: several watches
+//!   followed as one.
 //! - [`delegated`]: the auth-server + registry secret pair.
 //! - [`inventory`]: what holds which credential (status, rotate), and
 //!   where image imports read theirs.
-//! - [`pods`]: a pod as the kubelet sees it when it pulls; [`failing`]:
-//!   every pod that cannot pull, grouped by what the kubelet tries.
+//! - [`nodes`]: how a node pulls (a pod as the kubelet sees it, the one
+//!   model of what a node tries), every pod that cannot pull grouped and
+//!   diagnosed, the remedy, and `fix`'s writes and watch.
 //! - [`acm`]: a Policy, Placement and PlacementBinding that distribute a
 //!   pull secret from a hub; [`selector`]: kubectl's label selector syntax
 //!   spelled out as a `LabelSelector`.
@@ -46,8 +47,6 @@ pub mod connect;
 pub mod delegated;
 pub mod discovery;
 pub mod error;
-pub mod failing;
-pub mod fix;
 pub mod fleet;
 pub mod global;
 pub mod global_edit;
@@ -58,13 +57,9 @@ pub mod kinds;
 pub mod kubeconfig;
 pub mod link;
 pub mod list;
-pub mod machineconfig;
 pub mod namespaces;
-pub mod pods;
-pub mod pullplan;
-pub mod pulls;
+pub mod nodes;
 pub mod pullsecret;
-pub mod remedy;
 pub mod retry;
 pub mod rollout;
 pub mod rotate;
@@ -76,6 +71,9 @@ pub mod watch;
 
 pub use connect::{Cluster, ConnectOptions};
 pub use error::ClusterError;
+
+/// How a node pulls, at the paths the binary and the tests use.
+pub use nodes::{failing, fix, machineconfig, pods, pullplan, pulls, remedy};
 
 /// Secret types the kubelet reads pull credentials from.
 pub mod secret_types {

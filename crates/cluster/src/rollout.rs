@@ -27,7 +27,7 @@ use crate::Cluster;
 use crate::error::{ClusterError, is_not_found};
 pub use crate::global_edit::Expected;
 use crate::kinds::MachineConfigPool;
-use crate::machineconfig::{self, Agreement, FileFault, NodeFile, RegistryAgreement};
+use crate::nodes::machineconfig::{self, Agreement, FileFault, NodeFile, RegistryAgreement};
 use crate::watch::Step;
 
 /// The node annotations the Machine Config Daemon keeps.

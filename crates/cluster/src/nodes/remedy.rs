@@ -9,9 +9,9 @@
 use rhpull_core::mirrors::{EndpointBlock, Refusal};
 use rhpull_core::sso::Cause;
 
-use crate::failing::{Diagnosis, GroupCause, is_login_problem};
-use crate::pods::Source;
-use crate::pullplan::Provider;
+use crate::nodes::failing::{Diagnosis, GroupCause, is_login_problem};
+use crate::nodes::pods::Source;
+use crate::nodes::pullplan::Provider;
 
 /// The remedy for a group.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]

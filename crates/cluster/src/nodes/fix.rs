@@ -17,7 +17,7 @@ use kube::runtime::watcher;
 use crate::watch::Step;
 
 use crate::Cluster;
-use crate::failing::PodRef;
+use crate::nodes::failing::PodRef;
 
 /// What the kubelet said of one awaited pod.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
@@ -219,7 +219,7 @@ impl Writes {
         let deletes = |r: &Recreate| -> Vec<crate::access::Need> {
             r.delete
                 .iter()
-                .map(|p| crate::pods::delete_need(&p.namespace))
+                .map(|p| crate::nodes::pods::delete_need(&p.namespace))
                 .collect()
         };
         let all: Vec<crate::access::Need> = match self {
@@ -273,12 +273,12 @@ impl Writes {
 /// remedy needs), as `create --link`, `--recreate` and `global set` plan.
 pub async fn plan(
     cluster: &Cluster,
-    d: &crate::failing::Diagnosis,
-    remedy: &crate::remedy::Remedy,
+    d: &crate::nodes::failing::Diagnosis,
+    remedy: &crate::nodes::remedy::Remedy,
     login: Option<&rhpull_core::Credential>,
     wait: crate::link::SaWait,
 ) -> Result<Writes, crate::error::ClusterError> {
-    use crate::remedy::Remedy;
+    use crate::nodes::remedy::Remedy;
     let pods = &d.group.pods;
     match remedy {
         Remedy::Recreate => Ok(Writes::Recreate(Recreate::of(pods))),
@@ -338,7 +338,7 @@ pub async fn write(
 ) -> Result<(), crate::error::ClusterError> {
     let delete = |r: Recreate| async move {
         for p in &r.delete {
-            crate::pods::delete(cluster, &p.namespace, &p.name, dry_run).await?;
+            crate::nodes::pods::delete(cluster, &p.namespace, &p.name, dry_run).await?;
         }
         Ok::<(), crate::error::ClusterError>(())
     };

@@ -27,11 +27,11 @@ use kube::api::{Api, ListParams};
 
 use crate::access::{self, Verb};
 use crate::error::ClusterError;
-use crate::pods::{
+use crate::nodes::pods::{
     Attempt, ImageCheck, Keyed, NodeCredentials, PodView, SecretsByName, Source, Tried,
     in_kubelet_order,
 };
-use crate::pulls::{CredentialProvider, Kubelet, Verification};
+use crate::nodes::pulls::{CredentialProvider, Kubelet, Verification};
 use crate::{Cluster, list};
 
 /// Whether the CRI-O credential provider fetches mirror logins for an
@@ -153,9 +153,9 @@ impl World {
         secrets: Option<&SecretsByName>,
     ) -> Result<Self, ClusterError> {
         let mut world = World {
-            rules: crate::pulls::rules(cluster).await?,
-            provider: crate::pulls::credential_provider(cluster).await?,
-            every_node: crate::pods::node_credentials(cluster).await?,
+            rules: crate::nodes::pulls::rules(cluster).await?,
+            provider: crate::nodes::pulls::credential_provider(cluster).await?,
+            every_node: crate::nodes::pods::node_credentials(cluster).await?,
             ..World::default()
         };
         world.read_nodes(cluster, views).await;
@@ -205,9 +205,10 @@ impl World {
         if cluster.hosted().await {
             self.read_hosted_nodes(cluster, &nodes).await;
         } else if let NodeCredentials::GlobalPullSecret(global) = &self.every_node {
-            let mut files = crate::pods::Files::new();
+            let mut files = crate::nodes::pods::Files::new();
             for node in &nodes {
-                if let Some(file) = crate::pods::node_file(cluster, node, global, &mut files).await
+                if let Some(file) =
+                    crate::nodes::pods::node_file(cluster, node, global, &mut files).await
                 {
                     self.node_files
                         .insert(file.node.clone(), NodeCredentials::NodeFile(file));
@@ -215,12 +216,13 @@ impl World {
             }
         }
         let holding = nodes.iter().filter(|n| {
-            let cached = crate::pulls::cached_on(n);
+            let cached = crate::nodes::pulls::cached_on(n);
             let name = n.metadata.name.as_deref().unwrap_or_default();
-            (images_on.get(name).into_iter().flatten()).any(|i| crate::pulls::holds(&cached, i))
+            (images_on.get(name).into_iter().flatten())
+                .any(|i| crate::nodes::pulls::holds(&cached, i))
         });
         let kubelets: Vec<Kubelet> = futures::stream::iter(holding)
-            .map(|n| crate::pulls::kubelet(cluster, n))
+            .map(|n| crate::nodes::pulls::kubelet(cluster, n))
             .buffer_unordered(CONFIGZ_AT_ONCE)
             .collect()
             .await;
@@ -247,10 +249,10 @@ impl World {
         let Ok(Some(original)) = crate::hosted::original_secret(cluster).await else {
             return;
         };
-        let source = crate::pods::Source::Node {
+        let source = crate::nodes::pods::Source::Node {
             secret: format!("{}/{}", crate::hosted::NAMESPACE, crate::hosted::ORIGINAL),
         };
-        let keyed = crate::pods::keyed(&original, &source);
+        let keyed = crate::nodes::pods::keyed(&original, &source);
         for node in behind {
             self.node_files.insert(
                 node.clone(),
@@ -365,7 +367,7 @@ pub async fn pod_view(
             return Err(crate::namespaces::blame(cluster, err).await);
         }
     };
-    let mut view = crate::pods::view_of(cluster, &pod).await?;
+    let mut view = crate::nodes::pods::view_of(cluster, &pod).await?;
     let world = World::read(cluster, &[&view], None).await?;
     view.node_credentials = world.node_credentials(view.node.as_deref()).clone();
     Ok((view, world))
@@ -492,7 +494,7 @@ pub fn logins_of(secrets: &[k8s_openapi::api::core::v1::Secret]) -> Vec<Keyed> {
             let source = Source::PodSecret {
                 name: s.metadata.name.clone().unwrap_or_default(),
             };
-            crate::pods::keyed(s, &source)
+            crate::nodes::pods::keyed(s, &source)
         })
         .collect()
 }

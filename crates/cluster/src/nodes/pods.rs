@@ -30,7 +30,7 @@ use rhpull_core::sso::CheckReport;
 use crate::Cluster;
 use crate::discovery::ClusterKind;
 use crate::error::ClusterError;
-use crate::machineconfig::{self, RegistryAgreement};
+use crate::nodes::machineconfig::{self, RegistryAgreement};
 use crate::pullsecret;
 
 /// Where a credential the kubelet tries comes from.
@@ -236,7 +236,7 @@ pub async fn node_file(
     })
 }
 
-/// The pod's side of [`view`], for a pod already read: its service account
+/// The pod's side of [`crate::pullplan::pod_view`], for a pod already read: its service account
 /// and secrets read one by one. The node's credentials are left
 /// [`NodeCredentials::Unknown`] for the caller to fill in once.
 pub async fn view_of(cluster: &Cluster, pod: &Pod) -> Result<PodView, ClusterError> {

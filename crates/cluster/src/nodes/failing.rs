@@ -18,10 +18,10 @@ use rhpull_core::mirrors::{EndpointBlock, Refusal};
 use crate::error::ClusterError;
 use crate::fleet::Scope;
 use crate::list;
-use crate::pods::{
+use crate::nodes::pods::{
     self, ImageCheck, Keyed, NodeCredentials, Owner, PodView, SecretsByName, Source,
 };
-use crate::pullplan::{self, Provider, PullPlan, World};
+use crate::nodes::pullplan::{self, Provider, PullPlan, World};
 use crate::{Cluster, secret_types};
 
 /// The waiting reasons of a failed pull.
