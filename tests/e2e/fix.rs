@@ -313,3 +313,125 @@ fn a_wait_that_runs_out_names_the_pods_still_pending() {
         ],
     );
 }
+
+/// While `fix` waits for the kubelet: a bare pod deleted, a Deployment
+/// scaled to 0, and the pods' watch cut once. Each pod is reported gone,
+/// the watch is resumed, and nothing is hung on.
+#[test]
+fn pods_that_go_during_the_wait_are_reported_and_a_broken_watch_is_resumed() {
+    let long = Duration::from_secs(300);
+    let env = Env::pulling_with_backoff(
+        Options {
+            machines: Machines {
+                masters: 1,
+                workers: 1,
+                delay: Duration::from_millis(10),
+            },
+            ..Options::openshift()
+        },
+        long,
+        long,
+    );
+    let host = registry().registry.host();
+    env.emulator.create_namespace("mirror", &[]);
+    env.wait_for_service_account("mirror", "default");
+    env.kubectl(
+        &["apply", "-f", "-"],
+        Some(&json!({"apiVersion": "config.openshift.io/v1", "kind": "ImageTagMirrorSet",
+                     "metadata": {"name": "acme"},
+                     "spec": {"imageTagMirrors": [{"source": "localhost:1/acme", "mirrors": [format!("{host}/rhel9")]}]}})),
+    );
+    ok(&env.rhpull_as_world(&[
+        "create",
+        "-n",
+        "mirror",
+        "--registry",
+        &host,
+        "--link",
+        "default",
+    ]));
+    let source = "localhost:1/acme/rhpull-demo:1";
+    env.kubectl(
+        &[
+            "run",
+            "solo",
+            "-n",
+            "mirror",
+            "--image",
+            source,
+            "--restart=Never",
+        ],
+        None,
+    );
+    env.kubectl(
+        &[
+            "create",
+            "deployment",
+            "app",
+            "-n",
+            "mirror",
+            "--image",
+            source,
+        ],
+        None,
+    );
+    backing_off(&env, "mirror");
+    env.skopeo_login();
+    env.emulator.add_fault(rhpull_testkit::kube::Fault {
+        verb: Some("watch".into()),
+        resource: Some("pods".into()),
+        drop_connection: true,
+        ..rhpull_testkit::kube::Fault::default()
+    });
+    let ca = env.ca();
+    let started = std::time::Instant::now();
+    let out = std::thread::scope(|s| {
+        let fixing = s.spawn(|| {
+            env.rhpull(
+                &[
+                    "fix",
+                    "-n",
+                    "mirror",
+                    "--yes",
+                    "--registry-ca",
+                    &ca,
+                    "--wait",
+                    "60s",
+                ],
+                None,
+            )
+        });
+        std::thread::sleep(Duration::from_millis(2500));
+        env.kubectl(
+            &["delete", "pod", "solo", "-n", "mirror", "--wait=false"],
+            None,
+        );
+        env.kubectl(
+            &[
+                "patch",
+                "deployment",
+                "app",
+                "-n",
+                "mirror",
+                "-p",
+                r#"{"spec":{"replicas":0}}"#,
+            ],
+            None,
+        );
+        fixing.join().expect("fix")
+    });
+    let said = rhpull_e2e::stdout(&out);
+    assert_eq!(out.status.code(), Some(1), "{said}{}", stderr(&out));
+    says(
+        &said,
+        &["mirror/solo: deleted during the wait", "mirror/app-"],
+    );
+    assert!(
+        said.matches("deleted during the wait").count() == 2,
+        "{said}"
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(50),
+        "not hung on the 60 s wait"
+    );
+}
