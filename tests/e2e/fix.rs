@@ -25,6 +25,44 @@ fn backing_off(env: &Env, ns: &str) {
     });
 }
 
+/// OpenShift 4 whose kubelets back off for `backoff`, with namespace
+/// `mirror`: `localhost:1/acme` mirrored to the world registry, and a
+/// login for it in the namespace, linked (which CRI-O does not use for a
+/// mirror: the nodes need it).
+fn mirrored(backoff: Duration) -> Env {
+    let env = Env::pulling_with_backoff(
+        Options {
+            machines: Machines {
+                masters: 1,
+                workers: 1,
+                delay: Duration::from_millis(10),
+            },
+            ..Options::openshift()
+        },
+        backoff,
+        backoff,
+    );
+    let host = registry().registry.host();
+    env.emulator.create_namespace("mirror", &[]);
+    env.wait_for_service_account("mirror", "default");
+    env.kubectl(
+        &["apply", "-f", "-"],
+        Some(&json!({"apiVersion": "config.openshift.io/v1", "kind": "ImageTagMirrorSet",
+                     "metadata": {"name": "acme"},
+                     "spec": {"imageTagMirrors": [{"source": "localhost:1/acme", "mirrors": [format!("{host}/rhel9")]}]}})),
+    );
+    ok(&env.rhpull_as_world(&[
+        "create",
+        "-n",
+        "mirror",
+        "--registry",
+        &host,
+        "--link",
+        "default",
+    ]));
+    env
+}
+
 #[test]
 fn one_fix_takes_three_causes_to_running_confirmed_by_the_kubelet() {
     let env = Env::pulling(Options {
@@ -243,37 +281,7 @@ fn a_refused_fix_is_named_the_others_go_ahead_and_a_short_wait_says_what_is_pend
 /// out first, the pods it waited for are named and the exit is 1.
 #[test]
 fn a_wait_that_runs_out_names_the_pods_still_pending() {
-    let long = Duration::from_secs(300);
-    let env = Env::pulling_with_backoff(
-        Options {
-            machines: Machines {
-                masters: 1,
-                workers: 1,
-                delay: Duration::from_millis(10),
-            },
-            ..Options::openshift()
-        },
-        long,
-        long,
-    );
-    let host = registry().registry.host();
-    env.emulator.create_namespace("mirror", &[]);
-    env.wait_for_service_account("mirror", "default");
-    env.kubectl(
-        &["apply", "-f", "-"],
-        Some(&json!({"apiVersion": "config.openshift.io/v1", "kind": "ImageTagMirrorSet",
-                     "metadata": {"name": "acme"},
-                     "spec": {"imageTagMirrors": [{"source": "localhost:1/acme", "mirrors": [format!("{host}/rhel9")]}]}})),
-    );
-    ok(&env.rhpull_as_world(&[
-        "create",
-        "-n",
-        "mirror",
-        "--registry",
-        &host,
-        "--link",
-        "default",
-    ]));
+    let env = mirrored(Duration::from_secs(300));
     env.kubectl(
         &[
             "run",
@@ -319,37 +327,7 @@ fn a_wait_that_runs_out_names_the_pods_still_pending() {
 /// the watch is resumed, and nothing is hung on.
 #[test]
 fn pods_that_go_during_the_wait_are_reported_and_a_broken_watch_is_resumed() {
-    let long = Duration::from_secs(300);
-    let env = Env::pulling_with_backoff(
-        Options {
-            machines: Machines {
-                masters: 1,
-                workers: 1,
-                delay: Duration::from_millis(10),
-            },
-            ..Options::openshift()
-        },
-        long,
-        long,
-    );
-    let host = registry().registry.host();
-    env.emulator.create_namespace("mirror", &[]);
-    env.wait_for_service_account("mirror", "default");
-    env.kubectl(
-        &["apply", "-f", "-"],
-        Some(&json!({"apiVersion": "config.openshift.io/v1", "kind": "ImageTagMirrorSet",
-                     "metadata": {"name": "acme"},
-                     "spec": {"imageTagMirrors": [{"source": "localhost:1/acme", "mirrors": [format!("{host}/rhel9")]}]}})),
-    );
-    ok(&env.rhpull_as_world(&[
-        "create",
-        "-n",
-        "mirror",
-        "--registry",
-        &host,
-        "--link",
-        "default",
-    ]));
+    let env = mirrored(Duration::from_secs(300));
     let source = "localhost:1/acme/rhpull-demo:1";
     env.kubectl(
         &[
