@@ -413,3 +413,71 @@ fn pods_that_go_during_the_wait_are_reported_and_a_broken_watch_is_resumed() {
         "not hung on the 60 s wait"
     );
 }
+
+/// A fix the kubelet does not confirm: the login linked cannot pull this
+/// repository, the new pods fail again, and the kubelet's words and the
+/// new diagnosis are both reported (exit 1).
+#[test]
+fn a_fix_the_kubelet_refuses_is_reported_with_its_words_and_the_new_diagnosis() {
+    let env = Env::pulling(Options::default());
+    let host = registry().registry.host();
+    env.emulator.create_namespace("shop", &[]);
+    env.wait_for_service_account("shop", "default");
+    env.kubectl(
+        &[
+            "create",
+            "deployment",
+            "app",
+            "-n",
+            "shop",
+            "--image",
+            &registry().image(),
+        ],
+        None,
+    );
+    backing_off(&env, "shop");
+    let login = format!(
+        "{}:{}",
+        rhpull_testkit::world::UNENTITLED_USERNAME,
+        rhpull_testkit::world::TOKEN
+    );
+    let auth = base64::Engine::encode(&base64::engine::general_purpose::STANDARD, login);
+    std::fs::write(
+        env.authfile(),
+        json!({"auths": {host.clone(): {"auth": auth}}}).to_string(),
+    )
+    .unwrap();
+    let ca = env.ca();
+    let out = env.rhpull(
+        &[
+            "fix",
+            "-n",
+            "shop",
+            "--yes",
+            "--registry-ca",
+            &ca,
+            "--wait",
+            "60s",
+            "-o",
+            "json",
+        ],
+        None,
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    let pods = doc["groups"][0]["pods"].as_array().expect("pods");
+    assert!(
+        pods.iter().all(|p| p["kubelet"]["state"] == "failed"),
+        "{doc:#}"
+    );
+    assert!(
+        pods[0]["kubelet"]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("rpc error")),
+        "{doc:#}"
+    );
+    assert!(
+        !doc["after"].as_array().expect("after").is_empty(),
+        "the new diagnosis: {doc:#}"
+    );
+}

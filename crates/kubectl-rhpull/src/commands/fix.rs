@@ -102,6 +102,9 @@ impl GroupFix {
 pub struct FixReport {
     groups: Vec<GroupFix>,
     dry_run: DryRun,
+    /// Where the kubelet failed again: the pods' new diagnosis, as
+    /// `check --failing` makes it now.
+    after: Vec<Diagnosis>,
 }
 
 impl ClusterCommand for Fix<'_> {
@@ -153,6 +156,7 @@ impl ClusterCommand for Fix<'_> {
         Ok(FixReport {
             groups,
             dry_run: self.mode.dry_run,
+            after: Vec::new(),
         })
     }
 
@@ -233,6 +237,15 @@ impl ClusterCommand for Fix<'_> {
             let verdicts = fix::follow(cluster, &list, self.wait).await;
             for ((i, a), v) in awaited.into_iter().zip(verdicts) {
                 plan.groups[i].verdicts.push((a.pod, v));
+            }
+            // Failed again: what `check --failing` says of them now.
+            let again = (plan.groups.iter().flat_map(|g| &g.verdicts))
+                .any(|(_, v)| matches!(v, Verdict::Failed { .. }));
+            if again {
+                let found = failing::find(cluster, self.scope.as_ref()).await?;
+                plan.after = failing::diagnose(&self.template, failing::group(&found))
+                    .await
+                    .map_err(registry_check::setup_error)?;
             }
         }
         Ok(plan)
@@ -349,7 +362,13 @@ impl Report for FixReport {
                 })
             })
             .collect();
-        serde_json::json!({"groups": groups, "dry_run": self.dry_run != DryRun::None})
+        let after: Vec<serde_json::Value> = (self.after.iter())
+            .map(|d| {
+                serde_json::json!({"image": d.group.plan.image.to_string(), "cause": d.cause,
+                                   "fix": remedy_of(d), "pods": d.group.pods})
+            })
+            .collect();
+        serde_json::json!({"groups": groups, "after": after, "dry_run": self.dry_run != DryRun::None})
     }
 
     fn names(&self) -> Vec<String> {
@@ -384,6 +403,18 @@ impl Report for FixReport {
         for g in &self.groups {
             blocks.extend(self.group_lines(g).into_iter().map(Block::Line));
             blocks.push(Block::Blank);
+        }
+        for d in &self.after {
+            let what = remedy_of(d)
+                .and_then(|r| fix_words(d, &r))
+                .unwrap_or_default();
+            let pods: Vec<String> = (d.group.pods.iter())
+                .map(|p| format!("{}/{}", p.namespace, p.name))
+                .collect();
+            blocks.push(Block::Line(text(
+                "fix.after",
+                &[("pods", &pods.join(", ")), ("what", &what)],
+            )));
         }
         blocks
     }
