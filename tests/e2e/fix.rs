@@ -481,3 +481,68 @@ fn a_fix_the_kubelet_refuses_is_reported_with_its_words_and_the_new_diagnosis() 
         "the new diagnosis: {doc:#}"
     );
 }
+
+/// Across contexts as `check --failing` is: each cluster diagnosed, fixed
+/// and followed with its own client, the report keyed by context.
+#[test]
+fn fix_runs_in_every_context() {
+    let first = Env::pulling(Options::default());
+    let second = Env::pulling(Options::default());
+    let kubeconfig = first.home.path().join("two-clusters");
+    let file = rhpull_testkit::kube::kubeconfig::KubeconfigFile::default();
+    let file = first.emulator.kubeconfig_entries(file, "one", "one", None);
+    let file = second.emulator.kubeconfig_entries(file, "two", "two", None);
+    file.write(&kubeconfig).expect("kubeconfig");
+    for env in [&first, &second] {
+        env.emulator.create_namespace("shop", &[]);
+        env.wait_for_service_account("shop", "default");
+        env.kubectl(
+            &[
+                "create",
+                "deployment",
+                "app",
+                "-n",
+                "shop",
+                "--image",
+                &registry().image(),
+            ],
+            None,
+        );
+        backing_off(env, "shop");
+    }
+    first.skopeo_login();
+    let mut envs = first.envs("C");
+    envs[0].1 = kubeconfig.display().to_string();
+    let ca = first.ca();
+    let args = [
+        "fix",
+        "-n",
+        "shop",
+        "--yes",
+        "--contexts",
+        "one,two",
+        "--registry-ca",
+        &ca,
+        "-o",
+        "json",
+    ];
+    let out = first.rhpull_with(&envs, &args, None);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}{}",
+        rhpull_e2e::stdout(&out),
+        stderr(&out)
+    );
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    for context in ["one", "two"] {
+        let text = doc.to_string();
+        assert!(
+            text.contains(&format!("\"{context}\"")),
+            "{context} in {doc:#}"
+        );
+    }
+    for env in [&first, &second] {
+        assert!(env.pod_states("shop").iter().all(|(r, _)| r == "Running"));
+    }
+}
