@@ -553,7 +553,9 @@ fn inputs(s: &State, pod: &PodRef, obj: &Value, image: &str, setup: Pulling) -> 
 async fn ensure(shared: &Shared, pod: &PodRef, c: &Spec) -> Step {
     let image = with_default_tag(&c.image);
     let quoted = format!("\"{}\"", c.image);
-    let (obj, setup, pod_logins) = {
+    // Everything this try reads (the pod's secrets, the node's file, the
+    // files CRI-O reads), read once, as the kubelet reads them at a pull.
+    let ins = {
         let s = shared.lock();
         let Some(obj) = current(&s, pod) else {
             return Step::Gone;
@@ -561,13 +563,10 @@ async fn ensure(shared: &Shared, pod: &PodRef, c: &Spec) -> Step {
         let Some(setup) = s.config.pulling.clone() else {
             return Step::Gone;
         };
-        let ins = inputs(&s, pod, &obj, &image, setup.clone());
-        (
-            obj,
-            setup,
-            ins.pod_ring.lookup(&keyring::repository(&image)),
-        )
+        inputs(&s, pod, &obj, &image, setup)
     };
+    let setup = ins.setup.clone();
+    let pod_logins = ins.pod_ring.lookup(&keyring::repository(&image));
     let (present, usable) = cached(&shared.lock(), pod, &image, &pod_logins);
     if c.policy == "Never" && !present {
         let msg = format!("Container image {quoted} is not present with pull policy of Never");
@@ -625,10 +624,6 @@ async fn ensure(shared: &Shared, pod: &PodRef, c: &Spec) -> Step {
         &format!("Pulling image {quoted}"),
     );
     let started = Instant::now();
-    let ins = {
-        let s = shared.lock();
-        inputs(&s, pod, &obj, &image, setup.clone())
-    };
     if !ins.missing.is_empty() {
         let msg = format!(
             "Unable to retrieve some image pull secrets ({}); attempting to pull the image may not succeed.",
