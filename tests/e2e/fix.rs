@@ -6,10 +6,9 @@
 
 use std::time::Duration;
 
-use rhpull_e2e::env::{Env, ok, registry, says};
+use rhpull_e2e::env::{Env, ok, registry, says, small_openshift};
 use rhpull_e2e::stderr;
 use rhpull_testkit::kube::Options;
-use rhpull_testkit::kube::mco::Machines;
 use serde_json::json;
 
 const NAMESPACES: [&str; 3] = ["nosecret", "late", "mirror"];
@@ -25,77 +24,38 @@ fn backing_off(env: &Env, ns: &str) {
     });
 }
 
-/// OpenShift 4 whose kubelets back off for `backoff`, with namespace
-/// `mirror`: `localhost:1/acme` mirrored to the world registry, and a
-/// login for it in the namespace, linked (which CRI-O does not use for a
-/// mirror: the nodes need it).
-fn mirrored(backoff: Duration) -> Env {
-    let env = Env::pulling_with_backoff(
-        Options {
-            machines: Machines {
-                masters: 1,
-                workers: 1,
-                delay: Duration::from_millis(10),
-            },
-            ..Options::openshift()
-        },
-        backoff,
-        backoff,
-    );
+/// `localhost:1/acme` mirrored to the world registry, and in `ns` a login
+/// for it, linked (which CRI-O does not use for a mirror: the nodes need it).
+fn mirror_to_world(env: &Env, ns: &str) {
     let host = registry().registry.host();
-    env.emulator.create_namespace("mirror", &[]);
-    env.wait_for_service_account("mirror", "default");
     env.kubectl(
         &["apply", "-f", "-"],
         Some(&json!({"apiVersion": "config.openshift.io/v1", "kind": "ImageTagMirrorSet",
                      "metadata": {"name": "acme"},
                      "spec": {"imageTagMirrors": [{"source": "localhost:1/acme", "mirrors": [format!("{host}/rhel9")]}]}})),
     );
-    ok(&env.rhpull_as_world(&[
-        "create",
-        "-n",
-        "mirror",
-        "--registry",
-        &host,
-        "--link",
-        "default",
-    ]));
+    ok(&env.link_world_login(ns));
+}
+
+/// OpenShift 4 whose kubelets back off for `backoff`, with namespace
+/// `mirror` as [`mirror_to_world`] leaves it.
+fn mirrored(backoff: Duration) -> Env {
+    let env = Env::pulling_with_backoff(small_openshift(), backoff, backoff);
+    env.emulator.create_namespace("mirror", &[]);
+    env.wait_for_service_account("mirror", "default");
+    mirror_to_world(&env, "mirror");
     env
 }
 
 #[test]
 fn one_fix_takes_three_causes_to_running_confirmed_by_the_kubelet() {
-    let env = Env::pulling(Options {
-        machines: Machines {
-            masters: 1,
-            workers: 1,
-            delay: Duration::from_millis(10),
-        },
-        ..Options::openshift()
-    });
-    let host = registry().registry.host();
+    let env = Env::pulling(small_openshift());
     let image = registry().image();
     for ns in NAMESPACES {
         env.emulator.create_namespace(ns, &[]);
         env.wait_for_service_account(ns, "default");
     }
-    env.kubectl(
-        &["apply", "-f", "-"],
-        Some(&json!({"apiVersion": "config.openshift.io/v1", "kind": "ImageTagMirrorSet",
-                     "metadata": {"name": "acme"},
-                     "spec": {"imageTagMirrors": [{"source": "localhost:1/acme", "mirrors": [format!("{host}/rhel9")]}]}})),
-    );
-    // The mirror's pods have a login in their namespace, which CRI-O does
-    // not use for a mirror.
-    ok(&env.rhpull_as_world(&[
-        "create",
-        "-n",
-        "mirror",
-        "--registry",
-        &host,
-        "--link",
-        "default",
-    ]));
+    mirror_to_world(&env, "mirror");
     for ns in ["nosecret", "late"] {
         env.kubectl(
             &["create", "deployment", "app", "-n", ns, "--image", &image],
@@ -118,15 +78,7 @@ fn one_fix_takes_three_causes_to_running_confirmed_by_the_kubelet() {
         backing_off(&env, ns);
     }
     // Linked after its pods were made: the link says so, and names `fix`.
-    let linked = env.rhpull_as_world(&[
-        "create",
-        "-n",
-        "late",
-        "--registry",
-        &host,
-        "--link",
-        "default",
-    ]);
+    let linked = env.link_world_login("late");
     ok(&linked);
     says(
         &stderr(&linked),
@@ -205,12 +157,11 @@ fn one_fix_takes_three_causes_to_running_confirmed_by_the_kubelet() {
 /// A fix the user may not write is named with the missing right, and the
 /// other groups still go ahead.
 #[test]
-fn a_refused_fix_is_named_the_others_go_ahead_and_a_short_wait_says_what_is_pending() {
+fn a_refused_fix_is_named_and_the_others_go_ahead() {
     // The kubelet backs off for longer than the test: a node-wide fix
     // waits for its next try.
     let long = Duration::from_secs(300);
     let env = Env::pulling_with_backoff(Options::default(), long, long);
-    let host = registry().registry.host();
     let image = registry().image();
     for ns in ["nosecret", "late"] {
         env.emulator.create_namespace(ns, &[]);
@@ -221,15 +172,7 @@ fn a_refused_fix_is_named_the_others_go_ahead_and_a_short_wait_says_what_is_pend
         );
         backing_off(&env, ns);
     }
-    ok(&env.rhpull_as_world(&[
-        "create",
-        "-n",
-        "late",
-        "--registry",
-        &host,
-        "--link",
-        "default",
-    ]));
+    ok(&env.link_world_login("late"));
     env.skopeo_login();
     // May read everything, ask about its rights, and delete pods in `late`
     // only: the link in `nosecret` is refused.

@@ -16,12 +16,11 @@
 use std::process::Output;
 use std::time::Duration;
 
-use rhpull_e2e::env::{Env, failed, ok, registry, says};
+use rhpull_e2e::env::{Env, failed, ok, registry, says, small_openshift};
 use rhpull_e2e::oracle;
 use rhpull_e2e::{kubectls, stderr, stdout};
+use rhpull_testkit::kube::VIEWER_TOKEN;
 use rhpull_testkit::kube::kubeconfig::KubeconfigFile;
-use rhpull_testkit::kube::mco::Machines;
-use rhpull_testkit::kube::{Options, VIEWER_TOKEN};
 use serde_json::{Value, json};
 
 const NS: &str = "shop";
@@ -34,18 +33,8 @@ fn openshift() -> Env {
     // The kubelet backs off for longer than a test runs: a pod that failed
     // stays failing while rhpull is asked about it, and what the kubelet
     // would do next is asked of a probe (`oracle`).
-    let env = Env::pulling_with_backoff(
-        Options {
-            machines: Machines {
-                masters: 1,
-                workers: 1,
-                delay: Duration::from_millis(10),
-            },
-            ..Options::openshift()
-        },
-        Duration::from_secs(300),
-        Duration::from_secs(300),
-    );
+    let long = Duration::from_secs(300);
+    let env = Env::pulling_with_backoff(small_openshift(), long, long);
     env.emulator.create_namespace(NS, &[]);
     env.wait_for_service_account(NS, "default");
     env

@@ -151,15 +151,7 @@ fn a_deployment_backs_off_on_its_own_then_runs_once_linked_and_restarted() {
     assert!(doc.to_string().contains("web-"), "{doc}");
 
     // Link a login: the pods made before it still fail; made again, they run.
-    ok(&env.rhpull_as_world(&[
-        "create",
-        "-n",
-        NS,
-        "--registry",
-        &registry().registry.host(),
-        "--link",
-        "default",
-    ]));
+    ok(&env.link_world_login(NS));
     assert!(env.pod_states(NS).iter().all(|(r, _)| r != "Running"));
     env.kubectl(&["rollout", "restart", "deployment/web", "-n", NS], None);
     let out = rolled_out(&env, "deployment/web");
@@ -301,15 +293,7 @@ fn a_pull_that_hangs_is_bounded_and_reported() {
 fn statefulsets_daemonsets_and_deleted_pods_behave_as_on_a_cluster() {
     let env = kubernetes();
     let image = image();
-    ok(&env.rhpull_as_world(&[
-        "create",
-        "-n",
-        NS,
-        "--registry",
-        &registry().registry.host(),
-        "--link",
-        "default",
-    ]));
+    ok(&env.link_world_login(NS));
     let template = json!({"metadata": {"labels": {"app": "db"}},
                           "spec": {"containers": [{"name": "db", "image": image}]}});
     env.kubectl(

@@ -17,6 +17,19 @@ use serde_json::Value;
 
 use crate::{PluginPath, stderr, stdout};
 
+/// OpenShift 4 with one master and one worker (`worker-0`), each
+/// machine taking 10 ms to apply a config.
+pub fn small_openshift() -> Options {
+    Options {
+        machines: rhpull_testkit::kube::mco::Machines {
+            masters: 1,
+            workers: 1,
+            delay: Duration::from_millis(10),
+        },
+        ..Options::openshift()
+    }
+}
+
 /// The registry world every test of this binary shares (started once).
 pub fn registry() -> &'static RegistryWorld {
     static WORLD: OnceLock<RegistryWorld> = OnceLock::new();
@@ -230,6 +243,13 @@ impl Env {
                 .rhpull_with_stdin(self.home.path(), &envs, args, s),
             None => self.plugin.rhpull(self.home.path(), &envs, args),
         }
+    }
+
+    /// `kubectl rhpull create -n NS --registry <the world's registry> --link
+    /// default` with the world's login.
+    pub fn link_world_login(&self, ns: &str) -> Output {
+        let host = registry().registry.host();
+        self.rhpull_as_world(&["create", "-n", ns, "--registry", &host, "--link", "default"])
     }
 
     /// `kubectl rhpull ARGS -u <the world's service account> --password-stdin`

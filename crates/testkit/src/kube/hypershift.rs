@@ -32,7 +32,7 @@ use base64::Engine as _;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
-use super::resources::{self, Resource};
+use super::resources::res;
 use super::state::{Shared, State};
 use super::store::{Event, now_rfc3339, random_suffix};
 
@@ -48,10 +48,6 @@ const TEMPLATE_GENERATION: &str = "pod-template-generation";
 const DOCKER_CONFIG_JSON: &str = ".dockerconfigjson";
 
 pub use super::state::{Merge, Syncer};
-
-fn res(kind: &str) -> &'static Resource {
-    resources::by_kind(kind).expect("served kind")
-}
 
 fn b64(bytes: &[u8]) -> String {
     base64::engine::general_purpose::STANDARD.encode(bytes)

@@ -33,7 +33,7 @@ use base64::Engine as _;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
-use super::resources::{self, Resource};
+use super::resources::{Resource, res};
 pub use super::state::{Machines, Operator};
 use super::state::{Shared, State};
 use super::store::{Event, now_rfc3339};
@@ -46,10 +46,6 @@ pub const STATE: &str = "machineconfiguration.openshift.io/state";
 pub const REASON: &str = "machineconfiguration.openshift.io/reason";
 /// Where the kubelet and CRI-O read the node's pull credentials.
 pub const KUBELET_CONFIG: &str = "/var/lib/kubelet/config.json";
-
-fn res(kind: &str) -> &'static Resource {
-    resources::by_kind(kind).expect("served kind")
-}
 
 fn str_at<'a>(v: &'a Value, pointer: &str) -> &'a str {
     v.pointer(pointer)

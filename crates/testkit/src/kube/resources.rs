@@ -468,6 +468,12 @@ pub fn find(serves: Serves, group: &str, version: &str, plural: &str) -> Option<
     served(serves).find(|r| r.group == group && r.version == version && r.plural == plural)
 }
 
+/// A kind the emulator serves, for its own controllers (which only ever
+/// name served kinds).
+pub fn res(kind: &str) -> &'static Resource {
+    by_kind(kind).expect("served kind")
+}
+
 /// Finds a resource by kind (for objects created in tests).
 pub fn by_kind(kind: &str) -> Option<&'static Resource> {
     RESOURCES

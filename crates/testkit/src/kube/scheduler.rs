@@ -9,13 +9,9 @@
 
 use serde_json::{Value, json};
 
-use super::resources;
+use super::resources::res;
 use super::state::{Shared, State};
 use super::store::{now_rfc3339, random_suffix};
-
-fn res(kind: &str) -> &'static resources::Resource {
-    resources::by_kind(kind).expect("served kind")
-}
 
 fn ready(node: &Value) -> bool {
     let unschedulable = node.pointer("/spec/unschedulable") == Some(&json!(true));

@@ -28,13 +28,9 @@ use std::sync::Arc;
 use serde_json::{Value, json};
 use sha2::{Digest as _, Sha256};
 
-use super::resources::{self, Resource};
+use super::resources::{Resource, res};
 use super::state::{Shared, State};
 use super::store::{Event, now_rfc3339, random_suffix};
-
-fn res(kind: &str) -> &'static Resource {
-    resources::by_kind(kind).expect("served kind")
-}
 
 fn text<'a>(v: &'a Value, pointer: &str) -> &'a str {
     v.pointer(pointer)
