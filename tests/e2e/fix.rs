@@ -13,6 +13,14 @@ use serde_json::json;
 
 const NAMESPACES: [&str; 3] = ["nosecret", "late", "mirror"];
 
+/// Deployment `app` in `ns`, running `image`.
+fn deploy_app(env: &Env, ns: &str, image: &str) {
+    env.kubectl(
+        &["create", "deployment", "app", "-n", ns, "--image", image],
+        None,
+    );
+}
+
 fn backing_off(env: &Env, ns: &str) {
     env.wait_until(&format!("{ns}'s pod backs off"), || {
         let states = env.pod_states(ns);
@@ -57,23 +65,9 @@ fn one_fix_takes_three_causes_to_running_confirmed_by_the_kubelet() {
     }
     mirror_to_world(&env, "mirror");
     for ns in ["nosecret", "late"] {
-        env.kubectl(
-            &["create", "deployment", "app", "-n", ns, "--image", &image],
-            None,
-        );
+        deploy_app(&env, ns, &image);
     }
-    env.kubectl(
-        &[
-            "create",
-            "deployment",
-            "app",
-            "-n",
-            "mirror",
-            "--image",
-            "localhost:1/acme/rhpull-demo:1",
-        ],
-        None,
-    );
+    deploy_app(&env, "mirror", "localhost:1/acme/rhpull-demo:1");
     for ns in NAMESPACES {
         backing_off(&env, ns);
     }
@@ -166,10 +160,7 @@ fn a_refused_fix_is_named_and_the_others_go_ahead() {
     for ns in ["nosecret", "late"] {
         env.emulator.create_namespace(ns, &[]);
         env.wait_for_service_account(ns, "default");
-        env.kubectl(
-            &["create", "deployment", "app", "-n", ns, "--image", &image],
-            None,
-        );
+        deploy_app(&env, ns, &image);
         backing_off(&env, ns);
     }
     ok(&env.link_world_login("late"));
@@ -284,18 +275,7 @@ fn pods_that_go_during_the_wait_are_reported_and_a_broken_watch_is_resumed() {
         ],
         None,
     );
-    env.kubectl(
-        &[
-            "create",
-            "deployment",
-            "app",
-            "-n",
-            "mirror",
-            "--image",
-            source,
-        ],
-        None,
-    );
+    deploy_app(&env, "mirror", source);
     backing_off(&env, "mirror");
     env.skopeo_login();
     env.emulator.add_fault(rhpull_testkit::kube::Fault {
@@ -366,18 +346,7 @@ fn a_fix_the_kubelet_refuses_is_reported_with_its_words_and_the_new_diagnosis() 
     let host = registry().registry.host();
     env.emulator.create_namespace("shop", &[]);
     env.wait_for_service_account("shop", "default");
-    env.kubectl(
-        &[
-            "create",
-            "deployment",
-            "app",
-            "-n",
-            "shop",
-            "--image",
-            &registry().image(),
-        ],
-        None,
-    );
+    deploy_app(&env, "shop", &registry().image());
     backing_off(&env, "shop");
     let login = format!(
         "{}:{}",
@@ -439,18 +408,7 @@ fn fix_runs_in_every_context() {
     for env in [&first, &second] {
         env.emulator.create_namespace("shop", &[]);
         env.wait_for_service_account("shop", "default");
-        env.kubectl(
-            &[
-                "create",
-                "deployment",
-                "app",
-                "-n",
-                "shop",
-                "--image",
-                &registry().image(),
-            ],
-            None,
-        );
+        deploy_app(env, "shop", &registry().image());
         backing_off(env, "shop");
     }
     first.skopeo_login();
