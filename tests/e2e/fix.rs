@@ -252,8 +252,80 @@ fn a_wait_that_runs_out_names_the_pods_still_pending() {
             "fixed",
             "mirror/solo: no word from the kubelet yet",
             "kubectl rhpull fix --wait",
+            // How long the kubelet's back-off still runs, by its events.
+            "the kubelet tries these pods again by itself",
+            "its back-off runs",
         ],
     );
+}
+
+/// A namespace holds a pull secret that works, linked to nothing: `check
+/// --failing` and `check --pod` name it, and `fix` links it (no login of
+/// the user's needed) and makes the pods again, confirmed by the kubelet.
+#[test]
+fn a_secret_in_the_namespace_linked_to_nothing_is_linked() {
+    let env = Env::pulling(Options::default());
+    env.emulator.create_namespace("orphan", &[]);
+    env.wait_for_service_account("orphan", "default");
+    let host = registry().registry.host();
+    ok(&env.rhpull_as_world(&["create", "-n", "orphan", "--registry", &host]));
+    deploy_app(&env, "orphan", &registry().image());
+    backing_off(&env, "orphan");
+    let ca = env.ca();
+    let failing = env.rhpull_json(&[
+        "check",
+        "--failing",
+        "-n",
+        "orphan",
+        "--registry-ca",
+        &ca,
+        "-o",
+        "json",
+    ]);
+    let group = &failing[0];
+    assert_eq!(group["cause"]["kind"], "unlinked", "{failing:#}");
+    assert_eq!(group["fix"]["action"], "link_secret", "{failing:#}");
+    assert!(group["pods"][0]["next_try"].is_string(), "{failing:#}");
+    let pod = group["pods"][0]["name"].as_str().expect("pod");
+    let one = env.rhpull_json(&[
+        "check",
+        "--pod",
+        pod,
+        "-n",
+        "orphan",
+        "--registry-ca",
+        &ca,
+        "-o",
+        "json",
+    ]);
+    assert_eq!(one["fixes"][0], group["fix"], "{one:#}");
+
+    let out = env.rhpull(
+        &[
+            "fix",
+            "-n",
+            "orphan",
+            "--yes",
+            "--registry-ca",
+            &ca,
+            "--wait",
+            "2m",
+        ],
+        None,
+    );
+    let said = rhpull_e2e::stdout(&out);
+    assert_eq!(out.status.code(), Some(0), "{said}{}", stderr(&out));
+    says(
+        &said,
+        &["kubectl rhpull link default", "pulled (the kubelet"],
+    );
+    let sa = env.kubectl_json(&["get", "sa", "default", "-n", "orphan"]);
+    let linked = sa["imagePullSecrets"].to_string();
+    assert!(
+        linked.contains(group["fix"]["secrets"][0].as_str().unwrap_or("?")),
+        "{sa:#}"
+    );
+    assert!(env.pod_states("orphan").iter().all(|(r, _)| r == "Running"));
 }
 
 /// While `fix` waits for the kubelet: a bare pod deleted, a Deployment

@@ -38,9 +38,15 @@ pub struct FailingPod {
     /// When the kubelet first reported it (its first `Failed` event), else
     /// when the pod was made: how long it has been backing off.
     pub failing_since: Option<String>,
+    /// When the kubelet's next try is due (RFC 3339), by its back-off and
+    /// the failures its events count.
+    pub next_try: Option<String>,
     /// Credentials of the secrets its service account has and it lacks
     /// (linked after it was made): what a new pod would get.
     pub linked_since: Vec<Keyed>,
+    /// Credentials of the pull secrets in its namespace that neither it
+    /// nor its service account names: a link away.
+    pub unlinked: Vec<Keyed>,
     /// Its uid, and its controller's: a replacement is told from the pod
     /// it replaces by these.
     pub uid: String,
@@ -256,6 +262,10 @@ pub async fn find(cluster: &Cluster, scope: Option<&Scope>) -> Result<Found, Clu
         .collect();
     let refs: Vec<&PodView> = views.iter().map(|(v, _, _)| v).collect();
     let world = World::read(cluster, &refs, Some(&secrets)).await?;
+    let mut by_namespace: HashMap<&str, Vec<(&str, &Secret)>> = HashMap::new();
+    for ((ns, name), secret) in &secrets {
+        by_namespace.entry(ns).or_default().push((name, secret));
+    }
     let pods = views
         .into_iter()
         .map(|(mut view, pod, images)| {
@@ -269,10 +279,12 @@ pub async fn find(cluster: &Cluster, scope: Option<&Scope>) -> Result<Found, Clu
                 uid: uid.clone(),
                 owner_uid,
                 kubelet_message: failures.map(|f| f.message.clone()),
+                next_try: failures.and_then(Failures::next_try),
                 failing_since: failures
                     .map(|f| f.first.clone())
                     .or_else(|| pod.metadata.creation_timestamp.map(|t| t.0.to_string())),
                 linked_since: linked_since(&view, &secrets),
+                unlinked: unlinked(&view, by_namespace.get(view.namespace.as_str())),
                 view,
                 images,
             }
@@ -296,6 +308,17 @@ struct Failures {
     latest: String,
     /// When the first of them was seen (RFC 3339).
     first: String,
+    /// How many pulls failed (the events' `count`s).
+    count: u32,
+}
+
+impl Failures {
+    /// When the kubelet's next try is due, by its back-off.
+    fn next_try(&self) -> Option<String> {
+        let latest = self.latest.parse().ok()?;
+        let now = k8s_openapi::jiff::Timestamp::now();
+        crate::nodes::backoff::next_try(latest, self.count, now).map(|t| t.to_string())
+    }
 }
 
 /// By pod uid, its pull failures: the latest message and the first time.
@@ -313,6 +336,8 @@ fn pull_failures(events: Vec<Event>) -> HashMap<String, Failures> {
             .unwrap_or_else(|| last.clone());
         let uid = e.involved_object.uid.unwrap_or_default();
         let f = by_uid.entry(uid).or_default();
+        let count = e.count.and_then(|c| u32::try_from(c).ok()).unwrap_or(1);
+        f.count = f.count.saturating_add(count.max(1));
         if f.latest <= last {
             f.latest = last;
             f.message = message;
@@ -381,6 +406,9 @@ pub struct PodRef {
     pub failing_since: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub kubelet_message: Option<String>,
+    /// When the kubelet's next try is due, by its back-off (RFC 3339).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_try: Option<String>,
     /// Its uid and its controller's (not in machine output).
     #[serde(skip)]
     pub uid: String,
@@ -402,6 +430,9 @@ pub struct Group {
     /// The service account has, since the pods were made, secrets that
     /// match the image: what a new pod would try.
     pub linked_since: Vec<Keyed>,
+    /// Pull secrets of the pods' namespace, linked to nothing, that match
+    /// the image: what a link would give a new pod.
+    pub unlinked: Vec<Keyed>,
     /// Registries of the image the pods' node has not yet got as the
     /// global pull secret has them (OpenShift 4 rollouts).
     pub node_behind: Vec<String>,
@@ -417,12 +448,8 @@ pub fn group(found: &Found) -> Vec<Group> {
             let Ok(plan) = found.world.plan(&pod.view, image) else {
                 continue;
             };
-            let keys: Vec<&str> = later.iter().map(|k| k.key.as_str()).collect();
-            let matched = kubelet_matches(keys, image);
-            let linked_since: Vec<Keyed> = (later.iter())
-                .filter(|k| matched.contains(&k.key.as_str()))
-                .cloned()
-                .collect();
+            let linked_since = matching(later, image);
+            let unlinked = matching(&pod.unlinked, image);
             let node_behind: Vec<String> = match &pod.view.node_credentials {
                 NodeCredentials::NodeFile(f) => (f.behind_for(image).into_iter())
                     .map(|a| a.registry.clone())
@@ -439,10 +466,11 @@ pub fn group(found: &Found) -> Vec<Group> {
                 ""
             };
             let key = format!(
-                "{}#{}#{}#{}#{namespace}",
+                "{}#{}#{}#{}#{}#{namespace}",
                 plan_fingerprint(&plan),
                 pod.view.service_account,
                 fingerprints(&linked_since),
+                fingerprints(&unlinked),
                 node_behind.join(","),
             );
             let group = groups.entry(key).or_insert_with(|| Group {
@@ -450,6 +478,7 @@ pub fn group(found: &Found) -> Vec<Group> {
                 plan,
                 service_account: pod.view.service_account.clone(),
                 linked_since,
+                unlinked,
                 node_behind,
                 pods: Vec::new(),
             });
@@ -461,6 +490,7 @@ pub fn group(found: &Found) -> Vec<Group> {
                 owner: pod.view.owner.clone(),
                 failing_since: pod.failing_since.clone(),
                 kubelet_message: pod.kubelet_message.clone(),
+                next_try: pod.next_try.clone(),
                 uid: pod.uid.clone(),
                 owner_uid: pod.owner_uid.clone(),
             });
@@ -476,6 +506,16 @@ pub fn group(found: &Found) -> Vec<Group> {
     out
 }
 
+/// The credentials of `keyed` whose keys the kubelet matches with `image`.
+fn matching(keyed: &[Keyed], image: &str) -> Vec<Keyed> {
+    let keys: Vec<&str> = keyed.iter().map(|k| k.key.as_str()).collect();
+    let matched = kubelet_matches(keys, image);
+    (keyed.iter())
+        .filter(|k| matched.contains(&k.key.as_str()))
+        .cloned()
+        .collect()
+}
+
 /// The credentials of the secrets a pod's service account has and the pod
 /// lacks (`view.recreate_needed`), as `secrets` hold them.
 fn linked_since(view: &PodView, secrets: &SecretsByName) -> Vec<Keyed> {
@@ -487,6 +527,28 @@ fn linked_since(view: &PodView, secrets: &SecretsByName) -> Vec<Keyed> {
         }
     }
     out
+}
+
+/// The credentials of the pull secrets of `view`'s namespace (`in_namespace`,
+/// by name) that neither the pod nor its service account names.
+/// None where the pod names its own secrets: a link would not reach it.
+fn unlinked(view: &PodView, in_namespace: Option<&Vec<(&str, &Secret)>>) -> Vec<Keyed> {
+    if !view.from_service_account {
+        return Vec::new();
+    }
+    let named = |n: &str| (view.pod_secrets.iter().chain(&view.recreate_needed)).any(|s| s == n);
+    let mut secrets: Vec<&(&str, &Secret)> = (in_namespace.into_iter().flatten())
+        .filter(|(name, _)| !named(name))
+        .collect();
+    secrets.sort_unstable_by_key(|(name, _)| *name);
+    (secrets.into_iter())
+        .flat_map(|(name, s)| {
+            let source = Source::PodSecret {
+                name: (*name).to_string(),
+            };
+            pods::keyed(s, &source)
+        })
+        .collect()
 }
 
 /// Why a group's pods cannot pull.
@@ -513,6 +575,9 @@ pub enum GroupCause {
     /// The service account has a working secret now; the pods were made
     /// before it was linked and must be made again.
     PredatesLink { secrets: Vec<String> },
+    /// The namespace holds a pull secret that works, linked to nothing:
+    /// the service account needs it, and the pods made again.
+    Unlinked { secrets: Vec<String> },
 }
 
 /// A group, checked.
@@ -564,10 +629,22 @@ async fn diagnosis_of(
         .last()
         .and_then(|a| a.report.cause().cloned());
     let mut cause = cause_of(&group, &check, failed.clone());
-    if cause.is_some() && !group.linked_since.is_empty() {
-        // As a new pod would pull: the linked secrets first.
+    // As a new pod would pull: the linked secrets first; then, if those
+    // do not do it, with the namespace's unlinked ones linked too.
+    let with_linked = group.linked_since.clone();
+    let mut with_unlinked = with_linked.clone();
+    with_unlinked.extend(group.unlinked.iter().cloned());
+    let tries = [
+        (with_linked, false),
+        (with_unlinked, !group.unlinked.is_empty()),
+    ];
+    for (first, link) in tries {
+        let fixable = cause.is_some() && !matches!(cause, Some(GroupCause::PredatesLink { .. }));
+        if !fixable || first.is_empty() {
+            continue;
+        }
         let mut new_pod = group.plan.clone();
-        let mut candidates = group.linked_since.clone();
+        let mut candidates = first;
         candidates.extend(
             (group.plan.source.candidates.iter())
                 .filter(|k| !matches!(k.source, Source::PodSecret { .. }))
@@ -575,8 +652,14 @@ async fn diagnosis_of(
         );
         new_pod.source.candidates = candidates;
         if checked(template, &new_pod, done).await?.passed {
-            cause = Some(GroupCause::PredatesLink {
-                secrets: names_of(&group.linked_since),
+            cause = Some(if link {
+                GroupCause::Unlinked {
+                    secrets: names_of(&group.unlinked),
+                }
+            } else {
+                GroupCause::PredatesLink {
+                    secrets: names_of(&group.linked_since),
+                }
             });
         }
     }
@@ -604,13 +687,35 @@ pub async fn linked_since_of(
     Ok(out)
 }
 
+/// The pull secrets of `view`'s namespace that neither the pod nor its
+/// service account names (one list per pull-secret type), as `find`
+/// reads them for `check --failing`. Empty where they may not be listed.
+pub async fn unlinked_of(cluster: &Cluster, view: &PodView) -> Result<Vec<Keyed>, ClusterError> {
+    let api: Api<Secret> = Api::namespaced(cluster.client.clone(), &view.namespace);
+    let mut listed: Vec<Secret> = Vec::new();
+    for ty in [secret_types::DOCKER_CONFIG_JSON, secret_types::DOCKERCFG] {
+        let params = ListParams::default().fields(&format!("type={ty}"));
+        match api.list(&params).await {
+            Ok(l) => listed.extend(l.items),
+            Err(e) if crate::error::is_forbidden(&e) => return Ok(Vec::new()),
+            Err(e) => return Err(ClusterError::from_kube::<Secret>(e, &view.namespace, "")),
+        }
+    }
+    let in_namespace: Vec<(&str, &Secret)> = (listed.iter())
+        .map(|s| (s.metadata.name.as_deref().unwrap_or_default(), s))
+        .collect();
+    Ok(unlinked(view, Some(&in_namespace)))
+}
+
 /// `check --pod`'s image as a group of one, through the path `check
 /// --failing` takes (so the two cannot disagree): `check` is the pod's
-/// check of `plan`, already run.
+/// check of `plan`, already run; `linked_since` and `unlinked` as
+/// [`linked_since_of`] and [`unlinked_of`] read them.
 pub async fn diagnose_pod(
     template: &CheckOptions,
     view: &PodView,
-    linked_since: Vec<Keyed>,
+    linked_since: &[Keyed],
+    unlinked: &[Keyed],
     plan: PullPlan,
     check: ImageCheck,
 ) -> Result<Diagnosis, CheckSetupError> {
@@ -625,7 +730,8 @@ pub async fn diagnose_pod(
         repository: plan.image.name(),
         plan,
         service_account: view.service_account.clone(),
-        linked_since,
+        linked_since: matching(linked_since, &image),
+        unlinked: matching(unlinked, &image),
         node_behind,
         pods: vec![PodRef {
             namespace: view.namespace.clone(),
@@ -635,6 +741,7 @@ pub async fn diagnose_pod(
             owner: view.owner.clone(),
             failing_since: None,
             kubelet_message: None,
+            next_try: None,
             uid: String::new(),
             owner_uid: None,
         }],
@@ -764,6 +871,28 @@ mod tests {
     use super::*;
     use rhpull_core::Credential;
 
+    #[test]
+    fn unlinked_secrets_are_those_neither_the_pod_nor_its_service_account_names() {
+        let mut view = pod("ns", "p", Some("mine"), "t").view;
+        view.recreate_needed = vec!["linked".into()];
+        let secret = |name: &str| {
+            let login = Credential::new("quay.io", name, "t");
+            let format = crate::pullsecret::Format::DockerConfigJson;
+            crate::pullsecret::build(name, "ns", format, &[login])
+        };
+        let all = [secret("mine"), secret("linked"), secret("spare")];
+        let in_namespace: Vec<(&str, &Secret)> = (all.iter())
+            .map(|s| (s.metadata.name.as_deref().unwrap_or_default(), s))
+            .collect();
+        let found = unlinked(&view, Some(&in_namespace));
+        assert_eq!(names_of(&found), ["spare"]);
+        assert_eq!(found[0].credential.username, "spare");
+        assert!(unlinked(&view, None).is_empty());
+        // A pod that names its own secrets keeps them when made again.
+        view.from_service_account = false;
+        assert!(unlinked(&view, Some(&in_namespace)).is_empty());
+    }
+
     fn pod(ns: &str, name: &str, secret: Option<&str>, token: &str) -> FailingPod {
         let pod_credentials = secret
             .map(|s| Keyed {
@@ -783,6 +912,7 @@ mod tests {
                 pod_secrets: secret.map(String::from).into_iter().collect(),
                 missing_secrets: Vec::new(),
                 recreate_needed: Vec::new(),
+                from_service_account: true,
                 images: vec!["quay.io/acme/app:1".into()],
                 pod_credentials,
                 node_credentials: pods::NodeCredentials::Unknown,
@@ -790,7 +920,9 @@ mod tests {
             images: vec!["quay.io/acme/app:1".into()],
             kubelet_message: None,
             failing_since: None,
+            next_try: None,
             linked_since: Vec::new(),
+            unlinked: Vec::new(),
             uid: format!("uid-{name}"),
             owner_uid: None,
         }

@@ -185,8 +185,9 @@ pub enum Writes {
     Nothing,
     /// A login for `registry` is needed and none is stored: `login` first.
     NeedsLogin { registry: String },
-    /// A pull secret in each namespace, linked to the service account;
-    /// then the pods made before it made again.
+    /// A pull secret in each namespace (none where the namespaces have
+    /// one already), linked to the service account; then the pods made
+    /// before it made again.
     Link {
         secrets: Vec<crate::pullsecret::SecretPlan>,
         links: Vec<crate::link::LinkPlan>,
@@ -282,6 +283,25 @@ pub async fn plan(
     let pods = &d.group.pods;
     match remedy {
         Remedy::Recreate => Ok(Writes::Recreate(Recreate::of(pods))),
+        Remedy::LinkSecret {
+            secrets,
+            service_account,
+            namespaces,
+        } => {
+            let mut links = Vec::new();
+            for ns in namespaces {
+                let for_ = crate::link::LinkFor::Pull;
+                links.push(
+                    crate::link::plan_link(cluster, ns, service_account, secrets, for_, wait)
+                        .await?,
+                );
+            }
+            Ok(Writes::Link {
+                secrets: Vec::new(),
+                links,
+                recreate: Recreate::of(pods),
+            })
+        }
         Remedy::Link {
             registry,
             service_account,

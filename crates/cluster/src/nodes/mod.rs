@@ -1,10 +1,12 @@
 //! How a node pulls, and how a failing pull is put right: the pod as the
 //! kubelet sees it and the node's credentials ([`pods`]), what the
 //! cluster tells CRI-O and the kubelets ([`pulls`], [`machineconfig`]),
-//! the one model of what a node tries ([`pullplan`]), the pods failing
+//! the one model of what a node tries ([`pullplan`]), the kubelet's
+//! back-off ([`backoff`]), the pods failing
 //! and their diagnosis ([`failing`]), the remedy ([`remedy`]) and `fix`'s
 //! writes and watch ([`fix`]). Each looks down the list, never back.
 
+pub mod backoff;
 pub mod failing;
 pub mod fix;
 pub mod machineconfig;

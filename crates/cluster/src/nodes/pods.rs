@@ -123,6 +123,10 @@ pub struct PodView {
     /// Secrets the service account has and the pod lacks: linked after the
     /// pod was created, so only a new pod gets them.
     pub recreate_needed: Vec<String>,
+    /// True when the pod's secrets are its service account's (none, or
+    /// each one the service account holds): a pod made again gets the
+    /// service account's list, so a link reaches it.
+    pub from_service_account: bool,
     /// Images of the init containers, then of the containers, each once.
     pub images: Vec<String>,
     pub pod_credentials: Vec<Keyed>,
@@ -307,12 +311,23 @@ impl PodView {
         let ns = pod.metadata.namespace.clone().unwrap_or_default();
         let spec = pod.spec.clone().unwrap_or_default();
         let pod_secrets = pod_secret_names(pod);
-        let recreate_needed = sa
-            .iter()
+        let sa_secrets: Vec<String> = (sa.iter())
             .flat_map(|s| s.image_pull_secrets.iter().flatten())
             .map(|r| r.name.clone())
-            .filter(|s| !pod_secrets.contains(s))
             .collect();
+        // The ServiceAccount admission plugin copies the service account's
+        // list only into a pod that names none of its own (kubernetes
+        // `plugin/pkg/admission/serviceaccount/admission.go`): a pod whose
+        // secrets the service account does not hold named them itself, and
+        // one made again will name them again.
+        let from_service_account = pod_secrets.iter().all(|s| sa_secrets.contains(s));
+        let recreate_needed = if from_service_account {
+            (sa_secrets.into_iter())
+                .filter(|s| !pod_secrets.contains(s))
+                .collect()
+        } else {
+            Vec::new()
+        };
         let (mut pod_credentials, mut missing_secrets) = (Vec::new(), Vec::new());
         for name in &pod_secrets {
             match secrets.get(&(ns.clone(), name.clone())) {
@@ -343,6 +358,7 @@ impl PodView {
             pod_secrets,
             missing_secrets,
             recreate_needed,
+            from_service_account,
             images,
             pod_credentials,
             node_credentials: NodeCredentials::Unknown,
@@ -430,6 +446,34 @@ mod tests {
     }
 
     #[test]
+    fn only_a_pod_with_its_service_accounts_secrets_gets_a_later_link_when_made_again() {
+        let pod_with = |secrets: &[&str]| -> Pod {
+            serde_json::from_value(serde_json::json!({
+                "metadata": {"name": "p", "namespace": "ns"},
+                "spec": {"serviceAccountName": "default", "containers": [{"name": "c", "image": "quay.io/a/b"}],
+                         "imagePullSecrets": secrets.iter().map(|s| serde_json::json!({"name": s})).collect::<Vec<_>>()}
+            }))
+            .expect("pod")
+        };
+        let sa: ServiceAccount = serde_json::from_value(serde_json::json!({
+            "metadata": {"name": "default", "namespace": "ns"},
+            "imagePullSecrets": [{"name": "old"}, {"name": "new"}]
+        }))
+        .expect("sa");
+        let none = SecretsByName::new();
+        // Copied from the service account at creation (or none at all).
+        for secrets in [&["old"][..], &[]] {
+            let view = PodView::from_parts(&pod_with(secrets), Some(&sa), &none);
+            assert!(view.from_service_account);
+            assert!(view.recreate_needed.contains(&"new".to_string()));
+        }
+        // Named by the pod itself: the admission plugin leaves it so.
+        let view = PodView::from_parts(&pod_with(&["own"]), Some(&sa), &none);
+        assert!(!view.from_service_account);
+        assert!(view.recreate_needed.is_empty());
+    }
+
+    #[test]
     fn the_kubelet_tries_the_most_specific_key_first_and_every_secret_with_it() {
         let pod = [
             k("a", "quay.io", "host-a"),
@@ -462,6 +506,7 @@ mod tests {
             pod_secrets: vec!["a".into()],
             missing_secrets: Vec::new(),
             recreate_needed: Vec::new(),
+            from_service_account: true,
             images: vec!["quay.io/org/app".into()],
             pod_credentials: vec![k("a", "quay.io/org", "pod")],
             node_credentials: NodeCredentials::GlobalPullSecret(vec![node]),

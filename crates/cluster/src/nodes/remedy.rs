@@ -34,6 +34,13 @@ pub enum Remedy {
         service_account: String,
         namespaces: Vec<String>,
     },
+    /// The namespaces' pull secrets that work, linked to the pods'
+    /// service account, and the pods made again.
+    LinkSecret {
+        secrets: Vec<String>,
+        service_account: String,
+        namespaces: Vec<String>,
+    },
     /// The pods made again: their service account has what works.
     Recreate,
     /// The node has the previous global pull secret: the rollout is on its way.
@@ -69,7 +76,11 @@ impl Remedy {
     pub fn by_tool(&self) -> bool {
         matches!(
             self,
-            Self::Link { .. } | Self::Recreate | Self::GlobalSet { .. } | Self::MirrorLogin { .. }
+            Self::Link { .. }
+                | Self::LinkSecret { .. }
+                | Self::Recreate
+                | Self::GlobalSet { .. }
+                | Self::MirrorLogin { .. }
         )
     }
 }
@@ -148,5 +159,10 @@ pub fn remedy_of(d: &Diagnosis) -> Option<Remedy> {
             namespaces: namespaces_of(d),
         },
         GroupCause::PredatesLink { .. } => Remedy::Recreate,
+        GroupCause::Unlinked { secrets } => Remedy::LinkSecret {
+            secrets: secrets.clone(),
+            service_account: g.service_account.clone(),
+            namespaces: namespaces_of(d),
+        },
     })
 }

@@ -262,8 +262,31 @@ fn verdict_words(p: &failing::PodRef, v: &Verdict) -> String {
             &[("pod", &at), ("by", pod), ("message", message)],
         ),
         Verdict::Gone => text("fix.gone", &[("pod", &at)]),
-        Verdict::Pending => text("fix.pending", &[("pod", &at)]),
+        Verdict::Pending => match backoff_left(p) {
+            Some(left) => text(
+                "fix.pending_backoff",
+                &[("pod", &at), ("left", &crate::words::duration(left))],
+            ),
+            None => text("fix.pending", &[("pod", &at)]),
+        },
     }
+}
+
+/// How long `p`'s back-off still runs, by the kubelet's events: `None`
+/// when they do not tell.
+fn backoff_left(p: &failing::PodRef) -> Option<u64> {
+    rhpull_cluster::backoff::left(p.next_try.as_deref()?).map(|d| d.as_secs())
+}
+
+/// Node-wide fixes reach the pods at the kubelet's next try: how long
+/// the longest back-off of `g`'s pods still runs.
+fn node_wide_wait(g: &GroupFix) -> Option<u64> {
+    let node_wide =
+        matches!(g.writes, Writes::Global(_)) || matches!(g.remedy, Some(Remedy::WaitForRollout));
+    if !node_wide {
+        return None;
+    }
+    g.diagnosis.group.pods.iter().filter_map(backoff_left).max()
 }
 
 impl FixReport {
@@ -302,6 +325,10 @@ impl FixReport {
                 &[("what", &remedy.unwrap_or_default())],
             )),
             (Done::Left, _) => lines.push(text("fix.nothing_to_write", &[])),
+        }
+        if let Some(left) = node_wide_wait(g) {
+            let left = crate::words::duration(left);
+            lines.push(text("fix.next_try", &[("left", &left)]));
         }
         if let Some(r) = g.writes.recreated() {
             lines.extend(r.by_hand.iter().map(|p| {

@@ -230,6 +230,9 @@ reasons! {
     /// The pod was made before its service account got the secret that
     /// works: only a new pod gets it.
     PodPredatesLink,
+    /// The namespace holds a pull secret that works, linked to no
+    /// service account the pods use.
+    SecretNotLinked,
     /// `export acm-policy --global`: refused, with the reason.
     GlobalPolicyRefused,
     /// A hub policy's namespace and name are too long together.

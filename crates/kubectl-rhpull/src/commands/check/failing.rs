@@ -98,6 +98,18 @@ pub fn fix_words(d: &Diagnosis, fix: &Remedy) -> Option<String> {
                 ("where", &where_words(namespaces)),
             ],
         ),
+        Remedy::LinkSecret {
+            secrets,
+            service_account,
+            namespaces,
+        } => text(
+            "failing.fix.link_secret",
+            &[
+                ("secrets", &secrets.join(" ")),
+                ("sa", service_account),
+                ("where", &where_words(namespaces)),
+            ],
+        ),
         Remedy::Recreate => text("failing.fix.recreate", &[]),
         Remedy::WaitForRollout => text(
             "failing.fix.rollout",
@@ -287,6 +299,10 @@ fn cause_words(d: &Diagnosis, registry: &str) -> (String, Option<String>) {
         Some(GroupCause::PredatesLink { secrets }) => {
             let args = [("sa", sa), ("secrets", &secrets.join(", "))];
             (text("failing.predates_link", &args), None)
+        }
+        Some(GroupCause::Unlinked { secrets }) => {
+            let args = [("sa", sa), ("secrets", &secrets.join(", "))];
+            (text("failing.unlinked", &args), None)
         }
     }
 }
@@ -553,5 +569,6 @@ fn reason_of(c: &GroupCause) -> Reason {
             super::render::cause_reason(cause)
         }
         GroupCause::PredatesLink { .. } => Reason::PodPredatesLink,
+        GroupCause::Unlinked { .. } => Reason::SecretNotLinked,
     }
 }

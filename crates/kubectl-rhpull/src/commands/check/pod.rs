@@ -47,6 +47,7 @@ impl ClusterQuery for PodCheck<'_> {
         let cluster = cx.cluster()?;
         let (view, world) = pullplan::pod_view(cluster, &cx.namespace, self.name).await?;
         let linked_since = failing::linked_since_of(cluster, &view).await?;
+        let unlinked = failing::unlinked_of(cluster, &view).await?;
         let mut images = Vec::new();
         let mut plans = Vec::new();
         let mut fixes = Vec::new();
@@ -58,8 +59,8 @@ impl ClusterQuery for PodCheck<'_> {
                 .await
                 .map_err(registry_check::setup_error)?;
             // A group of one, diagnosed as `check --failing` diagnoses.
-            let (p, c, linked) = (plan.clone(), check.clone(), linked_since.clone());
-            let d = failing::diagnose_pod(&self.template, &view, linked, p, c)
+            let (p, c) = (plan.clone(), check.clone());
+            let d = failing::diagnose_pod(&self.template, &view, &linked_since, &unlinked, p, c)
                 .await
                 .map_err(registry_check::setup_error)?;
             fixes.push(remedy_of(&d));
