@@ -178,7 +178,12 @@ fn a_refused_fix_is_named_and_the_others_go_ahead() {
                 &["selfsubjectaccessreviews"],
                 None,
             ),
-            rhpull_testkit::kube::Rule::new(&["delete"], &[""], &["pods"], Some(&["late"])),
+            rhpull_testkit::kube::Rule::new(
+                &["delete", "deletecollection"],
+                &[""],
+                &["pods"],
+                Some(&["late"]),
+            ),
         ],
     );
     let mut envs = env.envs("C");

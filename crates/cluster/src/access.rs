@@ -21,6 +21,7 @@ pub enum Verb {
     Update,
     Patch,
     Delete,
+    DeleteCollection,
 }
 
 impl Verb {
@@ -34,6 +35,7 @@ impl Verb {
             Self::Update => "update",
             Self::Patch => "patch",
             Self::Delete => "delete",
+            Self::DeleteCollection => "deletecollection",
         }
     }
 }

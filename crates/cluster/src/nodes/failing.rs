@@ -51,6 +51,8 @@ pub struct FailingPod {
     /// it replaces by these.
     pub uid: String,
     pub owner_uid: Option<String>,
+    /// Its labels: pods of one controller's template share them.
+    pub labels: BTreeMap<String, String>,
 }
 
 /// Where to look: `-n`'s namespace (`None`), some, or all.
@@ -278,6 +280,7 @@ pub async fn find(cluster: &Cluster, scope: Option<&Scope>) -> Result<Found, Clu
             FailingPod {
                 uid: uid.clone(),
                 owner_uid,
+                labels: pod.metadata.labels.clone().unwrap_or_default(),
                 kubelet_message: failures.map(|f| f.message.clone()),
                 next_try: failures.and_then(Failures::next_try),
                 failing_since: failures
@@ -414,6 +417,8 @@ pub struct PodRef {
     pub uid: String,
     #[serde(skip)]
     pub owner_uid: Option<String>,
+    #[serde(skip)]
+    pub labels: BTreeMap<String, String>,
 }
 
 /// Pods that fail for the same reason: the same image (tag or digest),
@@ -493,6 +498,7 @@ pub fn group(found: &Found) -> Vec<Group> {
                 next_try: pod.next_try.clone(),
                 uid: pod.uid.clone(),
                 owner_uid: pod.owner_uid.clone(),
+                labels: pod.labels.clone(),
             });
         }
     }
@@ -744,6 +750,7 @@ pub async fn diagnose_pod(
             next_try: None,
             uid: String::new(),
             owner_uid: None,
+            labels: BTreeMap::new(),
         }],
     };
     diagnosis_of(template, group, check, &mut HashMap::new()).await
@@ -925,6 +932,7 @@ mod tests {
             unlinked: Vec::new(),
             uid: format!("uid-{name}"),
             owner_uid: None,
+            labels: BTreeMap::new(),
         }
     }
 

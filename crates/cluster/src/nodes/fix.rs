@@ -207,10 +207,48 @@ pub struct Recreate {
     pub by_hand: Vec<PodRef>,
 }
 
+/// One delete request: the pods of one controller's template in a
+/// namespace, by their labels, or one pod by name.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Delete {
+    Alike { namespace: String, selector: String },
+    One { namespace: String, name: String },
+}
+
+impl Delete {
+    fn need(&self) -> crate::access::Need {
+        match self {
+            Self::Alike { namespace, .. } => crate::nodes::pods::delete_alike_need(namespace),
+            Self::One { namespace, .. } => crate::nodes::pods::delete_need(namespace),
+        }
+    }
+}
+
 impl Recreate {
     fn of(pods: &[PodRef]) -> Self {
         let (delete, by_hand) = pods.iter().cloned().partition(|p| p.owner.is_some());
         Self { delete, by_hand }
+    }
+
+    /// The fewest delete requests that make the pods again: one per
+    /// controller template and namespace, by name where the labels do not
+    /// tell templates apart.
+    pub fn requests(&self) -> Vec<Delete> {
+        let mut out: Vec<Delete> = (self.delete.iter())
+            .map(|p| match crate::nodes::pods::template_selector(&p.labels) {
+                Some(selector) => Delete::Alike {
+                    namespace: p.namespace.clone(),
+                    selector,
+                },
+                None => Delete::One {
+                    namespace: p.namespace.clone(),
+                    name: p.name.clone(),
+                },
+            })
+            .collect();
+        out.sort_unstable();
+        out.dedup();
+        out
     }
 }
 
@@ -218,10 +256,7 @@ impl Writes {
     /// Every right the writes need.
     pub fn needs(&self) -> Vec<crate::access::Need> {
         let deletes = |r: &Recreate| -> Vec<crate::access::Need> {
-            r.delete
-                .iter()
-                .map(|p| crate::nodes::pods::delete_need(&p.namespace))
-                .collect()
+            r.requests().iter().map(Delete::need).collect()
         };
         let all: Vec<crate::access::Need> = match self {
             Self::Nothing | Self::NeedsLogin { .. } => Vec::new(),
@@ -357,8 +392,18 @@ pub async fn write(
     dry_run: crate::DryRun,
 ) -> Result<(), crate::error::ClusterError> {
     let delete = |r: Recreate| async move {
-        for p in &r.delete {
-            crate::nodes::pods::delete(cluster, &p.namespace, &p.name, dry_run).await?;
+        for d in r.requests() {
+            match &d {
+                Delete::Alike {
+                    namespace,
+                    selector,
+                } => {
+                    crate::nodes::pods::delete_alike(cluster, namespace, selector, dry_run).await?;
+                }
+                Delete::One { namespace, name } => {
+                    crate::nodes::pods::delete(cluster, namespace, name, dry_run).await?;
+                }
+            }
         }
         Ok::<(), crate::error::ClusterError>(())
     };
@@ -379,5 +424,62 @@ pub async fn write(
         }
         Writes::Recreate(r) => delete(r).await,
         Writes::Global(g) => crate::global::write(cluster, *g, dry_run).await.map(|_| ()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::nodes::pods::Owner;
+
+    fn pod(ns: &str, name: &str, labels: &[(&str, &str)], owned: bool) -> PodRef {
+        PodRef {
+            namespace: ns.into(),
+            name: name.into(),
+            image: "quay.io/a/b:1".into(),
+            node: None,
+            owner: owned.then(|| Owner {
+                kind: "ReplicaSet".into(),
+                name: "app-1".into(),
+            }),
+            failing_since: None,
+            kubelet_message: None,
+            next_try: None,
+            uid: format!("uid-{name}"),
+            owner_uid: None,
+            labels: (labels.iter())
+                .map(|(k, v)| ((*k).to_string(), (*v).to_string()))
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn one_delete_per_template_and_namespace_by_name_where_labels_cannot_tell() {
+        let rs = [("app", "web"), ("pod-template-hash", "5d8f")];
+        let r = Recreate::of(&[
+            pod("a", "web-1", &rs, true),
+            pod("a", "web-2", &rs, true),
+            pod("b", "web-3", &rs, true),
+            // A ReplicationController's pods: nothing tells its template.
+            pod("a", "rc-1", &[("app", "old")], true),
+            // Bare: never deleted.
+            pod("a", "solo", &rs, false),
+        ]);
+        let alike = |ns: &str| Delete::Alike {
+            namespace: ns.into(),
+            selector: "app=web,pod-template-hash=5d8f".into(),
+        };
+        assert_eq!(
+            r.requests(),
+            [
+                alike("a"),
+                alike("b"),
+                Delete::One {
+                    namespace: "a".into(),
+                    name: "rc-1".into()
+                },
+            ]
+        );
+        assert_eq!(r.by_hand.len(), 1);
     }
 }

@@ -22,7 +22,7 @@
 //! and credential provider plugins, which the API does not show.
 
 use k8s_openapi::api::core::v1::{Pod, Secret, ServiceAccount};
-use kube::api::Api;
+use kube::api::{Api, ListParams};
 use rhpull_core::Credential;
 use rhpull_core::imageref::kubelet_matches;
 use rhpull_core::sso::CheckReport;
@@ -279,6 +279,68 @@ fn pod_secret_names(pod: &Pod) -> Vec<String> {
 /// The permission deleting pods in `namespace` needs.
 pub fn delete_need(namespace: &str) -> crate::access::Need {
     crate::access::Need::on::<Pod>(crate::access::Verb::Delete, Some(namespace))
+}
+
+/// The right [`delete_alike`] needs in `namespace`.
+pub fn delete_alike_need(namespace: &str) -> crate::access::Need {
+    crate::access::Need::on::<Pod>(crate::access::Verb::DeleteCollection, Some(namespace))
+}
+
+/// Labels a controller sets on each pod it makes, apart for each of its
+/// templates (`pod-template-hash`: a Deployment's ReplicaSet;
+/// `controller-revision-hash`: a StatefulSet's or DaemonSet's revision;
+/// `batch.kubernetes.io/controller-uid`, or `controller-uid` before
+/// Kubernetes 1.27: a Job). Pods with the same labels and one of these
+/// come from one template of one controller.
+const TEMPLATE_LABELS: [&str; 4] = [
+    "pod-template-hash",
+    "controller-revision-hash",
+    "batch.kubernetes.io/controller-uid",
+    "controller-uid",
+];
+
+/// The label selector that picks out the pods of one controller's
+/// template with exactly `labels`; `None` when `labels` do not tell one
+/// template from another (then only a delete by name is safe).
+pub fn template_selector(labels: &std::collections::BTreeMap<String, String>) -> Option<String> {
+    if !TEMPLATE_LABELS.iter().any(|l| labels.contains_key(*l)) {
+        return None;
+    }
+    let terms: Vec<String> = labels.iter().map(|(k, v)| format!("{k}={v}")).collect();
+    Some(terms.join(","))
+}
+
+/// Deletes, in one request, the pods of `namespace` still `Pending` whose
+/// labels are `selector` (a [`template_selector`]): the failing pods of
+/// one controller's template, for it to make again. The names deleted.
+pub async fn delete_alike(
+    cluster: &Cluster,
+    namespace: &str,
+    selector: &str,
+    dry_run: crate::DryRun,
+) -> Result<Vec<String>, ClusterError> {
+    let params = ListParams::default()
+        .labels(selector)
+        .fields("status.phase=Pending");
+    if dry_run == crate::DryRun::Client {
+        return Ok(Vec::new());
+    }
+    let api: Api<Pod> = Api::namespaced(cluster.client.clone(), namespace);
+    match api
+        .delete_collection(&dry_run.delete_params(), &params)
+        .await
+    {
+        Ok(either) => Ok(either
+            .left()
+            .map(|l| {
+                l.items
+                    .into_iter()
+                    .filter_map(|p| p.metadata.name)
+                    .collect()
+            })
+            .unwrap_or_default()),
+        Err(e) => Err(ClusterError::from_kube::<Pod>(e, namespace, "")),
+    }
 }
 
 /// Deletes a pod so that its controller makes it again; a pod already

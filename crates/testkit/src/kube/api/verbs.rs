@@ -41,6 +41,7 @@ pub async fn handle(
         ("PUT", Some(name)) => update(shared, t, name, q, &body),
         ("PATCH", Some(name)) => patch_object(shared, t, name, q, headers, &body),
         ("DELETE", Some(name)) => delete(shared, t, name, q),
+        ("DELETE", None) if t.resource.kind != "Namespace" => delete_collection(shared, t, q),
         _ => Err(ApiError::method_not_allowed()),
     };
     // kubectl's `get` asks for a Table: its columns where the kind has them.
@@ -466,6 +467,37 @@ fn delete(shared: &Shared, t: &Target, name: &str, q: &Query) -> ApiResult {
         .and_then(Value::as_str)
         .unwrap_or_default();
     Ok((StatusCode::OK, success(t.resource, name, uid)))
+}
+
+/// `deletecollection`: every object of the namespace (or all) that the
+/// selectors match, deleted, answered with their list, as the API server's
+/// `DeleteCollection` answers.
+fn delete_collection(shared: &Shared, t: &Target, q: &Query) -> ApiResult {
+    let (labels, fields) = selectors(t, q)?;
+    let mut state = shared.lock();
+    let ns = t.resource.namespaced.then(|| ns_of(t).to_string());
+    let ns = ns.filter(|n| !n.is_empty());
+    let names: Vec<(String, String)> = (state.store.list(t.resource, ns.as_deref()))
+        .filter(|(_, v)| labels.matches(v) && fields.matches(v))
+        .map(|(k, _)| (k.1.clone(), k.2.clone()))
+        .collect();
+    let (mut items, mut events) = (Vec::new(), Vec::new());
+    for (ns, name) in names {
+        if let Some((obj, event)) = state.store.remove(t.resource, &ns, &name, q.dry_run) {
+            items.push(obj);
+            events.extend(event);
+        }
+    }
+    let rv = state.store.resource_version().to_string();
+    drop(state);
+    for e in events {
+        shared.publish(e);
+    }
+    Ok((
+        StatusCode::OK,
+        json!({"apiVersion": t.resource.api_version(), "kind": format!("{}List", t.resource.kind),
+               "metadata": {"resourceVersion": rv}, "items": items}),
+    ))
 }
 
 /// SelfSubjectAccessReview: the same rules as request authorisation.
