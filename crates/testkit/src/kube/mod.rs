@@ -66,7 +66,7 @@ pub const ADMIN_USER: &str = "kubernetes-admin";
 pub const VIEWER_TOKEN: &str = "rhpull-emulator-viewer-token";
 pub const VIEWER_USER: &str = "viewer";
 
-pub use resources::Flavour;
+pub use resources::{Flavour, Kyverno};
 
 /// How to start the emulator.
 #[derive(Clone, Debug)]
@@ -88,6 +88,12 @@ pub struct Options {
     /// ConfigurationPolicy, PlacementBinding and Placement, checked against
     /// their CRDs' schemas.
     pub hub: bool,
+    /// Kyverno installed, at a release (`None`: not installed): its CRDs
+    /// served and checked, and its background controller played for the
+    /// rule shapes rhpull writes (`kube/kyverno.rs`).
+    pub kyverno: Option<resources::Kyverno>,
+    /// The External Secrets Operator's CRDs served and checked.
+    pub external_secrets: bool,
     /// What it offers over ALPN: HTTP/2 and HTTP/1.1 as an API server does,
     /// or HTTP/1.1 only, as one behind a proxy or load balancer that does
     /// not speak HTTP/2.
@@ -112,6 +118,8 @@ impl Default for Options {
             hosted_merge: hypershift::Merge::default(),
             legacy_registry_secrets: false,
             hub: false,
+            kyverno: None,
+            external_secrets: false,
             protocols: Protocols::Both,
             workers: crate::server::WORKERS,
             kubelets: None,
@@ -282,6 +290,8 @@ impl Emulator {
             controller_delay: options.controller_delay,
             machines: options.machines.clone(),
             hub: options.hub,
+            kyverno: options.kyverno,
+            external_secrets: options.external_secrets,
             hosted_merge: options.hosted_merge,
             legacy_registry_secrets: options.legacy_registry_secrets
                 || options.flavour == Flavour::OpenShift3,

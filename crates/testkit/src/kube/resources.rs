@@ -24,6 +24,39 @@ pub struct Resource {
     pub generation: bool,
     /// Only on a hub (Open Cluster Management's CRDs installed).
     pub hub: bool,
+    /// Only where Kyverno or the External Secrets Operator is installed.
+    pub addon: Option<Addon>,
+}
+
+/// Operators whose CRDs a cluster may have installed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Addon {
+    Kyverno,
+    ExternalSecrets,
+}
+
+/// Which Kyverno a cluster runs, by the policy APIs it serves (its CRDs'
+/// versions, `../shared/crds/kyverno/README.md`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kyverno {
+    /// Before 1.15: `kyverno.io/v1` ClusterPolicy only.
+    ClusterPolicyOnly,
+    /// 1.16: ClusterPolicy, and `policies.kyverno.io` v1alpha1 and v1beta1.
+    V1_16,
+    /// 1.17 and later: ClusterPolicy (deprecated), `policies.kyverno.io`
+    /// v1 (preferred), v1beta1 and v1alpha1.
+    V1_17,
+}
+
+impl Kyverno {
+    fn serves(self, r: &Resource) -> bool {
+        match (r.group, self) {
+            ("kyverno.io", _) => true,
+            (_, Self::ClusterPolicyOnly) => false,
+            (_, Self::V1_16) => r.version != "v1",
+            (_, Self::V1_17) => true,
+        }
+    }
 }
 
 impl Resource {
@@ -78,6 +111,7 @@ const fn r(
         status_subresource: false,
         generation: false,
         hub: false,
+        addon: None,
     }
 }
 
@@ -406,6 +440,74 @@ pub static HUB_RESOURCES: &[Resource] = &[
     ),
 ];
 
+/// Kyverno's and the External Secrets Operator's custom resources (all
+/// cluster-scoped), checked against their CRDs' schemas. For a group with
+/// several versions the preferred (stable) one comes first.
+const fn addon(
+    addon: Addon,
+    group: &'static str,
+    version: &'static str,
+    plural: &'static str,
+    kind: &'static str,
+    short_names: &'static [&'static str],
+) -> Resource {
+    Resource {
+        status_subresource: true,
+        generation: true,
+        addon: Some(addon),
+        ..r(group, version, plural, kind, false, short_names, false)
+    }
+}
+
+const fn kyverno(
+    version: &'static str,
+    plural: &'static str,
+    kind: &'static str,
+    short_names: &'static [&'static str],
+) -> Resource {
+    addon(
+        Addon::Kyverno,
+        "policies.kyverno.io",
+        version,
+        plural,
+        kind,
+        short_names,
+    )
+}
+
+pub static ADDON_RESOURCES: &[Resource] = &[
+    addon(
+        Addon::Kyverno,
+        "kyverno.io",
+        "v1",
+        "clusterpolicies",
+        "ClusterPolicy",
+        &["cpol"],
+    ),
+    kyverno("v1", "generatingpolicies", "GeneratingPolicy", &["gpol"]),
+    kyverno("v1", "mutatingpolicies", "MutatingPolicy", &["mpol"]),
+    kyverno("v1beta1", "generatingpolicies", "GeneratingPolicy", &["gpol"]),
+    kyverno("v1beta1", "mutatingpolicies", "MutatingPolicy", &["mpol"]),
+    kyverno("v1alpha1", "generatingpolicies", "GeneratingPolicy", &["gpol"]),
+    kyverno("v1alpha1", "mutatingpolicies", "MutatingPolicy", &["mpol"]),
+    addon(
+        Addon::ExternalSecrets,
+        "external-secrets.io",
+        "v1",
+        "clustersecretstores",
+        "ClusterSecretStore",
+        &["css"],
+    ),
+    addon(
+        Addon::ExternalSecrets,
+        "external-secrets.io",
+        "v1",
+        "clusterexternalsecrets",
+        "ClusterExternalSecret",
+        &["ces"],
+    ),
+];
+
 /// Groups OpenShift 3.11 does not have.
 const OPENSHIFT4_GROUPS: &[&str] = &[
     "config.openshift.io",
@@ -446,18 +548,27 @@ impl Flavour {
     }
 }
 
-/// What a cluster serves: its flavour, and whether it is a hub.
+/// What a cluster serves: its flavour, whether it is a hub, and the
+/// operators installed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Serves {
     pub flavour: Flavour,
     pub hub: bool,
+    pub kyverno: Option<Kyverno>,
+    pub external_secrets: bool,
 }
 
 /// The resources a cluster serves.
 pub fn served(serves: Serves) -> impl Iterator<Item = &'static Resource> {
     let flavour = serves.flavour;
-    RESOURCES.iter().chain(HUB_RESOURCES).filter(move |r| {
-        (serves.hub || !r.hub)
+    RESOURCES.iter().chain(HUB_RESOURCES).chain(ADDON_RESOURCES).filter(move |r| {
+        let addon = match r.addon {
+            None => true,
+            Some(Addon::Kyverno) => serves.kyverno.is_some_and(|k| k.serves(r)),
+            Some(Addon::ExternalSecrets) => serves.external_secrets,
+        };
+        addon
+            && (serves.hub || !r.hub)
             && (flavour.is_openshift() || !r.openshift)
             && !(flavour == Flavour::OpenShift3 && OPENSHIFT4_GROUPS.contains(&r.group))
     })
@@ -479,6 +590,7 @@ pub fn by_kind(kind: &str) -> Option<&'static Resource> {
     RESOURCES
         .iter()
         .chain(HUB_RESOURCES)
+        .chain(ADDON_RESOURCES)
         .find(|r| r.kind == kind)
 }
 
@@ -563,6 +675,8 @@ mod tests {
         let serves = |flavour| Serves {
             flavour,
             hub: false,
+            kyverno: None,
+            external_secrets: false,
         };
         let has = |flavour, group: &str| served(serves(flavour)).any(|r| r.group == group);
         assert!(!has(Flavour::Kubernetes, "image.openshift.io"));
@@ -576,5 +690,36 @@ mod tests {
         assert!(Flavour::Hosted.is_openshift4() && Flavour::Hosted.is_hosted());
         assert!(Flavour::OpenShift4.is_openshift4() && !Flavour::OpenShift4.is_hosted());
         assert!(!Flavour::OpenShift3.is_openshift4() && Flavour::OpenShift3.is_openshift());
+    }
+
+    /// A Kyverno release serves the policy APIs its CRDs have.
+    #[test]
+    fn a_kyverno_release_says_which_policy_apis_are_served() {
+        let versions = |kyverno| -> Vec<String> {
+            let serves = Serves {
+                flavour: Flavour::Kubernetes,
+                hub: false,
+                kyverno,
+                external_secrets: false,
+            };
+            (served(serves).filter(|r| r.group.contains("kyverno")))
+                .filter(|r| r.plural != "mutatingpolicies")
+                .map(|r| r.api_version())
+                .collect()
+        };
+        assert!(versions(None).is_empty());
+        assert_eq!(
+            versions(Some(Kyverno::ClusterPolicyOnly)),
+            ["kyverno.io/v1"]
+        );
+        assert_eq!(
+            versions(Some(Kyverno::V1_16)),
+            [
+                "kyverno.io/v1",
+                "policies.kyverno.io/v1beta1",
+                "policies.kyverno.io/v1alpha1"
+            ]
+        );
+        assert_eq!(versions(Some(Kyverno::V1_17)).len(), 4);
     }
 }

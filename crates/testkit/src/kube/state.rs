@@ -105,6 +105,11 @@ pub struct Config {
     pub flavour: super::resources::Flavour,
     /// Serves Open Cluster Management's hub CRDs.
     pub hub: bool,
+    /// Kyverno's CRDs, at a release's versions, and its background
+    /// controller for the rules rhpull writes.
+    pub kyverno: Option<super::resources::Kyverno>,
+    /// The External Secrets Operator's CRDs.
+    pub external_secrets: bool,
     /// Added to every API request (the benchmark's setting).
     pub latency: Duration,
     /// How long controllers wait before acting.
@@ -125,6 +130,8 @@ impl Config {
         super::resources::Serves {
             flavour: self.flavour,
             hub: self.hub,
+            kyverno: self.kyverno,
+            external_secrets: self.external_secrets,
         }
     }
 }

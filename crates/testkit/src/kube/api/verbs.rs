@@ -201,7 +201,11 @@ fn validate_object(
         "RoleBinding" | "ClusterRoleBinding" => errs.extend(validate::binding(obj, old)),
         _ => {}
     }
-    if let Some(schema) = r.hub.then(|| super::super::crds::schema(r.kind)).flatten() {
+    let custom = r.hub || r.addon.is_some();
+    if let Some(schema) = custom
+        .then(|| super::super::crds::schema(r.kind, r.version))
+        .flatten()
+    {
         let problems = super::super::schema::check(schema, obj);
         if strict && !problems.unknown.is_empty() {
             let fields: Vec<String> = (problems.unknown.iter())
