@@ -53,6 +53,7 @@ pub mod global_edit;
 pub mod grants;
 pub mod hosted;
 pub mod inventory;
+pub mod keepers;
 pub mod kinds;
 pub mod kubeconfig;
 pub mod link;

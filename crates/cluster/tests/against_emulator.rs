@@ -693,3 +693,64 @@ fn a_hosted_plan_from_what_was_read_reads_no_secret_again() {
         );
     });
 }
+
+/// Kyverno's policies in every API it has, as the cluster's CRDs (upstream,
+/// unchanged) validate them; applied twice, the second writes nothing;
+/// changed, a conditional update.
+#[test]
+fn kyverno_keepers_are_valid_in_every_api_and_applied_once() {
+    use rhpull_cluster::keepers::{Keeping, apply, kyverno};
+    let e = Emulator::start(Options {
+        kyverno: Some(rhpull_testkit::kube::Kyverno::V1_17),
+        ..Options::default()
+    });
+    rt().block_on(async {
+        let c = connect(&e).await;
+        let mut k = Keeping {
+            name: "rhpull-pull".into(),
+            source_namespace: "default".into(),
+            source_name: "pull".into(),
+            service_accounts: vec!["default".into()],
+            exclude: Keeping::exclusions("default", &["sandbox-*".into()]).unwrap(),
+        };
+        for api in [
+            kyverno::Api::ClusterPolicy,
+            kyverno::Api::Cel("v1"),
+            kyverno::Api::Cel("v1beta1"),
+            kyverno::Api::Cel("v1alpha1"),
+        ] {
+            k.name = format!(
+                "rhpull-{}",
+                format!("{api:?}")
+                    .to_lowercase()
+                    .replace(['(', ')', '"'], "")
+            );
+            let plans = apply::plan(&c, kyverno::documents(&k, api)).await.unwrap();
+            for p in &plans {
+                assert_eq!(p.outcome, Outcome::Created, "{}", p.name());
+                apply::write(&c, p, DryRun::None)
+                    .await
+                    .unwrap_or_else(|err| panic!("{api:?} {}: {err}", p.name()));
+            }
+            let before = e.writes();
+            let again = apply::plan(&c, kyverno::documents(&k, api)).await.unwrap();
+            assert!(
+                again.iter().all(|p| p.outcome == Outcome::Unchanged),
+                "{api:?}"
+            );
+            for p in &again {
+                apply::write(&c, p, DryRun::None).await.unwrap();
+            }
+            assert_eq!(e.writes(), before, "{api:?}: applied twice, written once");
+        }
+        k.name = "rhpull-clusterpolicy".into();
+        k.service_accounts.push("builder".into());
+        let changed = apply::plan(&c, kyverno::documents(&k, kyverno::Api::ClusterPolicy))
+            .await
+            .unwrap();
+        assert_eq!(changed[0].outcome, Outcome::Updated);
+        apply::write(&c, &changed[0], DryRun::None).await.unwrap();
+    });
+    let read = kubectl_json(&e, &["get", "clusterpolicies"]);
+    assert_eq!(read["items"].as_array().map(Vec::len), Some(1));
+}

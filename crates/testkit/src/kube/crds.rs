@@ -57,9 +57,7 @@ const FILES: &[(&str, &str)] = &[
     ),
     (
         "ClusterExternalSecret",
-        include_str!(
-            "../../crds/external-secrets/external-secrets.io_clusterexternalsecrets.yaml"
-        ),
+        include_str!("../../crds/external-secrets/external-secrets.io_clusterexternalsecrets.yaml"),
     ),
 ];
 

@@ -486,9 +486,19 @@ pub static ADDON_RESOURCES: &[Resource] = &[
     ),
     kyverno("v1", "generatingpolicies", "GeneratingPolicy", &["gpol"]),
     kyverno("v1", "mutatingpolicies", "MutatingPolicy", &["mpol"]),
-    kyverno("v1beta1", "generatingpolicies", "GeneratingPolicy", &["gpol"]),
+    kyverno(
+        "v1beta1",
+        "generatingpolicies",
+        "GeneratingPolicy",
+        &["gpol"],
+    ),
     kyverno("v1beta1", "mutatingpolicies", "MutatingPolicy", &["mpol"]),
-    kyverno("v1alpha1", "generatingpolicies", "GeneratingPolicy", &["gpol"]),
+    kyverno(
+        "v1alpha1",
+        "generatingpolicies",
+        "GeneratingPolicy",
+        &["gpol"],
+    ),
     kyverno("v1alpha1", "mutatingpolicies", "MutatingPolicy", &["mpol"]),
     addon(
         Addon::ExternalSecrets,
@@ -561,17 +571,21 @@ pub struct Serves {
 /// The resources a cluster serves.
 pub fn served(serves: Serves) -> impl Iterator<Item = &'static Resource> {
     let flavour = serves.flavour;
-    RESOURCES.iter().chain(HUB_RESOURCES).chain(ADDON_RESOURCES).filter(move |r| {
-        let addon = match r.addon {
-            None => true,
-            Some(Addon::Kyverno) => serves.kyverno.is_some_and(|k| k.serves(r)),
-            Some(Addon::ExternalSecrets) => serves.external_secrets,
-        };
-        addon
-            && (serves.hub || !r.hub)
-            && (flavour.is_openshift() || !r.openshift)
-            && !(flavour == Flavour::OpenShift3 && OPENSHIFT4_GROUPS.contains(&r.group))
-    })
+    RESOURCES
+        .iter()
+        .chain(HUB_RESOURCES)
+        .chain(ADDON_RESOURCES)
+        .filter(move |r| {
+            let addon = match r.addon {
+                None => true,
+                Some(Addon::Kyverno) => serves.kyverno.is_some_and(|k| k.serves(r)),
+                Some(Addon::ExternalSecrets) => serves.external_secrets,
+            };
+            addon
+                && (serves.hub || !r.hub)
+                && (flavour.is_openshift() || !r.openshift)
+                && !(flavour == Flavour::OpenShift3 && OPENSHIFT4_GROUPS.contains(&r.group))
+        })
 }
 
 /// Finds a resource by group, version and plural.

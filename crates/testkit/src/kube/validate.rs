@@ -4,6 +4,16 @@
 use base64::Engine as _;
 use serde_json::Value;
 
+/// A path segment name, as RBAC objects are validated
+/// (`path.ValidatePathSegmentName`): not `.` or `..`, no `/` or `%`.
+pub fn path_segment(name: &str) -> Option<String> {
+    if name == "." || name == ".." {
+        return Some(format!("Invalid value: \"{name}\": may not be '{name}'"));
+    }
+    (name.is_empty() || name.contains('/') || name.contains('%'))
+        .then(|| format!("Invalid value: \"{name}\": may not contain '/' or '%'"))
+}
+
 /// DNS-1123 subdomain: lowercase alphanumerics, `-` and `.`, at most 253,
 /// starting and ending alphanumeric.
 pub fn dns1123_subdomain(name: &str) -> Option<String> {

@@ -177,10 +177,13 @@ fn validate_object(
         .unwrap_or_default()
         .to_string();
     let mut errs = Vec::new();
-    let name_err = if r.kind == "Namespace" {
-        validate::dns1123_label(&name)
-    } else {
-        validate::dns1123_subdomain(&name)
+    let name_err = match r.kind {
+        "Namespace" => validate::dns1123_label(&name),
+        // RBAC names are path segments (`system:image-puller`).
+        "Role" | "ClusterRole" | "RoleBinding" | "ClusterRoleBinding" => {
+            validate::path_segment(&name)
+        }
+        _ => validate::dns1123_subdomain(&name),
     };
     if let Some(e) = name_err {
         errs.push(("metadata.name".to_string(), e));

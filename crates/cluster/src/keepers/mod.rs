@@ -1,0 +1,117 @@
+//! Keepers: the engines a cluster already runs that keep a pull secret in
+//! every namespace, including those made later — Kyverno's generate and
+//! mutate rules ([`kyverno`]), the External Secrets Operator's
+//! ClusterExternalSecret ([`eso`]) — handed the job as manifests rhpull
+//! writes, never a controller of rhpull's own. [`apply`] writes such
+//! manifests as every other command writes: access-reviewed, conditional,
+//! honouring `--dry-run`.
+
+pub mod apply;
+pub mod kyverno;
+
+/// The annotation on every keeper rhpull exports naming the Secret it
+/// keeps (`NAMESPACE/NAME`): how `status` and `rotate` find it.
+pub const SOURCE_ANNOTATION: &str = "rhpull.io/source";
+
+/// Namespaces no keeper writes to: Kubernetes' and OpenShift's own.
+pub const SYSTEM_NAMESPACES: [&str; 2] = ["kube-*", "openshift-*"];
+
+/// What is kept, and where not.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Keeping {
+    /// The keeper's name (its policy's, its ClusterExternalSecret's).
+    pub name: String,
+    /// The Secret copied: its namespace and name (the copies keep the name).
+    pub source_namespace: String,
+    pub source_name: String,
+    /// Service accounts that get the copy linked.
+    pub service_accounts: Vec<String>,
+    /// Namespaces left alone: names, or prefixes ending in `*`, the
+    /// system ones and the source's own first.
+    pub exclude: Vec<String>,
+}
+
+/// Why an exclusion cannot be kept.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum ExcludeError {
+    /// `*` alone: no namespace would be kept.
+    #[error("the exclusion {0:?} matches every namespace")]
+    MatchesAll(String),
+    /// `*` elsewhere than at the end (CEL policies and label selectors
+    /// can say names and prefixes only).
+    #[error("the exclusion {0:?} is neither a name nor a prefix ending in *")]
+    NotNameOrPrefix(String),
+}
+
+impl Keeping {
+    /// The namespaces to leave alone: the system ones, the source's, then
+    /// `extra`, each checked.
+    pub fn exclusions(
+        source_namespace: &str,
+        extra: &[String],
+    ) -> Result<Vec<String>, ExcludeError> {
+        let mut out: Vec<String> = SYSTEM_NAMESPACES.iter().map(|s| (*s).to_string()).collect();
+        out.push(source_namespace.to_string());
+        for p in extra {
+            let stem = p.strip_suffix('*').unwrap_or(p);
+            if stem.is_empty() {
+                return Err(ExcludeError::MatchesAll(p.clone()));
+            }
+            if stem.contains('*') {
+                return Err(ExcludeError::NotNameOrPrefix(p.clone()));
+            }
+            if !out.contains(p) {
+                out.push(p.clone());
+            }
+        }
+        Ok(out)
+    }
+
+    /// True when `namespace` is left alone.
+    pub fn excludes(&self, namespace: &str) -> bool {
+        self.exclude.iter().any(|p| match p.strip_suffix('*') {
+            Some(prefix) => namespace.starts_with(prefix),
+            None => namespace == p,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn system_namespaces_and_the_sources_are_excluded_and_a_catch_all_is_refused() {
+        let extra = vec!["team-x".to_string(), "sandbox-*".to_string()];
+        let exclude = Keeping::exclusions("rhpull", &extra).expect("fine");
+        assert_eq!(
+            exclude,
+            ["kube-*", "openshift-*", "rhpull", "team-x", "sandbox-*"]
+        );
+        let k = Keeping {
+            name: "k".into(),
+            source_namespace: "rhpull".into(),
+            source_name: "s".into(),
+            service_accounts: vec!["default".into()],
+            exclude,
+        };
+        for ns in [
+            "kube-system",
+            "openshift-config",
+            "rhpull",
+            "team-x",
+            "sandbox-1",
+        ] {
+            assert!(k.excludes(ns), "{ns}");
+        }
+        assert!(!k.excludes("team-a"));
+        assert_eq!(
+            Keeping::exclusions("a", &["*".into()]),
+            Err(ExcludeError::MatchesAll("*".into()))
+        );
+        assert_eq!(
+            Keeping::exclusions("a", &["a*b".into()]),
+            Err(ExcludeError::NotNameOrPrefix("a*b".into()))
+        );
+    }
+}
