@@ -62,7 +62,14 @@ fn assert_valid(list: &Value) {
     assert_eq!(docs.len(), 4, "{list}");
     for mut d in docs {
         let kind = d["kind"].as_str().unwrap().to_string();
-        let s = crds::schema(&kind).unwrap_or_else(|| panic!("no schema for {kind}"));
+        let version = d["apiVersion"]
+            .as_str()
+            .unwrap()
+            .rsplit('/')
+            .next()
+            .unwrap()
+            .to_string();
+        let s = crds::schema(&kind, &version).unwrap_or_else(|| panic!("no schema for {kind}"));
         let problems = schema::check(s, &mut d);
         assert_eq!(problems, schema::Problems::default(), "{kind}: {d}");
     }

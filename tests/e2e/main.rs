@@ -16,6 +16,7 @@ mod fix;
 mod fleet;
 mod hosted;
 mod json_output;
+mod keepers;
 mod manners;
 mod no_leaks;
 mod nodepull;

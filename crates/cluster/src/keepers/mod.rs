@@ -76,6 +76,54 @@ impl Keeping {
     }
 }
 
+/// Every `group/version` the cluster serves (one `GET /apis`), to choose
+/// the API a keeper is written in.
+pub async fn served(cluster: &crate::Cluster) -> Result<Vec<String>, crate::ClusterError> {
+    let groups = cluster.client.list_api_groups().await.map_err(|e| {
+        let at = crate::error::At {
+            kind: "APIGroupList",
+            group: "",
+            resource: "apis",
+            namespace: "",
+            name: "",
+        };
+        crate::ClusterError::from_kube_at(e, at)
+    })?;
+    Ok((groups.groups.iter())
+        .flat_map(|g| g.versions.iter().map(|v| v.group_version.clone()))
+        .collect())
+}
+
+/// Why a Secret cannot be a keeper's source.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum SourceProblem {
+    Missing,
+    /// Not a pull secret: its type.
+    WrongType(String),
+}
+
+/// Whether `namespace/name` is a pull secret a keeper can copy.
+pub async fn check_source(
+    cluster: &crate::Cluster,
+    namespace: &str,
+    name: &str,
+) -> Result<Result<(), SourceProblem>, crate::ClusterError> {
+    use crate::secret_types::{DOCKER_CONFIG_JSON, DOCKERCFG};
+    Ok(
+        match crate::pullsecret::get(cluster, namespace, name).await? {
+            None => Err(SourceProblem::Missing),
+            Some(s) => {
+                let ty = s.type_.unwrap_or_default();
+                if ty == DOCKER_CONFIG_JSON || ty == DOCKERCFG {
+                    Ok(())
+                } else {
+                    Err(SourceProblem::WrongType(ty))
+                }
+            }
+        },
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -285,6 +285,44 @@ pub struct ExportArgs {
 pub enum ExportFormat {
     Ansible(AnsibleArgs),
     AcmPolicy(AcmPolicyArgs),
+    KyvernoPolicy(KyvernoPolicyArgs),
+}
+
+/// `export kyverno-policy`: Kyverno keeps the pull secret in every
+/// namespace, those made later too, linked to the chosen service accounts.
+#[derive(Debug, clap::Args)]
+pub struct KyvernoPolicyArgs {
+    /// The policies' name (default: `rhpull-` and the secret's name).
+    #[arg(value_name = "NAME")]
+    pub name: Option<String>,
+    #[command(flatten)]
+    pub logins: LoginsArgs,
+    /// The Secret to keep, as it is (`NAMESPACE/NAME`); without it, one
+    /// is made from your login in the namespace (`-n`).
+    #[arg(long, value_name = "NAMESPACE/NAME", conflicts_with_all = ["secret_name", "registries", "from_podman", "from_docker", "from_file", "username"])]
+    pub from_secret: Option<String>,
+    /// The name of the Secret made from your login.
+    #[arg(long, value_name = "NAME")]
+    pub secret_name: Option<String>,
+    #[arg(
+        long = "service-accounts",
+        value_name = "SA,SA",
+        value_delimiter = ',',
+        default_value = "default"
+    )]
+    pub service_accounts: Vec<String>,
+    #[arg(long = "exclude", value_name = "NS|PREFIX*", value_delimiter = ',')]
+    pub exclude: Vec<String>,
+    /// `cluster-policy`, `v1`, `v1beta1` or `v1alpha1` (default: the
+    /// newest the cluster serves).
+    #[arg(long, value_name = "API")]
+    pub api: Option<String>,
+    #[arg(long)]
+    pub global: bool,
+    #[arg(long)]
+    pub overwrite: bool,
+    #[command(flatten)]
+    pub write: WriteArgs,
 }
 
 /// `export ansible`: OKD 3.11 installer inventory variables.

@@ -239,6 +239,17 @@ reasons! {
     PolicyNameTooLong,
     /// Not a label selector.
     InvalidSelector,
+    /// A keeper for `--global`: refused (the cluster-wide secret needs none).
+    KeeperGlobal,
+    /// An exclusion that matches every namespace, or that is neither a
+    /// name nor a prefix.
+    ExcludesEverything,
+    /// The cluster serves no Kyverno policy API (or not the one asked for).
+    KyvernoNotInstalled,
+    /// A keeper's source Secret is not there.
+    SourceSecretMissing,
+    /// A keeper's source Secret is not a pull secret.
+    SourceSecretWrongType,
 
     // Summaries.
     /// Some of the contexts failed.

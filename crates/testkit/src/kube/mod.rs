@@ -440,15 +440,22 @@ impl Emulator {
             .unwrap_or(0)
     }
 
-    /// Every write request so far (create, update, patch, delete).
+    /// Every write request so far (create, update, patch, delete,
+    /// deletecollection).
     pub fn writes(&self) -> u64 {
         let s = self.shared.lock();
         s.counters
             .iter()
             .filter(|(k, _)| {
-                ["create ", "update ", "patch ", "delete "]
-                    .iter()
-                    .any(|v| k.starts_with(v))
+                [
+                    "create ",
+                    "update ",
+                    "patch ",
+                    "delete ",
+                    "deletecollection ",
+                ]
+                .iter()
+                .any(|v| k.starts_with(v))
             })
             .filter(|(k, _)| !k.ends_with("selfsubjectaccessreviews"))
             .map(|(_, n)| n)

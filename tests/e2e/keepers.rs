@@ -1,0 +1,241 @@
+//! Keepers: `export kyverno-policy` hands the keeping of a pull secret to
+//! the cluster's Kyverno. The policies are valid against Kyverno's own
+//! CRDs (upstream, unchanged) as real kubectl sends them (strict field
+//! validation); they are written once, in the newest API the cluster
+//! serves; bad input is named and writes nothing.
+
+use rhpull_e2e::env::{Env, failed, ok, says};
+use rhpull_e2e::stderr;
+use rhpull_testkit::kube::{Kyverno, Options, crds, schema};
+use serde_json::json;
+
+fn kyverno(release: Kyverno) -> Env {
+    let env = Env::start(Options {
+        kyverno: Some(release),
+        ..Options::default()
+    });
+    env.emulator.create_namespace("rhpull", &[]);
+    env.emulator.put(
+        "Secret",
+        "rhpull",
+        json!({"metadata": {"name": "rh-pull"}, "type": "kubernetes.io/dockerconfigjson",
+               "data": {".dockerconfigjson": "eyJhdXRocyI6e319"}}),
+    );
+    env
+}
+
+fn kinds(list: &serde_json::Value) -> Vec<String> {
+    (list["items"].as_array().into_iter().flatten())
+        .map(|i| {
+            format!(
+                "{} {}",
+                i["apiVersion"].as_str().unwrap_or_default(),
+                i["kind"].as_str().unwrap_or_default()
+            )
+        })
+        .collect()
+}
+
+/// Printed for Git with no cluster asked; then created by real kubectl
+/// (strict field validation) to a cluster whose Kyverno serves it.
+#[test]
+fn printed_policies_are_valid_against_kyvernos_crds_for_real_kubectl() {
+    let env = kyverno(Kyverno::V1_17);
+    for api in ["v1", "v1beta1", "v1alpha1", "cluster-policy"] {
+        let before = env.emulator.total();
+        let printed = ok(&env.rhpull(
+            &[
+                "export",
+                "kyverno-policy",
+                "--from-secret",
+                "rhpull/rh-pull",
+                "--service-accounts",
+                "default,builder",
+                "--exclude",
+                "sandbox-*",
+                "--api",
+                api,
+                "--dry-run=client",
+                "-o",
+                "json",
+            ],
+            None,
+        ));
+        assert_eq!(
+            env.emulator.total(),
+            before,
+            "--dry-run=client asks no cluster"
+        );
+        let list: serde_json::Value = serde_json::from_str(&printed).expect("json");
+        // Every field is one the CRD knows (nothing the server would prune).
+        for d in list["items"].as_array().into_iter().flatten() {
+            let kind = d["kind"].as_str().unwrap_or_default();
+            let version = d["apiVersion"]
+                .as_str()
+                .unwrap_or_default()
+                .rsplit('/')
+                .next()
+                .unwrap_or_default();
+            if let Some(s) = crds::schema(kind, version) {
+                let problems = schema::check(s, &mut d.clone());
+                assert_eq!(
+                    problems,
+                    schema::Problems::default(),
+                    "{kind} {version}: {d:#}"
+                );
+            }
+        }
+        let applied = env.kubectl(
+            &["create", "-f", "-", "--dry-run=server", "-o", "name"],
+            Some(&list),
+        );
+        says(
+            &applied,
+            &["clusterrole.rbac.authorization.k8s.io/kyverno:rhpull-rh-pull:background-controller"],
+        );
+    }
+}
+
+#[test]
+fn applied_once_in_the_newest_api_served_and_not_again() {
+    for (release, policy) in [
+        (Kyverno::V1_17, "policies.kyverno.io/v1 GeneratingPolicy"),
+        (
+            Kyverno::V1_16,
+            "policies.kyverno.io/v1beta1 GeneratingPolicy",
+        ),
+        (Kyverno::ClusterPolicyOnly, "kyverno.io/v1 ClusterPolicy"),
+    ] {
+        let env = kyverno(release);
+        let args = [
+            "export",
+            "kyverno-policy",
+            "--from-secret",
+            "rhpull/rh-pull",
+            "-o",
+            "json",
+        ];
+        let doc: serde_json::Value =
+            serde_json::from_str(&ok(&env.rhpull(&args, None))).expect("json");
+        assert!(
+            kinds(&doc).contains(&policy.to_string()),
+            "{release:?}: {doc:#}"
+        );
+        let written = env.emulator.writes();
+        let said = ok(&env.rhpull(
+            &[
+                "export",
+                "kyverno-policy",
+                "--from-secret",
+                "rhpull/rh-pull",
+            ],
+            None,
+        ));
+        says(
+            &said,
+            &["unchanged", "Kyverno keeps the secret in every namespace"],
+        );
+        assert_eq!(
+            env.emulator.writes(),
+            written,
+            "{release:?}: applied twice, written once"
+        );
+    }
+}
+
+/// From your login: the source Secret is made in `-n` first (on stderr),
+/// the policies name it.
+#[test]
+fn from_a_login_the_source_secret_is_made_first() {
+    let env = kyverno(Kyverno::ClusterPolicyOnly);
+    let out = env.rhpull_as_world(&[
+        "export",
+        "kyverno-policy",
+        "-n",
+        "rhpull",
+        "--registry",
+        "quay.io",
+        "--secret-name",
+        "mine",
+    ]);
+    ok(&out);
+    says(&stderr(&out), &["secret/mine created in rhpull"]);
+    let policy = env.kubectl_json(&["get", "clusterpolicy", "rhpull-mine"]);
+    assert_eq!(
+        policy["spec"]["rules"][0]["generate"]["clone"],
+        json!({"namespace": "rhpull", "name": "mine"})
+    );
+}
+
+/// Each cause is named, with what to do, and nothing is written.
+#[test]
+fn bad_input_is_named_and_nothing_is_written() {
+    let env = kyverno(Kyverno::V1_17);
+    env.emulator.put(
+        "Secret",
+        "rhpull",
+        json!({"metadata": {"name": "opaque"}, "type": "Opaque", "data": {"a": "Yg=="}}),
+    );
+    let before = env.emulator.writes();
+    let run = |args: &[&str]| {
+        let mut all = vec!["export", "kyverno-policy"];
+        all.extend(args);
+        env.rhpull(&all, None)
+    };
+    failed(&run(&["--from-secret", "rhpull/nope"]));
+    says(
+        &stderr(&run(&["--from-secret", "rhpull/nope"])),
+        &["rhpull/nope does not exist"],
+    );
+    says(
+        &stderr(&run(&["--from-secret", "rhpull/opaque"])),
+        &["of type Opaque, not a pull secret"],
+    );
+    let global = run(&["--from-secret", "rhpull/rh-pull", "--global"]);
+    assert_eq!(global.status.code(), Some(2));
+    says(
+        &stderr(&global),
+        &["--global needs no keeper", "kubectl rhpull global set"],
+    );
+    let all = run(&["--from-secret", "rhpull/rh-pull", "--exclude", "*"]);
+    assert_eq!(all.status.code(), Some(2));
+    says(&stderr(&all), &["matches every namespace"]);
+    assert_eq!(env.emulator.writes(), before);
+
+    // No Kyverno: how to install it; the manifests still print.
+    let bare = Env::start(Options::default());
+    bare.emulator.create_namespace("rhpull", &[]);
+    let none = bare.rhpull(
+        &[
+            "export",
+            "kyverno-policy",
+            "--from-secret",
+            "rhpull/rh-pull",
+        ],
+        None,
+    );
+    failed(&none);
+    says(
+        &stderr(&none),
+        &["serves no Kyverno policy API", "helm install kyverno"],
+    );
+    let printed = ok(&bare.rhpull(
+        &[
+            "export",
+            "kyverno-policy",
+            "--from-secret",
+            "rhpull/rh-pull",
+            "--dry-run=client",
+            "-o",
+            "yaml",
+        ],
+        None,
+    ));
+    says(
+        &printed,
+        &[
+            "kind: GeneratingPolicy",
+            "apiVersion: policies.kyverno.io/v1",
+        ],
+    );
+}
