@@ -4,6 +4,7 @@
 //! validation); they are written once, in the newest API the cluster
 //! serves; bad input is named and writes nothing.
 
+use base64::Engine as _;
 use rhpull_e2e::env::{Env, failed, ok, says};
 use rhpull_e2e::stderr;
 use rhpull_testkit::kube::{Kyverno, Options, crds, schema};
@@ -238,4 +239,131 @@ fn bad_input_is_named_and_nothing_is_written() {
             "apiVersion: policies.kyverno.io/v1",
         ],
     );
+}
+
+fn secret_data(env: &Env, ns: &str, name: &str) -> Option<serde_json::Value> {
+    let out = std::process::Command::new("kubectl")
+        .args(["get", "secret", name, "-n", ns, "-o", "json"])
+        .env("KUBECONFIG", &env.emulator.kubeconfig)
+        .output()
+        .expect("kubectl");
+    out.status
+        .success()
+        .then(|| serde_json::from_slice::<serde_json::Value>(&out.stdout).ok())
+        .flatten()
+        .map(|s| s["data"].clone())
+}
+
+/// The service account's pull secrets (none while it is not there).
+fn linked(env: &Env, ns: &str, sa: &str) -> Vec<String> {
+    let out = std::process::Command::new("kubectl")
+        .args(["get", "sa", sa, "-n", ns, "-o", "json"])
+        .env("KUBECONFIG", &env.emulator.kubeconfig)
+        .output()
+        .expect("kubectl");
+    serde_json::from_slice::<serde_json::Value>(&out.stdout)
+        .map(|sa| rhpull_e2e::env::pull_names(&sa))
+        .unwrap_or_default()
+}
+
+/// The keeping, end to end in the world's Kyverno, in both APIs and on
+/// OpenShift: the namespaces there get the copy and the link (entries
+/// they had kept); one made later with real kubectl gets both; a rotated
+/// source reaches every copy; the system namespaces are left alone.
+#[test]
+fn namespaces_made_later_get_the_secret_linked_and_a_rotation_reaches_every_copy() {
+    for (release, openshift) in [
+        (Kyverno::V1_17, false),
+        (Kyverno::ClusterPolicyOnly, false),
+        (Kyverno::V1_17, true),
+    ] {
+        let base = if openshift {
+            Options::openshift()
+        } else {
+            Options::default()
+        };
+        let env = Env::start(Options {
+            kyverno: Some(release),
+            ..base
+        });
+        env.emulator.create_namespace("rhpull", &[]);
+        env.emulator.create_namespace("team-a", &[]);
+        env.wait_for_service_account("team-a", "default");
+        env.kubectl(
+            &[
+                "patch",
+                "sa",
+                "default",
+                "-n",
+                "team-a",
+                "--type",
+                "merge",
+                "-p",
+                r#"{"imagePullSecrets": [{"name": "theirs"}]}"#,
+            ],
+            None,
+        );
+        let host = rhpull_e2e::env::registry().registry.host();
+        ok(&env.rhpull_as_world(&["create", "rh-pull", "-n", "rhpull", "--registry", &host]));
+        let first = secret_data(&env, "rhpull", "rh-pull").expect("source");
+        ok(&env.rhpull(
+            &[
+                "export",
+                "kyverno-policy",
+                "--from-secret",
+                "rhpull/rh-pull",
+            ],
+            None,
+        ));
+        let case = format!("{release:?} openshift={openshift}");
+        env.wait_until(&format!("{case}: team-a kept"), || {
+            let names = linked(&env, "team-a", "default");
+            (secret_data(&env, "team-a", "rh-pull") == Some(first.clone())
+                && names.contains(&"theirs".to_string())
+                && names.contains(&"rh-pull".to_string()))
+            .then_some(())
+        });
+        // Made later, with real kubectl.
+        env.kubectl(&["create", "namespace", "team-c"], None);
+        env.wait_until(&format!("{case}: team-c kept"), || {
+            (secret_data(&env, "team-c", "rh-pull").is_some()
+                && linked(&env, "team-c", "default").contains(&"rh-pull".to_string()))
+            .then_some(())
+        });
+        if openshift {
+            env.wait_until(&format!("{case}: dockercfg kept beside"), || {
+                let names = linked(&env, "team-c", "default");
+                names
+                    .iter()
+                    .any(|n| n.starts_with("default-dockercfg-"))
+                    .then_some(())
+            });
+            assert!(linked(&env, "team-c", "default").contains(&"rh-pull".to_string()));
+        }
+        // A new token in the source reaches every copy.
+        let rotated = json!({"auths": {host.clone(): {"auth": "dXNlcjpuZXctdG9rZW4="}}});
+        let data = base64::engine::general_purpose::STANDARD.encode(rotated.to_string());
+        env.kubectl(
+            &[
+                "patch",
+                "secret",
+                "rh-pull",
+                "-n",
+                "rhpull",
+                "--type",
+                "merge",
+                "-p",
+                &json!({"data": {".dockerconfigjson": data}}).to_string(),
+            ],
+            None,
+        );
+        let second = secret_data(&env, "rhpull", "rh-pull").expect("source");
+        assert_ne!(first, second, "{case}");
+        for ns in ["team-a", "team-c"] {
+            env.wait_until(&format!("{case}: {ns} in sync"), || {
+                (secret_data(&env, ns, "rh-pull") == Some(second.clone())).then_some(())
+            });
+        }
+        assert_eq!(secret_data(&env, "kube-system", "rh-pull"), None, "{case}");
+    }
 }

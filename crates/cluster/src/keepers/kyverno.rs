@@ -81,13 +81,17 @@ fn metadata(name: &str, k: &Keeping) -> Value {
     })
 }
 
-/// Every manifest: the policies, then the ClusterRoles.
+/// Every manifest: the ClusterRoles first (Kyverno checks its
+/// background controller's rights when a generate or mutate-existing
+/// policy is created), then the policies.
 pub fn documents(k: &Keeping, api: Api) -> Vec<Value> {
-    let mut out = match api {
-        Api::ClusterPolicy => vec![cluster_policy(k)],
-        Api::Cel(version) => vec![generating_policy(k, version), mutating_policy(k, version)],
-    };
-    out.extend(cluster_roles(k));
+    let mut out = cluster_roles(k);
+    match api {
+        Api::ClusterPolicy => out.push(cluster_policy(k)),
+        Api::Cel(version) => {
+            out.extend([generating_policy(k, version), mutating_policy(k, version)]);
+        }
+    }
     out
 }
 
@@ -331,9 +335,9 @@ mod tests {
         let kinds: Vec<&str> = docs.iter().filter_map(|d| d["kind"].as_str()).collect();
         assert_eq!(
             kinds,
-            ["ClusterPolicy", "ClusterRole", "ClusterRole", "ClusterRole"]
+            ["ClusterRole", "ClusterRole", "ClusterRole", "ClusterPolicy"]
         );
-        let rules = docs[0]["spec"]["rules"].as_array().expect("rules");
+        let rules = docs[3]["spec"]["rules"].as_array().expect("rules");
         let generate = &rules[0]["generate"];
         assert_eq!(generate["synchronize"], true);
         assert_eq!(generate["generateExisting"], true);
@@ -354,7 +358,7 @@ mod tests {
         );
         assert!(rules[3]["mutate"]["mutateExistingOnPolicyUpdate"] == true);
         assert_eq!(
-            docs[0]["metadata"]["annotations"][SOURCE_ANNOTATION],
+            docs[3]["metadata"]["annotations"][SOURCE_ANNOTATION],
             "rhpull/pull"
         );
     }
@@ -362,15 +366,15 @@ mod tests {
     #[test]
     fn the_cel_policies_name_the_source_and_exclude_by_prefix() {
         let docs = documents(&keeping(), Api::Cel("v1"));
-        assert_eq!(docs[0]["apiVersion"], "policies.kyverno.io/v1");
-        let source = docs[0]["spec"]["variables"][0]["expression"]
+        assert_eq!(docs[3]["apiVersion"], "policies.kyverno.io/v1");
+        let source = docs[3]["spec"]["variables"][0]["expression"]
             .as_str()
             .unwrap_or_default();
         assert_eq!(
             source,
             "resource.Get(\"v1\", \"secrets\", \"rhpull\", \"pull\")"
         );
-        let excluded = docs[1]["spec"]["matchConditions"][1]["expression"]
+        let excluded = docs[4]["spec"]["matchConditions"][1]["expression"]
             .as_str()
             .unwrap_or_default();
         assert!(
@@ -378,7 +382,7 @@ mod tests {
             "{excluded}"
         );
         assert_eq!(
-            docs[1]["spec"]["evaluation"]["mutateExisting"]["enabled"],
+            docs[4]["spec"]["evaluation"]["mutateExisting"]["enabled"],
             true
         );
     }

@@ -32,6 +32,7 @@ pub async fn run(shared: Shared, mut rx: tokio::sync::broadcast::Receiver<Arc<Ev
 }
 
 async fn react(shared: &Shared, e: &Arc<Event>) {
+    super::kyverno::on_event(shared, e).await;
     let (delay, flavour) = {
         let s = shared.lock();
         (s.config.controller_delay, s.config.flavour)
@@ -125,9 +126,10 @@ pub(crate) fn ensure_service_account(shared: &Shared, ns: &str, name: &str) {
     if s.store.get(ns_res, "", ns).is_none() || s.store.get(r, ns, name).is_some() {
         return;
     }
-    let (_, e) = s
-        .store
-        .insert_new(r, ns, json!({"metadata": {"name": name}}), false);
+    // Made through the API server: its mutating webhooks see it.
+    let mut sa = json!({"metadata": {"name": name}});
+    super::kyverno::admit(&s, ns, &mut sa);
+    let (_, e) = s.store.insert_new(r, ns, sa, false);
     drop(s);
     if let Some(e) = e {
         shared.publish(e);
@@ -276,6 +278,7 @@ pub(crate) fn ensure_dockercfg(shared: &Shared, ns: &str, sa_name: &str) {
             updated[field] = Value::Array(list);
         }
     }
+    super::kyverno::admit(&s, ns, &mut updated);
     let (_, e) = s.store.replace(sa_res, ns, &sa, updated, false);
     events.extend(e);
     drop(s);

@@ -24,6 +24,7 @@ pub mod crds;
 pub mod hypershift;
 pub mod kubeconfig;
 pub mod kubelet;
+pub mod kyverno;
 pub mod mco;
 pub mod openapi;
 pub mod patch;

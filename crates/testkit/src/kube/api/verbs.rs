@@ -288,6 +288,9 @@ fn create(shared: &Shared, t: &Target, q: &Query, body: &Bytes) -> ApiResult {
         admission::pod(&state, ns_of(t), &mut obj)
             .map_err(|m| ApiError::forbidden_message(t.resource, &name, m))?;
     }
+    if t.resource.kind == "ServiceAccount" {
+        super::super::kyverno::admit(&state, ns_of(t), &mut obj);
+    }
     let (out, event) = state.store.insert_new(t.resource, ns_of(t), obj, q.dry_run);
     drop(state);
     if let Some(e) = event {
@@ -343,6 +346,9 @@ fn write(
         .ok_or_else(|| ApiError::not_found(t.resource, name))?;
     if latest["metadata"]["resourceVersion"] != current["metadata"]["resourceVersion"] {
         return Err(ApiError::conflict(t.resource, name));
+    }
+    if t.resource.kind == "ServiceAccount" {
+        super::super::kyverno::admit(&state, ns_of(t), &mut obj);
     }
     let (out, event) = state
         .store
