@@ -367,3 +367,135 @@ fn namespaces_made_later_get_the_secret_linked_and_a_rotation_reaches_every_copy
         assert_eq!(secret_data(&env, "kube-system", "rh-pull"), None, "{case}");
     }
 }
+
+/// The External Secrets Operator's keeper: valid against ESO's CRDs as
+/// real kubectl sends it, applied once, its target a dockerconfigjson
+/// Secret templated from the source's key; it says ESO links no service
+/// account, and how to; without ESO, how to install it.
+#[test]
+fn external_secrets_keepers_are_valid_applied_once_and_say_what_eso_does_not_do() {
+    let env = Env::start(Options {
+        external_secrets: true,
+        ..Options::default()
+    });
+    env.emulator.create_namespace("rhpull", &[]);
+    env.emulator.create_namespace("sandbox-1", &[]);
+    env.emulator.put(
+        "Secret",
+        "rhpull",
+        json!({"metadata": {"name": "rh-pull"}, "type": "kubernetes.io/dockerconfigjson",
+               "data": {".dockerconfigjson": "eyJhdXRocyI6e319"}}),
+    );
+    let base = [
+        "export",
+        "external-secrets",
+        "--from-secret",
+        "rhpull/rh-pull",
+        "--exclude",
+        "sandbox-*",
+    ];
+    let mut print = base.to_vec();
+    print.extend(["--dry-run=client", "-o", "json"]);
+    let list: serde_json::Value =
+        serde_json::from_str(&ok(&env.rhpull(&print, None))).expect("json");
+    for d in list["items"].as_array().into_iter().flatten() {
+        let kind = d["kind"].as_str().unwrap_or_default();
+        if let Some(s) = crds::schema(kind, "v1").filter(|_| {
+            d["apiVersion"]
+                .as_str()
+                .is_some_and(|a| a.starts_with("external-secrets"))
+        }) {
+            assert_eq!(
+                schema::check(s, &mut d.clone()),
+                schema::Problems::default(),
+                "{kind}: {d:#}"
+            );
+        }
+    }
+    let created = env.kubectl(
+        &["create", "-f", "-", "--dry-run=server", "-o", "name"],
+        Some(&list),
+    );
+    says(
+        &created,
+        &["clusterexternalsecret.external-secrets.io/rhpull-rh-pull"],
+    );
+    let ces = (list["items"].as_array().into_iter().flatten())
+        .find(|d| d["kind"] == "ClusterExternalSecret")
+        .expect("ClusterExternalSecret");
+    let spec = &ces["spec"]["externalSecretSpec"];
+    assert_eq!(
+        spec["target"]["template"]["type"],
+        "kubernetes.io/dockerconfigjson"
+    );
+    let key = spec["data"][0]["secretKey"].as_str().unwrap_or_default();
+    let template = spec["target"]["template"]["data"][".dockerconfigjson"]
+        .as_str()
+        .unwrap_or_default();
+    assert!(
+        template.contains(&format!(".{key} ")),
+        "the template reads the key the data fills: {template}"
+    );
+    // Offline only the names are known; online the prefixes resolve.
+    let applied = env.rhpull(&base, None);
+    ok(&applied);
+    says(
+        &stderr(&applied),
+        &[
+            "never links it to service accounts",
+            "kubectl rhpull link default",
+        ],
+    );
+    let read = env.kubectl_json(&["get", "clusterexternalsecrets"]);
+    let excluded =
+        read["items"][0]["spec"]["namespaceSelectors"][0]["matchExpressions"][0]["values"]
+            .to_string();
+    for ns in ["kube-system", "rhpull", "sandbox-1"] {
+        assert!(excluded.contains(ns), "{ns} not excluded: {excluded}");
+    }
+    let written = env.emulator.writes();
+    ok(&env.rhpull(&base, None));
+    assert_eq!(
+        env.emulator.writes(),
+        written,
+        "applied twice, written once"
+    );
+    // An opt-in label instead.
+    let opt_in = env.rhpull(
+        &[
+            "export",
+            "external-secrets",
+            "--from-secret",
+            "rhpull/rh-pull",
+            "--namespace-label",
+            "pull=rh",
+            "-o",
+            "json",
+        ],
+        None,
+    );
+    let doc: serde_json::Value = serde_json::from_str(&ok(&opt_in)).expect("json");
+    assert!(
+        doc.to_string().contains(r#""matchLabels":{"pull":"rh"}"#),
+        "{doc:#}"
+    );
+
+    let bare = Env::start(Options::default());
+    let none = bare.rhpull(
+        &[
+            "export",
+            "external-secrets",
+            "--from-secret",
+            "rhpull/rh-pull",
+        ],
+        None,
+    );
+    failed(&none);
+    says(
+        &stderr(&none),
+        &[
+            "does not serve external-secrets.io/v1",
+            "helm install external-secrets",
+        ],
+    );
+}

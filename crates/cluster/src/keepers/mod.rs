@@ -7,6 +7,7 @@
 //! honouring `--dry-run`.
 
 pub mod apply;
+pub mod eso;
 pub mod kyverno;
 
 /// The annotation on every keeper rhpull exports naming the Secret it
@@ -91,6 +92,21 @@ pub async fn served(cluster: &crate::Cluster) -> Result<Vec<String>, crate::Clus
     })?;
     Ok((groups.groups.iter())
         .flat_map(|g| g.versions.iter().map(|v| v.group_version.clone()))
+        .collect())
+}
+
+/// The names of the namespaces there (one list).
+pub async fn namespace_names(cluster: &crate::Cluster) -> Result<Vec<String>, crate::ClusterError> {
+    use k8s_openapi::api::core::v1::Namespace;
+    let api: kube::Api<Namespace> = kube::Api::all(cluster.client.clone());
+    let list = api
+        .list_metadata(&kube::api::ListParams::default())
+        .await
+        .map_err(|e| crate::ClusterError::from_kube::<Namespace>(e, "", ""))?;
+    Ok(list
+        .items
+        .into_iter()
+        .filter_map(|n| n.metadata.name)
         .collect())
 }
 

@@ -286,13 +286,13 @@ pub enum ExportFormat {
     Ansible(AnsibleArgs),
     AcmPolicy(AcmPolicyArgs),
     KyvernoPolicy(KyvernoPolicyArgs),
+    ExternalSecrets(ExternalSecretsArgs),
 }
 
-/// `export kyverno-policy`: Kyverno keeps the pull secret in every
-/// namespace, those made later too, linked to the chosen service accounts.
+/// What every keeper export takes: the Secret kept, and where not.
 #[derive(Debug, clap::Args)]
-pub struct KyvernoPolicyArgs {
-    /// The policies' name (default: `rhpull-` and the secret's name).
+pub struct KeeperArgs {
+    /// The keeper's name (default: `rhpull-` and the secret's name).
     #[arg(value_name = "NAME")]
     pub name: Option<String>,
     #[command(flatten)]
@@ -304,6 +304,22 @@ pub struct KyvernoPolicyArgs {
     /// The name of the Secret made from your login.
     #[arg(long, value_name = "NAME")]
     pub secret_name: Option<String>,
+    #[arg(long = "exclude", value_name = "NS|PREFIX*", value_delimiter = ',')]
+    pub exclude: Vec<String>,
+    #[arg(long)]
+    pub global: bool,
+    #[arg(long)]
+    pub overwrite: bool,
+    #[command(flatten)]
+    pub write: WriteArgs,
+}
+
+/// `export kyverno-policy`: Kyverno keeps the pull secret in every
+/// namespace, those made later too, linked to the chosen service accounts.
+#[derive(Debug, clap::Args)]
+pub struct KyvernoPolicyArgs {
+    #[command(flatten)]
+    pub keeper: KeeperArgs,
     #[arg(
         long = "service-accounts",
         value_name = "SA,SA",
@@ -311,18 +327,22 @@ pub struct KyvernoPolicyArgs {
         default_value = "default"
     )]
     pub service_accounts: Vec<String>,
-    #[arg(long = "exclude", value_name = "NS|PREFIX*", value_delimiter = ',')]
-    pub exclude: Vec<String>,
     /// `cluster-policy`, `v1`, `v1beta1` or `v1alpha1` (default: the
     /// newest the cluster serves).
     #[arg(long, value_name = "API")]
     pub api: Option<String>,
-    #[arg(long)]
-    pub global: bool,
-    #[arg(long)]
-    pub overwrite: bool,
+}
+
+/// `export external-secrets`: the External Secrets Operator keeps the
+/// pull secret in every selected namespace.
+#[derive(Debug, clap::Args)]
+pub struct ExternalSecretsArgs {
     #[command(flatten)]
-    pub write: WriteArgs,
+    pub keeper: KeeperArgs,
+    /// Only namespaces labelled `KEY=VALUE` (an opt-in), instead of all
+    /// but the excluded ones.
+    #[arg(long, value_name = "KEY=VALUE")]
+    pub namespace_label: Option<String>,
 }
 
 /// `export ansible`: OKD 3.11 installer inventory variables.

@@ -246,6 +246,8 @@ reasons! {
     ExcludesEverything,
     /// The cluster serves no Kyverno policy API (or not the one asked for).
     KyvernoNotInstalled,
+    /// The cluster does not serve the External Secrets Operator's v1 API.
+    EsoNotInstalled,
     /// A keeper's source Secret is not there.
     SourceSecretMissing,
     /// A keeper's source Secret is not a pull secret.

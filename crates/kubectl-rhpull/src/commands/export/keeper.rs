@@ -1,18 +1,26 @@
-//! `rhpull export kyverno-policy [NAME]`: hands the keeping of a pull
-//! secret to the cluster's Kyverno — the Secret cloned into every
-//! namespace, those made later too, and kept in sync with its source; the
-//! chosen service accounts linked, new and existing, without dropping an
-//! entry — in the newest policy API the cluster serves
-//! (`rhpull_cluster::keepers::kyverno`). The source is a Secret that is
-//! there (`--from-secret NS/NAME`), or one made from your login in the
-//! namespace (`-n`), written as `create` writes it. The policies are
-//! applied as every write is (access-reviewed, conditional, `--dry-run`);
-//! `--dry-run=client -o yaml` prints them for Git without asking a cluster
-//! (in the newest API, or `--api`'s).
+//! `rhpull export kyverno-policy | external-secrets [NAME]`: hands the
+//! keeping of a pull secret to an engine the cluster already runs.
+//!
+//! - Kyverno (`rhpull_cluster::keepers::kyverno`): the Secret cloned into
+//!   every namespace, those made later too, and kept in sync with its
+//!   source; the chosen service accounts linked, new and existing, without
+//!   dropping an entry — in the newest policy API the cluster serves.
+//! - The External Secrets Operator (`rhpull_cluster::keepers::eso`): a
+//!   ClusterSecretStore reading the source's namespace and a
+//!   ClusterExternalSecret that makes the pull secret in every selected
+//!   namespace. ESO never links service accounts: said, with the two ways
+//!   to do that half.
+//!
+//! The source is a Secret that is there (`--from-secret NS/NAME`), or one
+//! made from your login in the namespace (`-n`), written as `create`
+//! writes it. The manifests are applied as every write is
+//! (access-reviewed, conditional, `--dry-run`); `--dry-run=client -o yaml`
+//! prints them for Git without asking a cluster.
 
 use rhpull_cluster::access::Need;
 use rhpull_cluster::discovery::ClusterKind;
 use rhpull_cluster::keepers::apply::{self, ObjectPlan};
+use rhpull_cluster::keepers::eso::{self, Selected};
 use rhpull_cluster::keepers::kyverno::{self, Api};
 use rhpull_cluster::keepers::{self, ExcludeError, Keeping, SourceProblem};
 use rhpull_cluster::pullsecret::{self, Format, SecretPlan};
@@ -21,7 +29,7 @@ use rhpull_core::Credential;
 use rhpull_core::authfile::Selection;
 use serde_json::Value;
 
-use crate::cli::{KubeArgs, KyvernoPolicyArgs};
+use crate::cli::{ExternalSecretsArgs, KeeperArgs, KubeArgs, KyvernoPolicyArgs};
 use crate::connection::Connection;
 use crate::driver::{self, ClusterCommand, Cx, Mode};
 use crate::error::{CliError, Reason};
@@ -39,26 +47,63 @@ enum Source {
     },
 }
 
-struct KyvernoExport {
+/// The engine that keeps it.
+#[derive(Clone, Debug)]
+enum Engine {
+    Kyverno {
+        service_accounts: Vec<String>,
+        api: Option<Api>,
+    },
+    ExternalSecrets {
+        /// `--namespace-label KEY=VALUE`: an opt-in.
+        label: Option<(String, String)>,
+    },
+}
+
+struct KeeperExport {
     name: Option<String>,
     source: Source,
-    service_accounts: Vec<String>,
+    engine: Engine,
     exclude: Vec<String>,
-    api: Option<Api>,
     overwrite: bool,
     mode: Mode,
 }
 
-pub async fn run(kube: &KubeArgs, args: &KyvernoPolicyArgs) -> Result<(), CliError> {
-    if args.global {
-        return Err(CliError::usage(Reason::KeeperGlobal, "error.keeper_global"));
-    }
+pub async fn kyverno(kube: &KubeArgs, args: &KyvernoPolicyArgs) -> Result<(), CliError> {
     let api = match &args.api {
         Some(s) => Some(Api::parse(s).ok_or_else(|| {
             CliError::usage(Reason::UsageError, "error.kyverno_api").with("api", s.clone())
         })?),
         None => None,
     };
+    let engine = Engine::Kyverno {
+        service_accounts: args.service_accounts.clone(),
+        api,
+    };
+    run(kube, &args.keeper, engine).await
+}
+
+pub async fn external_secrets(kube: &KubeArgs, args: &ExternalSecretsArgs) -> Result<(), CliError> {
+    let label = match &args.namespace_label {
+        Some(s) => {
+            let (k, v) = s
+                .split_once('=')
+                .filter(|(k, _)| !k.is_empty())
+                .ok_or_else(|| {
+                    CliError::usage(Reason::UsageError, "error.namespace_label")
+                        .with("given", s.clone())
+                })?;
+            Some((k.to_string(), v.to_string()))
+        }
+        None => None,
+    };
+    run(kube, &args.keeper, Engine::ExternalSecrets { label }).await
+}
+
+async fn run(kube: &KubeArgs, args: &KeeperArgs, engine: Engine) -> Result<(), CliError> {
+    if args.global {
+        return Err(CliError::usage(Reason::KeeperGlobal, "error.keeper_global"));
+    }
     let source = match &args.from_secret {
         Some(s) => {
             let (namespace, name) = s
@@ -92,12 +137,11 @@ pub async fn run(kube: &KubeArgs, args: &KyvernoPolicyArgs) -> Result<(), CliErr
         }
     };
     let dry_run: DryRun = args.write.dry_run.into();
-    let cmd = KyvernoExport {
+    let cmd = KeeperExport {
         name: args.name.clone(),
         source,
-        service_accounts: args.service_accounts.clone(),
+        engine,
         exclude: args.exclude.clone(),
-        api,
         overwrite: args.overwrite,
         mode: Mode {
             // Printed for Git: no cluster is asked.
@@ -109,10 +153,13 @@ pub async fn run(kube: &KubeArgs, args: &KyvernoPolicyArgs) -> Result<(), CliErr
     driver::run(&cmd, &conn, args.write.output.into()).await
 }
 
-/// The policies, the writes, and the source Secret made from the login.
+/// The manifests, the writes, and the source Secret made from the login.
 #[derive(Debug)]
-pub struct KyvernoPlan {
-    api: Api,
+pub struct KeeperPlan {
+    /// What keeps it, in words (`kyverno.io/v1 ClusterPolicy`, …).
+    keeper: String,
+    /// Kyverno's, or ESO's (which links no service account).
+    eso: bool,
     documents: Vec<Value>,
     /// `None` offline: nothing read, nothing written.
     objects: Option<Vec<ObjectPlan>>,
@@ -121,7 +168,7 @@ pub struct KyvernoPlan {
     dry_run: DryRun,
 }
 
-impl KyvernoExport {
+impl KeeperExport {
     fn keeping(&self, namespace: &str) -> Result<Keeping, CliError> {
         let (source_namespace, source_name) = match &self.source {
             Source::Existing { namespace, name } => (namespace.clone(), name.clone()),
@@ -134,68 +181,123 @@ impl KyvernoExport {
             };
             CliError::usage(Reason::ExcludesEverything, key).with("pattern", pattern)
         })?;
+        let service_accounts = match &self.engine {
+            Engine::Kyverno {
+                service_accounts, ..
+            } => service_accounts.clone(),
+            Engine::ExternalSecrets { .. } => Vec::new(),
+        };
         Ok(Keeping {
             name: (self.name.clone()).unwrap_or_else(|| format!("rhpull-{source_name}")),
             source_namespace,
             source_name,
-            service_accounts: self.service_accounts.clone(),
+            service_accounts,
             exclude,
         })
     }
 
-    /// The API to write in: `--api`'s, else the newest the cluster serves.
-    async fn api(&self, cluster: &rhpull_cluster::Cluster) -> Result<Api, CliError> {
-        let served = keepers::served(cluster).await?;
-        let chosen = Api::choose(served.iter().map(String::as_str));
-        match (self.api, chosen) {
-            (_, None) => Err(CliError::failed(
-                Reason::KyvernoNotInstalled,
-                "error.kyverno_missing",
-            )),
-            (Some(wanted), Some(_)) => {
-                let gv = match wanted {
-                    Api::ClusterPolicy => "kyverno.io/v1".to_string(),
-                    Api::Cel(v) => format!("policies.kyverno.io/{v}"),
+    /// The manifests: Kyverno's in `--api`'s API, else the newest the
+    /// cluster serves (offline: the newest); ESO's for the namespaces
+    /// there (offline: the exclusions' names only).
+    async fn documents(
+        &self,
+        cluster: Option<&rhpull_cluster::Cluster>,
+        k: &Keeping,
+    ) -> Result<(String, Vec<Value>), CliError> {
+        match &self.engine {
+            Engine::Kyverno { api, .. } => {
+                let api = match cluster {
+                    Some(c) => kyverno_api(c, *api).await?,
+                    None => api.unwrap_or(Api::NEWEST),
                 };
-                if served.contains(&gv) {
-                    Ok(wanted)
-                } else {
-                    Err(CliError::failed(
-                        Reason::KyvernoNotInstalled,
-                        "error.kyverno_api_not_served",
-                    )
-                    .with("api", gv))
-                }
+                let words = match api {
+                    Api::ClusterPolicy => "kyverno.io/v1 ClusterPolicy".to_string(),
+                    Api::Cel(v) => {
+                        format!("policies.kyverno.io/{v} GeneratingPolicy, MutatingPolicy")
+                    }
+                };
+                Ok((words, kyverno::documents(k, api)))
             }
-            (None, Some(api)) => Ok(api),
+            Engine::ExternalSecrets { label } => {
+                let there = match cluster {
+                    Some(c) => {
+                        let served = keepers::served(c).await?;
+                        if !served.iter().any(|gv| gv == "external-secrets.io/v1") {
+                            return Err(CliError::failed(
+                                Reason::EsoNotInstalled,
+                                "error.eso_missing",
+                            ));
+                        }
+                        keepers::namespace_names(c).await?
+                    }
+                    None => Vec::new(),
+                };
+                let selected = match label {
+                    Some((key, value)) => Selected::OptIn {
+                        key: key.clone(),
+                        value: value.clone(),
+                    },
+                    None => Selected::AllBut(eso::all_but(k, &there)),
+                };
+                let words = "external-secrets.io/v1 ClusterSecretStore, ClusterExternalSecret";
+                Ok((words.to_string(), eso::documents(k, &selected)))
+            }
         }
     }
 }
 
-impl ClusterCommand for KyvernoExport {
-    type Plan = KyvernoPlan;
-    type Report = KyvernoPlan;
+/// The Kyverno API to write in: `wanted` (if served), else the newest the
+/// cluster serves.
+async fn kyverno_api(
+    cluster: &rhpull_cluster::Cluster,
+    wanted: Option<Api>,
+) -> Result<Api, CliError> {
+    let served = keepers::served(cluster).await?;
+    let missing = || CliError::failed(Reason::KyvernoNotInstalled, "error.kyverno_missing");
+    let chosen = Api::choose(served.iter().map(String::as_str)).ok_or_else(missing)?;
+    let Some(wanted) = wanted else {
+        return Ok(chosen);
+    };
+    let gv = match wanted {
+        Api::ClusterPolicy => "kyverno.io/v1".to_string(),
+        Api::Cel(v) => format!("policies.kyverno.io/{v}"),
+    };
+    if served.contains(&gv) {
+        Ok(wanted)
+    } else {
+        Err(
+            CliError::failed(Reason::KyvernoNotInstalled, "error.kyverno_api_not_served")
+                .with("api", gv),
+        )
+    }
+}
+
+impl ClusterCommand for KeeperExport {
+    type Plan = KeeperPlan;
+    type Report = KeeperPlan;
 
     fn mode(&self) -> Mode {
         self.mode
     }
 
-    async fn plan(&self, cx: &Cx<'_>) -> Result<KyvernoPlan, CliError> {
+    async fn plan(&self, cx: &Cx<'_>) -> Result<KeeperPlan, CliError> {
         let keeping = self.keeping(&cx.namespace)?;
+        let eso = matches!(self.engine, Engine::ExternalSecrets { .. });
         let Ok(cluster) = cx.cluster() else {
-            // Printed for Git: the newest API, or `--api`'s.
-            let api = self.api.unwrap_or(Api::NEWEST);
-            return Ok(KyvernoPlan {
-                api,
-                documents: kyverno::documents(&keeping, api),
+            // Printed for Git.
+            let (keeper, documents) = self.documents(None, &keeping).await?;
+            return Ok(KeeperPlan {
+                keeper,
+                eso,
+                documents,
                 objects: None,
                 secret: None,
                 openshift: false,
                 dry_run: self.mode.dry_run,
             });
         };
-        // Kyverno first: without it, nothing else matters.
-        let api = self.api(cluster).await?;
+        // The engine first: without it, nothing else matters.
+        let (keeper, documents) = self.documents(Some(cluster), &keeping).await?;
         let secret = match &self.source {
             Source::Existing { namespace, name } => {
                 match keepers::check_source(cluster, namespace, name).await? {
@@ -223,10 +325,10 @@ impl ClusterCommand for KyvernoExport {
                 Some(pullsecret::plan(cluster, wanted, self.overwrite).await?)
             }
         };
-        let documents = kyverno::documents(&keeping, api);
         let objects = apply::plan(cluster, documents.clone()).await?;
-        Ok(KyvernoPlan {
-            api,
+        Ok(KeeperPlan {
+            keeper,
+            eso,
             documents,
             objects: Some(objects),
             secret,
@@ -235,7 +337,7 @@ impl ClusterCommand for KyvernoExport {
         })
     }
 
-    fn needs(&self, plan: &KyvernoPlan) -> Vec<Need> {
+    fn needs(&self, plan: &KeeperPlan) -> Vec<Need> {
         let objects = plan.objects.iter().flatten().filter_map(ObjectPlan::need);
         plan.secret
             .iter()
@@ -244,7 +346,7 @@ impl ClusterCommand for KyvernoExport {
             .collect()
     }
 
-    async fn apply(&self, cx: &Cx<'_>, mut plan: KyvernoPlan) -> Result<KyvernoPlan, CliError> {
+    async fn apply(&self, cx: &Cx<'_>, mut plan: KeeperPlan) -> Result<KeeperPlan, CliError> {
         let Ok(cluster) = cx.cluster() else {
             return Ok(plan);
         };
@@ -263,14 +365,16 @@ impl ClusterCommand for KyvernoExport {
         for p in plan.objects.iter_mut().flatten() {
             apply::write(cluster, p, dry_run).await?;
         }
-        if plan.openshift {
+        if plan.eso {
+            output::note(&crate::i18n::text("eso.no_links", &[]));
+        } else if plan.openshift {
             output::note(&crate::i18n::text("kyverno.openshift", &[]));
         }
         Ok(plan)
     }
 }
 
-impl Report for KyvernoPlan {
+impl Report for KeeperPlan {
     fn document(&self) -> Value {
         serde_json::json!({"apiVersion": "v1", "kind": "List", "items": self.documents})
     }
@@ -295,13 +399,10 @@ impl Report for KyvernoPlan {
         let mut lines: Vec<Block> = (objects.iter())
             .map(|p| Block::Line(format!("{} {}{dry}", p.name(), words::outcome(p.outcome))))
             .collect();
-        let api = match self.api {
-            Api::ClusterPolicy => "kyverno.io/v1 ClusterPolicy".to_string(),
-            Api::Cel(v) => format!("policies.kyverno.io/{v} GeneratingPolicy, MutatingPolicy"),
-        };
+        let key = if self.eso { "eso.keeps" } else { "kyverno.api" };
         lines.push(Block::Line(crate::i18n::text(
-            "kyverno.api",
-            &[("api", &api)],
+            key,
+            &[("api", &self.keeper)],
         )));
         lines
     }
