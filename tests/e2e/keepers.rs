@@ -499,3 +499,163 @@ fn external_secrets_keepers_are_valid_applied_once_and_say_what_eso_does_not_do(
         ],
     );
 }
+
+/// The rest of rhpull knows a keeper: `status` shows the copies in sync;
+/// `rotate` rotates the source and leaves the copies to the keeper;
+/// `unlink` names the keeper that would link it back.
+#[test]
+fn status_rotate_and_unlink_know_the_keeper() {
+    let env = Env::start(Options {
+        kyverno: Some(Kyverno::ClusterPolicyOnly),
+        ..Options::default()
+    });
+    env.emulator.create_namespace("rhpull", &[]);
+    env.emulator.create_namespace("team-a", &[]);
+    env.wait_for_service_account("team-a", "default");
+    let host = rhpull_e2e::env::registry().registry.host();
+    ok(&env.rhpull_as_world(&["create", "rh-pull", "-n", "rhpull", "--registry", &host]));
+    ok(&env.rhpull(
+        &[
+            "export",
+            "kyverno-policy",
+            "--from-secret",
+            "rhpull/rh-pull",
+        ],
+        None,
+    ));
+    env.wait_until("team-a kept", || {
+        secret_data(&env, "team-a", "rh-pull").map(|_| ())
+    });
+
+    let status = env.rhpull_json(&["status", "-A", "-o", "json"]);
+    let kept = &status["keepers"][0];
+    assert_eq!(kept["keeper"], "clusterpolicy/rhpull-rh-pull", "{status:#}");
+    assert!(
+        kept["namespaces"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .any(|n| n["namespace"] == "team-a" && n["copy"] == "in_sync"),
+        "{status:#}"
+    );
+    says(
+        &ok(&env.rhpull(&["status", "-n", "team-a"], None)),
+        &["clusterpolicy/rhpull-rh-pull", "rhpull/rh-pull", "in sync"],
+    );
+
+    // A new token: the source is rotated; the copy is the keeper's to follow.
+    let out = env.rhpull(
+        &[
+            "rotate",
+            "-u",
+            rhpull_testkit::world::USERNAME,
+            "--password-stdin",
+            "--no-verify",
+            "-A",
+            "--yes",
+        ],
+        Some("a-new-token\n"),
+    );
+    ok(&out);
+    says(
+        &stderr(&out),
+        &["secret/rh-pull -n team-a is a copy kept by policy/rhpull-rh-pull"],
+    );
+    assert!(
+        !stderr(&out).contains("  secret/rh-pull -n team-a  ("),
+        "the copy is not in the plan: {}",
+        stderr(&out)
+    );
+    let source = secret_data(&env, "rhpull", "rh-pull");
+    env.wait_until("the keeper spreads the new token", || {
+        (secret_data(&env, "team-a", "rh-pull") == source).then_some(())
+    });
+
+    let unlinked = env.rhpull(&["unlink", "default", "rh-pull", "-n", "team-a"], None);
+    ok(&unlinked);
+    says(
+        &stderr(&unlinked),
+        &[
+            "clusterpolicy/rhpull-rh-pull links rh-pull to default",
+            "kubectl delete clusterpolicy/rhpull-rh-pull",
+        ],
+    );
+}
+
+/// `check --failing` in a namespace with no login: it came after the
+/// secrets rhpull made elsewhere and no keeper covers it; or a keeper
+/// covers it and made nothing (here: its rights were never given).
+#[test]
+fn check_failing_names_the_missing_keeper() {
+    let env = Env::pulling(Options {
+        kyverno: Some(Kyverno::ClusterPolicyOnly),
+        ..Options::default()
+    });
+    let host = rhpull_e2e::env::registry().registry.host();
+    env.emulator.create_namespace("rhpull", &[]);
+    ok(&env.rhpull_as_world(&["create", "rh-pull", "-n", "rhpull", "--registry", &host]));
+    let ca = env.ca();
+    let failing_in = |ns: &str| {
+        env.emulator.create_namespace(ns, &[]);
+        env.wait_for_service_account(ns, "default");
+        env.kubectl(
+            &[
+                "create",
+                "deployment",
+                "app",
+                "-n",
+                ns,
+                "--image",
+                &rhpull_e2e::env::registry().image(),
+            ],
+            None,
+        );
+        env.wait_until(&format!("{ns} backs off"), || {
+            let states = env.pod_states(ns);
+            (!states.is_empty()
+                && states
+                    .iter()
+                    .all(|(r, _)| r == "ImagePullBackOff" || r == "ErrImagePull"))
+            .then_some(())
+        });
+        env.rhpull(
+            &["check", "--failing", "-n", ns, "--registry-ca", &ca],
+            None,
+        )
+    };
+    let late = failing_in("late");
+    says(
+        &rhpull_e2e::stdout(&late),
+        &[
+            "late came after the secrets rhpull made elsewhere (rhpull/rh-pull)",
+            "kubectl rhpull export kyverno-policy --from-secret rhpull/rh-pull",
+        ],
+    );
+
+    // The policy alone, without the ClusterRoles that let Kyverno act.
+    let printed = ok(&env.rhpull(
+        &[
+            "export",
+            "kyverno-policy",
+            "--from-secret",
+            "rhpull/rh-pull",
+            "--api",
+            "cluster-policy",
+            "--dry-run=client",
+            "-o",
+            "json",
+        ],
+        None,
+    ));
+    let list: serde_json::Value = serde_json::from_str(&printed).expect("json");
+    let policy = (list["items"].as_array().into_iter().flatten())
+        .find(|d| d["kind"] == "ClusterPolicy")
+        .expect("policy")
+        .clone();
+    env.kubectl(&["create", "-f", "-"], Some(&policy));
+    let later = failing_in("later");
+    says(
+        &rhpull_e2e::stdout(&later),
+        &["clusterpolicy/rhpull-rh-pull covers later but has made no rh-pull there"],
+    );
+}

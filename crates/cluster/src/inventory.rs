@@ -34,6 +34,10 @@ pub struct PullSecretInfo {
     /// anyone's, never rotated, unlinked or called unreadable.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub internal_registry: Option<crate::pullsecret::InternalRegistrySecret>,
+    /// A copy a keeper makes and puts back (Kyverno's generate, ESO's
+    /// ExternalSecret): written by it, not by hand or by rhpull.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub kept_by: Option<crate::keepers::KeptBy>,
 }
 
 /// One registry login in a secret (never its secret).
@@ -138,6 +142,7 @@ fn info(s: Secret, links: &mut Links) -> PullSecretInfo {
         Err(_) => (Vec::new(), Some(crate::error::PullSecretFault::Malformed)),
     };
     let managed = is_managed(&s);
+    let kept_by = crate::keepers::kept_by(&s.metadata);
     let namespace = s.metadata.namespace.unwrap_or_default();
     let name = s.metadata.name.unwrap_or_default();
     let (pull, mount) = links.take(&namespace, &name);
@@ -151,6 +156,7 @@ fn info(s: Secret, links: &mut Links) -> PullSecretInfo {
         logins,
         problem,
         internal_registry,
+        kept_by,
     }
 }
 

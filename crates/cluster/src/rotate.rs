@@ -35,6 +35,10 @@ impl Target {
 pub struct Targets {
     pub changing: Vec<Target>,
     pub unchanged: Vec<Target>,
+    /// Copies a keeper makes from its source: never written here (the
+    /// keeper would put its own back); the source's new token reaches
+    /// them through the keeper.
+    pub kept: Vec<(Target, crate::keepers::KeptBy)>,
 }
 
 /// The secrets in `inventory` holding `username` (at `registry` if given),
@@ -58,7 +62,11 @@ pub fn plan(
             name: s.name.clone(),
             registries: logins.iter().map(|l| l.registry.clone()).collect(),
         };
-        if !other.is_empty() {
+        if let Some(by) = &s.kept_by {
+            if !other.is_empty() {
+                out.kept.push((target(other), by.clone()));
+            }
+        } else if !other.is_empty() {
             out.changing.push(target(other));
         } else if !same.is_empty() {
             out.unchanged.push(target(same));

@@ -17,7 +17,7 @@
 
 use serde_json::{Value, json};
 
-use super::{Keeping, SOURCE_ANNOTATION};
+use super::Keeping;
 
 /// Which namespaces get the copy.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -40,7 +40,7 @@ fn metadata(name: &str, namespace: Option<&str>, k: &Keeping) -> Value {
     let mut m = json!({
         "name": name,
         "labels": {crate::MANAGED_BY_LABEL: crate::MANAGED_BY},
-        "annotations": {SOURCE_ANNOTATION: format!("{}/{}", k.source_namespace, k.source_name)},
+        "annotations": k.annotations(),
     });
     if let Some(ns) = namespace {
         m["namespace"] = json!(ns);
@@ -65,6 +65,10 @@ pub fn all_but(k: &Keeping, existing: &[String]) -> Vec<String> {
 /// the ClusterSecretStore, the ClusterExternalSecret.
 pub fn documents(k: &Keeping, selected: &Selected) -> Vec<Value> {
     let ns = k.source_namespace.as_str();
+    let mut kept = metadata(&k.name, None, k);
+    if let Selected::OptIn { key, value } = selected {
+        kept["annotations"][super::LABEL_ANNOTATION] = json!(format!("{key}={value}"));
+    }
     let reader = reader(k);
     let store = k.name.clone();
     let selectors = match selected {
@@ -107,7 +111,7 @@ pub fn documents(k: &Keeping, selected: &Selected) -> Vec<Value> {
         }),
         json!({
             "apiVersion": "external-secrets.io/v1", "kind": "ClusterExternalSecret",
-            "metadata": metadata(&k.name, None, k),
+            "metadata": kept,
             "spec": {
                 "externalSecretName": k.source_name,
                 "namespaceSelectors": selectors,

@@ -26,7 +26,7 @@
 
 use serde_json::{Value, json};
 
-use super::{Keeping, SOURCE_ANNOTATION};
+use super::Keeping;
 
 /// Which Kyverno API the policies are written in.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
@@ -70,14 +70,19 @@ impl Api {
 }
 
 fn metadata(name: &str, k: &Keeping) -> Value {
+    let mut annotations = k.annotations();
+    annotations.insert(
+        "policies.kyverno.io/title".into(),
+        "Pull secret in every namespace (kubectl rhpull)".into(),
+    );
+    annotations.insert(
+        "policies.kyverno.io/subject".into(),
+        "Secret, ServiceAccount".into(),
+    );
     json!({
         "name": name,
         "labels": {crate::MANAGED_BY_LABEL: crate::MANAGED_BY},
-        "annotations": {
-            SOURCE_ANNOTATION: format!("{}/{}", k.source_namespace, k.source_name),
-            "policies.kyverno.io/title": "Pull secret in every namespace (kubectl rhpull)",
-            "policies.kyverno.io/subject": "Secret, ServiceAccount",
-        },
+        "annotations": annotations,
     })
 }
 
@@ -300,6 +305,7 @@ pub fn cluster_roles(k: &Keeping) -> Vec<Value> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::keepers::SOURCE_ANNOTATION;
 
     fn keeping() -> Keeping {
         Keeping {

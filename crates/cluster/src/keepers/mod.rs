@@ -8,11 +8,17 @@
 
 pub mod apply;
 pub mod eso;
+pub mod found;
 pub mod kyverno;
 
 /// The annotation on every keeper rhpull exports naming the Secret it
-/// keeps (`NAMESPACE/NAME`): how `status` and `rotate` find it.
+/// keeps (`NAMESPACE/NAME`): how `status`, `unlink` and `check --failing`
+/// find it; beside it, the namespaces it leaves alone and the service
+/// accounts it links, as exported.
 pub const SOURCE_ANNOTATION: &str = "rhpull.io/source";
+pub const EXCLUDE_ANNOTATION: &str = "rhpull.io/exclude";
+pub const LINKS_ANNOTATION: &str = "rhpull.io/service-accounts";
+pub const LABEL_ANNOTATION: &str = "rhpull.io/namespace-label";
 
 /// Namespaces no keeper writes to: Kubernetes' and OpenShift's own.
 pub const SYSTEM_NAMESPACES: [&str; 2] = ["kube-*", "openshift-*"];
@@ -68,6 +74,21 @@ impl Keeping {
         Ok(out)
     }
 
+    /// What every exported keeper says of itself, as annotations.
+    pub fn annotations(&self) -> serde_json::Map<String, serde_json::Value> {
+        let mut m = serde_json::Map::new();
+        let source = format!("{}/{}", self.source_namespace, self.source_name);
+        m.insert(SOURCE_ANNOTATION.into(), source.into());
+        m.insert(EXCLUDE_ANNOTATION.into(), self.exclude.join(",").into());
+        if !self.service_accounts.is_empty() {
+            m.insert(
+                LINKS_ANNOTATION.into(),
+                self.service_accounts.join(",").into(),
+            );
+        }
+        m
+    }
+
     /// True when `namespace` is left alone.
     pub fn excludes(&self, namespace: &str) -> bool {
         self.exclude.iter().any(|p| match p.strip_suffix('*') {
@@ -108,6 +129,50 @@ pub async fn namespace_names(cluster: &crate::Cluster) -> Result<Vec<String>, cr
         .into_iter()
         .filter_map(|n| n.metadata.name)
         .collect())
+}
+
+/// The keeper that made a copy, as its labels and owners say.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct KeptBy {
+    /// `clusterpolicy/NAME`, `generatingpolicy/NAME` or
+    /// `externalsecret/NAME` (the one in the copy's namespace).
+    pub keeper: String,
+    /// `NAMESPACE/NAME` of the source, where the keeper says.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
+}
+
+/// Kyverno labels what it generates (`app.kubernetes.io/managed-by:
+/// kyverno`, `generate.kyverno.io/policy-name`, `…/source-namespace`,
+/// `…/source-name`); ESO owns the Secret an ExternalSecret makes with
+/// `creationPolicy: Owner` (an owner reference to the ExternalSecret).
+pub fn kept_by(
+    meta: &k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta,
+) -> Option<KeptBy> {
+    let labels = meta.labels.as_ref();
+    let label = |k: &str| labels.and_then(|l| l.get(k)).filter(|v| !v.is_empty());
+    if label("app.kubernetes.io/managed-by").is_some_and(|m| m == "kyverno")
+        && let Some(policy) = label("generate.kyverno.io/policy-name")
+    {
+        let source = match (
+            label("generate.kyverno.io/source-namespace"),
+            label("generate.kyverno.io/source-name"),
+        ) {
+            (Some(ns), Some(name)) => Some(format!("{ns}/{name}")),
+            _ => None,
+        };
+        return Some(KeptBy {
+            keeper: format!("policy/{policy}"),
+            source,
+        });
+    }
+    let owner = (meta.owner_references.iter().flatten()).find(|o| {
+        o.kind == "ExternalSecret" && o.api_version.starts_with("external-secrets.io/")
+    })?;
+    Some(KeptBy {
+        keeper: format!("externalsecret/{}", owner.name),
+        source: None,
+    })
 }
 
 /// Why a Secret cannot be a keeper's source.

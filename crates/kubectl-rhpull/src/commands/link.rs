@@ -205,6 +205,9 @@ impl ClusterCommand for Options {
 
     async fn apply(&self, cx: &Cx<'_>, plan: Plan) -> Result<LinkReport, CliError> {
         let cluster = cx.cluster()?;
+        if self.link_for.is_none() {
+            self.kept_links(cluster).await;
+        }
         let one = match plan {
             Plan::Fleet(f) => {
                 let done = super::fleet::apply(cluster, cx, f, self.dry_run, self.concurrency);
@@ -228,6 +231,31 @@ impl ClusterCommand for Options {
             unlinking: self.link_for.is_none(),
             dry_run: self.dry_run,
         })
+    }
+}
+
+impl Options {
+    /// `unlink`: the keepers rhpull exported that link these secrets to
+    /// this service account, and would put the link back: named, with what
+    /// to delete first. Unreadable keepers say nothing.
+    async fn kept_links(&self, cluster: &Cluster) {
+        let Ok(exported) = rhpull_cluster::keepers::found::exported(cluster).await else {
+            return;
+        };
+        for k in exported {
+            let linked = k.links.contains(&self.service_account)
+                && (self.secrets.is_empty() || self.secrets.contains(&k.secret));
+            if linked {
+                crate::output::note(&text(
+                    "unlink.kept",
+                    &[
+                        ("keeper", &k.keeper),
+                        ("secret", &k.secret),
+                        ("sa", &self.service_account),
+                    ],
+                ));
+            }
+        }
     }
 }
 

@@ -215,7 +215,20 @@ impl ClusterCommand for Rotate<'_> {
         let rotate::Targets {
             mut changing,
             mut unchanged,
+            kept,
         } = rotate::plan(&inv, &self.username, &self.secret, registry);
+        // A keeper's copies follow its source: said, never written.
+        for (t, by) in &kept {
+            let source = by.source.clone().unwrap_or_else(|| "-".into());
+            output::note(&text(
+                "rotate.kept_copy",
+                &[
+                    ("secret", &format!("secret/{} -n {}", t.name, t.namespace)),
+                    ("keeper", &by.keeper),
+                    ("source", &source),
+                ],
+            ));
+        }
         let targets = &mut changing;
         // On OpenShift 4 the global pull secret is rotated as the global one,
         // never as any secret; on a hosted control plane so is the

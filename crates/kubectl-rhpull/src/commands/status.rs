@@ -1,8 +1,11 @@
 //! `rhpull status [-n NS | -A]`: every pull secret with the logins in it and
 //! the service accounts that use it, then the image-puller grants — one look
-//! instead of `oc get secrets`, `oc get sa -o yaml` and `oc get rolebindings`.
+//! instead of `oc get secrets`, `oc get sa -o yaml` and `oc get rolebindings`
+//! — and, where rhpull exported a keeper (Kyverno, ESO), each namespace it
+//! covers with its copy in sync with the source, or not (yet).
 
 use rhpull_cluster::inventory::{self, ImageImports, Inventory};
+use rhpull_cluster::keepers::found::{self, Copy, Coverage};
 use rhpull_cluster::namespaces;
 use rhpull_cluster::pullsecret::RegistryToken;
 
@@ -33,8 +36,16 @@ impl ClusterQuery for Status<'_> {
         if scope.is_none() && inventory.secrets.is_empty() && inventory.grants.is_empty() {
             namespaces::require(cluster, &cx.namespace).await?;
         }
+        let exported = found::exported(cluster).await?;
+        let keepers = if exported.is_empty() {
+            Vec::new()
+        } else {
+            let view = found::namespaces_in_view(cluster, &cx.namespace, scope.as_ref()).await?;
+            found::coverage(cluster, &exported, &view).await?
+        };
         Ok(StatusReport {
             inventory,
+            keepers,
             image_imports: inventory::image_imports(cluster).await?,
             namespace: scope.is_none().then(|| cx.namespace.clone()),
         })
@@ -45,6 +56,9 @@ impl ClusterQuery for Status<'_> {
 pub struct StatusReport {
     #[serde(flatten)]
     inventory: Inventory,
+    /// The keepers rhpull exported, and the namespaces in view they cover.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    keepers: Vec<Coverage>,
     #[serde(skip_serializing_if = "Option::is_none")]
     image_imports: Option<ImageImports>,
     /// The one namespace shown, or `None` for several.
@@ -94,6 +108,10 @@ impl Report for StatusReport {
                 rows,
             ));
         }
+        if !self.keepers.is_empty() {
+            blocks.push(Block::Blank);
+            blocks.push(self.keepers());
+        }
         if let Some(i) = &self.image_imports {
             blocks.push(Block::Blank);
             blocks.push(Block::Line(text(
@@ -109,6 +127,44 @@ impl Report for StatusReport {
 }
 
 impl StatusReport {
+    /// Each kept namespace in view: the keeper, its source, the copy.
+    fn keepers(&self) -> Block {
+        let mut rows = Vec::new();
+        for k in &self.keepers {
+            if k.namespaces.is_empty() {
+                let none = text("status.keeper.none_in_view", &[]);
+                rows.push(vec![
+                    "-".into(),
+                    k.keeper.keeper.clone(),
+                    k.keeper.source.clone(),
+                    none,
+                ]);
+            }
+            for n in &k.namespaces {
+                let copy = match n.copy {
+                    Copy::InSync => "status.keeper.in_sync",
+                    Copy::Differs => "status.keeper.differs",
+                    Copy::Missing => "status.keeper.missing",
+                };
+                rows.push(vec![
+                    n.namespace.clone(),
+                    k.keeper.keeper.clone(),
+                    k.keeper.source.clone(),
+                    text(copy, &[]),
+                ]);
+            }
+        }
+        table(
+            &[
+                "status.col.namespace",
+                "status.col.keeper",
+                "status.col.source",
+                "status.col.copy",
+            ],
+            rows,
+        )
+    }
+
     fn secrets(&self) -> Vec<Block> {
         if self.inventory.secrets.is_empty() {
             let at = self.namespace.as_deref().unwrap_or("*");

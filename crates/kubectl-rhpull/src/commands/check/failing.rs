@@ -14,6 +14,7 @@ use rhpull_cluster::DryRun;
 use rhpull_cluster::access::{self, Need};
 use rhpull_cluster::failing::{self, Diagnosis, GroupCause, PodRef};
 use rhpull_cluster::fleet::Scope;
+use rhpull_cluster::keepers::found::{self, Hint};
 use rhpull_cluster::pods;
 use rhpull_cluster::remedy::{Remedy, remedy_of};
 use rhpull_core::sso::CheckOptions;
@@ -157,8 +158,10 @@ impl ClusterCommand for Failing {
             None => cx.namespace.clone(),
             Some(_) => "*".into(),
         };
+        let hints = keeper_hints(cx.cluster()?, &diagnoses).await;
         Ok(FailingReport {
             diagnoses,
+            hints,
             at,
             recreated: None,
             dry_run: self.mode.dry_run,
@@ -228,6 +231,9 @@ pub struct Recreated {
 #[derive(Debug)]
 pub struct FailingReport {
     diagnoses: Vec<Diagnosis>,
+    /// For each diagnosis, its namespaces that lack a login because no
+    /// keeper made it there (or none covers them).
+    hints: Vec<Vec<(String, Hint)>>,
     /// The namespace looked in, or `*`.
     at: String,
     recreated: Option<Recreated>,
@@ -243,6 +249,52 @@ impl FailingReport {
             .filter(|d| d.new_pods_pull())
             .flat_map(|d| &d.group.pods)
             .filter(|p| p.owner.is_some())
+    }
+}
+
+/// For groups whose pods have no login at all (`link`'s remedy): in each
+/// of their namespaces, whether a keeper rhpull exported should have made
+/// it, or whether the namespace came after the secrets rhpull made
+/// elsewhere with no keeper for it. Nothing when keepers cannot be read.
+async fn keeper_hints(
+    cluster: &rhpull_cluster::Cluster,
+    diagnoses: &[Diagnosis],
+) -> Vec<Vec<(String, Hint)>> {
+    let links = |d: &Diagnosis| matches!(remedy_of(d), Some(Remedy::Link { .. }));
+    let mut out = vec![Vec::new(); diagnoses.len()];
+    if !diagnoses.iter().any(links) {
+        return out;
+    }
+    let exported = found::exported(cluster).await.unwrap_or_default();
+    for (i, d) in diagnoses.iter().enumerate().filter(|(_, d)| links(d)) {
+        let Some(Remedy::Link { namespaces, .. }) = remedy_of(d) else {
+            continue;
+        };
+        let image = d.group.plan.image.to_string();
+        for ns in namespaces {
+            if let Some(h) = found::hint(cluster, &exported, &ns, &image).await {
+                out[i].push((ns, h));
+            }
+        }
+    }
+    out
+}
+
+/// A keeper hint in words.
+fn hint_words(namespace: &str, h: &Hint) -> String {
+    match h {
+        Hint::NotMade { keeper, secret } => text(
+            "failing.keeper.not_made",
+            &[
+                ("namespace", namespace),
+                ("keeper", keeper),
+                ("secret", secret),
+            ],
+        ),
+        Hint::NoKeeper { elsewhere } => text(
+            "failing.keeper.none",
+            &[("namespace", namespace), ("elsewhere", elsewhere)],
+        ),
     }
 }
 
@@ -403,6 +455,9 @@ impl FailingReport {
                 .and_then(|f| fix_words(d, f))
                 .map(|f| text("failing.fix", &[("command", &f)])),
         );
+        let i = (self.diagnoses.iter()).position(|x| std::ptr::eq(x, d));
+        let hints = i.and_then(|i| self.hints.get(i)).into_iter().flatten();
+        lines.extend(hints.map(|(ns, h)| format!("    {}", hint_words(ns, h))));
         // Made again, they skip the back-off: where the check passes, or
         // where only new pods get what passes.
         if d.new_pods_pull() {
@@ -479,8 +534,17 @@ impl FailingReport {
 impl Report for FailingReport {
     fn document(&self) -> serde_json::Value {
         let groups: Vec<serde_json::Value> = (self.diagnoses.iter())
-            .map(|d| {
+            .enumerate()
+            .map(|(i, d)| {
+                let keepers: Vec<serde_json::Value> = (self.hints.get(i).into_iter().flatten())
+                    .map(|(ns, h)| {
+                        let mut v = serde_json::json!(h);
+                        v["namespace"] = serde_json::json!(ns);
+                        v
+                    })
+                    .collect();
                 serde_json::json!({
+                    "keepers": keepers,
                     "repository": d.group.repository,
                     "image": d.group.plan.image.to_string(),
                     "service_account": d.group.service_account,
