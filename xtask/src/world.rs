@@ -1,5 +1,6 @@
 //! `cargo xtask world [--openshift] [--clusters N] [--openshift-clusters K]
-//! [--hosted] [--hosted-clusters K] [--hub] [--latency MS]
+//! [--hosted] [--hosted-clusters K] [--hub] [--kyverno]
+//! [--external-secrets] [--latency MS]
 //! [--pull-backoff FIRST,CEILING] [--dir DIR]`:
 //! the test world, standing, for hands-on use —
 //! Kubernetes API emulators, the SSO-like token server and the real
@@ -56,6 +57,13 @@ pub struct Args {
     /// The first cluster is also an Open Cluster Management hub.
     #[arg(long)]
     hub: bool,
+    /// Every cluster runs Kyverno (1.17: ClusterPolicy and the CEL
+    /// policies), its background controller played for rhpull's rules.
+    #[arg(long)]
+    kyverno: bool,
+    /// Every cluster serves the External Secrets Operator's CRDs.
+    #[arg(long)]
+    external_secrets: bool,
     /// Tests build first and run the binary behind `cargo xtask world`.
     #[arg(long, hide = true)]
     no_build: bool,
@@ -108,6 +116,8 @@ struct Plan {
     /// How many of those have hosted control planes (the first ones).
     hosted: usize,
     hub: bool,
+    kyverno: bool,
+    external_secrets: bool,
     no_build: bool,
     latency: Duration,
     pull_backoff: (Duration, Duration),
@@ -144,6 +154,8 @@ fn plan(args: Args) -> Result<Plan, String> {
         openshift,
         hosted,
         hub: args.hub,
+        kyverno: args.kyverno,
+        external_secrets: args.external_secrets,
         no_build: args.no_build,
         latency: Duration::from_millis(args.latency),
         pull_backoff: args.pull_backoff,
@@ -189,6 +201,8 @@ fn start_clusters(
                 Flavour::Kubernetes
             },
             hub: args.hub && i == 0,
+            kyverno: args.kyverno.then_some(rhpull_testkit::kube::Kyverno::V1_17),
+            external_secrets: args.external_secrets,
             latency: args.latency,
             // Slow enough to watch a pull-secret rollout with `--wait`.
             machines: Machines {
