@@ -13,25 +13,6 @@ use serde_json::json;
 
 const NAMESPACES: [&str; 3] = ["nosecret", "late", "mirror"];
 
-/// Deployment `app` in `ns`, running `image`.
-fn deploy_app(env: &Env, ns: &str, image: &str) {
-    env.kubectl(
-        &["create", "deployment", "app", "-n", ns, "--image", image],
-        None,
-    );
-}
-
-fn backing_off(env: &Env, ns: &str) {
-    env.wait_until(&format!("{ns}'s pod backs off"), || {
-        let states = env.pod_states(ns);
-        (!states.is_empty()
-            && states
-                .iter()
-                .all(|(r, _)| r == "ImagePullBackOff" || r == "ErrImagePull"))
-        .then_some(())
-    });
-}
-
 /// `localhost:1/acme` mirrored to the world registry, and in `ns` a login
 /// for it, linked (which CRI-O does not use for a mirror: the nodes need it).
 fn mirror_to_world(env: &Env, ns: &str) {
@@ -65,11 +46,11 @@ fn one_fix_takes_three_causes_to_running_confirmed_by_the_kubelet() {
     }
     mirror_to_world(&env, "mirror");
     for ns in ["nosecret", "late"] {
-        deploy_app(&env, ns, &image);
+        env.deploy_app(ns, &image);
     }
-    deploy_app(&env, "mirror", "localhost:1/acme/rhpull-demo:1");
+    env.deploy_app("mirror", "localhost:1/acme/rhpull-demo:1");
     for ns in NAMESPACES {
-        backing_off(&env, ns);
+        env.wait_backing_off(ns);
     }
     // Linked after its pods were made: the link says so, and names `fix`.
     let linked = env.link_world_login("late");
@@ -160,8 +141,8 @@ fn a_refused_fix_is_named_and_the_others_go_ahead() {
     for ns in ["nosecret", "late"] {
         env.emulator.create_namespace(ns, &[]);
         env.wait_for_service_account(ns, "default");
-        deploy_app(&env, ns, &image);
-        backing_off(&env, ns);
+        env.deploy_app(ns, &image);
+        env.wait_backing_off(ns);
     }
     ok(&env.link_world_login("late"));
     env.skopeo_login();
@@ -233,7 +214,7 @@ fn a_wait_that_runs_out_names_the_pods_still_pending() {
         ],
         None,
     );
-    backing_off(&env, "mirror");
+    env.wait_backing_off("mirror");
     env.skopeo_login();
     let ca = env.ca();
     let out = env.rhpull(
@@ -274,8 +255,8 @@ fn a_secret_in_the_namespace_linked_to_nothing_is_linked() {
     env.wait_for_service_account("orphan", "default");
     let host = registry().registry.host();
     ok(&env.rhpull_as_world(&["create", "-n", "orphan", "--registry", &host]));
-    deploy_app(&env, "orphan", &registry().image());
-    backing_off(&env, "orphan");
+    env.deploy_app("orphan", &registry().image());
+    env.wait_backing_off("orphan");
     let ca = env.ca();
     let failing = env.rhpull_json(&[
         "check",
@@ -352,8 +333,8 @@ fn pods_that_go_during_the_wait_are_reported_and_a_broken_watch_is_resumed() {
         ],
         None,
     );
-    deploy_app(&env, "mirror", source);
-    backing_off(&env, "mirror");
+    env.deploy_app("mirror", source);
+    env.wait_backing_off("mirror");
     env.skopeo_login();
     env.emulator.add_fault(rhpull_testkit::kube::Fault {
         verb: Some("watch".into()),
@@ -423,8 +404,8 @@ fn a_fix_the_kubelet_refuses_is_reported_with_its_words_and_the_new_diagnosis() 
     let host = registry().registry.host();
     env.emulator.create_namespace("shop", &[]);
     env.wait_for_service_account("shop", "default");
-    deploy_app(&env, "shop", &registry().image());
-    backing_off(&env, "shop");
+    env.deploy_app("shop", &registry().image());
+    env.wait_backing_off("shop");
     let login = format!(
         "{}:{}",
         rhpull_testkit::world::UNENTITLED_USERNAME,
@@ -485,8 +466,8 @@ fn fix_runs_in_every_context() {
     for env in [&first, &second] {
         env.emulator.create_namespace("shop", &[]);
         env.wait_for_service_account("shop", "default");
-        deploy_app(env, "shop", &registry().image());
-        backing_off(env, "shop");
+        env.deploy_app("shop", &registry().image());
+        env.wait_backing_off("shop");
     }
     first.skopeo_login();
     let mut envs = first.envs("C");

@@ -25,6 +25,15 @@ fn kyverno(release: Kyverno) -> Env {
     env
 }
 
+/// `rhpull/rh-pull`, made by `rhpull create` from the world's login; the
+/// registry's host.
+fn world_source(env: &Env) -> String {
+    env.emulator.create_namespace("rhpull", &[]);
+    let host = rhpull_e2e::env::registry().registry.host();
+    ok(&env.rhpull_as_world(&["create", "rh-pull", "-n", "rhpull", "--registry", &host]));
+    host
+}
+
 fn kinds(list: &serde_json::Value) -> Vec<String> {
     (list["items"].as_array().into_iter().flatten())
         .map(|i| {
@@ -286,7 +295,6 @@ fn namespaces_made_later_get_the_secret_linked_and_a_rotation_reaches_every_copy
             kyverno: Some(release),
             ..base
         });
-        env.emulator.create_namespace("rhpull", &[]);
         env.emulator.create_namespace("team-a", &[]);
         env.wait_for_service_account("team-a", "default");
         env.kubectl(
@@ -303,8 +311,7 @@ fn namespaces_made_later_get_the_secret_linked_and_a_rotation_reaches_every_copy
             ],
             None,
         );
-        let host = rhpull_e2e::env::registry().registry.host();
-        ok(&env.rhpull_as_world(&["create", "rh-pull", "-n", "rhpull", "--registry", &host]));
+        let host = world_source(&env);
         let first = secret_data(&env, "rhpull", "rh-pull").expect("source");
         ok(&env.rhpull(
             &[
@@ -509,11 +516,9 @@ fn status_rotate_and_unlink_know_the_keeper() {
         kyverno: Some(Kyverno::ClusterPolicyOnly),
         ..Options::default()
     });
-    env.emulator.create_namespace("rhpull", &[]);
+    world_source(&env);
     env.emulator.create_namespace("team-a", &[]);
     env.wait_for_service_account("team-a", "default");
-    let host = rhpull_e2e::env::registry().registry.host();
-    ok(&env.rhpull_as_world(&["create", "rh-pull", "-n", "rhpull", "--registry", &host]));
     ok(&env.rhpull(
         &[
             "export",
@@ -591,33 +596,13 @@ fn check_failing_names_the_missing_keeper() {
         kyverno: Some(Kyverno::ClusterPolicyOnly),
         ..Options::default()
     });
-    let host = rhpull_e2e::env::registry().registry.host();
-    env.emulator.create_namespace("rhpull", &[]);
-    ok(&env.rhpull_as_world(&["create", "rh-pull", "-n", "rhpull", "--registry", &host]));
+    world_source(&env);
     let ca = env.ca();
     let failing_in = |ns: &str| {
         env.emulator.create_namespace(ns, &[]);
         env.wait_for_service_account(ns, "default");
-        env.kubectl(
-            &[
-                "create",
-                "deployment",
-                "app",
-                "-n",
-                ns,
-                "--image",
-                &rhpull_e2e::env::registry().image(),
-            ],
-            None,
-        );
-        env.wait_until(&format!("{ns} backs off"), || {
-            let states = env.pod_states(ns);
-            (!states.is_empty()
-                && states
-                    .iter()
-                    .all(|(r, _)| r == "ImagePullBackOff" || r == "ErrImagePull"))
-            .then_some(())
-        });
+        env.deploy_app(ns, &rhpull_e2e::env::registry().image());
+        env.wait_backing_off(ns);
         env.rhpull(
             &["check", "--failing", "-n", ns, "--registry-ca", &ca],
             None,

@@ -105,6 +105,27 @@ impl Env {
         stdout(&out)
     }
 
+    /// Deployment `app` in `ns`, running `image`, made by real kubectl.
+    pub fn deploy_app(&self, ns: &str, image: &str) {
+        self.kubectl(
+            &["create", "deployment", "app", "-n", ns, "--image", image],
+            None,
+        );
+    }
+
+    /// Waits until every pod of `ns` backs off (ErrImagePull or
+    /// ImagePullBackOff), and there is one.
+    pub fn wait_backing_off(&self, ns: &str) {
+        self.wait_until(&format!("{ns}'s pods back off"), || {
+            let states = self.pod_states(ns);
+            (!states.is_empty()
+                && states
+                    .iter()
+                    .all(|(r, _)| r == "ImagePullBackOff" || r == "ErrImagePull"))
+            .then_some(())
+        });
+    }
+
     /// Waits (at most 60 s) until `found` gives a value.
     pub fn wait_until<T>(&self, what: &str, found: impl Fn() -> Option<T>) -> T {
         let deadline = std::time::Instant::now() + Duration::from_secs(60);

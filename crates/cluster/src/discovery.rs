@@ -19,9 +19,11 @@ impl ClusterKind {
     }
 }
 
-/// Asks the API server which kind it is.
-pub async fn ask(client: &kube::Client) -> Result<ClusterKind, ClusterError> {
-    let groups = client.list_api_groups().await.map_err(|e| {
+/// `GET /apis`: every API group the server serves, with its versions.
+pub async fn api_groups(
+    client: &kube::Client,
+) -> Result<k8s_openapi::apimachinery::pkg::apis::meta::v1::APIGroupList, ClusterError> {
+    client.list_api_groups().await.map_err(|e| {
         let at = crate::error::At {
             kind: "APIGroupList",
             group: "",
@@ -30,7 +32,12 @@ pub async fn ask(client: &kube::Client) -> Result<ClusterKind, ClusterError> {
             name: "",
         };
         ClusterError::from_kube_at(e, at)
-    })?;
+    })
+}
+
+/// Asks the API server which kind it is.
+pub async fn ask(client: &kube::Client) -> Result<ClusterKind, ClusterError> {
+    let groups = api_groups(client).await?;
     let has = |name: &str| groups.groups.iter().any(|g| g.name == name);
     Ok(if has("config.openshift.io") {
         ClusterKind::OpenShift4

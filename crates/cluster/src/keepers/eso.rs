@@ -139,28 +139,21 @@ pub fn documents(k: &Keeping, selected: &Selected) -> Vec<Value> {
 mod tests {
     use super::*;
 
-    fn keeping() -> Keeping {
-        Keeping {
-            name: "rhpull-pull".into(),
-            source_namespace: "rhpull".into(),
-            source_name: "pull".into(),
-            service_accounts: vec!["default".into()],
-            exclude: Keeping::exclusions("rhpull", &["team-x".into()]).expect("fine"),
-        }
-    }
-
     #[test]
     fn prefixes_resolve_against_the_namespaces_there_now() {
         let there = ["kube-system", "openshift-config", "team-a", "team-x"].map(String::from);
         assert_eq!(
-            all_but(&keeping(), &there),
+            all_but(&crate::keepers::sample(), &there),
             ["kube-system", "openshift-config", "rhpull", "team-x"]
         );
     }
 
     #[test]
     fn the_target_is_a_dockerconfigjson_secret_from_the_sources_key() {
-        let docs = documents(&keeping(), &Selected::AllBut(vec!["kube-system".into()]));
+        let docs = documents(
+            &crate::keepers::sample(),
+            &Selected::AllBut(vec!["kube-system".into()]),
+        );
         let kinds: Vec<&str> = docs.iter().filter_map(|d| d["kind"].as_str()).collect();
         assert_eq!(
             kinds,
@@ -184,7 +177,7 @@ mod tests {
         let template = spec["target"]["template"]["data"][".dockerconfigjson"].as_str();
         assert_eq!(template, Some("{{ .dockerconfigjson | toString }}"));
         let opt_in = documents(
-            &keeping(),
+            &crate::keepers::sample(),
             &Selected::OptIn {
                 key: "pull".into(),
                 value: "yes".into(),

@@ -307,16 +307,6 @@ mod tests {
     use super::*;
     use crate::keepers::SOURCE_ANNOTATION;
 
-    fn keeping() -> Keeping {
-        Keeping {
-            name: "rhpull-pull".into(),
-            source_namespace: "rhpull".into(),
-            source_name: "pull".into(),
-            service_accounts: vec!["default".into(), "builder".into()],
-            exclude: Keeping::exclusions("rhpull", &[]).expect("fine"),
-        }
-    }
-
     #[test]
     fn the_newest_api_the_cluster_serves_is_chosen() {
         let served = [
@@ -337,7 +327,7 @@ mod tests {
 
     #[test]
     fn the_cluster_policy_clones_in_sync_and_links_without_dropping() {
-        let docs = documents(&keeping(), Api::ClusterPolicy);
+        let docs = documents(&crate::keepers::sample(), Api::ClusterPolicy);
         let kinds: Vec<&str> = docs.iter().filter_map(|d| d["kind"].as_str()).collect();
         assert_eq!(
             kinds,
@@ -371,7 +361,7 @@ mod tests {
 
     #[test]
     fn the_cel_policies_name_the_source_and_exclude_by_prefix() {
-        let docs = documents(&keeping(), Api::Cel("v1"));
+        let docs = documents(&crate::keepers::sample(), Api::Cel("v1"));
         assert_eq!(docs[3]["apiVersion"], "policies.kyverno.io/v1");
         let source = docs[3]["spec"]["variables"][0]["expression"]
             .as_str()
@@ -384,7 +374,7 @@ mod tests {
             .as_str()
             .unwrap_or_default();
         assert!(
-            excluded.contains("['kube-*', 'openshift-*', 'rhpull']"),
+            excluded.contains("['kube-*', 'openshift-*', 'rhpull', 'team-x']"),
             "{excluded}"
         );
         assert_eq!(

@@ -101,16 +101,7 @@ impl Keeping {
 /// Every `group/version` the cluster serves (one `GET /apis`), to choose
 /// the API a keeper is written in.
 pub async fn served(cluster: &crate::Cluster) -> Result<Vec<String>, crate::ClusterError> {
-    let groups = cluster.client.list_api_groups().await.map_err(|e| {
-        let at = crate::error::At {
-            kind: "APIGroupList",
-            group: "",
-            resource: "apis",
-            namespace: "",
-            name: "",
-        };
-        crate::ClusterError::from_kube_at(e, at)
-    })?;
+    let groups = crate::discovery::api_groups(&cluster.client).await?;
     Ok((groups.groups.iter())
         .flat_map(|g| g.versions.iter().map(|v| v.group_version.clone()))
         .collect())
@@ -203,6 +194,19 @@ pub async fn check_source(
             }
         },
     )
+}
+
+/// What the unit tests keep: `rhpull/pull`, linked to `default` and
+/// `builder`, `team-x` left alone too.
+#[cfg(test)]
+pub(crate) fn sample() -> Keeping {
+    Keeping {
+        name: "rhpull-pull".into(),
+        source_namespace: "rhpull".into(),
+        source_name: "pull".into(),
+        service_accounts: vec!["default".into(), "builder".into()],
+        exclude: Keeping::exclusions("rhpull", &["team-x".into()]).expect("fine"),
+    }
 }
 
 #[cfg(test)]

@@ -392,8 +392,24 @@ pub static RESOURCES: &[Resource] = &[
     },
 ];
 
-/// Open Cluster Management's hub resources: custom resources with a
-/// status subresource, checked against their CRDs' schemas.
+/// A custom resource: a status subresource, a generation, checked against
+/// its CRD's schema.
+const fn custom(
+    group: &'static str,
+    version: &'static str,
+    plural: &'static str,
+    kind: &'static str,
+    namespaced: bool,
+    short_names: &'static [&'static str],
+) -> Resource {
+    Resource {
+        status_subresource: true,
+        generation: true,
+        ..r(group, version, plural, kind, namespaced, short_names, false)
+    }
+}
+
+/// Open Cluster Management's hub resources (namespaced).
 const fn hub(
     group: &'static str,
     version: &'static str,
@@ -402,10 +418,8 @@ const fn hub(
     short_names: &'static [&'static str],
 ) -> Resource {
     Resource {
-        status_subresource: true,
-        generation: true,
         hub: true,
-        ..r(group, version, plural, kind, true, short_names, false)
+        ..custom(group, version, plural, kind, true, short_names)
     }
 }
 
@@ -441,8 +455,8 @@ pub static HUB_RESOURCES: &[Resource] = &[
 ];
 
 /// Kyverno's and the External Secrets Operator's custom resources (all
-/// cluster-scoped), checked against their CRDs' schemas. For a group with
-/// several versions the preferred (stable) one comes first.
+/// cluster-scoped). For a group with several versions the preferred
+/// (stable) one comes first.
 const fn addon(
     addon: Addon,
     group: &'static str,
@@ -452,10 +466,8 @@ const fn addon(
     short_names: &'static [&'static str],
 ) -> Resource {
     Resource {
-        status_subresource: true,
-        generation: true,
         addon: Some(addon),
-        ..r(group, version, plural, kind, false, short_names, false)
+        ..custom(group, version, plural, kind, false, short_names)
     }
 }
 

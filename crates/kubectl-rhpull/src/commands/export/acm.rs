@@ -15,7 +15,6 @@ use rhpull_cluster::acm::{Namespaces, PolicySpec};
 use rhpull_cluster::pullsecret::{self, Format, SecretPlan};
 use rhpull_cluster::{DryRun, acm, selector};
 use rhpull_core::Credential;
-use rhpull_core::authfile::Selection;
 use serde_json::Value;
 
 use crate::cli::{AcmPolicyArgs, KubeArgs};
@@ -23,7 +22,7 @@ use crate::connection::Connection;
 use crate::driver::{self, ClusterCommand, Cx, Mode};
 use crate::error::{CliError, Reason};
 use crate::render::{Block, Report};
-use crate::{creds, output, words};
+use crate::{output, words};
 
 /// What the policy says, decided before any I/O but the policy's namespace.
 struct AcmExport {
@@ -70,16 +69,7 @@ pub async fn run(kube: &KubeArgs, args: &AcmPolicyArgs) -> Result<(), CliError> 
     // The login is needed to fill the hub Secret, or to name the secret.
     let needs_login = args.hub_secret.is_some() || args.secret_name.is_none();
     let credentials = if needs_login {
-        let l = &args.logins;
-        let selection = if l.registries.is_empty() {
-            Selection::RedHat
-        } else {
-            Selection::Named(l.registries.clone())
-        };
-        let registry = (l.registries.first().cloned())
-            .unwrap_or_else(|| rhpull_core::registries::DEFAULT.into());
-        let found = creds::gather(&l.secret, &l.source, &selection, &registry)?;
-        found.into_iter().map(|f| f.credential).collect()
+        super::logins(&args.logins)?
     } else {
         Vec::new()
     };
@@ -185,19 +175,11 @@ pub struct Manifests(Vec<Value>);
 
 impl Report for Manifests {
     fn document(&self) -> Value {
-        serde_json::json!({"apiVersion": "v1", "kind": "List", "items": self.0})
+        super::manifest_list(&self.0)
     }
 
     fn names(&self) -> Vec<String> {
-        (self.0.iter())
-            .map(|d| {
-                let kind = d["kind"].as_str().unwrap_or_default().to_ascii_lowercase();
-                format!(
-                    "{kind}/{}",
-                    d["metadata"]["name"].as_str().unwrap_or_default()
-                )
-            })
-            .collect()
+        super::manifest_names(&self.0)
     }
 
     fn human(&self) -> Vec<Block> {

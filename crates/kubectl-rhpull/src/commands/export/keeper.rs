@@ -26,7 +26,6 @@ use rhpull_cluster::keepers::{self, ExcludeError, Keeping, SourceProblem};
 use rhpull_cluster::pullsecret::{self, Format, SecretPlan};
 use rhpull_cluster::{DryRun, Outcome};
 use rhpull_core::Credential;
-use rhpull_core::authfile::Selection;
 use serde_json::Value;
 
 use crate::cli::{ExternalSecretsArgs, KeeperArgs, KubeArgs, KyvernoPolicyArgs};
@@ -34,7 +33,7 @@ use crate::connection::Connection;
 use crate::driver::{self, ClusterCommand, Cx, Mode};
 use crate::error::{CliError, Reason};
 use crate::render::{Block, Report};
-use crate::{creds, output, words};
+use crate::{output, words};
 
 /// Where the kept Secret comes from.
 enum Source {
@@ -119,16 +118,7 @@ async fn run(kube: &KubeArgs, args: &KeeperArgs, engine: Engine) -> Result<(), C
             }
         }
         None => {
-            let l = &args.logins;
-            let selection = if l.registries.is_empty() {
-                Selection::RedHat
-            } else {
-                Selection::Named(l.registries.clone())
-            };
-            let registry = (l.registries.first().cloned())
-                .unwrap_or_else(|| rhpull_core::registries::DEFAULT.into());
-            let found = creds::gather(&l.secret, &l.source, &selection, &registry)?;
-            let credentials: Vec<Credential> = found.into_iter().map(|f| f.credential).collect();
+            let credentials = super::logins(&args.logins)?;
             Source::Login {
                 name: (args.secret_name.clone())
                     .unwrap_or_else(|| pullsecret::default_name(&credentials)),
@@ -376,19 +366,11 @@ impl ClusterCommand for KeeperExport {
 
 impl Report for KeeperPlan {
     fn document(&self) -> Value {
-        serde_json::json!({"apiVersion": "v1", "kind": "List", "items": self.documents})
+        super::manifest_list(&self.documents)
     }
 
     fn names(&self) -> Vec<String> {
-        (self.documents.iter())
-            .map(|d| {
-                let kind = d["kind"].as_str().unwrap_or_default().to_ascii_lowercase();
-                format!(
-                    "{kind}/{}",
-                    d["metadata"]["name"].as_str().unwrap_or_default()
-                )
-            })
-            .collect()
+        super::manifest_names(&self.documents)
     }
 
     fn human(&self) -> Vec<Block> {
