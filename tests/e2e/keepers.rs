@@ -564,7 +564,10 @@ fn status_rotate_and_unlink_know_the_keeper() {
     ok(&out);
     says(
         &stderr(&out),
-        &["secret/rh-pull -n team-a is a copy kept by policy/rhpull-rh-pull"],
+        &[
+            "secret/rh-pull -n team-a is a copy kept by policy/rhpull-rh-pull",
+            "the source clusterpolicy/rhpull-rh-pull keeps in every namespace it covers",
+        ],
     );
     assert!(
         !stderr(&out).contains("  secret/rh-pull -n team-a  ("),

@@ -62,6 +62,9 @@ pub async fn run(kube: &KubeArgs, args: &RotateArgs) -> Result<(), CliError> {
 /// The secrets to rotate, and the global pull secret's part.
 pub struct Plan {
     targets: Vec<Target>,
+    /// The keepers rhpull exported: a target that is one's source spreads
+    /// through it.
+    keepers: Vec<rhpull_cluster::keepers::found::Exported>,
     global: Option<GlobalPlan>,
     /// Secrets holding the username with this very token already.
     unchanged: Vec<Target>,
@@ -187,6 +190,11 @@ impl Rotate<'_> {
                 "  secret/{} -n {}  ({registries})",
                 t.name, t.namespace
             ));
+            let source = format!("{}/{}", t.namespace, t.name);
+            let kept = (plan.keepers.iter()).filter(|k| k.copies && k.source == source);
+            for k in kept {
+                output::note(&text("rotate.kept_source", &[("keeper", &k.keeper)]));
+            }
         }
         if let Some(g) = &plan.global {
             let registries: Vec<String> = g.changes.iter().map(|c| c.registry.clone()).collect();
@@ -246,7 +254,13 @@ impl ClusterCommand for Rotate<'_> {
             targets.retain(ours);
             unchanged.retain(ours);
         }
+        let keepers = if changing.is_empty() {
+            Vec::new()
+        } else {
+            (rhpull_cluster::keepers::found::exported(cluster).await).unwrap_or_default()
+        };
         let plan = Plan {
+            keepers,
             targets: changing,
             global: self.global_plan(cx).await?,
             unchanged,
