@@ -210,7 +210,8 @@ fn a_mirror_serves_with_the_nodes_login_only_and_recreate_keeps_bare_pods() {
         &[
             "2 pods failing to pull, in 1 group",
             &format!("kubectl rhpull global set {host} --from-podman"),
-            "the next try may be up to 5 min away",
+            "doubling to at most 5 min",
+            "by the kubelet's events its next try is due within",
         ],
     );
 

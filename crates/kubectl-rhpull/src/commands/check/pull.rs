@@ -156,9 +156,21 @@ pub fn manifest_steps(namespace: &str, pod: &str, add_secret: bool) -> String {
 /// How long a pod has been backing off, and when the kubelet tries again
 /// (`pkg/kubelet`: `flowcontrol.NewBackOff(imageBackOffPeriod,
 /// MaxImageBackOff)`, 10 s doubling to 300 s, per pod and image).
-pub fn backoff(since: Option<&str>, now: std::time::SystemTime) -> Option<String> {
+/// How long the pods have been backing off, and — where the kubelet's
+/// events tell — how long until its next try (`left`, in seconds).
+pub fn backoff(
+    since: Option<&str>,
+    left: Option<u64>,
+    now: std::time::SystemTime,
+) -> Option<String> {
     let since = rhpull_core::time::parse_rfc3339(since?)?;
     let secs = now.duration_since(since).ok()?.as_secs();
     let took = crate::words::duration(secs);
-    Some(text("pull.backoff", &[("since", &took)]))
+    Some(match left {
+        Some(left) => text(
+            "pull.backoff_next",
+            &[("since", &took), ("left", &crate::words::duration(left))],
+        ),
+        None => text("pull.backoff", &[("since", &took)]),
+    })
 }
