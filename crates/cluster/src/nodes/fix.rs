@@ -216,7 +216,22 @@ pub enum Delete {
 }
 
 impl Delete {
-    fn need(&self) -> crate::access::Need {
+    /// The delete request that makes `p` again.
+    pub fn of(p: &PodRef) -> Self {
+        match crate::nodes::pods::template_selector(&p.labels) {
+            Some(selector) => Self::Alike {
+                namespace: p.namespace.clone(),
+                selector,
+            },
+            None => Self::One {
+                namespace: p.namespace.clone(),
+                name: p.name.clone(),
+            },
+        }
+    }
+
+    /// The right it needs.
+    pub fn need(&self) -> crate::access::Need {
         match self {
             Self::Alike { namespace, .. } => crate::nodes::pods::delete_alike_need(namespace),
             Self::One { namespace, .. } => crate::nodes::pods::delete_need(namespace),
@@ -225,7 +240,8 @@ impl Delete {
 }
 
 impl Recreate {
-    fn of(pods: &[PodRef]) -> Self {
+    /// The pods of a controller to delete; bare ones by hand.
+    pub fn of(pods: &[PodRef]) -> Self {
         let (delete, by_hand) = pods.iter().cloned().partition(|p| p.owner.is_some());
         Self { delete, by_hand }
     }
@@ -234,20 +250,34 @@ impl Recreate {
     /// controller template and namespace, by name where the labels do not
     /// tell templates apart.
     pub fn requests(&self) -> Vec<Delete> {
-        let mut out: Vec<Delete> = (self.delete.iter())
-            .map(|p| match crate::nodes::pods::template_selector(&p.labels) {
-                Some(selector) => Delete::Alike {
-                    namespace: p.namespace.clone(),
-                    selector,
-                },
-                None => Delete::One {
-                    namespace: p.namespace.clone(),
-                    name: p.name.clone(),
-                },
-            })
-            .collect();
+        let mut out: Vec<Delete> = self.delete.iter().map(Delete::of).collect();
         out.sort_unstable();
         out.dedup();
+        out
+    }
+
+    /// Sends every request, each answered on its own (one refused never
+    /// stops the others).
+    pub async fn send(
+        &self,
+        cluster: &Cluster,
+        dry_run: crate::DryRun,
+    ) -> Vec<(Delete, Result<(), crate::error::ClusterError>)> {
+        let mut out = Vec::new();
+        for d in self.requests() {
+            let sent = match &d {
+                Delete::Alike {
+                    namespace,
+                    selector,
+                } => crate::nodes::pods::delete_alike(cluster, namespace, selector, dry_run)
+                    .await
+                    .map(|_| ()),
+                Delete::One { namespace, name } => {
+                    crate::nodes::pods::delete(cluster, namespace, name, dry_run).await
+                }
+            };
+            out.push((d, sent));
+        }
         out
     }
 }
@@ -392,18 +422,8 @@ pub async fn write(
     dry_run: crate::DryRun,
 ) -> Result<(), crate::error::ClusterError> {
     let delete = |r: Recreate| async move {
-        for d in r.requests() {
-            match &d {
-                Delete::Alike {
-                    namespace,
-                    selector,
-                } => {
-                    crate::nodes::pods::delete_alike(cluster, namespace, selector, dry_run).await?;
-                }
-                Delete::One { namespace, name } => {
-                    crate::nodes::pods::delete(cluster, namespace, name, dry_run).await?;
-                }
-            }
+        for (_, sent) in r.send(cluster, dry_run).await {
+            sent?;
         }
         Ok::<(), crate::error::ClusterError>(())
     };

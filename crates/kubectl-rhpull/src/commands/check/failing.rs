@@ -15,7 +15,6 @@ use rhpull_cluster::access::{self, Need};
 use rhpull_cluster::failing::{self, Diagnosis, GroupCause, PodRef};
 use rhpull_cluster::fleet::Scope;
 use rhpull_cluster::keepers::found::{self, Hint};
-use rhpull_cluster::pods;
 use rhpull_cluster::remedy::{Remedy, remedy_of};
 use rhpull_core::sso::CheckOptions;
 use serde::Serialize;
@@ -170,8 +169,8 @@ impl ClusterCommand for Failing {
     }
 
     fn needs(&self, plan: &FailingReport) -> Vec<Need> {
-        let namespaces = plan.to_recreate().map(|p| p.namespace.as_str());
-        access::merged(namespaces.map(pods::delete_need))
+        let requests = plan.to_recreate().map(rhpull_cluster::fix::Delete::of);
+        access::merged(requests.map(|d| d.need()))
     }
 
     fn question(&self, plan: &FailingReport) -> Option<String> {
@@ -195,14 +194,20 @@ impl ClusterCommand for Failing {
         }
         let cluster = cx.cluster()?;
         let mut recreated = Recreated::default();
+        // One request per controller template and namespace (as `fix`).
         let owned: Vec<PodRef> = plan.to_recreate().cloned().collect();
+        let sent: Vec<(rhpull_cluster::fix::Delete, Result<(), Option<Reason>>)> =
+            rhpull_cluster::fix::Recreate::of(&owned)
+                .send(cluster, self.mode.dry_run)
+                .await
+                .into_iter()
+                .map(|(d, r)| (d, r.map_err(|e| CliError::from(e).reason())))
+                .collect();
         for p in owned {
-            match pods::delete(cluster, &p.namespace, &p.name, self.mode.dry_run).await {
-                Ok(()) => recreated.deleted.push(p),
-                Err(e) => {
-                    let f = CliError::from(e);
-                    recreated.failed.push((p, f.reason()));
-                }
+            let of = rhpull_cluster::fix::Delete::of(&p);
+            match sent.iter().find(|(d, _)| *d == of).map(|(_, r)| r) {
+                Some(Err(reason)) => recreated.failed.push((p, *reason)),
+                _ => recreated.deleted.push(p),
             }
         }
         recreated.by_hand = (plan.diagnoses.iter())
