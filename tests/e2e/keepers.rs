@@ -313,7 +313,7 @@ fn namespaces_made_later_get_the_secret_linked_and_a_rotation_reaches_every_copy
         );
         let host = world_source(&env);
         let first = secret_data(&env, "rhpull", "rh-pull").expect("source");
-        ok(&env.rhpull(
+        let exported = env.rhpull(
             &[
                 "export",
                 "kyverno-policy",
@@ -321,7 +321,15 @@ fn namespaces_made_later_get_the_secret_linked_and_a_rotation_reaches_every_copy
                 "rhpull/rh-pull",
             ],
             None,
-        ));
+        );
+        ok(&exported);
+        // On OpenShift: what the dockercfg entries mean for the rule and pods.
+        assert_eq!(
+            stderr(&exported).contains("a rule conditioned on an empty list would never fire"),
+            openshift,
+            "{}",
+            stderr(&exported)
+        );
         let case = format!("{release:?} openshift={openshift}");
         env.wait_until(&format!("{case}: team-a kept"), || {
             let names = linked(&env, "team-a", "default");
