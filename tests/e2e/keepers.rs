@@ -655,3 +655,46 @@ fn check_failing_names_the_missing_keeper() {
         &["clusterpolicy/rhpull-rh-pull covers later but has made no rh-pull there"],
     );
 }
+
+/// `status -A` with a keeper costs the same requests for 10 namespaces as
+/// for 60: one list of the keepers' kinds, one get of the source and one
+/// list of its copies, whatever the fleet.
+#[test]
+fn status_with_a_keeper_asks_no_more_for_more_namespaces() {
+    let requests = |n: usize| {
+        let env = Env::start(Options {
+            kyverno: Some(Kyverno::ClusterPolicyOnly),
+            ..Options::default()
+        });
+        let names: Vec<String> = (0..n).map(|i| format!("team-{i:03}")).collect();
+        env.emulator.seed_namespaces(&names);
+        world_source(&env);
+        ok(&env.rhpull(
+            &[
+                "export",
+                "kyverno-policy",
+                "--from-secret",
+                "rhpull/rh-pull",
+            ],
+            None,
+        ));
+        env.wait_until("every namespace kept", || {
+            secret_data(&env, &names[n - 1], "rh-pull").map(|_| ())
+        });
+        env.emulator.reset_counters();
+        let status = env.rhpull_json(&["status", "-A", "-o", "json"]);
+        let kept = (status["keepers"][0]["namespaces"]
+            .as_array()
+            .into_iter()
+            .flatten())
+        .filter(|k| {
+            k["namespace"]
+                .as_str()
+                .is_some_and(|ns| ns.starts_with("team-"))
+        })
+        .count();
+        assert_eq!(kept, n, "{status:#}");
+        env.emulator.total()
+    };
+    assert_eq!(requests(10), requests(60));
+}
