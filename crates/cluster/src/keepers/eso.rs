@@ -61,6 +61,30 @@ pub fn all_but(k: &Keeping, existing: &[String]) -> Vec<String> {
     out
 }
 
+/// The group/version every manifest is written in.
+pub const GROUP_VERSION: &str = "external-secrets.io/v1";
+
+/// The namespaces selected on `cluster`: those labelled `label`, or all
+/// but the exclusions (their prefixes resolved against the namespaces
+/// there). `None` when the cluster does not serve ESO's v1.
+pub async fn selected_on(
+    cluster: &crate::Cluster,
+    k: &Keeping,
+    label: Option<(String, String)>,
+) -> Result<Option<Selected>, crate::ClusterError> {
+    if !super::served(cluster)
+        .await?
+        .iter()
+        .any(|gv| gv == GROUP_VERSION)
+    {
+        return Ok(None);
+    }
+    Ok(Some(match label {
+        Some((key, value)) => Selected::OptIn { key, value },
+        None => Selected::AllBut(all_but(k, &super::namespace_names(cluster).await?)),
+    }))
+}
+
 /// Every manifest: the store's reader (ServiceAccount, Role, RoleBinding),
 /// the ClusterSecretStore, the ClusterExternalSecret.
 pub fn documents(k: &Keeping, selected: &Selected) -> Vec<Value> {

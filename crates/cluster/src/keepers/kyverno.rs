@@ -57,6 +57,22 @@ impl Api {
         has("kyverno.io/v1").then_some(Self::ClusterPolicy)
     }
 
+    /// Its group/version (`kyverno.io/v1`, `policies.kyverno.io/v1`).
+    pub fn group_version(self) -> String {
+        match self {
+            Self::ClusterPolicy => "kyverno.io/v1".to_string(),
+            Self::Cel(v) => format!("policies.kyverno.io/{v}"),
+        }
+    }
+
+    /// The kinds it writes, in words.
+    pub fn kinds(self) -> String {
+        match self {
+            Self::ClusterPolicy => "kyverno.io/v1 ClusterPolicy".to_string(),
+            Self::Cel(_) => format!("{} GeneratingPolicy, MutatingPolicy", self.group_version()),
+        }
+    }
+
     /// `--api`'s words: `cluster-policy`, `v1`, `v1beta1`, `v1alpha1`.
     pub fn parse(s: &str) -> Option<Self> {
         match s {
@@ -67,6 +83,32 @@ impl Api {
                 .map(|v| Self::Cel(v)),
         }
     }
+}
+
+/// Why no Kyverno API can be written in.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ApiProblem {
+    /// The cluster serves no Kyverno policy API.
+    NotInstalled,
+    /// It does not serve the one asked for (its group/version).
+    NotServed(String),
+}
+
+/// The API to write in on `cluster`: `wanted` where it is served, else
+/// the newest served (one `GET /apis`).
+pub async fn api_for(
+    cluster: &crate::Cluster,
+    wanted: Option<Api>,
+) -> Result<Result<Api, ApiProblem>, crate::ClusterError> {
+    let served = super::served(cluster).await?;
+    let Some(chosen) = Api::choose(served.iter().map(String::as_str)) else {
+        return Ok(Err(ApiProblem::NotInstalled));
+    };
+    Ok(match wanted {
+        None => Ok(chosen),
+        Some(w) if served.contains(&w.group_version()) => Ok(w),
+        Some(w) => Err(ApiProblem::NotServed(w.group_version())),
+    })
 }
 
 fn metadata(name: &str, k: &Keeping) -> Value {

@@ -21,7 +21,7 @@ use rhpull_cluster::access::Need;
 use rhpull_cluster::discovery::ClusterKind;
 use rhpull_cluster::keepers::apply::{self, ObjectPlan};
 use rhpull_cluster::keepers::eso::{self, Selected};
-use rhpull_cluster::keepers::kyverno::{self, Api};
+use rhpull_cluster::keepers::kyverno::{self, Api, ApiProblem};
 use rhpull_cluster::keepers::{self, ExcludeError, Keeping, SourceProblem};
 use rhpull_cluster::pullsecret::{self, Format, SecretPlan};
 use rhpull_cluster::{DryRun, Outcome};
@@ -197,68 +197,43 @@ impl KeeperExport {
         match &self.engine {
             Engine::Kyverno { api, .. } => {
                 let api = match cluster {
-                    Some(c) => kyverno_api(c, *api).await?,
+                    Some(c) => kyverno::api_for(c, *api).await?.map_err(|p| match p {
+                        ApiProblem::NotInstalled => {
+                            CliError::failed(Reason::KyvernoNotInstalled, "error.kyverno_missing")
+                        }
+                        ApiProblem::NotServed(gv) => CliError::failed(
+                            Reason::KyvernoNotInstalled,
+                            "error.kyverno_api_not_served",
+                        )
+                        .with("api", gv),
+                    })?,
                     None => api.unwrap_or(Api::NEWEST),
                 };
-                let words = match api {
-                    Api::ClusterPolicy => "kyverno.io/v1 ClusterPolicy".to_string(),
-                    Api::Cel(v) => {
-                        format!("policies.kyverno.io/{v} GeneratingPolicy, MutatingPolicy")
-                    }
-                };
-                Ok((words, kyverno::documents(k, api)))
+                Ok((api.kinds(), kyverno::documents(k, api)))
             }
             Engine::ExternalSecrets { label } => {
-                let there = match cluster {
-                    Some(c) => {
-                        let served = keepers::served(c).await?;
-                        if !served.iter().any(|gv| gv == "external-secrets.io/v1") {
-                            return Err(CliError::failed(
-                                Reason::EsoNotInstalled,
-                                "error.eso_missing",
-                            ));
-                        }
-                        keepers::namespace_names(c).await?
-                    }
-                    None => Vec::new(),
-                };
-                let selected = match label {
-                    Some((key, value)) => Selected::OptIn {
-                        key: key.clone(),
-                        value: value.clone(),
+                let selected = match cluster {
+                    Some(c) => eso::selected_on(c, k, label.clone())
+                        .await?
+                        .ok_or_else(|| {
+                            CliError::failed(Reason::EsoNotInstalled, "error.eso_missing")
+                        })?,
+                    // Printed: only the exclusions' names are known.
+                    None => match label {
+                        Some((key, value)) => Selected::OptIn {
+                            key: key.clone(),
+                            value: value.clone(),
+                        },
+                        None => Selected::AllBut(eso::all_but(k, &[])),
                     },
-                    None => Selected::AllBut(eso::all_but(k, &there)),
                 };
-                let words = "external-secrets.io/v1 ClusterSecretStore, ClusterExternalSecret";
-                Ok((words.to_string(), eso::documents(k, &selected)))
+                let words = format!(
+                    "{} ClusterSecretStore, ClusterExternalSecret",
+                    eso::GROUP_VERSION
+                );
+                Ok((words, eso::documents(k, &selected)))
             }
         }
-    }
-}
-
-/// The Kyverno API to write in: `wanted` (if served), else the newest the
-/// cluster serves.
-async fn kyverno_api(
-    cluster: &rhpull_cluster::Cluster,
-    wanted: Option<Api>,
-) -> Result<Api, CliError> {
-    let served = keepers::served(cluster).await?;
-    let missing = || CliError::failed(Reason::KyvernoNotInstalled, "error.kyverno_missing");
-    let chosen = Api::choose(served.iter().map(String::as_str)).ok_or_else(missing)?;
-    let Some(wanted) = wanted else {
-        return Ok(chosen);
-    };
-    let gv = match wanted {
-        Api::ClusterPolicy => "kyverno.io/v1".to_string(),
-        Api::Cel(v) => format!("policies.kyverno.io/{v}"),
-    };
-    if served.contains(&gv) {
-        Ok(wanted)
-    } else {
-        Err(
-            CliError::failed(Reason::KyvernoNotInstalled, "error.kyverno_api_not_served")
-                .with("api", gv),
-        )
     }
 }
 
