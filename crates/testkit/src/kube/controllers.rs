@@ -13,7 +13,7 @@ use serde_json::{Value, json};
 
 use super::resources;
 use super::state::Shared;
-use super::store::{Event, random_suffix};
+use super::store::{Event, name_of, namespace_of, random_suffix};
 
 /// Runs the controllers until the event channel closes. `rx` is
 /// subscribed by the caller before the server starts, so no event published
@@ -38,18 +38,10 @@ async fn react(shared: &Shared, e: &Arc<Event>) {
         (s.config.controller_delay, s.config.flavour)
     };
     let (openshift, hosted) = (flavour.is_openshift(), flavour.is_hosted());
-    let namespace = e
-        .object
-        .pointer("/metadata/namespace")
-        .and_then(Value::as_str)
-        .unwrap_or_default();
+    let namespace = namespace_of(&e.object);
+    let namespace = namespace.as_str();
     let openshift4 = flavour.is_openshift4();
-    let name = e
-        .object
-        .pointer("/metadata/name")
-        .and_then(Value::as_str)
-        .unwrap_or_default()
-        .to_string();
+    let name = name_of(&e.object);
     match (e.resource.kind, e.kind) {
         ("Namespace", "ADDED") => {
             tokio::time::sleep(delay).await;
@@ -96,12 +88,6 @@ async fn react(shared: &Shared, e: &Arc<Event>) {
             super::workloads::on_event(shared, e);
         }
         ("ServiceAccount", "ADDED" | "MODIFIED") if openshift => {
-            let ns = e
-                .object
-                .pointer("/metadata/namespace")
-                .and_then(Value::as_str)
-                .unwrap_or_default()
-                .to_string();
             let unannotated = e
                 .object
                 .pointer(&format!(
@@ -112,7 +98,7 @@ async fn react(shared: &Shared, e: &Arc<Event>) {
             let legacy = shared.lock().config.legacy_registry_secrets;
             if needs_dockercfg(&e.object) || (!legacy && unannotated) {
                 tokio::time::sleep(delay).await;
-                ensure_dockercfg(shared, &ns, &name);
+                ensure_dockercfg(shared, namespace, &name);
             }
         }
         _ => {}

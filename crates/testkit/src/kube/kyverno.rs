@@ -41,7 +41,7 @@ use serde_json::{Value, json};
 
 use super::resources::res;
 use super::state::{Shared, State};
-use super::store::Event;
+use super::store::{Event, name_of, namespace_of};
 
 /// One generate rule: the source copied into every namespace not excluded.
 #[derive(Clone, Debug)]
@@ -106,13 +106,6 @@ fn resource_lists(block: &Value, field: &str) -> Vec<String> {
         out.extend(strings(&any["resources"][field]));
     }
     out
-}
-
-fn name_of(v: &Value) -> String {
-    v.pointer("/metadata/name")
-        .and_then(Value::as_str)
-        .unwrap_or_default()
-        .to_string()
 }
 
 /// The quoted strings of a CEL list literal `['a', 'b']`.
@@ -564,13 +557,7 @@ pub async fn on_event(shared: &Shared, e: &Event) {
             return;
         }
         let (generates, mutates) = rules(&s);
-        let ns = e
-            .object
-            .pointer("/metadata/namespace")
-            .and_then(Value::as_str)
-            .unwrap_or_default()
-            .to_string();
-        let name = name_of(&e.object);
+        let (ns, name) = (namespace_of(&e.object), name_of(&e.object));
         match kind {
             // A policy (or the rights it needs) came or changed: the
             // existing namespaces and service accounts.

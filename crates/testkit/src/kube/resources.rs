@@ -137,59 +137,11 @@ pub static RESOURCES: &[Resource] = &[
     },
     r("", "v1", "events", "Event", true, &["ev"], false),
     // HyperShift's pull secret syncer runs as one (hosted control planes).
-    Resource {
-        status_subresource: true,
-        generation: true,
-        ..r(
-            "apps",
-            "v1",
-            "daemonsets",
-            "DaemonSet",
-            true,
-            &["ds"],
-            false,
-        )
-    },
+    custom("apps", "v1", "daemonsets", "DaemonSet", true, &["ds"]),
     // Workloads: the world's controllers make their pods (`workloads`).
-    Resource {
-        status_subresource: true,
-        generation: true,
-        ..r(
-            "apps",
-            "v1",
-            "deployments",
-            "Deployment",
-            true,
-            &["deploy"],
-            false,
-        )
-    },
-    Resource {
-        status_subresource: true,
-        generation: true,
-        ..r(
-            "apps",
-            "v1",
-            "replicasets",
-            "ReplicaSet",
-            true,
-            &["rs"],
-            false,
-        )
-    },
-    Resource {
-        status_subresource: true,
-        generation: true,
-        ..r(
-            "apps",
-            "v1",
-            "statefulsets",
-            "StatefulSet",
-            true,
-            &["sts"],
-            false,
-        )
-    },
+    custom("apps", "v1", "deployments", "Deployment", true, &["deploy"]),
+    custom("apps", "v1", "replicasets", "ReplicaSet", true, &["rs"]),
+    custom("apps", "v1", "statefulsets", "StatefulSet", true, &["sts"]),
     r("", "v1", "configmaps", "ConfigMap", true, &["cm"], false),
     r(
         "rbac.authorization.k8s.io",
@@ -392,8 +344,9 @@ pub static RESOURCES: &[Resource] = &[
     },
 ];
 
-/// A custom resource: a status subresource, a generation, checked against
-/// its CRD's schema.
+/// A resource with a status subresource and a generation: the workloads,
+/// and the custom resources (which are also checked against their CRDs'
+/// schemas, by their `hub` or `addon`).
 const fn custom(
     group: &'static str,
     version: &'static str,

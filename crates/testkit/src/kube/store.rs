@@ -73,8 +73,17 @@ fn uid() -> String {
 }
 
 /// An object's `metadata.name`.
-fn name_of(obj: &Value) -> String {
+/// An object's `metadata.name` ("" without one).
+pub fn name_of(obj: &Value) -> String {
     obj.pointer("/metadata/name")
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_string()
+}
+
+/// An object's `metadata.namespace` ("" for a cluster-scoped one).
+pub fn namespace_of(obj: &Value) -> String {
+    obj.pointer("/metadata/namespace")
         .and_then(Value::as_str)
         .unwrap_or_default()
         .to_string()
