@@ -13,6 +13,20 @@ use serde_json::json;
 
 const NAMESPACES: [&str; 3] = ["nosecret", "late", "mirror"];
 
+/// `kubectl rhpull fix --yes --registry-ca <the world's CA> ARGS`, with
+/// the environment `envs`.
+fn fix_with(env: &Env, envs: &[(String, String)], args: &[&str]) -> std::process::Output {
+    let ca = env.ca();
+    let mut all = vec!["fix", "--yes", "--registry-ca", &ca];
+    all.extend(args);
+    env.rhpull_with(envs, &all, None)
+}
+
+/// As [`fix_with`], in the test's own environment.
+fn fix(env: &Env, args: &[&str]) -> std::process::Output {
+    fix_with(env, &env.envs("C"), args)
+}
+
 /// `localhost:1/acme` mirrored to the world registry, and in `ns` a login
 /// for it, linked (which CRI-O does not use for a mirror: the nodes need it).
 fn mirror_to_world(env: &Env, ns: &str) {
@@ -64,13 +78,9 @@ fn one_fix_takes_three_causes_to_running_confirmed_by_the_kubelet() {
     );
     // The login `fix` finds as `check` does: the one podman stored.
     env.skopeo_login();
-    let ca = env.ca();
 
     let before = env.emulator.writes();
-    let dry = env.rhpull(
-        &["fix", "-A", "--yes", "--dry-run", "--registry-ca", &ca],
-        None,
-    );
+    let dry = fix(&env, &["-A", "--dry-run"]);
     assert_eq!(
         env.emulator.writes(),
         before,
@@ -78,20 +88,7 @@ fn one_fix_takes_three_causes_to_running_confirmed_by_the_kubelet() {
         stderr(&dry)
     );
 
-    let out = env.rhpull(
-        &[
-            "fix",
-            "-A",
-            "--yes",
-            "--registry-ca",
-            &ca,
-            "--wait",
-            "2m",
-            "-o",
-            "json",
-        ],
-        None,
-    );
+    let out = fix(&env, &["-A", "--wait", "2m", "-o", "json"]);
     let doc: serde_json::Value = serde_json::from_slice(&out.stdout)
         .unwrap_or_else(|e| panic!("{e}: {}{}", rhpull_e2e::stdout(&out), stderr(&out)));
     assert_eq!(out.status.code(), Some(0), "{doc:#}\n{}", stderr(&out));
@@ -124,7 +121,7 @@ fn one_fix_takes_three_causes_to_running_confirmed_by_the_kubelet() {
     }
     // Nothing left to fix: nothing written.
     let after = env.emulator.writes();
-    let again = ok(&env.rhpull(&["fix", "-A", "--yes", "--registry-ca", &ca], None));
+    let again = ok(&fix(&env, &["-A"]));
     says(&again, &["No pod is failing to pull"]);
     assert_eq!(env.emulator.writes(), after);
 }
@@ -169,12 +166,7 @@ fn a_refused_fix_is_named_and_the_others_go_ahead() {
     );
     let mut envs = env.envs("C");
     envs[0].1 = kubeconfig.display().to_string();
-    let ca = env.ca();
-    let out = env.rhpull_with(
-        &envs,
-        &["fix", "-A", "--yes", "--registry-ca", &ca, "--wait", "60s"],
-        None,
-    );
+    let out = fix_with(&env, &envs, &["-A", "--wait", "60s"]);
     let said = rhpull_e2e::stdout(&out);
     assert_eq!(out.status.code(), Some(1), "{said}{}", stderr(&out));
     says(
@@ -216,20 +208,7 @@ fn a_wait_that_runs_out_names_the_pods_still_pending() {
     );
     env.wait_backing_off("mirror");
     env.skopeo_login();
-    let ca = env.ca();
-    let out = env.rhpull(
-        &[
-            "fix",
-            "-n",
-            "mirror",
-            "--yes",
-            "--registry-ca",
-            &ca,
-            "--wait",
-            "2s",
-        ],
-        None,
-    );
+    let out = fix(&env, &["-n", "mirror", "--wait", "2s"]);
     let said = rhpull_e2e::stdout(&out);
     assert_eq!(out.status.code(), Some(1), "{said}{}", stderr(&out));
     says(
@@ -286,19 +265,7 @@ fn a_secret_in_the_namespace_linked_to_nothing_is_linked() {
     ]);
     assert_eq!(one["fixes"][0], group["fix"], "{one:#}");
 
-    let out = env.rhpull(
-        &[
-            "fix",
-            "-n",
-            "orphan",
-            "--yes",
-            "--registry-ca",
-            &ca,
-            "--wait",
-            "2m",
-        ],
-        None,
-    );
+    let out = fix(&env, &["-n", "orphan", "--wait", "2m"]);
     let said = rhpull_e2e::stdout(&out);
     assert_eq!(out.status.code(), Some(0), "{said}{}", stderr(&out));
     says(
@@ -342,24 +309,9 @@ fn pods_that_go_during_the_wait_are_reported_and_a_broken_watch_is_resumed() {
         drop_connection: true,
         ..rhpull_testkit::kube::Fault::default()
     });
-    let ca = env.ca();
     let started = std::time::Instant::now();
     let out = std::thread::scope(|s| {
-        let fixing = s.spawn(|| {
-            env.rhpull(
-                &[
-                    "fix",
-                    "-n",
-                    "mirror",
-                    "--yes",
-                    "--registry-ca",
-                    &ca,
-                    "--wait",
-                    "60s",
-                ],
-                None,
-            )
-        });
+        let fixing = s.spawn(|| fix(&env, &["-n", "mirror", "--wait", "60s"]));
         std::thread::sleep(Duration::from_millis(2500));
         env.kubectl(
             &["delete", "pod", "solo", "-n", "mirror", "--wait=false"],
@@ -417,22 +369,7 @@ fn a_fix_the_kubelet_refuses_is_reported_with_its_words_and_the_new_diagnosis() 
         json!({"auths": {host.clone(): {"auth": auth}}}).to_string(),
     )
     .unwrap();
-    let ca = env.ca();
-    let out = env.rhpull(
-        &[
-            "fix",
-            "-n",
-            "shop",
-            "--yes",
-            "--registry-ca",
-            &ca,
-            "--wait",
-            "60s",
-            "-o",
-            "json",
-        ],
-        None,
-    );
+    let out = fix(&env, &["-n", "shop", "--wait", "60s", "-o", "json"]);
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
     let doc: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
     let pods = doc["groups"][0]["pods"].as_array().expect("pods");
@@ -472,20 +409,11 @@ fn fix_runs_in_every_context() {
     first.skopeo_login();
     let mut envs = first.envs("C");
     envs[0].1 = kubeconfig.display().to_string();
-    let ca = first.ca();
-    let args = [
-        "fix",
-        "-n",
-        "shop",
-        "--yes",
-        "--contexts",
-        "one,two",
-        "--registry-ca",
-        &ca,
-        "-o",
-        "json",
-    ];
-    let out = first.rhpull_with(&envs, &args, None);
+    let out = fix_with(
+        &first,
+        &envs,
+        &["-n", "shop", "--contexts", "one,two", "-o", "json"],
+    );
     assert_eq!(
         out.status.code(),
         Some(0),
