@@ -264,10 +264,14 @@ pub async fn find(cluster: &Cluster, scope: Option<&Scope>) -> Result<Found, Clu
         .collect();
     let refs: Vec<&PodView> = views.iter().map(|(v, _, _)| v).collect();
     let world = World::read(cluster, &refs, Some(&secrets)).await?;
-    let mut by_namespace: HashMap<&str, Vec<(&str, &Secret)>> = HashMap::new();
-    for ((ns, name), secret) in &secrets {
-        by_namespace.entry(ns).or_default().push((name, secret));
+    // Each namespace's pull secrets, read once for all its pods.
+    let mut by_namespace: HashMap<&str, Vec<&Secret>> = HashMap::new();
+    for ((ns, _), secret) in &secrets {
+        by_namespace.entry(ns).or_default().push(secret);
     }
+    let by_namespace: HashMap<&str, Logins> = (by_namespace.into_iter())
+        .map(|(ns, secrets)| (ns, logins_of(secrets)))
+        .collect();
     let pods = views
         .into_iter()
         .map(|(mut view, pod, images)| {
@@ -286,7 +290,7 @@ pub async fn find(cluster: &Cluster, scope: Option<&Scope>) -> Result<Found, Clu
                 failing_since: failures
                     .map(|f| f.first.clone())
                     .or_else(|| pod.metadata.creation_timestamp.map(|t| t.0.to_string())),
-                linked_since: linked_since(&view, &secrets),
+                linked_since: linked_since(&view, by_namespace.get(view.namespace.as_str())),
                 unlinked: unlinked(&view, by_namespace.get(view.namespace.as_str())),
                 view,
                 images,
@@ -523,37 +527,43 @@ fn matching(keyed: &[Keyed], image: &str) -> Vec<Keyed> {
 }
 
 /// The credentials of the secrets a pod's service account has and the pod
-/// lacks (`view.recreate_needed`), as `secrets` hold them.
-fn linked_since(view: &PodView, secrets: &SecretsByName) -> Vec<Keyed> {
-    let mut out = Vec::new();
-    for name in &view.recreate_needed {
-        if let Some(s) = secrets.get(&(view.namespace.clone(), name.clone())) {
+/// lacks (`view.recreate_needed`, in its order), as its namespace's
+/// `in_namespace` hold them.
+fn linked_since(view: &PodView, in_namespace: Option<&Logins>) -> Vec<Keyed> {
+    let logins = in_namespace.map_or(&[][..], Vec::as_slice);
+    (view.recreate_needed.iter())
+        .filter_map(|name| logins.iter().find(|(n, _)| n == name))
+        .flat_map(|(_, keyed)| keyed.iter().cloned())
+        .collect()
+}
+
+/// A namespace's pull secrets by name (sorted), each with its logins.
+type Logins = Vec<(String, Vec<Keyed>)>;
+
+/// The logins of `secrets`, each read once.
+fn logins_of<'a>(secrets: impl IntoIterator<Item = &'a Secret>) -> Logins {
+    let mut out: Logins = (secrets.into_iter())
+        .map(|s| {
+            let name = s.metadata.name.clone().unwrap_or_default();
             let source = Source::PodSecret { name: name.clone() };
-            out.extend(pods::keyed(s, &source));
-        }
-    }
+            (name, pods::keyed(s, &source))
+        })
+        .collect();
+    out.sort_unstable_by(|a, b| a.0.cmp(&b.0));
     out
 }
 
-/// The credentials of the pull secrets of `view`'s namespace (`in_namespace`,
-/// by name) that neither the pod nor its service account names.
-/// None where the pod names its own secrets: a link would not reach it.
-fn unlinked(view: &PodView, in_namespace: Option<&Vec<(&str, &Secret)>>) -> Vec<Keyed> {
+/// The credentials of the pull secrets of `view`'s namespace (`in_namespace`)
+/// that neither the pod nor its service account names. None where the pod
+/// names its own secrets: a link would not reach it.
+fn unlinked(view: &PodView, in_namespace: Option<&Logins>) -> Vec<Keyed> {
     if !view.from_service_account {
         return Vec::new();
     }
     let named = |n: &str| (view.pod_secrets.iter().chain(&view.recreate_needed)).any(|s| s == n);
-    let mut secrets: Vec<&(&str, &Secret)> = (in_namespace.into_iter().flatten())
+    (in_namespace.into_iter().flatten())
         .filter(|(name, _)| !named(name))
-        .collect();
-    secrets.sort_unstable_by_key(|(name, _)| *name);
-    (secrets.into_iter())
-        .flat_map(|(name, s)| {
-            let source = Source::PodSecret {
-                name: (*name).to_string(),
-            };
-            pods::keyed(s, &source)
-        })
+        .flat_map(|(_, keyed)| keyed.iter().cloned())
         .collect()
 }
 
@@ -678,45 +688,44 @@ async fn diagnosis_of(
     })
 }
 
-/// The logins of the secrets `view`'s service account has since the pod
-/// was made (what a new pod would get), read by name.
-pub async fn linked_since_of(
+/// What a pod made again would get beside its own secrets, as `find`
+/// reads it for `check --failing`: the logins of the secrets its service
+/// account has since it was made, and of the namespace's pull secrets
+/// nothing names — one list per pull-secret type. Where those may not be
+/// listed, the service account's secrets are read by name and no unlinked
+/// one is known.
+pub async fn new_pod_logins(
     cluster: &Cluster,
     view: &PodView,
-) -> Result<Vec<Keyed>, ClusterError> {
-    let mut out = Vec::new();
-    for name in &view.recreate_needed {
-        if let Some(s) = crate::pullsecret::get(cluster, &view.namespace, name).await? {
-            out.extend(pods::keyed(&s, &Source::PodSecret { name: name.clone() }));
-        }
-    }
-    Ok(out)
-}
-
-/// The pull secrets of `view`'s namespace that neither the pod nor its
-/// service account names (one list per pull-secret type), as `find`
-/// reads them for `check --failing`. Empty where they may not be listed.
-pub async fn unlinked_of(cluster: &Cluster, view: &PodView) -> Result<Vec<Keyed>, ClusterError> {
+) -> Result<(Vec<Keyed>, Vec<Keyed>), ClusterError> {
     let api: Api<Secret> = Api::namespaced(cluster.client.clone(), &view.namespace);
     let mut listed: Vec<Secret> = Vec::new();
     for ty in [secret_types::DOCKER_CONFIG_JSON, secret_types::DOCKERCFG] {
         let params = ListParams::default().fields(&format!("type={ty}"));
         match api.list(&params).await {
             Ok(l) => listed.extend(l.items),
-            Err(e) if crate::error::is_forbidden(&e) => return Ok(Vec::new()),
+            Err(e) if crate::error::is_forbidden(&e) => {
+                listed.clear();
+                for name in &view.recreate_needed {
+                    listed.extend(crate::pullsecret::get(cluster, &view.namespace, name).await?);
+                }
+                let logins = logins_of(&listed);
+                return Ok((linked_since(view, Some(&logins)), Vec::new()));
+            }
             Err(e) => return Err(ClusterError::from_kube::<Secret>(e, &view.namespace, "")),
         }
     }
-    let in_namespace: Vec<(&str, &Secret)> = (listed.iter())
-        .map(|s| (s.metadata.name.as_deref().unwrap_or_default(), s))
-        .collect();
-    Ok(unlinked(view, Some(&in_namespace)))
+    let logins = logins_of(&listed);
+    Ok((
+        linked_since(view, Some(&logins)),
+        unlinked(view, Some(&logins)),
+    ))
 }
 
 /// `check --pod`'s image as a group of one, through the path `check
 /// --failing` takes (so the two cannot disagree): `check` is the pod's
 /// check of `plan`, already run; `linked_since` and `unlinked` as
-/// [`linked_since_of`] and [`unlinked_of`] read them.
+/// [`new_pod_logins`] reads them.
 pub async fn diagnose_pod(
     template: &CheckOptions,
     view: &PodView,
@@ -888,9 +897,7 @@ mod tests {
             crate::pullsecret::build(name, "ns", format, &[login])
         };
         let all = [secret("mine"), secret("linked"), secret("spare")];
-        let in_namespace: Vec<(&str, &Secret)> = (all.iter())
-            .map(|s| (s.metadata.name.as_deref().unwrap_or_default(), s))
-            .collect();
+        let in_namespace = logins_of(&all);
         let found = unlinked(&view, Some(&in_namespace));
         assert_eq!(names_of(&found), ["spare"]);
         assert_eq!(found[0].credential.username, "spare");

@@ -46,8 +46,7 @@ impl ClusterQuery for PodCheck<'_> {
     async fn read(&self, cx: &Cx<'_>) -> Result<PodReport, CliError> {
         let cluster = cx.cluster()?;
         let (view, world) = pullplan::pod_view(cluster, &cx.namespace, self.name).await?;
-        let linked_since = failing::linked_since_of(cluster, &view).await?;
-        let unlinked = failing::unlinked_of(cluster, &view).await?;
+        let (linked_since, unlinked) = failing::new_pod_logins(cluster, &view).await?;
         let mut images = Vec::new();
         let mut plans = Vec::new();
         let mut fixes = Vec::new();
