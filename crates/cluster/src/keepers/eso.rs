@@ -64,9 +64,17 @@ pub fn all_but(k: &Keeping, existing: &[String]) -> Vec<String> {
 /// The group/version every manifest is written in.
 pub const GROUP_VERSION: &str = "external-secrets.io/v1";
 
-/// The namespaces selected on `cluster`: those labelled `label`, or all
-/// but the exclusions (their prefixes resolved against the namespaces
-/// there). `None` when the cluster does not serve ESO's v1.
+/// The namespaces selected: those labelled `label`, or all but the
+/// exclusions, their prefixes resolved against `there` (the namespaces
+/// there now; none when printed without a cluster).
+pub fn selected(k: &Keeping, label: Option<(String, String)>, there: &[String]) -> Selected {
+    match label {
+        Some((key, value)) => Selected::OptIn { key, value },
+        None => Selected::AllBut(all_but(k, there)),
+    }
+}
+
+/// [`selected`] on `cluster`; `None` when it does not serve ESO's v1.
 pub async fn selected_on(
     cluster: &crate::Cluster,
     k: &Keeping,
@@ -79,10 +87,10 @@ pub async fn selected_on(
     {
         return Ok(None);
     }
-    Ok(Some(match label {
-        Some((key, value)) => Selected::OptIn { key, value },
-        None => Selected::AllBut(all_but(k, &super::namespace_names(cluster).await?)),
-    }))
+    let there: Vec<String> = (super::namespaces(cluster).await?.into_iter())
+        .map(|(name, _)| name)
+        .collect();
+    Ok(Some(selected(k, label, &there)))
 }
 
 /// Every manifest: the store's reader (ServiceAccount, Role, RoleBinding),

@@ -233,31 +233,27 @@ pub async fn namespaces_in_view(
     cluster: &Cluster,
     one: &str,
     scope: Option<&crate::fleet::Scope>,
-) -> Result<Vec<(String, std::collections::BTreeMap<String, String>)>, ClusterError> {
-    use k8s_openapi::api::core::v1::Namespace;
-    let api: Api<Namespace> = Api::all(cluster.client.clone());
+) -> Result<Vec<super::Labelled>, ClusterError> {
     let wanted: Option<Vec<String>> = match scope {
         // One namespace: its labels where it may be read, else none.
-        None => {
-            let labels = (api.get_metadata_opt(one).await.ok().flatten())
-                .and_then(|n| n.metadata.labels)
-                .unwrap_or_default();
-            return Ok(vec![(one.to_string(), labels)]);
-        }
+        None => return Ok(vec![(one.to_string(), labels_of(cluster, one).await)]),
         Some(crate::fleet::Scope::All) => None,
         Some(s) => Some(crate::fleet::namespaces(cluster, s).await?),
     };
-    let list = api
-        .list_metadata(&ListParams::default())
-        .await
-        .map_err(|e| ClusterError::from_kube::<Namespace>(e, "", ""))?;
-    Ok((list.items.into_iter())
-        .filter_map(|n| {
-            let name = n.metadata.name?;
-            let keep = wanted.as_ref().is_none_or(|w| w.contains(&name));
-            keep.then(|| (name, n.metadata.labels.unwrap_or_default()))
-        })
-        .collect())
+    let mut all = super::namespaces(cluster).await?;
+    all.retain(|(name, _)| wanted.as_ref().is_none_or(|w| w.contains(name)));
+    Ok(all)
+}
+
+/// `namespace`'s labels, where it may be read (none otherwise).
+async fn labels_of(
+    cluster: &Cluster,
+    namespace: &str,
+) -> std::collections::BTreeMap<String, String> {
+    let api: Api<k8s_openapi::api::core::v1::Namespace> = Api::all(cluster.client.clone());
+    (api.get_metadata_opt(namespace).await.ok().flatten())
+        .and_then(|n| n.metadata.labels)
+        .unwrap_or_default()
 }
 
 /// Why a namespace whose pods find no login for a registry lacks one,
@@ -273,50 +269,51 @@ pub enum Hint {
     NoKeeper { elsewhere: String },
 }
 
-/// The hint for `namespace` and `registry` (the image's), if any: one
-/// list of the keepers' kinds, and one of rhpull's secrets across the
-/// cluster (where it may be read).
-pub async fn hint(
+/// The hint for each `(namespace, image)` of `wanted`, if any: each
+/// namespace's labels (a get), and — only where no keeper covers one — a
+/// single list of rhpull's secrets across the cluster (where it may be
+/// read), each read once.
+pub async fn hints(
     cluster: &Cluster,
     exported: &[Exported],
-    namespace: &str,
-    registry_image: &str,
-) -> Option<Hint> {
+    wanted: &[(String, String)],
+) -> Vec<Option<Hint>> {
     use k8s_openapi::api::core::v1::Secret;
-    let labels = (Api::<k8s_openapi::api::core::v1::Namespace>::all(cluster.client.clone())
-        .get_metadata_opt(namespace)
-        .await
-        .ok()
-        .flatten())
-    .and_then(|n| n.metadata.labels)
-    .unwrap_or_default();
-    if let Some(k) = exported
-        .iter()
-        .find(|k| k.copies && k.covers(namespace, &labels))
-    {
-        return Some(Hint::NotMade {
-            keeper: k.keeper.clone(),
-            secret: k.secret.clone(),
-        });
-    }
-    let api: Api<Secret> = Api::all(cluster.client.clone());
-    let params = ListParams::default().labels(&format!(
-        "{}={}",
-        crate::MANAGED_BY_LABEL,
-        crate::MANAGED_BY
-    ));
-    let secrets = api.list(&params).await.ok()?;
-    secrets.items.iter().find_map(|s| {
-        let ns = s.metadata.namespace.as_deref()?;
-        if ns == namespace {
-            return None;
+    // rhpull's secrets: `(namespace/name, namespace, their keys)`.
+    let mut made: Option<Vec<(String, String, Vec<String>)>> = None;
+    let mut out = Vec::new();
+    for (namespace, image) in wanted {
+        let labels = labels_of(cluster, namespace).await;
+        if let Some(k) = (exported.iter()).find(|k| k.copies && k.covers(namespace, &labels)) {
+            out.push(Some(Hint::NotMade {
+                keeper: k.keeper.clone(),
+                secret: k.secret.clone(),
+            }));
+            continue;
         }
-        let creds = crate::pullsecret::credentials_of(s).ok()?;
-        let keys: Vec<&str> = creds.iter().map(|c| c.registry.as_str()).collect();
-        (!rhpull_core::imageref::kubelet_matches(keys, registry_image).is_empty()).then(|| {
-            Hint::NoKeeper {
-                elsewhere: format!("{ns}/{}", s.metadata.name.as_deref().unwrap_or_default()),
-            }
-        })
-    })
+        if made.is_none() {
+            let api: Api<Secret> = Api::all(cluster.client.clone());
+            let managed = format!("{}={}", crate::MANAGED_BY_LABEL, crate::MANAGED_BY);
+            let listed = api.list(&ListParams::default().labels(&managed)).await;
+            made = Some(
+                (listed.map(|l| l.items).unwrap_or_default().iter())
+                    .filter_map(|s| {
+                        let ns = s.metadata.namespace.clone()?;
+                        let name = s.metadata.name.as_deref().unwrap_or_default();
+                        let creds = crate::pullsecret::credentials_of(s).ok()?;
+                        let keys = creds.into_iter().map(|c| c.registry).collect();
+                        Some((format!("{ns}/{name}"), ns, keys))
+                    })
+                    .collect(),
+            );
+        }
+        let elsewhere = (made.iter().flatten()).find(|(_, ns, keys)| {
+            let keys: Vec<&str> = keys.iter().map(String::as_str).collect();
+            ns != namespace && !rhpull_core::imageref::kubelet_matches(keys, image).is_empty()
+        });
+        out.push(elsewhere.map(|(at, _, _)| Hint::NoKeeper {
+            elsewhere: at.clone(),
+        }));
+    }
+    out
 }

@@ -107,18 +107,19 @@ pub async fn served(cluster: &crate::Cluster) -> Result<Vec<String>, crate::Clus
         .collect())
 }
 
-/// The names of the namespaces there (one list).
-pub async fn namespace_names(cluster: &crate::Cluster) -> Result<Vec<String>, crate::ClusterError> {
+/// A namespace and its labels.
+pub type Labelled = (String, std::collections::BTreeMap<String, String>);
+
+/// Every namespace there, with its labels (one list of their metadata).
+pub async fn namespaces(cluster: &crate::Cluster) -> Result<Vec<Labelled>, crate::ClusterError> {
     use k8s_openapi::api::core::v1::Namespace;
     let api: kube::Api<Namespace> = kube::Api::all(cluster.client.clone());
     let list = api
         .list_metadata(&kube::api::ListParams::default())
         .await
         .map_err(|e| crate::ClusterError::from_kube::<Namespace>(e, "", ""))?;
-    Ok(list
-        .items
-        .into_iter()
-        .filter_map(|n| n.metadata.name)
+    Ok((list.items.into_iter())
+        .filter_map(|n| Some((n.metadata.name?, n.metadata.labels.unwrap_or_default())))
         .collect())
 }
 

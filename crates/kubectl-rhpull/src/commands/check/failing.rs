@@ -265,21 +265,26 @@ async fn keeper_hints(
     cluster: &rhpull_cluster::Cluster,
     diagnoses: &[Diagnosis],
 ) -> Vec<Vec<(String, Hint)>> {
-    let links = |d: &Diagnosis| matches!(remedy_of(d), Some(Remedy::Link { .. }));
+    // `(diagnosis, namespace, image)` of every namespace with no login.
+    let mut wanted: Vec<(usize, String, String)> = Vec::new();
+    for (i, d) in diagnoses.iter().enumerate() {
+        if let Some(Remedy::Link { namespaces, .. }) = remedy_of(d) {
+            let image = d.group.plan.image.to_string();
+            wanted.extend(namespaces.into_iter().map(|ns| (i, ns, image.clone())));
+        }
+    }
     let mut out = vec![Vec::new(); diagnoses.len()];
-    if !diagnoses.iter().any(links) {
+    if wanted.is_empty() {
         return out;
     }
     let exported = found::exported(cluster).await.unwrap_or_default();
-    for (i, d) in diagnoses.iter().enumerate().filter(|(_, d)| links(d)) {
-        let Some(Remedy::Link { namespaces, .. }) = remedy_of(d) else {
-            continue;
-        };
-        let image = d.group.plan.image.to_string();
-        for ns in namespaces {
-            if let Some(h) = found::hint(cluster, &exported, &ns, &image).await {
-                out[i].push((ns, h));
-            }
+    let pairs: Vec<(String, String)> = (wanted.iter())
+        .map(|(_, ns, image)| (ns.clone(), image.clone()))
+        .collect();
+    let hints = found::hints(cluster, &exported, &pairs).await;
+    for ((i, ns, _), hint) in wanted.into_iter().zip(hints) {
+        if let Some(h) = hint {
+            out[i].push((ns, h));
         }
     }
     out
@@ -428,7 +433,7 @@ fn tried_words(d: &Diagnosis) -> String {
 }
 
 impl FailingReport {
-    fn group_blocks(&self, d: &Diagnosis) -> Vec<Block> {
+    fn group_blocks(&self, d: &Diagnosis, hints: &[(String, Hint)]) -> Vec<Block> {
         let g = &d.group;
         let registry = g.plan.image.registry.as_str();
         let mark = if d.cause.is_some() { "✗" } else { "✓" };
@@ -464,9 +469,11 @@ impl FailingReport {
                 .and_then(|f| fix_words(d, f))
                 .map(|f| text("failing.fix", &[("command", &f)])),
         );
-        let i = (self.diagnoses.iter()).position(|x| std::ptr::eq(x, d));
-        let hints = i.and_then(|i| self.hints.get(i)).into_iter().flatten();
-        lines.extend(hints.map(|(ns, h)| format!("    {}", hint_words(ns, h))));
+        lines.extend(
+            hints
+                .iter()
+                .map(|(ns, h)| format!("    {}", hint_words(ns, h))),
+        );
         // Made again, they skip the back-off: where the check passes, or
         // where only new pods get what passes.
         if d.new_pods_pull() {
@@ -602,7 +609,8 @@ impl Report for FailingReport {
             ],
         );
         let mut blocks = vec![Block::Line(heading), Block::Blank];
-        blocks.extend(self.diagnoses.iter().flat_map(|d| self.group_blocks(d)));
+        let hints = self.diagnoses.iter().zip(&self.hints);
+        blocks.extend(hints.flat_map(|(d, h)| self.group_blocks(d, h)));
         blocks.extend(self.recreated_blocks());
         // One command for every fix a tool may write, confirmed by the kubelet.
         let fixable = (self.diagnoses.iter()).any(|d| remedy_of(d).is_some_and(|r| r.by_tool()));

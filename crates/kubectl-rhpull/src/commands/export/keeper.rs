@@ -20,7 +20,7 @@
 use rhpull_cluster::access::Need;
 use rhpull_cluster::discovery::ClusterKind;
 use rhpull_cluster::keepers::apply::{self, ObjectPlan};
-use rhpull_cluster::keepers::eso::{self, Selected};
+use rhpull_cluster::keepers::eso;
 use rhpull_cluster::keepers::kyverno::{self, Api, ApiProblem};
 use rhpull_cluster::keepers::{self, ExcludeError, Keeping, SourceProblem};
 use rhpull_cluster::pullsecret::{self, Format, SecretPlan};
@@ -219,13 +219,7 @@ impl KeeperExport {
                             CliError::failed(Reason::EsoNotInstalled, "error.eso_missing")
                         })?,
                     // Printed: only the exclusions' names are known.
-                    None => match label {
-                        Some((key, value)) => Selected::OptIn {
-                            key: key.clone(),
-                            value: value.clone(),
-                        },
-                        None => Selected::AllBut(eso::all_but(k, &[])),
-                    },
+                    None => eso::selected(k, label.clone(), &[]),
                 };
                 let words = format!(
                     "{} ClusterSecretStore, ClusterExternalSecret",
