@@ -14,7 +14,7 @@ use crate::error::{At, ClusterError};
 use crate::{Cluster, DryRun, Outcome};
 
 /// The kinds keepers are made of: `(group, kind, plural, namespaced)`.
-const KINDS: &[(&str, &str, &str, bool)] = &[
+pub(crate) const KINDS: &[(&str, &str, &str, bool)] = &[
     ("kyverno.io", "ClusterPolicy", "clusterpolicies", false),
     (
         "policies.kyverno.io",

@@ -50,20 +50,12 @@ impl Exported {
     }
 }
 
-/// `(group, kind, plural)` of what a keeper is.
-const KINDS: [(&str, &str, &str); 4] = [
-    ("kyverno.io", "ClusterPolicy", "clusterpolicies"),
-    (
-        "policies.kyverno.io",
-        "GeneratingPolicy",
-        "generatingpolicies",
-    ),
-    ("policies.kyverno.io", "MutatingPolicy", "mutatingpolicies"),
-    (
-        "external-secrets.io",
-        "ClusterExternalSecret",
-        "clusterexternalsecrets",
-    ),
+/// What a keeper is, of the kinds keepers are made of ([`super::apply::KINDS`]).
+const KEEPERS: [&str; 4] = [
+    "ClusterPolicy",
+    "GeneratingPolicy",
+    "MutatingPolicy",
+    "ClusterExternalSecret",
 ];
 
 fn list_of(annotation: Option<&String>) -> Vec<String> {
@@ -78,7 +70,8 @@ fn list_of(annotation: Option<&String>) -> Vec<String> {
 pub async fn exported(cluster: &Cluster) -> Result<Vec<Exported>, ClusterError> {
     let served = super::served(cluster).await?;
     let mut out = Vec::new();
-    for (group, kind, plural) in KINDS {
+    let kinds = (super::apply::KINDS.iter()).filter(|(_, kind, _, _)| KEEPERS.contains(kind));
+    for &(group, kind, plural, _) in kinds {
         // The first version served in `served`'s order: the preferred.
         let Some(version) = (served.iter())
             .filter_map(|gv| gv.strip_prefix(&format!("{group}/")))
