@@ -608,6 +608,21 @@ pub struct Diagnosis {
     pub network_differs: bool,
 }
 
+impl PodRef {
+    /// How long its back-off still runs, by the kubelet's events (`None`
+    /// when they do not tell).
+    pub fn backoff_left(&self) -> Option<std::time::Duration> {
+        crate::nodes::backoff::left(self.next_try.as_deref()?)
+    }
+}
+
+impl Group {
+    /// How long the longest back-off of its pods still runs.
+    pub fn backoff_left(&self) -> Option<std::time::Duration> {
+        self.pods.iter().filter_map(PodRef::backoff_left).max()
+    }
+}
+
 impl Diagnosis {
     /// True when a new pod would pull: what a controller makes again after
     /// a delete works (`check --failing --recreate`).

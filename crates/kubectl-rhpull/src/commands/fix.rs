@@ -262,20 +262,17 @@ fn verdict_words(p: &failing::PodRef, v: &Verdict) -> String {
             &[("pod", &at), ("by", pod), ("message", message)],
         ),
         Verdict::Gone => text("fix.gone", &[("pod", &at)]),
-        Verdict::Pending => match backoff_left(p) {
+        Verdict::Pending => match p.backoff_left() {
             Some(left) => text(
                 "fix.pending_backoff",
-                &[("pod", &at), ("left", &crate::words::duration(left))],
+                &[
+                    ("pod", &at),
+                    ("left", &crate::words::duration(left.as_secs())),
+                ],
             ),
             None => text("fix.pending", &[("pod", &at)]),
         },
     }
-}
-
-/// How long `p`'s back-off still runs, by the kubelet's events: `None`
-/// when they do not tell.
-fn backoff_left(p: &failing::PodRef) -> Option<u64> {
-    rhpull_cluster::backoff::left(p.next_try.as_deref()?).map(|d| d.as_secs())
 }
 
 /// Node-wide fixes reach the pods at the kubelet's next try: how long
@@ -286,7 +283,7 @@ fn node_wide_wait(g: &GroupFix) -> Option<u64> {
     if !node_wide {
         return None;
     }
-    g.diagnosis.group.pods.iter().filter_map(backoff_left).max()
+    g.diagnosis.group.backoff_left().map(|d| d.as_secs())
 }
 
 impl FixReport {

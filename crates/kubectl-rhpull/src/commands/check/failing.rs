@@ -455,10 +455,7 @@ impl FailingReport {
         lines.extend(why.map(|w| format!("    {}{w}", text("error.why_label", &[]))));
         lines.extend(pull::cache(&g.plan.cache).map(|c| format!("    {c}")));
         lines.extend(kubelet_words(d).map(|m| text("failing.kubelet", &[("message", &m)])));
-        let left = (g.pods.iter())
-            .filter_map(|p| rhpull_cluster::backoff::left(p.next_try.as_deref()?))
-            .map(|d| d.as_secs())
-            .max();
+        let left = g.backoff_left().map(|d| d.as_secs());
         lines.extend(pull::backoff(failing_since(d), left, self.now).map(|b| format!("    {b}")));
         if d.network_differs {
             lines.push(text("failing.network_differs", &[]));
