@@ -15,6 +15,7 @@ mod failing;
 mod fix;
 mod fleet;
 mod hosted;
+mod image_registry;
 mod json_output;
 mod keepers;
 mod manners;

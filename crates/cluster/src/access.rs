@@ -112,24 +112,53 @@ pub async fn subject_allows<K: k8s_openapi::Resource>(
     verb: Verb,
     namespace: &str,
 ) -> Option<bool> {
+    let attributes = ResourceAttributes {
+        verb: Some(verb.as_str().into()),
+        group: Some(K::GROUP.into()),
+        resource: Some(K::URL_PATH_SEGMENT.into()),
+        namespace: Some(namespace.to_string()),
+        ..ResourceAttributes::default()
+    };
+    subject_may(cluster, user, attributes).await
+}
+
+/// Whether `user` may do what `attributes` say: a SubjectAccessReview.
+/// The API server evaluates exactly the user and groups a review names,
+/// so a service account's are named with it (`system:serviceaccounts`,
+/// `system:serviceaccounts:NS`, `system:authenticated`, as its token
+/// authenticates it): bindings to those groups count, as for its pods.
+pub async fn subject_may(
+    cluster: &Cluster,
+    user: &str,
+    attributes: ResourceAttributes,
+) -> Option<bool> {
     use k8s_openapi::api::authorization::v1::{SubjectAccessReview, SubjectAccessReviewSpec};
     let api: Api<SubjectAccessReview> = Api::all(cluster.client.clone());
     let review = SubjectAccessReview {
         spec: SubjectAccessReviewSpec {
             user: Some(user.to_string()),
-            resource_attributes: Some(ResourceAttributes {
-                verb: Some(verb.as_str().into()),
-                group: Some(K::GROUP.into()),
-                resource: Some(K::URL_PATH_SEGMENT.into()),
-                namespace: Some(namespace.to_string()),
-                ..ResourceAttributes::default()
-            }),
+            groups: service_account_groups(user),
+            resource_attributes: Some(attributes),
             ..SubjectAccessReviewSpec::default()
         },
         ..SubjectAccessReview::default()
     };
     let answer = api.create(&PostParams::default(), &review).await.ok()?;
     Some(answer.status.is_some_and(|s| s.allowed))
+}
+
+/// The groups a service account's token puts it in
+/// (`k8s.io/apiserver/pkg/authentication/serviceaccount.MakeGroupNames`,
+/// and `system:authenticated`); `None` for any other user.
+fn service_account_groups(user: &str) -> Option<Vec<String>> {
+    let (namespace, _) = user
+        .strip_prefix("system:serviceaccount:")?
+        .split_once(':')?;
+    Some(vec![
+        "system:serviceaccounts".into(),
+        format!("system:serviceaccounts:{namespace}"),
+        "system:authenticated".into(),
+    ])
 }
 
 /// `needs` grouped by verb and resource, in their order.

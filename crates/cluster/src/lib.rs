@@ -74,7 +74,9 @@ pub use connect::{Cluster, ConnectOptions};
 pub use error::ClusterError;
 
 /// How a node pulls, at the paths the binary and the tests use.
-pub use nodes::{backoff, failing, fix, machineconfig, pods, pullplan, pulls, remedy};
+pub use nodes::{
+    backoff, failing, fix, image_registry, machineconfig, pods, pullplan, pulls, remedy,
+};
 
 /// Secret types the kubelet reads pull credentials from.
 pub mod secret_types {

@@ -31,17 +31,22 @@ impl Registry {
             "auth:\n  htpasswd:\n    realm: rhpull-test\n    path: {}\n",
             htpasswd.display()
         );
-        Self::start_in(dir, &TestCa::new("rhpull test registry CA"), &auth)
+        Self::start_in(dir, &TestCa::new("rhpull test registry CA"), &auth, &[])
     }
 
     /// Starts a registry that anyone may pull from (as registry.access.redhat.com).
     pub fn start_anonymous(ca: &TestCa) -> Self {
-        Self::start_in(tempfile::tempdir().expect("tempdir"), ca, "")
+        Self::start_in(tempfile::tempdir().expect("tempdir"), ca, "", &[])
     }
 
     /// Starts a registry with `auth: token` trusting `sso`'s tokens, its TLS
     /// certificate signed by `ca` (the same CA as the token server's).
     pub fn start_token(ca: &TestCa, sso: &crate::sso::Sso) -> Self {
+        Self::start_token_named(ca, sso, &[])
+    }
+
+    /// As [`Self::start_token`], its certificate also naming `dns`.
+    pub fn start_token_named(ca: &TestCa, sso: &crate::sso::Sso, dns: &[&str]) -> Self {
         let auth = format!(
             "auth:\n  token:\n    realm: {realm}\n    service: {service}\n    issuer: {issuer}\n    rootcertbundle: {bundle}\n",
             realm = sso.realm(),
@@ -49,14 +54,14 @@ impl Registry {
             issuer = crate::sso::ISSUER,
             bundle = sso.signer_cert.display(),
         );
-        Self::start_in(tempfile::tempdir().expect("tempdir"), ca, &auth)
+        Self::start_in(tempfile::tempdir().expect("tempdir"), ca, &auth, dns)
     }
 
-    fn start_in(dir: tempfile::TempDir, ca: &TestCa, auth: &str) -> Self {
+    fn start_in(dir: tempfile::TempDir, ca: &TestCa, auth: &str, dns: &[&str]) -> Self {
         let program = require("docker-registry", "docker-registry");
         let cert_dir = dir.path().join("certs.d");
         let ca_file = ca.write_ca(&cert_dir);
-        let server = ca.server_cert(&dir.path().join("tls"), "registry");
+        let server = ca.server_cert_named(&dir.path().join("tls"), "registry", dns);
         let port = free_port();
         let config = dir.path().join("config.yml");
         std::fs::write(

@@ -42,6 +42,22 @@ pub struct Account {
     pub push: bool,
 }
 
+/// Decides for credentials no [`Account`] holds, as a registry's own
+/// authenticator does (the integrated registry asks the API server who a
+/// token is and what it may do).
+pub trait Authority: Send + Sync {
+    /// Who `password` makes the caller, or `None` (401).
+    fn subject(&self, user: &str, password: &str) -> Option<String>;
+    /// Whether `subject` may `action` (`pull`, `push`) `repository`.
+    fn may(&self, subject: &str, repository: &str, action: &str) -> bool;
+}
+
+/// Who a token request comes from.
+enum Caller {
+    Account(Account),
+    Subject(String),
+}
+
 /// A fault to answer with instead of a token.
 #[derive(Clone, Debug)]
 pub enum Fault {
@@ -52,12 +68,23 @@ pub enum Fault {
     Garbage,
 }
 
-#[derive(Debug, Default)]
+#[derive(Default)]
 struct Inner {
     accounts: HashMap<String, Account>,
+    authority: Option<Arc<dyn Authority>>,
     faults: VecDeque<Fault>,
     get_disabled: bool,
     requests: u64,
+}
+
+impl std::fmt::Debug for Inner {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Inner")
+            .field("accounts", &self.accounts.keys().collect::<Vec<_>>())
+            .field("authority", &self.authority.is_some())
+            .field("requests", &self.requests)
+            .finish_non_exhaustive()
+    }
 }
 
 #[derive(Clone)]
@@ -126,6 +153,11 @@ impl Sso {
     /// `https://127.0.0.1:PORT`.
     pub fn base_url(&self) -> String {
         format!("https://127.0.0.1:{}", self.port())
+    }
+
+    /// Credentials no account holds are judged by `authority`.
+    pub fn set_authority(&self, authority: Arc<dyn Authority>) {
+        self.lock().authority = Some(authority);
     }
 
     pub fn add_account(&self, username: &str, account: Account) {
@@ -218,8 +250,21 @@ fn allowed(account: &Account, repo: &str) -> bool {
     })
 }
 
-/// `access` claims: what was asked for, cut down to what the account may do.
-fn grant(account: &Account, scopes: &[String]) -> Vec<serde_json::Value> {
+/// `access` claims: what was asked for, cut down to what the caller may do.
+fn grant(
+    caller: &Caller,
+    authority: Option<&dyn Authority>,
+    scopes: &[String],
+) -> Vec<serde_json::Value> {
+    let may = |name: &str, action: &str| match (caller, authority) {
+        (Caller::Account(account), _) => match action {
+            "pull" => allowed(account, name),
+            "push" | "delete" | "*" => account.push,
+            _ => false,
+        },
+        (Caller::Subject(subject), Some(a)) => a.may(subject, name, action),
+        (Caller::Subject(_), None) => false,
+    };
     let mut out = Vec::new();
     for scope in scopes.iter().flat_map(|s| s.split(' ')) {
         let mut parts = scope.splitn(3, ':');
@@ -227,14 +272,7 @@ fn grant(account: &Account, scopes: &[String]) -> Vec<serde_json::Value> {
         else {
             continue;
         };
-        let granted: Vec<&str> = actions
-            .split(',')
-            .filter(|a| match *a {
-                "pull" => allowed(account, name),
-                "push" | "delete" | "*" => account.push,
-                _ => false,
-            })
-            .collect();
+        let granted: Vec<&str> = actions.split(',').filter(|a| may(name, a)).collect();
         out.push(json!({"type": kind, "name": name, "actions": granted}));
     }
     out
@@ -282,16 +320,45 @@ fn issued_at() -> String {
     rhpull_core::time::rfc3339(secs)
 }
 
-fn authenticate(shared: &Shared, user: &str, password: &str) -> Option<Account> {
-    let inner = shared
-        .inner
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner);
-    inner
-        .accounts
-        .get(user)
-        .filter(|a| a.password == password)
-        .cloned()
+/// The caller, and the authority that judges it (never called under the lock).
+fn authenticate(
+    shared: &Shared,
+    user: &str,
+    password: &str,
+) -> Option<(Caller, Option<Arc<dyn Authority>>)> {
+    let (account, authority) = {
+        let inner = shared
+            .inner
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        (inner.accounts.get(user).cloned(), inner.authority.clone())
+    };
+    match account {
+        Some(a) if a.password == password => Some((Caller::Account(a), authority)),
+        Some(_) => None,
+        None => {
+            let subject = authority.as_ref()?.subject(user, password)?;
+            Some((Caller::Subject(subject), authority))
+        }
+    }
+}
+
+fn token_for(
+    shared: &Shared,
+    user: &str,
+    caller: &Caller,
+    authority: Option<&Arc<dyn Authority>>,
+    scopes: &[String],
+) -> String {
+    let subject = match caller {
+        Caller::Subject(s) => s.as_str(),
+        Caller::Account(_) => user,
+    };
+    sign(
+        shared,
+        subject,
+        grant(caller, authority.map(|a| &**a), scopes),
+    )
 }
 
 async fn token_get(
@@ -312,14 +379,14 @@ async fn token_get(
             "Invalid username or password",
         );
     };
-    let Some(account) = authenticate(&shared, &user, &password) else {
+    let Some((caller, authority)) = authenticate(&shared, &user, &password) else {
         return errors_body(
             StatusCode::UNAUTHORIZED,
             "UNAUTHORIZED",
             "Invalid username or password",
         );
     };
-    let token = sign(&shared, &user, grant(&account, &scopes(&query)));
+    let token = token_for(&shared, &user, &caller, authority.as_ref(), &scopes(&query));
     axum::Json(json!({
         "token": token, "access_token": token, "expires_in": 300, "issued_at": issued_at(),
     }))
@@ -345,7 +412,7 @@ async fn token_post(
         field("username").unwrap_or_default(),
         field("password").unwrap_or_default(),
     );
-    let Some(account) = authenticate(&shared, &user, &password) else {
+    let Some((caller, authority)) = authenticate(&shared, &user, &password) else {
         return (
             StatusCode::UNAUTHORIZED,
             axum::Json(
@@ -354,7 +421,7 @@ async fn token_post(
         )
             .into_response();
     };
-    let token = sign(&shared, &user, grant(&account, &scopes(&form)));
+    let token = token_for(&shared, &user, &caller, authority.as_ref(), &scopes(&form));
     axum::Json(json!({
         "access_token": token, "token_type": "Bearer", "expires_in": 300,
         "scope": field("scope").unwrap_or_default(),

@@ -68,10 +68,23 @@ impl TestCa {
 
     /// A server certificate with a deliberate flaw.
     pub fn server_cert_with(&self, dir: &Path, name: &str, flaw: CertFlaw) -> ServerCert {
+        self.issue(dir, name, flaw, &[])
+    }
+
+    /// A server certificate for 127.0.0.1, localhost and `dns` (a
+    /// Service's names, as the service CA signs them).
+    pub fn server_cert_named(&self, dir: &Path, name: &str, dns: &[&str]) -> ServerCert {
+        self.issue(dir, name, CertFlaw::None, dns)
+    }
+
+    fn issue(&self, dir: &Path, name: &str, flaw: CertFlaw, dns: &[&str]) -> ServerCert {
         let names = if flaw == CertFlaw::WrongName {
             vec!["wrong-name.example".to_string()]
         } else {
-            vec!["localhost".to_string()]
+            std::iter::once("localhost")
+                .chain(dns.iter().copied())
+                .map(str::to_string)
+                .collect()
         };
         let mut params = CertificateParams::new(names).expect("params");
         if flaw != CertFlaw::WrongName {

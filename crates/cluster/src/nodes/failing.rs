@@ -18,6 +18,7 @@ use rhpull_core::mirrors::{EndpointBlock, Refusal};
 use crate::error::ClusterError;
 use crate::fleet::Scope;
 use crate::list;
+use crate::nodes::image_registry::{self, StreamAccess};
 use crate::nodes::pods::{
     self, ImageCheck, Keyed, NodeCredentials, Owner, PodView, SecretsByName, Source,
 };
@@ -53,6 +54,9 @@ pub struct FailingPod {
     pub owner_uid: Option<String>,
     /// Its labels: pods of one controller's template share them.
     pub labels: BTreeMap<String, String>,
+    /// For each of its images on the integrated registry, whether its
+    /// service account may pull it, as the API server answers.
+    pub stream_access: BTreeMap<String, StreamAccess>,
 }
 
 /// Where to look: `-n`'s namespace (`None`), some, or all.
@@ -272,6 +276,7 @@ pub async fn find(cluster: &Cluster, scope: Option<&Scope>) -> Result<Found, Clu
     let by_namespace: HashMap<&str, Logins> = (by_namespace.into_iter())
         .map(|(ns, secrets)| (ns, logins_of(secrets)))
         .collect();
+    let access = stream_accesses(cluster, &views).await;
     let pods = views
         .into_iter()
         .map(|(mut view, pod, images)| {
@@ -292,12 +297,50 @@ pub async fn find(cluster: &Cluster, scope: Option<&Scope>) -> Result<Found, Clu
                     .or_else(|| pod.metadata.creation_timestamp.map(|t| t.0.to_string())),
                 linked_since: linked_since(&view, by_namespace.get(view.namespace.as_str())),
                 unlinked: unlinked(&view, by_namespace.get(view.namespace.as_str())),
+                stream_access: (images.iter())
+                    .filter_map(|i| {
+                        let key = (
+                            view.namespace.clone(),
+                            view.service_account.clone(),
+                            i.clone(),
+                        );
+                        Some((i.clone(), access.get(&key)?.clone()))
+                    })
+                    .collect(),
                 view,
                 images,
             }
         })
         .collect();
     Ok(Found { pods, world })
+}
+
+/// Whether each service account may pull each image on the integrated
+/// registry its failing pods name: one SubjectAccessReview per
+/// `(namespace, service account, image)`, whatever the number of pods.
+async fn stream_accesses(
+    cluster: &Cluster,
+    views: &[(PodView, Pod, Vec<String>)],
+) -> HashMap<(String, String, String), StreamAccess> {
+    let mut out = HashMap::new();
+    for (view, _, images) in views {
+        for image in images {
+            let key = (
+                view.namespace.clone(),
+                view.service_account.clone(),
+                image.clone(),
+            );
+            if out.contains_key(&key) {
+                continue;
+            }
+            let ns = &view.namespace;
+            if let Some(a) = image_registry::access(cluster, ns, &view.service_account, image).await
+            {
+                out.insert(key, a);
+            }
+        }
+    }
+    out
 }
 
 fn key_of(meta: &k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta) -> (String, String) {
@@ -445,6 +488,9 @@ pub struct Group {
     /// Registries of the image the pods' node has not yet got as the
     /// global pull secret has them (OpenShift 4 rollouts).
     pub node_behind: Vec<String>,
+    /// On the integrated registry: whether the service account may pull
+    /// the image stream (rhpull never contacts that registry).
+    pub stream_access: Option<StreamAccess>,
     pub pods: Vec<PodRef>,
 }
 
@@ -467,15 +513,19 @@ pub fn group(found: &Found) -> Vec<Group> {
             };
             // Where the CRI-O credential provider runs, what a mirror gets
             // (and the fix: a Role) is the namespace's own.
-            let per_namespace =
-                (plan.mirrors.iter()).any(|m| matches!(m.provider, Provider::Runs { .. }));
+            // So is the integrated registry's decision: the service
+            // account's, of the pod's namespace.
+            let stream_access = pod.stream_access.get(image).cloned();
+            let per_namespace = stream_access.is_some()
+                || (plan.mirrors.iter()).any(|m| matches!(m.provider, Provider::Runs { .. }));
             let namespace = if per_namespace {
                 pod.view.namespace.as_str()
             } else {
                 ""
             };
+            let allowed = stream_access.as_ref().map(|a| a.allowed);
             let key = format!(
-                "{}#{}#{}#{}#{}#{namespace}",
+                "{}#{}#{}#{}#{}#{namespace}#{allowed:?}",
                 plan_fingerprint(&plan),
                 pod.view.service_account,
                 fingerprints(&linked_since),
@@ -489,6 +539,7 @@ pub fn group(found: &Found) -> Vec<Group> {
                 linked_since,
                 unlinked,
                 node_behind,
+                stream_access,
                 pods: Vec::new(),
             });
             group.pods.push(PodRef {
@@ -594,6 +645,9 @@ pub enum GroupCause {
     /// The namespace holds a pull secret that works, linked to nothing:
     /// the service account needs it, and the pods made again.
     Unlinked { secrets: Vec<String> },
+    /// The integrated registry refuses the service account: it may not
+    /// pull from the image's project (`system:image-puller` there).
+    NotGranted { project: String, subject: String },
 }
 
 /// A group, checked.
@@ -641,10 +695,41 @@ pub async fn diagnose(
     let mut done: HashMap<String, ImageCheck> = HashMap::new();
     let mut out = Vec::new();
     for group in groups {
-        let check = checked(template, &group.plan, &mut done).await?;
+        let check = match &group.stream_access {
+            Some(access) => image_registry::check_of(&group.plan, access),
+            None => checked(template, &group.plan, &mut done).await?,
+        };
         out.push(diagnosis_of(template, group, check, &mut done).await?);
     }
     Ok(out)
+}
+
+/// What a pull of `plan` meets: on the integrated registry, the API
+/// server's answer (`access`); elsewhere the registries checked from here.
+/// `check --pod` and `check --failing` check through this one door.
+pub async fn check_pull(
+    template: &CheckOptions,
+    plan: &PullPlan,
+    access: Option<&StreamAccess>,
+) -> Result<ImageCheck, CheckSetupError> {
+    match access {
+        Some(a) => Ok(image_registry::check_of(plan, a)),
+        None => pullplan::check(template, plan).await,
+    }
+}
+
+/// Why the integrated registry refuses: the service account may not pull
+/// from the project (the policy's refusal is the policy's).
+fn stream_cause(check: &ImageCheck, access: &StreamAccess) -> Option<GroupCause> {
+    if let Some(refusal) = &check.refused {
+        return Some(GroupCause::Refused {
+            refusal: refusal.clone(),
+        });
+    }
+    (access.allowed == Some(false)).then(|| GroupCause::NotGranted {
+        project: access.project.clone(),
+        subject: access.subject.clone(),
+    })
 }
 
 /// One group's diagnosis from its check: the cause, and whether a new
@@ -655,6 +740,16 @@ async fn diagnosis_of(
     check: ImageCheck,
     done: &mut HashMap<String, ImageCheck>,
 ) -> Result<Diagnosis, CheckSetupError> {
+    if let Some(access) = &group.stream_access {
+        // Any secret a link could add holds the same service account
+        // tokens: only a grant changes the registry's answer.
+        return Ok(Diagnosis {
+            cause: stream_cause(&check, access),
+            group,
+            check,
+            network_differs: false,
+        });
+    }
     let failed = check
         .attempts
         .last()
@@ -748,6 +843,7 @@ pub async fn diagnose_pod(
     unlinked: &[Keyed],
     plan: PullPlan,
     check: ImageCheck,
+    stream_access: Option<StreamAccess>,
 ) -> Result<Diagnosis, CheckSetupError> {
     let image = check.image.clone();
     let node_behind = match &view.node_credentials {
@@ -763,6 +859,7 @@ pub async fn diagnose_pod(
         linked_since: matching(linked_since, &image),
         unlinked: matching(unlinked, &image),
         node_behind,
+        stream_access,
         pods: vec![PodRef {
             namespace: view.namespace.clone(),
             name: view.name.clone(),
@@ -955,6 +1052,7 @@ mod tests {
             uid: format!("uid-{name}"),
             owner_uid: None,
             labels: BTreeMap::new(),
+            stream_access: BTreeMap::new(),
         }
     }
 
@@ -1036,5 +1134,59 @@ mod tests {
             "the same token under any name is one group"
         );
         assert_eq!(groups[0].repository, "quay.io/acme/app");
+    }
+
+    #[test]
+    fn the_integrated_registry_is_judged_per_namespace_and_a_refusal_is_a_grant() {
+        let image = format!("{}/images/app:1", image_registry::HOSTS[0]);
+        let on_registry = |ns: &str, allowed: bool| {
+            let mut p = pod(ns, &format!("{ns}-pod"), None, "");
+            p.images = vec![image.clone()];
+            p.view.images = vec![image.clone()];
+            let access = StreamAccess {
+                project: "images".into(),
+                stream: "app".into(),
+                subject: format!("system:serviceaccount:{ns}:default"),
+                allowed: Some(allowed),
+            };
+            p.stream_access.insert(image.clone(), access);
+            p
+        };
+        let groups = group(&found(vec![
+            on_registry("shop", false),
+            on_registry("cart", false),
+        ]));
+        assert_eq!(groups.len(), 2, "the registry answers each namespace apart");
+        let g = groups
+            .into_iter()
+            .find(|g| g.pods[0].namespace == "shop")
+            .unwrap();
+        let access = g.stream_access.clone().unwrap();
+        let check = image_registry::check_of(&g.plan, &access);
+        assert!(
+            !check.passed && check.attempts.is_empty(),
+            "nothing contacted"
+        );
+        let d = Diagnosis {
+            cause: stream_cause(&check, &access),
+            group: g,
+            check,
+            network_differs: false,
+        };
+        assert_eq!(
+            crate::nodes::remedy::remedy_of(&d),
+            Some(crate::nodes::remedy::Remedy::Grant {
+                from: "shop".into(),
+                to: "images".into(),
+                service_account: "default".into(),
+            })
+        );
+        let allowed = StreamAccess {
+            allowed: Some(true),
+            ..access
+        };
+        let check = image_registry::check_of(&d.group.plan, &allowed);
+        assert!(check.passed);
+        assert_eq!(stream_cause(&check, &allowed), None);
     }
 }

@@ -197,6 +197,15 @@ pub enum Writes {
     Recreate(Recreate),
     /// A login in the nodes' credentials; the kubelet's next try pulls.
     Global(Box<crate::global::GlobalPlan>),
+    /// An image-puller grant in the image's project (`grant`'s plan, and
+    /// what it needs to plan again on a conflict); the kubelet's next try
+    /// pulls.
+    Grant {
+        plan: crate::grants::GrantPlan,
+        from: String,
+        to: String,
+        grantee: crate::grants::Grantee,
+    },
 }
 
 /// Pods to delete for their controllers to make again, and bare ones,
@@ -302,6 +311,7 @@ impl Writes {
             .collect(),
             Self::Recreate(r) => deletes(r),
             Self::Global(g) => g.need().into_iter().collect(),
+            Self::Grant { plan, .. } => plan.needs(),
         };
         crate::access::merged(all)
     }
@@ -323,6 +333,7 @@ impl Writes {
             }
             Self::Recreate(r) => !r.delete.is_empty(),
             Self::Global(g) => g.changes_anything(),
+            Self::Grant { plan, .. } => !plan.is_empty(),
         }
     }
 
@@ -411,6 +422,20 @@ pub async fn plan(
                 crate::global::plan(cluster, edit).await?,
             )))
         }
+        Remedy::Grant {
+            from,
+            to,
+            service_account,
+        } => {
+            let grantee = crate::grants::Grantee::ServiceAccounts(vec![service_account.clone()]);
+            let direction = crate::grants::Direction::Grant;
+            Ok(Writes::Grant {
+                plan: crate::grants::plan(cluster, direction, from, to, &grantee).await?,
+                from: from.clone(),
+                to: to.clone(),
+                grantee,
+            })
+        }
         _ => Ok(Writes::Nothing),
     }
 }
@@ -444,6 +469,19 @@ pub async fn write(
         }
         Writes::Recreate(r) => delete(r).await,
         Writes::Global(g) => crate::global::write(cluster, *g, dry_run).await.map(|_| ()),
+        Writes::Grant {
+            plan,
+            from,
+            to,
+            grantee,
+        } => {
+            let direction = crate::grants::Direction::Grant;
+            let again =
+                async || crate::grants::plan(cluster, direction, &from, &to, &grantee).await;
+            crate::grants::write(cluster, plan, dry_run, again)
+                .await
+                .map(|_| ())
+        }
     }
 }
 

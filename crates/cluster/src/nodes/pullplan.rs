@@ -430,7 +430,7 @@ pub async fn check(
     Ok(out)
 }
 
-fn tried(candidates: &[Keyed]) -> Vec<Tried> {
+pub(crate) fn tried(candidates: &[Keyed]) -> Vec<Tried> {
     candidates
         .iter()
         .map(|k| Tried {

@@ -2,7 +2,8 @@
 //! `check --pod`'s group of one, `fix`'s plan), typed: each variant names
 //! what a planner that already exists would write (a pull secret linked to
 //! a service account, the pods made again, a login in the global or
-//! hosted additional pull secret), or why no tool should (a refused token
+//! hosted additional pull secret, an image-puller grant across projects),
+//! or why no tool should (a refused token
 //! to rotate, the image policy, a rollout on its way, a cause of the
 //! network's). The words live in the binary; scripts read `action`.
 
@@ -41,6 +42,14 @@ pub enum Remedy {
         service_account: String,
         namespaces: Vec<String>,
     },
+    /// The pods' service account granted `system:image-puller` in the
+    /// project holding the image on the integrated registry (`grant FROM
+    /// TO --sa SA`); the kubelet's next try pulls.
+    Grant {
+        from: String,
+        to: String,
+        service_account: String,
+    },
     /// The pods made again: their service account has what works.
     Recreate,
     /// The node has the previous global pull secret: the rollout is on its way.
@@ -78,6 +87,7 @@ impl Remedy {
             self,
             Self::Link { .. }
                 | Self::LinkSecret { .. }
+                | Self::Grant { .. }
                 | Self::Recreate
                 | Self::GlobalSet { .. }
                 | Self::MirrorLogin { .. }
@@ -159,6 +169,12 @@ pub fn remedy_of(d: &Diagnosis) -> Option<Remedy> {
             namespaces: namespaces_of(d),
         },
         GroupCause::PredatesLink { .. } => Remedy::Recreate,
+        // A group on the integrated registry is one namespace's.
+        GroupCause::NotGranted { project, .. } => Remedy::Grant {
+            from: g.pods[0].namespace.clone(),
+            to: project.clone(),
+            service_account: g.service_account.clone(),
+        },
         GroupCause::Unlinked { secrets } => Remedy::LinkSecret {
             secrets: secrets.clone(),
             service_account: g.service_account.clone(),

@@ -4,7 +4,8 @@
 //! makes; each group's remedy (`rhpull_cluster::remedy`) that a tool may
 //! carry out is planned as the writes the other commands plan (a pull
 //! secret from your login, linked, and the pods made before it made
-//! again; the pods made again; a login in the nodes' credentials), shown,
+//! again; the pods made again; a login in the nodes' credentials; an
+//! image-puller grant in the project an integrated-registry image is in), shown,
 //! confirmed once, access-reviewed group by group (one refused never stops
 //! the others), and written; then the pods and their replacements are
 //! followed until the kubelet itself says pulled or failed again
@@ -275,12 +276,13 @@ fn verdict_words(p: &failing::PodRef, v: &Verdict) -> String {
     }
 }
 
-/// Node-wide fixes reach the pods at the kubelet's next try: how long
-/// the longest back-off of `g`'s pods still runs.
+/// Fixes the pods' own pull sees without being made again (a node-wide
+/// login, a grant the registry reads) reach them at the kubelet's next
+/// try: how long the longest back-off of `g`'s pods still runs.
 fn node_wide_wait(g: &GroupFix) -> Option<u64> {
-    let node_wide =
-        matches!(g.writes, Writes::Global(_)) || matches!(g.remedy, Some(Remedy::WaitForRollout));
-    if !node_wide {
+    let at_next_try = matches!(g.writes, Writes::Global(_) | Writes::Grant { .. })
+        || matches!(g.remedy, Some(Remedy::WaitForRollout));
+    if !at_next_try {
         return None;
     }
     g.diagnosis.group.backoff_left().map(|d| d.as_secs())

@@ -233,6 +233,9 @@ reasons! {
     /// The namespace holds a pull secret that works, linked to no
     /// service account the pods use.
     SecretNotLinked,
+    /// The integrated registry refuses the pods' service account: it may
+    /// not pull from the image's project.
+    ImagePullerNotGranted,
     /// `export acm-policy --global`: refused, with the reason.
     GlobalPolicyRefused,
     /// A hub policy's namespace and name are too long together.

@@ -53,6 +53,7 @@ async fn react(shared: &Shared, e: &Arc<Event>) {
             for sa in names {
                 ensure_service_account(shared, &name, sa);
             }
+            super::image_registry::ensure_image_pullers(shared, &name);
         }
         ("Secret", "ADDED" | "MODIFIED" | "DELETED")
             if hosted

@@ -22,6 +22,7 @@ pub mod authz;
 pub mod controllers;
 pub mod crds;
 pub mod hypershift;
+pub mod image_registry;
 pub mod kubeconfig;
 pub mod kubelet;
 pub mod kyverno;
@@ -107,6 +108,9 @@ pub struct Options {
     /// the registries' CA (`None`: bound pods stay Pending). Kubernetes and
     /// OKD 3.11 then get a node, `node-1`.
     pub kubelets: Option<kubelet::types::Pulling>,
+    /// OpenShift with pulling nodes: the integrated registry runs
+    /// (`kube/image_registry.rs`), reached on its Service's names.
+    pub image_registry: bool,
 }
 
 impl Default for Options {
@@ -124,6 +128,7 @@ impl Default for Options {
             protocols: Protocols::Both,
             workers: crate::server::WORKERS,
             kubelets: None,
+            image_registry: false,
         }
     }
 }
@@ -157,6 +162,7 @@ pub struct Emulator {
     running: Running,
     admin: Option<Running>,
     egress: Option<crate::egress::Egress>,
+    image_registry: Option<image_registry::ImageRegistry>,
     ca: TestCa,
     dir: tempfile::TempDir,
     /// Kubeconfig for the cluster-admin user, namespace `default`.
@@ -276,12 +282,18 @@ impl Emulator {
             .kubelets
             .as_ref()
             .map(|_| crate::egress::Egress::start());
+        let with_registry = options.image_registry && options.flavour.is_openshift();
         let pulling = options.kubelets.clone().map(|mut p| {
             p.proxy = egress
                 .as_ref()
                 .map(crate::egress::Egress::url)
                 .unwrap_or_default();
             p.workdir = dir.path().join("kubelet");
+            if with_registry {
+                let trust = dir.path().join("node-certs");
+                image_registry::node_trust(&p.cert_dir, &ca, &trust);
+                p.cert_dir = trust;
+            }
             p
         });
         let shared = Shared::new(Config {
@@ -296,6 +308,7 @@ impl Emulator {
             hosted_merge: options.hosted_merge,
             legacy_registry_secrets: options.legacy_registry_secrets
                 || options.flavour == Flavour::OpenShift3,
+            image_registry: with_registry && egress.is_some(),
         });
         shared.lock().users.extend([
             (
@@ -315,6 +328,13 @@ impl Emulator {
                 },
             ),
         ]);
+        let image_registry = (egress.as_ref()).filter(|_| with_registry).map(|egress| {
+            let r = image_registry::ImageRegistry::start(&ca, &shared);
+            for host in image_registry::HOSTS {
+                egress.tunnel(host, r.registry.port);
+            }
+            r
+        });
         seed(&shared, &options);
         let app = axum::Router::new()
             .fallback(handler)
@@ -345,6 +365,7 @@ impl Emulator {
             running,
             admin: None,
             egress,
+            image_registry,
             ca,
             dir,
             kubeconfig,
@@ -442,7 +463,7 @@ impl Emulator {
     }
 
     /// Every write request so far (create, update, patch, delete,
-    /// deletecollection).
+    /// deletecollection), access reviews aside.
     pub fn writes(&self) -> u64 {
         let s = self.shared.lock();
         s.counters
@@ -458,7 +479,8 @@ impl Emulator {
                 .iter()
                 .any(|v| k.starts_with(v))
             })
-            .filter(|(k, _)| !k.ends_with("selfsubjectaccessreviews"))
+            // Access reviews (self or of another subject) store nothing.
+            .filter(|(k, _)| !k.ends_with("subjectaccessreviews"))
             .map(|(_, n)| n)
             .sum()
     }
@@ -650,6 +672,16 @@ impl Emulator {
             .unwrap_or_default()
     }
 
+    /// Pushes a small image into the integrated registry as
+    /// `PROJECT/NAME:TAG`; pods name it on its Service
+    /// (`image-registry.openshift-image-registry.svc:5000/PROJECT/NAME:TAG`).
+    /// Panics unless started with `image_registry`.
+    pub fn push_to_image_registry(&self, repository_tag: &str) {
+        (self.image_registry.as_ref())
+            .expect("the world runs the integrated registry (Options::image_registry)")
+            .push(repository_tag);
+    }
+
     /// The kubelet on `node` forgets how it got the images it pulled, as
     /// when image garbage collection removes them: a copy listed in the
     /// node's status from then on counts as preloaded.
@@ -690,6 +722,7 @@ fn seed_service_accounts(shared: &Shared, ns: &str, openshift: bool) {
             controllers::ensure_dockercfg(shared, ns, sa);
         }
     }
+    image_registry::ensure_image_pullers(shared, ns);
 }
 
 /// The state a new cluster has: system namespaces with their service

@@ -121,6 +121,9 @@ pub struct Config {
     /// OpenShift before 4.16 (and OKD 3.11): service accounts' registry
     /// secrets carry a long-lived token and no 4.16 annotations.
     pub legacy_registry_secrets: bool,
+    /// OpenShift's integrated registry runs (`image_registry`): projects
+    /// get their `system:image-pullers` binding.
+    pub image_registry: bool,
     /// The nodes' kubelets pull for real, so (`None`: pods stay Pending).
     pub pulling: Option<super::kubelet::types::Pulling>,
 }

@@ -110,6 +110,14 @@ pub fn fix_words(d: &Diagnosis, fix: &Remedy) -> Option<String> {
                 ("where", &where_words(namespaces)),
             ],
         ),
+        Remedy::Grant {
+            from,
+            to,
+            service_account,
+        } => text(
+            "failing.fix.grant",
+            &[("from", from), ("to", to), ("sa", service_account)],
+        ),
         Remedy::Recreate => text("failing.fix.recreate", &[]),
         Remedy::WaitForRollout => text(
             "failing.fix.rollout",
@@ -366,6 +374,10 @@ fn cause_words(d: &Diagnosis, registry: &str) -> (String, Option<String>) {
             let args = [("sa", sa), ("secrets", &secrets.join(", "))];
             (text("failing.unlinked", &args), None)
         }
+        Some(GroupCause::NotGranted { project, subject }) => {
+            let args = [("subject", subject.as_str()), ("project", project)];
+            (text("failing.not_granted", &args), None)
+        }
     }
 }
 
@@ -568,6 +580,7 @@ impl Report for FailingReport {
                     "served_by": d.check.served_by,
                     "cache": d.group.plan.cache,
                     "node_behind": d.group.node_behind,
+                    "image_registry": d.group.stream_access,
                     "cause": d.cause,
                     "reason": d.cause.as_ref().map(|c| reason_of(c).as_str()),
                     "fix": remedy_of(d),
@@ -648,5 +661,6 @@ fn reason_of(c: &GroupCause) -> Reason {
         }
         GroupCause::PredatesLink { .. } => Reason::PodPredatesLink,
         GroupCause::Unlinked { .. } => Reason::SecretNotLinked,
+        GroupCause::NotGranted { .. } => Reason::ImagePullerNotGranted,
     }
 }

@@ -12,6 +12,7 @@
 //! rollout to reach a node that still has the previous credentials.
 
 use rhpull_cluster::failing::{self, is_login_problem};
+use rhpull_cluster::image_registry::{self, StreamAccess};
 use rhpull_cluster::pods::{self, ImageCheck, NodeCredentials, PodView, Source, Tried};
 use rhpull_cluster::pullplan::{self, MirrorStep, Provider, PullPlan};
 use rhpull_cluster::remedy::{Remedy, remedy_of};
@@ -50,19 +51,23 @@ impl ClusterQuery for PodCheck<'_> {
         let mut images = Vec::new();
         let mut plans = Vec::new();
         let mut fixes = Vec::new();
+        let mut accesses = Vec::new();
         for image in &view.images {
             let plan = world
                 .plan(&view, image)
                 .map_err(|e| crate::error::bad_image(Exit::Failed, image, &e))?;
-            let check = pullplan::check(&self.template, &plan)
+            let sa = &view.service_account;
+            let access = image_registry::access(cluster, &view.namespace, sa, image).await;
+            let check = failing::check_pull(&self.template, &plan, access.as_ref())
                 .await
                 .map_err(registry_check::setup_error)?;
             // A group of one, diagnosed as `check --failing` diagnoses.
-            let (p, c) = (plan.clone(), check.clone());
-            let d = failing::diagnose_pod(&self.template, &view, &linked_since, &unlinked, p, c)
+            let (p, c, a) = (plan.clone(), check.clone(), access.clone());
+            let d = failing::diagnose_pod(&self.template, &view, &linked_since, &unlinked, p, c, a)
                 .await
                 .map_err(registry_check::setup_error)?;
             fixes.push(remedy_of(&d));
+            accesses.push(access);
             images.push(check);
             plans.push(plan);
         }
@@ -71,6 +76,7 @@ impl ClusterQuery for PodCheck<'_> {
             images,
             plans,
             fixes,
+            accesses,
         })
     }
 }
@@ -84,6 +90,9 @@ pub struct PodReport {
     plans: Vec<PullPlan>,
     /// Each image's remedy, as `check --failing` gives its group's.
     fixes: Vec<Option<Remedy>>,
+    /// For each image on the integrated registry, the API server's answer
+    /// in its stead (rhpull never contacts that registry).
+    accesses: Vec<Option<StreamAccess>>,
 }
 
 impl PodReport {
@@ -278,6 +287,36 @@ impl PodReport {
     }
 }
 
+/// The integrated registry's answer, in words, with the grant it needs.
+fn stream_words(a: &StreamAccess) -> String {
+    let args = [
+        ("subject", a.subject.as_str()),
+        ("project", a.project.as_str()),
+        ("stream", a.stream.as_str()),
+    ];
+    match a.allowed {
+        Some(true) => format!("✓ {}", text("pod.stream_allowed", &args)),
+        Some(false) => {
+            let (from, sa) = subject_parts(&a.subject);
+            let fix = text(
+                "failing.fix.grant",
+                &[("from", from), ("to", &a.project), ("sa", sa)],
+            );
+            let refused = text("failing.not_granted", &args);
+            format!("✗ {refused}\n    → {fix}")
+        }
+        None => format!("? {}", text("pod.stream_unknown", &args)),
+    }
+}
+
+/// `(namespace, name)` of `system:serviceaccount:NS:NAME`.
+fn subject_parts(subject: &str) -> (&str, &str) {
+    let rest = subject
+        .strip_prefix("system:serviceaccount:")
+        .unwrap_or(subject);
+    rest.split_once(':').unwrap_or((rest, "default"))
+}
+
 impl Report for PodReport {
     fn document(&self) -> serde_json::Value {
         let v = &self.view;
@@ -296,6 +335,7 @@ impl Report for PodReport {
             "images": self.images,
             "caches": self.plans.iter().map(|p| &p.cache).collect::<Vec<_>>(),
             "fixes": self.fixes,
+            "image_registry": self.accesses,
             "passed": self.passed(),
         })
     }
@@ -321,8 +361,12 @@ impl Report for PodReport {
                 &[("secret", m), ("namespace", &v.namespace)],
             )));
         }
-        for (img, plan) in self.images.iter().zip(&self.plans) {
+        let each = self.images.iter().zip(&self.plans).zip(&self.accesses);
+        for ((img, plan), access) in each {
             blocks.extend(self.image_blocks(img, plan));
+            if let Some(a) = access {
+                blocks.push(Block::Line(format!("  {}", stream_words(a))));
+            }
         }
         if !v.recreate_needed.is_empty() {
             blocks.push(Block::Blank);

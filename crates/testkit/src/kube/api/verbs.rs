@@ -535,7 +535,14 @@ fn subject_review(shared: &Shared, user: &User, body: &Bytes) -> ApiResult {
         .flatten()
         .filter_map(|g| g.as_str().map(str::to_string))
         .collect();
-    let subject = rbac::Subject::of(&text(&spec, "user"), groups);
+    // Exactly the user and groups the review names, as the API server
+    // evaluates them (`pkg/registry/authorization/subjectaccessreview`,
+    // `AuthorizationAttributesFrom`): a service account's groups count
+    // only when the caller lists them.
+    let subject = rbac::Subject {
+        user: text(&spec, "user"),
+        groups,
+    };
     let a = rbac::Attributes {
         verb: text(&attrs, "verb"),
         group: text(&attrs, "group"),

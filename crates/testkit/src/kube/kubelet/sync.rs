@@ -776,6 +776,10 @@ async fn pull(shared: &Shared, image: &str, ins: &Inputs) -> Result<Served, Stri
 /// time and reused for a moment.
 async fn run(shared: &Shared, image: &str, cred: Option<&Cred>, ins: &Inputs) -> Outcome {
     let setup = &ins.setup;
+    // The integrated registry decides by the cluster's RBAC: its answer
+    // is reused only while that is unchanged.
+    let rbac = (super::super::image_registry::serves(image))
+        .then(|| super::super::image_registry::rbac_fingerprint(&shared.lock().store));
     let mut h = std::collections::hash_map::DefaultHasher::new();
     (
         image,
@@ -783,6 +787,7 @@ async fn run(shared: &Shared, image: &str, cred: Option<&Cred>, ins: &Inputs) ->
         &ins.authfile,
         &ins.registries_conf,
         &ins.policy,
+        rbac,
     )
         .hash(&mut h);
     let key = h.finish();
