@@ -1,6 +1,6 @@
 //! `cargo xtask world [--openshift] [--clusters N] [--openshift-clusters K]
 //! [--hosted] [--hosted-clusters K] [--hub] [--kyverno]
-//! [--external-secrets] [--latency MS]
+//! [--external-secrets] [--image-registry] [--latency MS]
 //! [--pull-backoff FIRST,CEILING] [--dir DIR]`:
 //! the test world, standing, for hands-on use —
 //! Kubernetes API emulators, the SSO-like token server and the real
@@ -21,6 +21,11 @@
 //! that are scheduled, pulled through `skopeo` and go to Running or
 //! ImagePullBackOff on their own, with the kubelet's back-off (10 s,
 //! doubling to 5 min) unless `--pull-backoff` scales it.
+//!
+//! With `--image-registry` every OpenShift cluster runs the integrated
+//! registry (`rhpull_testkit::kube::image_registry`) holding
+//! `images/app:1` in project `images`: a pod in another project pulling
+//! `$RHPULL_WORLD_INTERNAL_IMAGE` is refused until granted.
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -64,6 +69,10 @@ pub struct Args {
     /// Every cluster serves the External Secrets Operator's CRDs.
     #[arg(long)]
     external_secrets: bool,
+    /// Every OpenShift cluster runs the integrated registry, holding
+    /// images/app:1 in project `images`.
+    #[arg(long)]
+    image_registry: bool,
     /// Tests build first and run the binary behind `cargo xtask world`.
     #[arg(long, hide = true)]
     no_build: bool,
@@ -108,6 +117,11 @@ fn backoff(s: &str) -> Result<(Duration, Duration), String> {
     Ok((first, ceiling))
 }
 
+/// With `--image-registry`: the project holding the integrated registry's
+/// image, and the image.
+const INTERNAL_PROJECT: &str = "images";
+const INTERNAL_REPOSITORY: &str = "images/app:1";
+
 /// The clusters to start, worked out from the flags.
 struct Plan {
     clusters: usize,
@@ -118,6 +132,7 @@ struct Plan {
     hub: bool,
     kyverno: bool,
     external_secrets: bool,
+    image_registry: bool,
     no_build: bool,
     latency: Duration,
     pull_backoff: (Duration, Duration),
@@ -156,6 +171,7 @@ fn plan(args: Args) -> Result<Plan, String> {
         hub: args.hub,
         kyverno: args.kyverno,
         external_secrets: args.external_secrets,
+        image_registry: args.image_registry,
         no_build: args.no_build,
         latency: Duration::from_millis(args.latency),
         pull_backoff: args.pull_backoff,
@@ -210,9 +226,14 @@ fn start_clusters(
                 ..Machines::default()
             },
             kubelets: Some(pulling.clone()),
+            image_registry: args.image_registry,
             ..Options::default()
         };
         let mut emulator = Emulator::start(options);
+        if args.image_registry && emulator.openshift() {
+            emulator.create_namespace(INTERNAL_PROJECT, &[]);
+            emulator.push_to_image_registry(INTERNAL_REPOSITORY);
+        }
         let admin = emulator.start_admin();
         let name = context_name(i, args.clusters);
         let viewer = (i == 0).then_some("viewer");
@@ -262,6 +283,13 @@ pub fn run(args: Args) -> Result<(), String> {
         ("RHPULL_WORLD_IMAGE", registry.image()),
         ("RHPULL_WORLD_ADMIN", clusters[0].1.clone()),
     ];
+    if args.image_registry && args.openshift > 0 {
+        let host = rhpull_testkit::kube::image_registry::HOSTS[0];
+        vars.push((
+            "RHPULL_WORLD_INTERNAL_IMAGE",
+            format!("{host}/{INTERNAL_REPOSITORY}"),
+        ));
+    }
     if clusters.len() > 1 {
         let admins: Vec<String> = (clusters.iter().enumerate())
             .map(|(i, (_, admin))| format!("{}={admin}", context_name(i, clusters.len())))
@@ -341,6 +369,11 @@ fn describe(
     println!(
         "  kubectl create deployment web --image=\"$RHPULL_WORLD_IMAGE\"; kubectl get pods -w   # the nodes pull for real"
     );
+    if args.image_registry && args.openshift > 0 {
+        println!(
+            "  kubectl create ns shop; kubectl create deployment app -n shop --image=\"$RHPULL_WORLD_INTERNAL_IMAGE\"; kubectl rhpull fix -n shop   # another project's image: refused until granted"
+        );
+    }
     println!(
         "\nCtrl-C (or SIGTERM) stops everything and removes {}.",
         env_path.display()

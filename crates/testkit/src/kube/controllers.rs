@@ -11,6 +11,7 @@ use std::sync::Arc;
 use base64::Engine as _;
 use serde_json::{Value, json};
 
+use super::image_registry::{AUTH_TOKEN_BINDING, AUTH_TOKEN_SA, PULL_SECRET_REF};
 use super::resources;
 use super::state::Shared;
 use super::store::{Event, name_of, namespace_of, random_suffix};
@@ -127,13 +128,6 @@ fn dockercfg_prefix(sa: &str) -> String {
     format!("{sa}-dockercfg-")
 }
 
-/// OpenShift 4.16+ (openshift/openshift-controller-manager
-/// `pkg/internalregistry/controllers`): the service account names its
-/// managed pull secret in this annotation.
-pub const PULL_SECRET_REF: &str = "openshift.io/internal-registry-pull-secret-ref";
-/// ... and the secret names its service account in this one.
-pub const AUTH_TOKEN_SA: &str = "openshift.io/internal-registry-auth-token.service-account";
-pub const AUTH_TOKEN_BINDING: &str = "openshift.io/internal-registry-auth-token.binding";
 /// The internal registry's names, as `registry_urls_observation_controller`
 /// finds them.
 const REGISTRY_URLS: [&str; 2] = [

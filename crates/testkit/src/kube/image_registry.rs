@@ -46,6 +46,13 @@ pub const HOSTS: [&str; 2] = [
     "image-registry.openshift-image-registry.svc:5000",
     "image-registry.openshift-image-registry.svc.cluster.local:5000",
 ];
+/// OpenShift 4.16+ (openshift/openshift-controller-manager
+/// `pkg/internalregistry/controllers`): the service account names its
+/// managed pull secret in this annotation.
+pub const PULL_SECRET_REF: &str = "openshift.io/internal-registry-pull-secret-ref";
+/// ... and the secret names its service account in this one.
+pub const AUTH_TOKEN_SA: &str = "openshift.io/internal-registry-auth-token.service-account";
+pub const AUTH_TOKEN_BINDING: &str = "openshift.io/internal-registry-auth-token.binding";
 /// The default-rolebindings controller's binding in every project.
 pub const IMAGE_PULLERS: &str = "system:image-pullers";
 const PUSHER: &str = "registry-pusher";
@@ -153,12 +160,9 @@ impl Authority for ApiAuthority {
 /// annotation, or the older `kubernetes.io/service-account.name`).
 fn service_account_of(secret: &Value) -> Option<&str> {
     let annotations = secret.pointer("/metadata/annotations")?;
-    [
-        super::controllers::AUTH_TOKEN_SA,
-        "kubernetes.io/service-account.name",
-    ]
-    .iter()
-    .find_map(|k| annotations.get(*k)?.as_str())
+    [AUTH_TOKEN_SA, "kubernetes.io/service-account.name"]
+        .iter()
+        .find_map(|k| annotations.get(*k)?.as_str())
 }
 
 /// True when the secret's `.dockercfg` holds `token` as a password.

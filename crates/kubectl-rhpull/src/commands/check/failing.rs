@@ -340,6 +340,14 @@ fn cause_words(d: &Diagnosis, registry: &str) -> (String, Option<String>) {
     let sa = d.group.service_account.as_str();
     let image = d.group.plan.image.to_string();
     match &d.cause {
+        // On the integrated registry: the API server's answer, said as it is.
+        None if d.group.stream_access.is_some() => {
+            let a = d.group.stream_access.as_ref().map(pull::stream_access);
+            (
+                a.unwrap_or_default(),
+                Some(text("failing.stream_then", &[])),
+            )
+        }
         None => (text("failing.check_passes", &[]), None),
         Some(GroupCause::Refused { refusal }) => (pull::refusal(refusal, &image), None),
         Some(GroupCause::MirrorLogin {

@@ -287,36 +287,6 @@ impl PodReport {
     }
 }
 
-/// The integrated registry's answer, in words, with the grant it needs.
-fn stream_words(a: &StreamAccess) -> String {
-    let args = [
-        ("subject", a.subject.as_str()),
-        ("project", a.project.as_str()),
-        ("stream", a.stream.as_str()),
-    ];
-    match a.allowed {
-        Some(true) => format!("✓ {}", text("pod.stream_allowed", &args)),
-        Some(false) => {
-            let (from, sa) = subject_parts(&a.subject);
-            let fix = text(
-                "failing.fix.grant",
-                &[("from", from), ("to", &a.project), ("sa", sa)],
-            );
-            let refused = text("failing.not_granted", &args);
-            format!("✗ {refused}\n    → {fix}")
-        }
-        None => format!("? {}", text("pod.stream_unknown", &args)),
-    }
-}
-
-/// `(namespace, name)` of `system:serviceaccount:NS:NAME`.
-fn subject_parts(subject: &str) -> (&str, &str) {
-    let rest = subject
-        .strip_prefix("system:serviceaccount:")
-        .unwrap_or(subject);
-    rest.split_once(':').unwrap_or((rest, "default"))
-}
-
 impl Report for PodReport {
     fn document(&self) -> serde_json::Value {
         let v = &self.view;
@@ -365,7 +335,7 @@ impl Report for PodReport {
         for ((img, plan), access) in each {
             blocks.extend(self.image_blocks(img, plan));
             if let Some(a) = access {
-                blocks.push(Block::Line(format!("  {}", stream_words(a))));
+                blocks.push(Block::Line(format!("  {}", pull::stream_access(a))));
             }
         }
         if !v.recreate_needed.is_empty() {

@@ -3,12 +3,37 @@
 //! endpoints, the registry the node really uses, a cached copy, the
 //! kubelet's back-off, and how to make a pod again.
 
+use rhpull_cluster::image_registry::StreamAccess;
 use rhpull_cluster::pods::{ImageCheck, Owner};
 use rhpull_cluster::pullplan::{Cache, MirrorStep, Provider, PullPlan};
 use rhpull_cluster::pulls::{Unknowable, Verification, VerifyPolicy};
 use rhpull_core::mirrors::{EndpointBlock, Refusal};
 
 use crate::i18n::text;
+
+/// The integrated registry's answer, as the API server gave it in its
+/// stead, marked; a refusal with the grant it needs.
+pub fn stream_access(a: &StreamAccess) -> String {
+    let args = [
+        ("subject", a.subject.as_str()),
+        ("project", a.project.as_str()),
+        ("stream", a.stream.as_str()),
+    ];
+    match a.allowed {
+        Some(true) => format!("✓ {}", text("pod.stream_allowed", &args)),
+        Some(false) => {
+            let rest = a.subject.strip_prefix("system:serviceaccount:");
+            let (from, sa) =
+                (rest.and_then(|r| r.split_once(':'))).unwrap_or(("NAMESPACE", "default"));
+            let fix = text(
+                "failing.fix.grant",
+                &[("from", from), ("to", &a.project), ("sa", sa)],
+            );
+            format!("✗ {}\n    → {fix}", text("failing.not_granted", &args))
+        }
+        None => format!("? {}", text("pod.stream_unknown", &args)),
+    }
+}
 
 /// The cluster's image policy refusing an image.
 pub fn refusal(r: &Refusal, image: &str) -> String {
