@@ -128,3 +128,25 @@ pub fn global_line(
         ],
     )
 }
+
+/// A message of several lines (containers/image's `errors:` list) kept
+/// under the line it starts on: later lines indented by `indent`, the
+/// trailing newline dropped.
+pub fn hanging(message: &str, indent: usize) -> String {
+    message
+        .trim_end()
+        .replace('\n', &format!("\n{}", " ".repeat(indent)))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_message_of_several_lines_hangs_under_its_first() {
+        let m = "reading manifest: errors:\ndenied: no\nunauthorized: yes\n";
+        assert_eq!(
+            super::hanging(m, 2),
+            "reading manifest: errors:\n  denied: no\n  unauthorized: yes"
+        );
+        assert_eq!(super::hanging("one line", 4), "one line");
+    }
+}

@@ -260,7 +260,11 @@ fn verdict_words(p: &failing::PodRef, v: &Verdict) -> String {
         Verdict::Pulled { pod } => text("fix.pulled", &[("pod", &at), ("by", pod)]),
         Verdict::Failed { pod, message } => text(
             "fix.failed_again",
-            &[("pod", &at), ("by", pod), ("message", message)],
+            &[
+                ("pod", &at),
+                ("by", pod),
+                ("message", &crate::words::hanging(message, 6)),
+            ],
         ),
         Verdict::Gone => text("fix.gone", &[("pod", &at)]),
         Verdict::Pending => match p.backoff_left() {

@@ -474,7 +474,10 @@ impl FailingReport {
         lines.push(text("failing.cause", &[("what", &what)]));
         lines.extend(why.map(|w| format!("    {}{w}", text("error.why_label", &[]))));
         lines.extend(pull::cache(&g.plan.cache).map(|c| format!("    {c}")));
-        lines.extend(kubelet_words(d).map(|m| text("failing.kubelet", &[("message", &m)])));
+        lines.extend(kubelet_words(d).map(|m| {
+            let m = crate::words::hanging(&m, 6);
+            text("failing.kubelet", &[("message", &m)])
+        }));
         let left = g.backoff_left().map(|d| d.as_secs());
         lines.extend(pull::backoff(failing_since(d), left, self.now).map(|b| format!("    {b}")));
         if d.network_differs {
