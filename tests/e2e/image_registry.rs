@@ -11,7 +11,8 @@ use std::time::Duration;
 
 use rhpull_e2e::env::{Env, failed, ok, says, small_openshift};
 use rhpull_e2e::{kubectls, stderr, stdout};
-use rhpull_testkit::kube::Options;
+use rhpull_testkit::kube::kubeconfig::KubeconfigFile;
+use rhpull_testkit::kube::{Options, VIEWER_TOKEN};
 use serde_json::{Value, json};
 
 /// `image-registry.openshift-image-registry.svc:5000/images/app:1`.
@@ -113,6 +114,31 @@ fn a_pull_from_another_project_is_diagnosed_without_the_registry_and_fixed_with_
     // 中文 too.
     let zh = failed(&env.rhpull_lang("zh_CN.UTF-8", &["check", "--failing", "-n", "shop"], None));
     says(&zh, &["集成镜像仓库拒绝了", grant]);
+
+    // Who may not ask the API server is told what is unknown and how to
+    // ask, and `fix` writes nothing for it.
+    let viewer = env.home.path().join("viewer-kubeconfig");
+    KubeconfigFile::default()
+        .cluster("c", &env.emulator.url(), env.emulator.ca_pem())
+        .context("viewer", "c", "viewer", VIEWER_TOKEN, "shop")
+        .write(&viewer)
+        .expect("kubeconfig");
+    let mut envs = env.envs("C");
+    envs[0].1 = viewer.display().to_string();
+    let out = env.rhpull_with(&envs, &["check", "--failing"], None);
+    let said = failed(&out);
+    says(
+        &said,
+        &[
+            "whether system:serviceaccount:shop:default may pull images/app from the integrated registry is not known",
+            "kubectl auth can-i get imagestreams --subresource=layers -n images --as system:serviceaccount:shop:default",
+            "an admin of images runs: kubectl rhpull grant shop images --sa default",
+        ],
+    );
+    let before = env.emulator.writes();
+    let out = env.rhpull_with(&envs, &["fix", "--yes", "--wait", "5s"], None);
+    says(&failed(&out), &["(ask_access)"]);
+    assert_eq!(env.emulator.writes(), before, "nothing is granted blind");
 
     // A dry run writes nothing; then one fix grants and follows the pods.
     let before = env.emulator.writes();

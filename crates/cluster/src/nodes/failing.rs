@@ -648,6 +648,10 @@ pub enum GroupCause {
     /// The integrated registry refuses the service account: it may not
     /// pull from the image's project (`system:image-puller` there).
     NotGranted { project: String, subject: String },
+    /// Whether the integrated registry lets the service account pull is
+    /// not known: the API server could not be asked (no right to create
+    /// SubjectAccessReviews).
+    AccessUnknown { project: String, subject: String },
 }
 
 /// A group, checked.
@@ -726,10 +730,12 @@ fn stream_cause(check: &ImageCheck, access: &StreamAccess) -> Option<GroupCause>
             refusal: refusal.clone(),
         });
     }
-    (access.allowed == Some(false)).then(|| GroupCause::NotGranted {
-        project: access.project.clone(),
-        subject: access.subject.clone(),
-    })
+    let (project, subject) = (access.project.clone(), access.subject.clone());
+    match access.allowed {
+        Some(true) => None,
+        Some(false) => Some(GroupCause::NotGranted { project, subject }),
+        None => Some(GroupCause::AccessUnknown { project, subject }),
+    }
 }
 
 /// One group's diagnosis from its check: the cause, and whether a new

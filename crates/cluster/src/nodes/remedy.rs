@@ -50,6 +50,9 @@ pub enum Remedy {
         to: String,
         service_account: String,
     },
+    /// Whether the service account may pull from the project is for
+    /// someone who may ask the API server (`kubectl auth can-i … --as`).
+    AskAccess { project: String, subject: String },
     /// The pods made again: their service account has what works.
     Recreate,
     /// The node has the previous global pull secret: the rollout is on its way.
@@ -170,6 +173,10 @@ pub fn remedy_of(d: &Diagnosis) -> Option<Remedy> {
         },
         GroupCause::PredatesLink { .. } => Remedy::Recreate,
         // A group on the integrated registry is one namespace's.
+        GroupCause::AccessUnknown { project, subject } => Remedy::AskAccess {
+            project: project.clone(),
+            subject: subject.clone(),
+        },
         GroupCause::NotGranted { project, .. } => Remedy::Grant {
             from: g.pods[0].namespace.clone(),
             to: project.clone(),

@@ -236,6 +236,9 @@ reasons! {
     /// The integrated registry refuses the pods' service account: it may
     /// not pull from the image's project.
     ImagePullerNotGranted,
+    /// Whether the integrated registry lets them pull could not be asked
+    /// (no right to create SubjectAccessReviews).
+    ImagePullerUnknown,
     /// `export acm-policy --global`: refused, with the reason.
     GlobalPolicyRefused,
     /// A hub policy's namespace and name are too long together.

@@ -118,6 +118,18 @@ pub fn fix_words(d: &Diagnosis, fix: &Remedy) -> Option<String> {
             "failing.fix.grant",
             &[("from", from), ("to", to), ("sa", service_account)],
         ),
+        Remedy::AskAccess { project, subject } => {
+            let (from, sa) = pull::service_account_parts(subject);
+            text(
+                "failing.fix.ask_access",
+                &[
+                    ("project", project),
+                    ("subject", subject),
+                    ("from", from),
+                    ("sa", sa),
+                ],
+            )
+        }
         Remedy::Recreate => text("failing.fix.recreate", &[]),
         Remedy::WaitForRollout => text(
             "failing.fix.rollout",
@@ -177,6 +189,10 @@ impl ClusterCommand for Failing {
     }
 
     fn needs(&self, plan: &FailingReport) -> Vec<Need> {
+        // Without `--recreate` this is a read: no right is asked for.
+        if !self.recreate {
+            return Vec::new();
+        }
         let requests = plan.to_recreate().map(rhpull_cluster::fix::Delete::of);
         access::merged(requests.map(|d| d.need()))
     }
@@ -340,7 +356,7 @@ fn cause_words(d: &Diagnosis, registry: &str) -> (String, Option<String>) {
     let sa = d.group.service_account.as_str();
     let image = d.group.plan.image.to_string();
     match &d.cause {
-        // On the integrated registry: the API server's answer, said as it is.
+        // On the integrated registry, allowed: the API server's answer.
         None if d.group.stream_access.is_some() => {
             let a = d.group.stream_access.as_ref().map(pull::stream_access);
             (
@@ -385,6 +401,10 @@ fn cause_words(d: &Diagnosis, registry: &str) -> (String, Option<String>) {
         Some(GroupCause::NotGranted { project, subject }) => {
             let args = [("subject", subject.as_str()), ("project", project)];
             (text("failing.not_granted", &args), None)
+        }
+        Some(GroupCause::AccessUnknown { .. }) => {
+            let a = d.group.stream_access.as_ref().map(pull::stream_access);
+            (a.unwrap_or_default(), None)
         }
     }
 }
@@ -673,5 +693,6 @@ fn reason_of(c: &GroupCause) -> Reason {
         GroupCause::PredatesLink { .. } => Reason::PodPredatesLink,
         GroupCause::Unlinked { .. } => Reason::SecretNotLinked,
         GroupCause::NotGranted { .. } => Reason::ImagePullerNotGranted,
+        GroupCause::AccessUnknown { .. } => Reason::ImagePullerUnknown,
     }
 }

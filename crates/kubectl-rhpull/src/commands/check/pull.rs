@@ -35,6 +35,12 @@ pub fn stream_access(a: &StreamAccess) -> String {
     }
 }
 
+/// `(namespace, name)` of `system:serviceaccount:NS:NAME`.
+pub fn service_account_parts(subject: &str) -> (&str, &str) {
+    let rest = subject.strip_prefix("system:serviceaccount:");
+    (rest.and_then(|r| r.split_once(':'))).unwrap_or(("NAMESPACE", "default"))
+}
+
 /// The cluster's image policy refusing an image.
 pub fn refusal(r: &Refusal, image: &str) -> String {
     match r {
