@@ -78,8 +78,28 @@ fn json_of(env: &Env, args: &[&str]) -> (Option<i32>, Value) {
 #[test]
 fn a_pull_from_another_project_is_diagnosed_without_the_registry_and_fixed_with_a_grant() {
     let env = world(Duration::from_secs(1));
-    env.deploy_app("shop", IMAGE);
-    env.wait_backing_off("shop");
+    env.kubectl(
+        &[
+            "create",
+            "deployment",
+            "app",
+            "-n",
+            "shop",
+            "--image",
+            IMAGE,
+            "--replicas",
+            "3",
+        ],
+        None,
+    );
+    env.wait_until("three pods back off", || {
+        let states = env.pod_states("shop");
+        (states.len() == 3
+            && states
+                .iter()
+                .all(|(r, _)| r.contains("ImagePull") || r == "ErrImagePull"))
+        .then_some(())
+    });
     let pod = env.pods("shop")[0]["metadata"]["name"]
         .as_str()
         .expect("pod name")
@@ -88,10 +108,17 @@ fn a_pull_from_another_project_is_diagnosed_without_the_registry_and_fixed_with_
 
     // `check --failing` and `check --pod` say the same, from the API
     // server's answer: no registry is contacted from here.
+    let reviews = env.emulator.count("create", "subjectaccessreviews");
     let said = failed(&env.rhpull(&["check", "--failing", "-n", "shop"], None));
+    assert_eq!(
+        env.emulator.count("create", "subjectaccessreviews") - reviews,
+        1,
+        "one review for the three pods of one service account"
+    );
     says(
         &said,
         &[
+            "3 pods: image-registry.openshift-image-registry.svc:5000/images/app",
             "the integrated registry refuses system:serviceaccount:shop:default",
             "project images",
             grant,

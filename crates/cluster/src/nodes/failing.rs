@@ -317,31 +317,34 @@ pub async fn find(cluster: &Cluster, scope: Option<&Scope>) -> Result<Found, Clu
 
 /// Whether each service account may pull each image on the integrated
 /// registry its failing pods name: one SubjectAccessReview per
-/// `(namespace, service account, image)`, whatever the number of pods.
+/// `(namespace, service account, image)`, whatever the number of pods,
+/// [`REVIEWS_AT_ONCE`] at a time.
 async fn stream_accesses(
     cluster: &Cluster,
     views: &[(PodView, Pod, Vec<String>)],
 ) -> HashMap<(String, String, String), StreamAccess> {
-    let mut out = HashMap::new();
-    for (view, _, images) in views {
-        for image in images {
-            let key = (
-                view.namespace.clone(),
-                view.service_account.clone(),
-                image.clone(),
-            );
-            if out.contains_key(&key) {
-                continue;
-            }
-            let ns = &view.namespace;
-            if let Some(a) = image_registry::access(cluster, ns, &view.service_account, image).await
-            {
-                out.insert(key, a);
-            }
-        }
-    }
-    out
+    use futures::StreamExt as _;
+    let asked: BTreeSet<(String, String, String)> = (views.iter())
+        .flat_map(|(v, _, images)| {
+            (images.iter())
+                .filter(|i| image_registry::stream_of(i).is_some())
+                .map(|i| (v.namespace.clone(), v.service_account.clone(), i.clone()))
+        })
+        .collect();
+    futures::stream::iter(asked)
+        .map(|key| async move {
+            let (ns, sa, image) = (&key.0, &key.1, &key.2);
+            let access = image_registry::access(cluster, ns, sa, image).await;
+            access.map(|a| (key, a))
+        })
+        .buffer_unordered(REVIEWS_AT_ONCE)
+        .filter_map(std::future::ready)
+        .collect()
+        .await
 }
+
+/// Access reviews in flight at once.
+const REVIEWS_AT_ONCE: usize = 8;
 
 fn key_of(meta: &k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta) -> (String, String) {
     (
