@@ -41,14 +41,6 @@ fn hub() -> Env {
     env
 }
 
-fn kubectl_at(env: &Env, bin: &Path, args: &[&str]) -> std::process::Output {
-    std::process::Command::new(bin)
-        .args(args)
-        .env("KUBECONFIG", &env.emulator.kubeconfig)
-        .output()
-        .expect("run kubectl")
-}
-
 /// Every document, and each ConfigurationPolicy inside a Policy, has no
 /// problem and no unknown field against its upstream schema.
 fn assert_valid(list: &Value) {
@@ -124,7 +116,7 @@ fn the_policy_validates_applies_and_reads_its_secret_on_the_hub() {
     let file = env.home.path().join("policy.json");
     std::fs::write(&file, &said).unwrap();
     for bin in kubectls() {
-        let applied = kubectl_at(&env, &bin, &["apply", "-f", file.to_str().unwrap()]);
+        let applied = env.kubectl_at(&bin, &["apply", "-f", file.to_str().unwrap()]);
         assert!(
             applied.status.success(),
             "{}: {}",
@@ -156,8 +148,7 @@ fn the_policy_validates_applies_and_reads_its_secret_on_the_hub() {
     inner["metadata"]["namespace"] = Value::String(NS.into());
     let inner_file = env.home.path().join("config-policy.json");
     std::fs::write(&inner_file, inner.to_string()).unwrap();
-    ok(&kubectl_at(
-        &env,
+    ok(&env.kubectl_at(
         Path::new("kubectl"),
         &["apply", "-f", inner_file.to_str().unwrap()],
     ));
@@ -188,8 +179,7 @@ fn the_hub_refuses_what_the_schema_does_not_allow() {
     bad["spec"]["remediationAction"] = Value::String("audit".into());
     let file = env.home.path().join("bad.json");
     std::fs::write(&file, bad.to_string()).unwrap();
-    let refused = kubectl_at(
-        &env,
+    let refused = env.kubectl_at(
         Path::new("kubectl"),
         &["apply", "-f", file.to_str().unwrap()],
     );
@@ -202,8 +192,7 @@ fn the_hub_refuses_what_the_schema_does_not_allow() {
     let mut unknown = list["items"][2].clone();
     unknown["subjects"][0]["namee"] = Value::String("x".into());
     std::fs::write(&file, unknown.to_string()).unwrap();
-    let refused = kubectl_at(
-        &env,
+    let refused = env.kubectl_at(
         Path::new("kubectl"),
         &["apply", "-f", file.to_str().unwrap()],
     );

@@ -77,11 +77,10 @@ fn merged_entry<'a>(status: &'a Value, registry: &str) -> Option<&'a Value> {
 fn kubectl_secret(env: &Env, name: &str) -> Option<Value> {
     let mut seen = Vec::new();
     for bin in kubectls() {
-        let out = std::process::Command::new(&bin)
-            .args(["get", "secret", name, "-n", "kube-system", "-o", "json"])
-            .env("KUBECONFIG", &env.emulator.kubeconfig)
-            .output()
-            .expect("run kubectl");
+        let out = env.kubectl_at(
+            &bin,
+            &["get", "secret", name, "-n", "kube-system", "-o", "json"],
+        );
         seen.push(
             out.status
                 .success()
@@ -176,18 +175,17 @@ fn a_set_is_merged_and_followed_node_by_node_and_status_shows_each_step() {
             .is_none()
     );
     for bin in kubectls() {
-        let out = std::process::Command::new(&bin)
-            .args([
+        let out = env.kubectl_at(
+            &bin,
+            &[
                 "rollout",
                 "status",
                 "ds/global-pull-secret-syncer",
                 "-n",
                 "kube-system",
                 "--timeout=5s",
-            ])
-            .env("KUBECONFIG", &env.emulator.kubeconfig)
-            .output()
-            .unwrap();
+            ],
+        );
         assert!(out.status.success(), "{}: {}", bin.display(), stderr(&out));
     }
 

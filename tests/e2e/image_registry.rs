@@ -182,8 +182,9 @@ fn a_pull_from_another_project_is_diagnosed_without_the_registry_and_fixed_with_
     );
     // Real kubectl, oldest and newest too, reads the grant and the pods.
     for bin in kubectls() {
-        let out = std::process::Command::new(&bin)
-            .args([
+        let out = env.kubectl_at(
+            &bin,
+            &[
                 "get",
                 "rolebinding",
                 "image-puller-from-shop",
@@ -191,10 +192,8 @@ fn a_pull_from_another_project_is_diagnosed_without_the_registry_and_fixed_with_
                 "images",
                 "-o",
                 "json",
-            ])
-            .env("KUBECONFIG", &env.emulator.kubeconfig)
-            .output()
-            .expect("kubectl");
+            ],
+        );
         let rb: Value = serde_json::from_slice(&out.stdout)
             .unwrap_or_else(|e| panic!("{}: {e}: {}", bin.display(), stderr(&out)));
         assert_eq!(rb["roleRef"]["name"], "system:image-puller", "{rb:#}");

@@ -244,11 +244,7 @@ fn a_mirror_serves_with_the_nodes_login_only_and_recreate_keeps_bare_pods() {
         ],
     );
     for bin in kubectls() {
-        let out = std::process::Command::new(&bin)
-            .args(["get", "pods", "-n", NS, "-o", "name"])
-            .env("KUBECONFIG", &env.emulator.kubeconfig)
-            .output()
-            .expect("run kubectl");
+        let out = env.kubectl_at(&bin, &["get", "pods", "-n", NS, "-o", "name"]);
         assert!(out.status.success(), "{}: {}", bin.display(), stderr(&out));
         assert_eq!(stdout(&out).trim(), "pod/solo", "{}", bin.display());
     }
@@ -422,17 +418,16 @@ fn a_cached_copy_is_judged_by_the_nodes_verification_policy() {
     failing_pod(&env, "web", &image, true);
     cache_on_worker(&env, &image);
     for bin in kubectls() {
-        let out = std::process::Command::new(&bin)
-            .args([
+        let out = env.kubectl_at(
+            &bin,
+            &[
                 "get",
                 "node",
                 "worker-0",
                 "-o",
                 "jsonpath={.status.images[0].names[0]}",
-            ])
-            .env("KUBECONFIG", &env.emulator.kubeconfig)
-            .output()
-            .expect("run kubectl");
+            ],
+        );
         assert_eq!(stdout(&out), image, "{}: {}", bin.display(), stderr(&out));
     }
 

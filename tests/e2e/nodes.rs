@@ -320,11 +320,7 @@ fn statefulsets_daemonsets_and_deleted_pods_behave_as_on_a_cluster() {
         &["daemon set \"agent\" successfully rolled out"],
     );
     for bin in rhpull_e2e::kubectls() {
-        let out = std::process::Command::new(&bin)
-            .args(["get", "pods", "-n", NS, "-o", "name"])
-            .env("KUBECONFIG", &env.emulator.kubeconfig)
-            .output()
-            .expect("kubectl");
+        let out = env.kubectl_at(&bin, &["get", "pods", "-n", NS, "-o", "name"]);
         let names = rhpull_e2e::stdout(&out);
         assert!(
             names.contains("pod/db-0")

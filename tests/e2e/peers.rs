@@ -219,8 +219,9 @@ fn a_typed_login_is_the_data_kubectl_writes_and_a_file_entry_is_kept_whole() {
         None,
     ));
     for bin in kubectls() {
-        let out = Command::new(&bin)
-            .args([
+        let out = env.kubectl_at(
+            &bin,
+            &[
                 "get",
                 "secret",
                 "from-file",
@@ -228,10 +229,8 @@ fn a_typed_login_is_the_data_kubectl_writes_and_a_file_entry_is_kept_whole() {
                 "project-a",
                 "-o",
                 "json",
-            ])
-            .env("KUBECONFIG", &env.emulator.kubeconfig)
-            .output()
-            .unwrap();
+            ],
+        );
         let s: Value = serde_json::from_slice(&out.stdout).unwrap();
         assert_eq!(
             decoded_config(&s)["auths"]["registry.redhat.io"],
@@ -398,11 +397,10 @@ fn openshifts_own_registry_secrets_are_left_to_openshift_in_both_forms() {
         let managed = managed_of(&env, "project-a");
         // What OpenShift 4.16+ writes, as real kubectl reads it.
         for bin in kubectls() {
-            let sa = Command::new(&bin)
-                .args(["get", "sa", "default", "-n", "project-a", "-o", "json"])
-                .env("KUBECONFIG", &env.emulator.kubeconfig)
-                .output()
-                .unwrap();
+            let sa = env.kubectl_at(
+                &bin,
+                &["get", "sa", "default", "-n", "project-a", "-o", "json"],
+            );
             let sa: Value = serde_json::from_slice(&sa.stdout).unwrap();
             let annotated =
                 sa["metadata"]["annotations"]["openshift.io/internal-registry-pull-secret-ref"]

@@ -50,11 +50,7 @@ fn pool<'a>(status: &'a Value, name: &str) -> &'a Value {
 /// Every kubectl build reads the pool as done with `config`.
 fn kubectl_reads_pool_done(env: &Env, name: &str, config: &str) {
     for bin in kubectls() {
-        let out = std::process::Command::new(&bin)
-            .args(["get", "mcp", name, "-o", "json"])
-            .env("KUBECONFIG", &env.emulator.kubeconfig)
-            .output()
-            .expect("run kubectl");
+        let out = env.kubectl_at(&bin, &["get", "mcp", name, "-o", "json"]);
         assert!(out.status.success(), "{}: {}", bin.display(), stderr(&out));
         let p: Value = serde_json::from_slice(&out.stdout).unwrap();
         assert_eq!(

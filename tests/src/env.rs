@@ -105,6 +105,15 @@ impl Env {
         stdout(&out)
     }
 
+    /// The kubectl at `bin` (one of [`crate::kubectls`]) against this world.
+    pub fn kubectl_at(&self, bin: &std::path::Path, args: &[&str]) -> Output {
+        std::process::Command::new(bin)
+            .args(args)
+            .env("KUBECONFIG", &self.emulator.kubeconfig)
+            .output()
+            .expect("run kubectl")
+    }
+
     /// Deployment `app` in `ns`, running `image`, made by real kubectl.
     pub fn deploy_app(&self, ns: &str, image: &str) {
         self.kubectl(

@@ -83,3 +83,33 @@ pub fn inspect(image: &str, authfile: &Path, cert_dir: &Path) -> Output {
         None,
     )
 }
+
+/// Pushes the small test image ([`crate::oci::write_layout`], laid out
+/// once in `work`) to `registry` as `dest` (`HOST/REPOSITORY:TAG`), logged
+/// in as `user`; a failure panics with skopeo's words and `log`'s.
+pub fn push_test_image(
+    work: &Path,
+    registry: &crate::registry::Registry,
+    dest: &str,
+    (user, password): (&str, &str),
+) {
+    let layout = work.join("layout");
+    if !layout.exists() {
+        crate::oci::write_layout(&layout);
+    }
+    let auth = work.join("pusher-auth.json");
+    let cert_dir = &registry.cert_dir;
+    let out = login(&auth, cert_dir, &registry.host(), user, password);
+    assert!(
+        out.status.success(),
+        "skopeo login: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = push_oci(&layout, dest, &auth, cert_dir);
+    assert!(
+        out.status.success(),
+        "skopeo copy: {}\n{}",
+        String::from_utf8_lossy(&out.stderr),
+        registry.log()
+    );
+}

@@ -42,6 +42,18 @@ pub struct Account {
     pub push: bool,
 }
 
+impl Account {
+    /// An account that may pull and push everything (what pushes the
+    /// world's images).
+    pub fn pusher(password: &str) -> Self {
+        Self {
+            password: password.into(),
+            pull: vec!["*".into()],
+            push: true,
+        }
+    }
+}
+
 /// Decides for credentials no [`Account`] holds, as a registry's own
 /// authenticator does (the integrated registry asks the API server who a
 /// token is and what it may do).

@@ -5,9 +5,9 @@
 use std::path::{Path, PathBuf};
 
 use crate::registry::Registry;
+use crate::skopeo;
 use crate::sso::{Account, Sso};
 use crate::tls::TestCa;
-use crate::{oci, skopeo};
 
 /// The registry service account that may pull everything under `rhel9/`.
 pub const USERNAME: &str = "7654321|rhpull-world";
@@ -53,14 +53,7 @@ impl RegistryWorld {
                 push: false,
             },
         );
-        sso.add_account(
-            PUSHER,
-            Account {
-                password: PUSHER_PASSWORD.into(),
-                pull: vec!["*".into()],
-                push: true,
-            },
-        );
+        sso.add_account(PUSHER, Account::pusher(PUSHER_PASSWORD));
         let registry = Registry::start_token(&ca, &sso);
         let world = Self {
             ca,
@@ -74,28 +67,8 @@ impl RegistryWorld {
     }
 
     fn push_image(&self) {
-        let layout = self.dir.path().join("layout");
-        oci::write_layout(&layout);
-        let auth = self.dir.path().join("pusher-auth.json");
-        let out = skopeo::login(
-            &auth,
-            &self.registry.cert_dir,
-            &self.registry.host(),
-            PUSHER,
-            PUSHER_PASSWORD,
-        );
-        assert!(
-            out.status.success(),
-            "skopeo login: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        let out = skopeo::push_oci(&layout, &self.image(), &auth, &self.registry.cert_dir);
-        assert!(
-            out.status.success(),
-            "skopeo copy: {}\n{}",
-            String::from_utf8_lossy(&out.stderr),
-            self.registry.log()
-        );
+        let pusher = (PUSHER, PUSHER_PASSWORD);
+        skopeo::push_test_image(self.dir.path(), &self.registry, &self.image(), pusher);
     }
 
     /// `127.0.0.1:PORT/rhel9/rhpull-demo:1`.

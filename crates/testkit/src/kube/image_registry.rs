@@ -37,9 +37,9 @@ use super::rbac::{self, Attributes, Subject};
 use super::resources;
 use super::state::Shared;
 use crate::registry::Registry;
+use crate::skopeo;
 use crate::sso::{Account, Authority, Sso};
 use crate::tls::TestCa;
-use crate::{oci, skopeo};
 
 /// The Service's names, as pods name images on it.
 pub const HOSTS: [&str; 2] = [
@@ -72,14 +72,7 @@ impl ImageRegistry {
     pub fn start(ca: &TestCa, shared: &Shared) -> Self {
         let dir = tempfile::tempdir().expect("tempdir");
         let sso = Sso::start(ca, &dir.path().join("token"));
-        sso.add_account(
-            PUSHER,
-            Account {
-                password: PUSHER_PASSWORD.into(),
-                pull: vec!["*".into()],
-                push: true,
-            },
-        );
+        sso.add_account(PUSHER, Account::pusher(PUSHER_PASSWORD));
         sso.set_authority(Arc::new(ApiAuthority(shared.clone())));
         let names: Vec<&str> = HOSTS
             .iter()
@@ -92,27 +85,9 @@ impl ImageRegistry {
     /// Pushes a small image as `REPOSITORY:TAG` (`images/app:1`), as a
     /// build would; pods name it on [`HOSTS`].
     pub fn push(&self, repository_tag: &str) {
-        let layout = self.dir.path().join("layout");
-        if !layout.exists() {
-            oci::write_layout(&layout);
-        }
-        let auth = self.dir.path().join("pusher-auth.json");
-        let host = self.registry.host();
-        let cert_dir = &self.registry.cert_dir;
-        let out = skopeo::login(&auth, cert_dir, &host, PUSHER, PUSHER_PASSWORD);
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        let dest = format!("{host}/{repository_tag}");
-        let out = skopeo::push_oci(&layout, &dest, &auth, cert_dir);
-        assert!(
-            out.status.success(),
-            "skopeo copy: {}\n{}",
-            String::from_utf8_lossy(&out.stderr),
-            self.registry.log()
-        );
+        let dest = format!("{}/{repository_tag}", self.registry.host());
+        let pusher = (PUSHER, PUSHER_PASSWORD);
+        skopeo::push_test_image(self.dir.path(), &self.registry, &dest, pusher);
     }
 
     /// Token requests answered so far.
