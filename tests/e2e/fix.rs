@@ -6,7 +6,7 @@
 
 use std::time::Duration;
 
-use rhpull_e2e::env::{Env, ok, registry, says, small_openshift};
+use rhpull_e2e::env::{Env, failed, ok, registry, says, small_openshift};
 use rhpull_e2e::stderr;
 use rhpull_testkit::kube::Options;
 use serde_json::json;
@@ -167,8 +167,7 @@ fn a_refused_fix_is_named_and_the_others_go_ahead() {
     let mut envs = env.envs("C");
     envs[0].1 = kubeconfig.display().to_string();
     let out = fix_with(&env, &envs, &["-A", "--wait", "60s"]);
-    let said = rhpull_e2e::stdout(&out);
-    assert_eq!(out.status.code(), Some(1), "{said}{}", stderr(&out));
+    let said = failed(&out);
     says(
         &said,
         &[
@@ -209,8 +208,7 @@ fn a_wait_that_runs_out_names_the_pods_still_pending() {
     env.wait_backing_off("mirror");
     env.skopeo_login();
     let out = fix(&env, &["-n", "mirror", "--wait", "2s"]);
-    let said = rhpull_e2e::stdout(&out);
-    assert_eq!(out.status.code(), Some(1), "{said}{}", stderr(&out));
+    let said = failed(&out);
     says(
         &said,
         &[
@@ -266,8 +264,7 @@ fn a_secret_in_the_namespace_linked_to_nothing_is_linked() {
     assert_eq!(one["fixes"][0], group["fix"], "{one:#}");
 
     let out = fix(&env, &["-n", "orphan", "--wait", "2m"]);
-    let said = rhpull_e2e::stdout(&out);
-    assert_eq!(out.status.code(), Some(0), "{said}{}", stderr(&out));
+    let said = ok(&out);
     says(
         &said,
         &["kubectl rhpull link default", "pulled (the kubelet"],
@@ -331,8 +328,7 @@ fn pods_that_go_during_the_wait_are_reported_and_a_broken_watch_is_resumed() {
         );
         fixing.join().expect("fix")
     });
-    let said = rhpull_e2e::stdout(&out);
-    assert_eq!(out.status.code(), Some(1), "{said}{}", stderr(&out));
+    let said = failed(&out);
     says(
         &said,
         &["mirror/solo: deleted during the wait", "mirror/app-"],

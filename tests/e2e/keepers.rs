@@ -34,6 +34,13 @@ fn world_source(env: &Env) -> String {
     host
 }
 
+/// `kubectl rhpull export KEEPER --from-secret rhpull/rh-pull MORE…`.
+fn export(env: &Env, keeper: &str, more: &[&str]) -> std::process::Output {
+    let mut args = vec!["export", keeper, "--from-secret", "rhpull/rh-pull"];
+    args.extend(more);
+    env.rhpull(&args, None)
+}
+
 fn kinds(list: &serde_json::Value) -> Vec<String> {
     (list["items"].as_array().into_iter().flatten())
         .map(|i| {
@@ -53,12 +60,10 @@ fn printed_policies_are_valid_against_kyvernos_crds_for_real_kubectl() {
     let env = kyverno(Kyverno::V1_17);
     for api in ["v1", "v1beta1", "v1alpha1", "cluster-policy"] {
         let before = env.emulator.total();
-        let printed = ok(&env.rhpull(
+        let printed = ok(&export(
+            &env,
+            "kyverno-policy",
             &[
-                "export",
-                "kyverno-policy",
-                "--from-secret",
-                "rhpull/rh-pull",
                 "--service-accounts",
                 "default,builder",
                 "--exclude",
@@ -69,7 +74,6 @@ fn printed_policies_are_valid_against_kyvernos_crds_for_real_kubectl() {
                 "-o",
                 "json",
             ],
-            None,
         ));
         assert_eq!(
             env.emulator.total(),
@@ -117,30 +121,14 @@ fn applied_once_in_the_newest_api_served_and_not_again() {
         (Kyverno::ClusterPolicyOnly, "kyverno.io/v1 ClusterPolicy"),
     ] {
         let env = kyverno(release);
-        let args = [
-            "export",
-            "kyverno-policy",
-            "--from-secret",
-            "rhpull/rh-pull",
-            "-o",
-            "json",
-        ];
-        let doc: serde_json::Value =
-            serde_json::from_str(&ok(&env.rhpull(&args, None))).expect("json");
+        let printed = ok(&export(&env, "kyverno-policy", &["-o", "json"]));
+        let doc: serde_json::Value = serde_json::from_str(&printed).expect("json");
         assert!(
             kinds(&doc).contains(&policy.to_string()),
             "{release:?}: {doc:#}"
         );
         let written = env.emulator.writes();
-        let said = ok(&env.rhpull(
-            &[
-                "export",
-                "kyverno-policy",
-                "--from-secret",
-                "rhpull/rh-pull",
-            ],
-            None,
-        ));
+        let said = ok(&export(&env, "kyverno-policy", &[]));
         says(
             &said,
             &["unchanged", "Kyverno keeps the secret in every namespace"],
@@ -215,31 +203,16 @@ fn bad_input_is_named_and_nothing_is_written() {
     // No Kyverno: how to install it; the manifests still print.
     let bare = Env::start(Options::default());
     bare.emulator.create_namespace("rhpull", &[]);
-    let none = bare.rhpull(
-        &[
-            "export",
-            "kyverno-policy",
-            "--from-secret",
-            "rhpull/rh-pull",
-        ],
-        None,
-    );
+    let none = export(&bare, "kyverno-policy", &[]);
     failed(&none);
     says(
         &stderr(&none),
         &["serves no Kyverno policy API", "helm install kyverno"],
     );
-    let printed = ok(&bare.rhpull(
-        &[
-            "export",
-            "kyverno-policy",
-            "--from-secret",
-            "rhpull/rh-pull",
-            "--dry-run=client",
-            "-o",
-            "yaml",
-        ],
-        None,
+    let printed = ok(&export(
+        &bare,
+        "kyverno-policy",
+        &["--dry-run=client", "-o", "yaml"],
     ));
     says(
         &printed,
@@ -313,15 +286,7 @@ fn namespaces_made_later_get_the_secret_linked_and_a_rotation_reaches_every_copy
         );
         let host = world_source(&env);
         let first = secret_data(&env, "rhpull", "rh-pull").expect("source");
-        let exported = env.rhpull(
-            &[
-                "export",
-                "kyverno-policy",
-                "--from-secret",
-                "rhpull/rh-pull",
-            ],
-            None,
-        );
+        let exported = export(&env, "kyverno-policy", &[]);
         ok(&exported);
         // On OpenShift: what the dockercfg entries mean for the rule and pods.
         assert_eq!(
@@ -476,18 +441,10 @@ fn external_secrets_keepers_are_valid_applied_once_and_say_what_eso_does_not_do(
         "applied twice, written once"
     );
     // An opt-in label instead.
-    let opt_in = env.rhpull(
-        &[
-            "export",
-            "external-secrets",
-            "--from-secret",
-            "rhpull/rh-pull",
-            "--namespace-label",
-            "pull=rh",
-            "-o",
-            "json",
-        ],
-        None,
+    let opt_in = export(
+        &env,
+        "external-secrets",
+        &["--namespace-label", "pull=rh", "-o", "json"],
     );
     let doc: serde_json::Value = serde_json::from_str(&ok(&opt_in)).expect("json");
     assert!(
@@ -496,15 +453,7 @@ fn external_secrets_keepers_are_valid_applied_once_and_say_what_eso_does_not_do(
     );
 
     let bare = Env::start(Options::default());
-    let none = bare.rhpull(
-        &[
-            "export",
-            "external-secrets",
-            "--from-secret",
-            "rhpull/rh-pull",
-        ],
-        None,
-    );
+    let none = export(&bare, "external-secrets", &[]);
     failed(&none);
     says(
         &stderr(&none),
@@ -527,15 +476,7 @@ fn status_rotate_and_unlink_know_the_keeper() {
     world_source(&env);
     env.emulator.create_namespace("team-a", &[]);
     env.wait_for_service_account("team-a", "default");
-    ok(&env.rhpull(
-        &[
-            "export",
-            "kyverno-policy",
-            "--from-secret",
-            "rhpull/rh-pull",
-        ],
-        None,
-    ));
+    ok(&export(&env, "kyverno-policy", &[]));
     env.wait_until("team-a kept", || {
         secret_data(&env, "team-a", "rh-pull").map(|_| ())
     });
@@ -629,19 +570,10 @@ fn check_failing_names_the_missing_keeper() {
     );
 
     // The policy alone, without the ClusterRoles that let Kyverno act.
-    let printed = ok(&env.rhpull(
-        &[
-            "export",
-            "kyverno-policy",
-            "--from-secret",
-            "rhpull/rh-pull",
-            "--api",
-            "cluster-policy",
-            "--dry-run=client",
-            "-o",
-            "json",
-        ],
-        None,
+    let printed = ok(&export(
+        &env,
+        "kyverno-policy",
+        &["--api", "cluster-policy", "--dry-run=client", "-o", "json"],
     ));
     let list: serde_json::Value = serde_json::from_str(&printed).expect("json");
     let policy = (list["items"].as_array().into_iter().flatten())
@@ -669,15 +601,7 @@ fn status_with_a_keeper_asks_no_more_for_more_namespaces() {
         let names: Vec<String> = (0..n).map(|i| format!("team-{i:03}")).collect();
         env.emulator.seed_namespaces(&names);
         world_source(&env);
-        ok(&env.rhpull(
-            &[
-                "export",
-                "kyverno-policy",
-                "--from-secret",
-                "rhpull/rh-pull",
-            ],
-            None,
-        ));
+        ok(&export(&env, "kyverno-policy", &[]));
         env.wait_until("every namespace kept", || {
             secret_data(&env, &names[n - 1], "rh-pull").map(|_| ())
         });
