@@ -27,6 +27,26 @@ impl<K> Namespaced for K where
 {
 }
 
+/// A cluster-scoped kind that can be listed and read typed: the
+/// OpenShift configuration a node's pull depends on.
+pub trait ClusterScoped:
+    kube::Resource<Scope = k8s_openapi::ClusterResourceScope, DynamicType = ()>
+    + k8s_openapi::Resource
+    + Clone
+    + DeserializeOwned
+    + std::fmt::Debug
+{
+}
+
+impl<K> ClusterScoped for K where
+    K: kube::Resource<Scope = k8s_openapi::ClusterResourceScope, DynamicType = ()>
+        + k8s_openapi::Resource
+        + Clone
+        + DeserializeOwned
+        + std::fmt::Debug
+{
+}
+
 /// kubectl's page size.
 pub const PAGE: u32 = 500;
 

@@ -47,14 +47,7 @@ use crate::kinds::{
 use crate::list;
 
 /// A list of an optional kind: empty where the cluster does not serve it.
-async fn optional<K>(cluster: &Cluster) -> Result<Vec<K>, ClusterError>
-where
-    K: kube::Resource<Scope = k8s_openapi::ClusterResourceScope, DynamicType = ()>
-        + k8s_openapi::Resource
-        + Clone
-        + serde::de::DeserializeOwned
-        + std::fmt::Debug,
-{
+async fn optional<K: list::ClusterScoped>(cluster: &Cluster) -> Result<Vec<K>, ClusterError> {
     let api: Api<K> = Api::all(cluster.client.clone());
     match list::filter_map(&api, ListParams::default(), Some).await {
         Ok(items) => Ok(items),
@@ -64,14 +57,10 @@ where
 }
 
 /// One object of an optional kind, `None` where it or its kind is missing.
-async fn optional_one<K>(cluster: &Cluster, name: &str) -> Result<Option<K>, ClusterError>
-where
-    K: kube::Resource<Scope = k8s_openapi::ClusterResourceScope, DynamicType = ()>
-        + k8s_openapi::Resource
-        + Clone
-        + serde::de::DeserializeOwned
-        + std::fmt::Debug,
-{
+async fn optional_one<K: list::ClusterScoped>(
+    cluster: &Cluster,
+    name: &str,
+) -> Result<Option<K>, ClusterError> {
     let api: Api<K> = Api::all(cluster.client.clone());
     match api.get(name).await {
         Ok(o) => Ok(Some(o)),
