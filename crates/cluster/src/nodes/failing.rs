@@ -733,7 +733,7 @@ fn stream_cause(check: &ImageCheck, access: &StreamAccess) -> Option<GroupCause>
             refusal: refusal.clone(),
         });
     }
-    let (project, subject) = (access.project.clone(), access.subject.clone());
+    let (project, subject) = (access.project.clone(), access.subject());
     match access.allowed {
         Some(true) => None,
         Some(false) => Some(GroupCause::NotGranted { project, subject }),
@@ -1155,7 +1155,8 @@ mod tests {
             let access = StreamAccess {
                 project: "images".into(),
                 stream: "app".into(),
-                subject: format!("system:serviceaccount:{ns}:default"),
+                namespace: ns.into(),
+                service_account: "default".into(),
                 allowed: Some(allowed),
             };
             p.stream_access.insert(image.clone(), access);

@@ -31,11 +31,24 @@ pub struct StreamAccess {
     pub project: String,
     /// The image stream (`app`).
     pub stream: String,
-    /// Who pulls: `system:serviceaccount:shop:default`.
-    pub subject: String,
+    /// Who pulls: the service account `service_account` of `namespace`.
+    pub namespace: String,
+    pub service_account: String,
     /// `None`: the API server could not be asked (no right to create
     /// SubjectAccessReviews).
     pub allowed: Option<bool>,
+}
+
+impl StreamAccess {
+    /// Who pulls, as RBAC names it: `system:serviceaccount:shop:default`.
+    pub fn subject(&self) -> String {
+        subject_of(&self.namespace, &self.service_account)
+    }
+}
+
+/// `system:serviceaccount:NS:NAME`.
+pub fn subject_of(namespace: &str, service_account: &str) -> String {
+    format!("system:serviceaccount:{namespace}:{service_account}")
 }
 
 /// `(project, stream)` of an image on the integrated registry
@@ -59,7 +72,7 @@ pub async fn access(
     image: &str,
 ) -> Option<StreamAccess> {
     let (project, stream) = stream_of(image)?;
-    let subject = format!("system:serviceaccount:{namespace}:{service_account}");
+    let subject = subject_of(namespace, service_account);
     let attributes = ResourceAttributes {
         verb: Some("get".into()),
         group: Some("image.openshift.io".into()),
@@ -73,7 +86,8 @@ pub async fn access(
     Some(StreamAccess {
         project,
         stream,
-        subject,
+        namespace: namespace.to_string(),
+        service_account: service_account.to_string(),
         allowed,
     })
 }

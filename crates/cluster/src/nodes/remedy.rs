@@ -52,7 +52,12 @@ pub enum Remedy {
     },
     /// Whether the service account may pull from the project is for
     /// someone who may ask the API server (`kubectl auth can-i … --as`).
-    AskAccess { project: String, subject: String },
+    /// (The same fields as [`Remedy::Grant`], the grant it may need.)
+    AskAccess {
+        from: String,
+        to: String,
+        service_account: String,
+    },
     /// The pods made again: their service account has what works.
     Recreate,
     /// The node has the previous global pull secret: the rollout is on its way.
@@ -173,9 +178,10 @@ pub fn remedy_of(d: &Diagnosis) -> Option<Remedy> {
         },
         GroupCause::PredatesLink { .. } => Remedy::Recreate,
         // A group on the integrated registry is one namespace's.
-        GroupCause::AccessUnknown { project, subject } => Remedy::AskAccess {
-            project: project.clone(),
-            subject: subject.clone(),
+        GroupCause::AccessUnknown { project, .. } => Remedy::AskAccess {
+            from: g.pods[0].namespace.clone(),
+            to: project.clone(),
+            service_account: g.service_account.clone(),
         },
         GroupCause::NotGranted { project, .. } => Remedy::Grant {
             from: g.pods[0].namespace.clone(),

@@ -14,6 +14,7 @@ use rhpull_cluster::DryRun;
 use rhpull_cluster::access::{self, Need};
 use rhpull_cluster::failing::{self, Diagnosis, GroupCause, PodRef};
 use rhpull_cluster::fleet::Scope;
+use rhpull_cluster::image_registry;
 use rhpull_cluster::keepers::found::{self, Hint};
 use rhpull_cluster::remedy::{Remedy, remedy_of};
 use rhpull_core::sso::CheckOptions;
@@ -118,18 +119,22 @@ pub fn fix_words(d: &Diagnosis, fix: &Remedy) -> Option<String> {
             "failing.fix.grant",
             &[("from", from), ("to", to), ("sa", service_account)],
         ),
-        Remedy::AskAccess { project, subject } => {
-            let (from, sa) = pull::service_account_parts(subject);
-            text(
-                "failing.fix.ask_access",
-                &[
-                    ("project", project),
-                    ("subject", subject),
-                    ("from", from),
-                    ("sa", sa),
-                ],
-            )
-        }
+        Remedy::AskAccess {
+            from,
+            to,
+            service_account,
+        } => text(
+            "failing.fix.ask_access",
+            &[
+                ("project", to),
+                (
+                    "subject",
+                    &image_registry::subject_of(from, service_account),
+                ),
+                ("from", from),
+                ("sa", service_account),
+            ],
+        ),
         Remedy::Recreate => text("failing.fix.recreate", &[]),
         Remedy::WaitForRollout => text(
             "failing.fix.rollout",

@@ -14,31 +14,27 @@ use crate::i18n::text;
 /// The integrated registry's answer, as the API server gave it in its
 /// stead, marked; a refusal with the grant it needs.
 pub fn stream_access(a: &StreamAccess) -> String {
+    let subject = a.subject();
     let args = [
-        ("subject", a.subject.as_str()),
+        ("subject", subject.as_str()),
         ("project", a.project.as_str()),
         ("stream", a.stream.as_str()),
     ];
     match a.allowed {
         Some(true) => format!("✓ {}", text("pod.stream_allowed", &args)),
         Some(false) => {
-            let rest = a.subject.strip_prefix("system:serviceaccount:");
-            let (from, sa) =
-                (rest.and_then(|r| r.split_once(':'))).unwrap_or(("NAMESPACE", "default"));
             let fix = text(
                 "failing.fix.grant",
-                &[("from", from), ("to", &a.project), ("sa", sa)],
+                &[
+                    ("from", &a.namespace),
+                    ("to", &a.project),
+                    ("sa", &a.service_account),
+                ],
             );
             format!("✗ {}\n    → {fix}", text("failing.not_granted", &args))
         }
         None => format!("? {}", text("pod.stream_unknown", &args)),
     }
-}
-
-/// `(namespace, name)` of `system:serviceaccount:NS:NAME`.
-pub fn service_account_parts(subject: &str) -> (&str, &str) {
-    let rest = subject.strip_prefix("system:serviceaccount:");
-    (rest.and_then(|r| r.split_once(':'))).unwrap_or(("NAMESPACE", "default"))
 }
 
 /// The cluster's image policy refusing an image.
