@@ -86,7 +86,8 @@ pub fn inspect(image: &str, authfile: &Path, cert_dir: &Path) -> Output {
 
 /// Pushes the small test image ([`crate::oci::write_layout`], laid out
 /// once in `work`) to `registry` as `dest` (`HOST/REPOSITORY:TAG`), logged
-/// in as `user`; a failure panics with skopeo's words and `log`'s.
+/// in as `user`; a failure panics with skopeo's words and the registry's
+/// log.
 pub fn push_test_image(
     work: &Path,
     registry: &crate::registry::Registry,

@@ -54,7 +54,7 @@ pub const PULL_SECRET_REF: &str = "openshift.io/internal-registry-pull-secret-re
 pub const AUTH_TOKEN_SA: &str = "openshift.io/internal-registry-auth-token.service-account";
 pub const AUTH_TOKEN_BINDING: &str = "openshift.io/internal-registry-auth-token.binding";
 /// The default-rolebindings controller's binding in every project.
-pub const IMAGE_PULLERS: &str = "system:image-pullers";
+const IMAGE_PULLERS: &str = "system:image-pullers";
 const PUSHER: &str = "registry-pusher";
 const PUSHER_PASSWORD: &str = "registry-pusher-password";
 
@@ -62,7 +62,8 @@ const PUSHER_PASSWORD: &str = "registry-pusher-password";
 #[derive(Debug)]
 pub struct ImageRegistry {
     pub registry: Registry,
-    sso: Sso,
+    /// Its token server, kept running as long as the registry.
+    _tokens: Sso,
     dir: tempfile::TempDir,
 }
 
@@ -79,7 +80,11 @@ impl ImageRegistry {
             .map(|h| h.split(':').next().unwrap_or(h))
             .collect();
         let registry = Registry::start_token_named(ca, &sso, &names);
-        Self { registry, sso, dir }
+        Self {
+            registry,
+            _tokens: sso,
+            dir,
+        }
     }
 
     /// Pushes a small image as `REPOSITORY:TAG` (`images/app:1`), as a
@@ -88,11 +93,6 @@ impl ImageRegistry {
         let dest = format!("{}/{repository_tag}", self.registry.host());
         let pusher = (PUSHER, PUSHER_PASSWORD);
         skopeo::push_test_image(self.dir.path(), &self.registry, &dest, pusher);
-    }
-
-    /// Token requests answered so far.
-    pub fn token_requests(&self) -> u64 {
-        self.sso.requests()
     }
 }
 
@@ -149,8 +149,8 @@ fn carries(secret: &Value, token: &str) -> bool {
     else {
         return false;
     };
-    let entries = cfg.as_object().into_iter().flat_map(|o| o.values());
-    entries.into_iter().any(|e| {
+    let mut entries = cfg.as_object().into_iter().flat_map(|o| o.values());
+    entries.any(|e| {
         let from_auth = (e.get("auth").and_then(Value::as_str))
             .and_then(|a| b64.decode(a).ok())
             .and_then(|d| String::from_utf8(d).ok())
@@ -188,7 +188,7 @@ pub fn rbac_fingerprint(store: &super::store::Store) -> u64 {
 }
 
 /// The `system:image-pullers` RoleBinding of project `ns`.
-pub fn image_pullers(ns: &str) -> Value {
+fn image_pullers(ns: &str) -> Value {
     json!({
         "metadata": {"name": IMAGE_PULLERS, "namespace": ns, "annotations": {
             "openshift.io/description": "Allows all pods in this namespace to pull images from this namespace.  It is auto-managed by a controller; remove subjects to disable."}},

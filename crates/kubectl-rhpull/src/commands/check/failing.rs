@@ -115,10 +115,7 @@ pub fn fix_words(d: &Diagnosis, fix: &Remedy) -> Option<String> {
             from,
             to,
             service_account,
-        } => text(
-            "failing.fix.grant",
-            &[("from", from), ("to", to), ("sa", service_account)],
-        ),
+        } => pull::grant(from, to, service_account),
         Remedy::AskAccess {
             from,
             to,

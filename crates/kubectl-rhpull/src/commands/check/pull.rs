@@ -23,18 +23,19 @@ pub fn stream_access(a: &StreamAccess) -> String {
     match a.allowed {
         Some(true) => format!("✓ {}", text("pod.stream_allowed", &args)),
         Some(false) => {
-            let fix = text(
-                "failing.fix.grant",
-                &[
-                    ("from", &a.namespace),
-                    ("to", &a.project),
-                    ("sa", &a.service_account),
-                ],
-            );
+            let fix = grant(&a.namespace, &a.project, &a.service_account);
             format!("✗ {}\n    → {fix}", text("failing.not_granted", &args))
         }
         None => format!("? {}", text("pod.stream_unknown", &args)),
     }
+}
+
+/// The grant that lets `from`'s service account `sa` pull from project `to`.
+pub fn grant(from: &str, to: &str, sa: &str) -> String {
+    text(
+        "failing.fix.grant",
+        &[("from", from), ("to", to), ("sa", sa)],
+    )
 }
 
 /// The cluster's image policy refusing an image.
