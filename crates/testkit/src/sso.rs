@@ -64,10 +64,37 @@ pub trait Authority: Send + Sync {
     fn may(&self, subject: &str, repository: &str, action: &str) -> bool;
 }
 
-/// Who a token request comes from.
+/// Who a token request comes from, and what judges it.
 enum Caller {
-    Account(Account),
-    Subject(String),
+    /// One of the server's own accounts, by its user name.
+    Account { user: String, account: Account },
+    /// Whom the authority says the credentials are.
+    Judged {
+        subject: String,
+        by: Arc<dyn Authority>,
+    },
+}
+
+impl Caller {
+    /// The token's `sub`.
+    fn subject(&self) -> &str {
+        match self {
+            Self::Account { user, .. } => user,
+            Self::Judged { subject, .. } => subject,
+        }
+    }
+
+    /// Whether it may `action` the repository `name`.
+    fn may(&self, name: &str, action: &str) -> bool {
+        match self {
+            Self::Account { account, .. } => match action {
+                "pull" => allowed(account, name),
+                "push" | "delete" | "*" => account.push,
+                _ => false,
+            },
+            Self::Judged { subject, by } => by.may(subject, name, action),
+        }
+    }
 }
 
 /// A fault to answer with instead of a token.
@@ -263,20 +290,7 @@ fn allowed(account: &Account, repo: &str) -> bool {
 }
 
 /// `access` claims: what was asked for, cut down to what the caller may do.
-fn grant(
-    caller: &Caller,
-    authority: Option<&dyn Authority>,
-    scopes: &[String],
-) -> Vec<serde_json::Value> {
-    let may = |name: &str, action: &str| match (caller, authority) {
-        (Caller::Account(account), _) => match action {
-            "pull" => allowed(account, name),
-            "push" | "delete" | "*" => account.push,
-            _ => false,
-        },
-        (Caller::Subject(subject), Some(a)) => a.may(subject, name, action),
-        (Caller::Subject(_), None) => false,
-    };
+fn grant(caller: &Caller, scopes: &[String]) -> Vec<serde_json::Value> {
     let mut out = Vec::new();
     for scope in scopes.iter().flat_map(|s| s.split(' ')) {
         let mut parts = scope.splitn(3, ':');
@@ -284,7 +298,9 @@ fn grant(
         else {
             continue;
         };
-        let granted: Vec<&str> = actions.split(',').filter(|a| may(name, a)).collect();
+        let granted: Vec<&str> = (actions.split(','))
+            .filter(|a| caller.may(name, a))
+            .collect();
         out.push(json!({"type": kind, "name": name, "actions": granted}));
     }
     out
@@ -332,12 +348,8 @@ fn issued_at() -> String {
     rhpull_core::time::rfc3339(secs)
 }
 
-/// The caller, and the authority that judges it (never called under the lock).
-fn authenticate(
-    shared: &Shared,
-    user: &str,
-    password: &str,
-) -> Option<(Caller, Option<Arc<dyn Authority>>)> {
+/// The caller (the authority is never asked under the lock).
+fn authenticate(shared: &Shared, user: &str, password: &str) -> Option<Caller> {
     let (account, authority) = {
         let inner = shared
             .inner
@@ -346,31 +358,22 @@ fn authenticate(
         (inner.accounts.get(user).cloned(), inner.authority.clone())
     };
     match account {
-        Some(a) if a.password == password => Some((Caller::Account(a), authority)),
+        Some(account) if account.password == password => Some(Caller::Account {
+            user: user.to_string(),
+            account,
+        }),
         Some(_) => None,
         None => {
-            let subject = authority.as_ref()?.subject(user, password)?;
-            Some((Caller::Subject(subject), authority))
+            let by = authority?;
+            let subject = by.subject(user, password)?;
+            Some(Caller::Judged { subject, by })
         }
     }
 }
 
-fn token_for(
-    shared: &Shared,
-    user: &str,
-    caller: &Caller,
-    authority: Option<&Arc<dyn Authority>>,
-    scopes: &[String],
-) -> String {
-    let subject = match caller {
-        Caller::Subject(s) => s.as_str(),
-        Caller::Account(_) => user,
-    };
-    sign(
-        shared,
-        subject,
-        grant(caller, authority.map(|a| &**a), scopes),
-    )
+/// A signed token for `caller`, granting what it may of `scopes`.
+fn token_for(shared: &Shared, caller: &Caller, scopes: &[String]) -> String {
+    sign(shared, caller.subject(), grant(caller, scopes))
 }
 
 async fn token_get(
@@ -391,14 +394,14 @@ async fn token_get(
             "Invalid username or password",
         );
     };
-    let Some((caller, authority)) = authenticate(&shared, &user, &password) else {
+    let Some(caller) = authenticate(&shared, &user, &password) else {
         return errors_body(
             StatusCode::UNAUTHORIZED,
             "UNAUTHORIZED",
             "Invalid username or password",
         );
     };
-    let token = token_for(&shared, &user, &caller, authority.as_ref(), &scopes(&query));
+    let token = token_for(&shared, &caller, &scopes(&query));
     axum::Json(json!({
         "token": token, "access_token": token, "expires_in": 300, "issued_at": issued_at(),
     }))
@@ -424,7 +427,7 @@ async fn token_post(
         field("username").unwrap_or_default(),
         field("password").unwrap_or_default(),
     );
-    let Some((caller, authority)) = authenticate(&shared, &user, &password) else {
+    let Some(caller) = authenticate(&shared, &user, &password) else {
         return (
             StatusCode::UNAUTHORIZED,
             axum::Json(
@@ -433,7 +436,7 @@ async fn token_post(
         )
             .into_response();
     };
-    let token = token_for(&shared, &user, &caller, authority.as_ref(), &scopes(&form));
+    let token = token_for(&shared, &caller, &scopes(&form));
     axum::Json(json!({
         "access_token": token, "token_type": "Bearer", "expires_in": 300,
         "scope": field("scope").unwrap_or_default(),
