@@ -177,59 +177,52 @@ fn read_cluster_policy(p: &Value, generates: &mut Vec<Generate>, mutates: &mut V
     }
 }
 
+/// The CEL `expression` of each entry of the list at `at` in policy `p`.
+fn expressions<'a>(p: &'a Value, at: &str) -> impl Iterator<Item = &'a str> {
+    (p.pointer(at)
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten())
+    .filter_map(|x| x["expression"].as_str())
+}
+
+/// `spec.evaluation.FEATURE.enabled` of a CEL policy.
+fn evaluation_enabled(p: &Value, feature: &str) -> bool {
+    p.pointer(&format!("/spec/evaluation/{feature}/enabled")) == Some(&json!(true))
+}
+
 fn read_generating_policy(p: &Value, generates: &mut Vec<Generate>) {
     let policy = name_of(p);
     let get = regex::Regex::new(r#"resource\.Get\("v1", "secrets", "([^"]+)", "([^"]+)"\)"#)
         .expect("regex");
-    let variables = p.pointer("/spec/variables").and_then(Value::as_array);
-    let source = (variables.into_iter().flatten())
-        .filter_map(|v| v["expression"].as_str())
-        .find_map(|e| {
-            get.captures(e)
-                .map(|c| (c[1].to_string(), c[2].to_string()))
-        });
-    let applies = (p
-        .pointer("/spec/generate")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten())
-    .filter_map(|g| g["expression"].as_str())
-    .any(|e| e.starts_with("generator.Apply(object.metadata.name,"));
+    let source = expressions(p, "/spec/variables").find_map(|e| {
+        get.captures(e)
+            .map(|c| (c[1].to_string(), c[2].to_string()))
+    });
+    let applies = expressions(p, "/spec/generate")
+        .any(|e| e.starts_with("generator.Apply(object.metadata.name,"));
     let Some((source_namespace, source_name)) = source.filter(|_| applies) else {
         eprintln!("world kyverno: {policy}: a GeneratingPolicy it cannot read");
         return;
     };
-    let exclude = (p
-        .pointer("/spec/matchConditions")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten())
-    .filter_map(|c| c["expression"].as_str())
-    .find(|e| e.starts_with("![") && e.contains("object.metadata.name"))
-    .map(cel_list)
-    .unwrap_or_default();
-    let enabled =
-        |f: &str| p.pointer(&format!("/spec/evaluation/{f}/enabled")) == Some(&json!(true));
+    let exclude = expressions(p, "/spec/matchConditions")
+        .find(|e| e.starts_with("![") && e.contains("object.metadata.name"))
+        .map(cel_list)
+        .unwrap_or_default();
     generates.push(Generate {
         policy: policy.clone(),
         rule: policy,
         source_namespace,
         source_name,
         exclude,
-        synchronize: enabled("synchronize"),
-        existing: enabled("generateExisting"),
+        synchronize: evaluation_enabled(p, "synchronize"),
+        existing: evaluation_enabled(p, "generateExisting"),
     });
 }
 
 fn read_mutating_policy(p: &Value, mutates: &mut Vec<Mutate>) {
     let policy = name_of(p);
-    let conditions: Vec<&str> = (p
-        .pointer("/spec/matchConditions")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten())
-    .filter_map(|c| c["expression"].as_str())
-    .collect();
+    let conditions: Vec<&str> = expressions(p, "/spec/matchConditions").collect();
     let names = conditions
         .iter()
         .find(|e| e.starts_with("object.metadata.name in ["))
@@ -254,8 +247,6 @@ fn read_mutating_policy(p: &Value, mutates: &mut Vec<Mutate>) {
         eprintln!("world kyverno: {policy}: a MutatingPolicy it cannot read");
         return;
     };
-    let enabled =
-        |f: &str| p.pointer(&format!("/spec/evaluation/{f}/enabled")) == Some(&json!(true));
     mutates.push(Mutate {
         names,
         exclude_namespaces,
@@ -264,7 +255,7 @@ fn read_mutating_policy(p: &Value, mutates: &mut Vec<Mutate>) {
         admission: !p
             .pointer("/spec/evaluation/admission/enabled")
             .is_some_and(|v| v == false),
-        existing: enabled("mutateExisting"),
+        existing: evaluation_enabled(p, "mutateExisting"),
     });
 }
 
